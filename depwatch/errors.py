@@ -1,0 +1,68 @@
+"""The one error type that stops an audit, and the exit codes.
+
+Anything that makes a run untrustworthy (a malformed lockfile, config or rule file, bad flags,
+no lockfile) raises :class:`DepwatchError`; the CLI turns it into a few lines on stderr and
+exit 2, in exactly one place. Odd but harmless input is a warning, never this.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["DepwatchError", "ExitCode"]
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes, like ruff's and mypy's."""
+
+    OK = 0
+    """Nothing at or above ``--fail-on``."""
+    FINDINGS = 1
+    """At least one finding at or above ``--fail-on``."""
+    ERROR = 2
+    """The run could not be trusted: bad input, bad flags, or a gap under ``--strict``."""
+
+
+class DepwatchError(Exception):
+    """A problem with the input that the user must fix; always names the file at fault.
+
+    ``path`` is the file as the user would recognise it; ``line`` (1-based) and ``key`` (a
+    dotted TOML/JSON path such as ``package[3].version``) narrow it down where known; ``hint``
+    says what to do.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.key = key
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        text = f"{where}{self.message}"
+        if self.key:
+            text += f" (at '{self.key}')"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def with_path(self, path: str) -> DepwatchError:
+        """The same error, attributed to ``path`` when it named no file yet."""
+        if self.path is None:
+            self.path = path
+        return self

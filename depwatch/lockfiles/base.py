@@ -1,0 +1,39 @@
+"""The interface every lockfile reader implements, and what a reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from depwatch.model import Package
+
+__all__ = ["LockContents", "Reader"]
+
+
+@dataclass(frozen=True, slots=True)
+class LockContents:
+    """What a reader found in one lockfile (paths are the audit's business, not the reader's)."""
+
+    packages: tuple[Package, ...]
+    requires_python: str | None = None
+    """The lock's own requires-python (uv, pdm, poetry's python-versions, Pipfile's requires)."""
+    warnings: tuple[str, ...] = ()
+    """Odd but harmless things (one line each, without the file name)."""
+    python_versions: tuple[str, ...] = ()
+    """conda: the versions of the locked ``python`` package."""
+
+
+class Reader(Protocol):
+    """A lockfile format: a module with these attributes (checked by mypy via the registry)."""
+
+    FORMAT: str
+    """The ``format`` value of the JSON output (``uv``, ``poetry``, …)."""
+
+    def matches(self, path: Path) -> bool:
+        """Whether a file of this name is this format (decided from the name alone)."""
+        ...
+
+    def read(self, path: Path) -> LockContents:
+        """Read the whole file; a malformed file raises ``DepwatchError`` naming it."""
+        ...

@@ -1,0 +1,19 @@
+"""uv lockfiles (placeholder: being written)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from depwatch.errors import DepwatchError
+from depwatch.files import display_path
+from depwatch.lockfiles.base import LockContents
+
+FORMAT = "uv"
+
+
+def matches(path: Path) -> bool:
+    return path.name == "uv.lock"
+
+
+def read(path: Path) -> LockContents:
+    raise DepwatchError("this format is not supported yet", path=display_path(path))

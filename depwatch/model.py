@@ -1,0 +1,218 @@
+"""The value objects that flow through an audit: frozen, hashable, and free of I/O.
+
+Arrows point down only: every other module of depwatch may import this one, and this one
+imports nothing of depwatch but ``errors``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = [
+    "SOURCE_KINDS",
+    "Evidence",
+    "Finding",
+    "Lockfile",
+    "NotAudited",
+    "Package",
+    "ProjectFacts",
+    "ProjectReport",
+    "Report",
+    "RuleInfo",
+    "Suppressed",
+    "Tag",
+]
+
+#: The source kinds a locked package may come from (DESIGN.md, JSON output).
+SOURCE_KINDS = frozenset(
+    {"registry", "git", "url", "path", "directory", "editable", "virtual", "workspace"}
+)
+
+
+class Tag(str, enum.Enum):
+    """How soon a finding needs the project's attention."""
+
+    IMMEDIATE = "immediate"
+    PLAN = "plan"
+    MONITOR = "monitor"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most urgent tag; sort by this."""
+        return _TAG_RANK[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_TAG_RANK = {Tag.IMMEDIATE: 0, Tag.PLAN: 1, Tag.MONITOR: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One entry of a lockfile."""
+
+    name: str
+    """PEP 503-normalised distribution name."""
+    version: str | None
+    """The version text as locked, or None where the lock pins none."""
+    source: str = "registry"
+    """One of :data:`SOURCE_KINDS`."""
+    markers: str | None = None
+    """A PEP 508 marker string that limits where the entry is installed."""
+    groups: tuple[str, ...] = ()
+    """The locking tool's own group names as written (main, dev, default, develop, extras)."""
+    direct: bool | None = None
+    """True when the project depends on it directly; None when unknown."""
+    note: str | None = None
+    """Something odd but harmless about the entry (a non-PEP 440 version, …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lockfile:
+    """A lockfile as read: where it is, which format, and what it pins."""
+
+    path: str
+    """Relative to the project root, with ``/`` separators."""
+    format: str
+    packages: tuple[Package, ...]
+    requires_python: str | None = None
+    """The lock's own ``requires-python``, where it records one."""
+    warnings: tuple[str, ...] = ()
+    """Odd but harmless things noticed while reading (one line each, without the path)."""
+    python_versions: tuple[str, ...] = ()
+    """A conda lock's ``python`` package versions (the declared interpreter of last resort)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """What the project says about itself in pyproject.toml / Pipfile."""
+
+    root: str
+    """The project root, relative to the working directory as given (``.`` for here)."""
+    requires_python: str | None = None
+    """The declared Python range as a PEP 440 specifier text (``>=3.10``)."""
+    python_source: str | None = None
+    """Where the declared range came from (``pyproject.toml [project] requires-python``)."""
+    direct: frozenset[str] = frozenset()
+    """Normalised names the project depends on directly, in any group."""
+    name: str | None = None
+    """The project's own normalised name, where it has one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A place in the project's source that uses what a rule is about."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    cell: int | None = None
+    """1-based notebook cell; ``line`` then counts within the cell."""
+    symbol: str | None = None
+    """The dotted name or pattern that matched (not part of the JSON contract)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """The human text of a rule (or advisory) that reporters describe findings with."""
+
+    id: str
+    title: str
+    kind: str
+    what: str = ""
+    why: str = ""
+    action: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule that applies to a locked package (or to the declared interpreter)."""
+
+    rule: str
+    project: str
+    package: str
+    version: str
+    tag: Tag
+    kind: str
+    title: str
+    action: str
+    references: tuple[str, ...] = ()
+    lockfiles: tuple[str, ...] = ()
+    targets: tuple[str, ...] | None = None
+    evidence: tuple[Evidence, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Advisory aliases (CVE, GHSA); vulnerabilities only."""
+    fixed_versions: tuple[str, ...] = ()
+    """Versions that fix an advisory; vulnerabilities only."""
+    lock_line: int | None = None
+    """The line of the package in the first of ``lockfiles`` (where SARIF points without evidence)."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What identifies a finding across runs: a moved line does not change it."""
+        return (self.project, self.rule, self.package, self.version)
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        return (self.tag.rank, self.project, self.package, self.version, self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding that an ignore entry or the baseline silenced."""
+
+    rule: str
+    package: str
+    version: str
+    reason: str
+    until: str | None = None
+    project: str = "."
+    tag: Tag | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotAudited:
+    """A package the vulnerability service could not answer for."""
+
+    package: str
+    version: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReport:
+    """One audited project: its root, declared Python and the lockfiles read."""
+
+    root: str
+    requires_python: str | None
+    lockfiles: tuple[Lockfile, ...]
+    python_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a reporter needs; reporters turn this into text and nothing else."""
+
+    projects: tuple[ProjectReport, ...]
+    findings: tuple[Finding, ...]
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    """Descriptions of every rule or advisory named by a finding (for SARIF and ``show``)."""
+    suppressed: tuple[Suppressed, ...] = ()
+    stale_ignores: tuple[str, ...] = ()
+    not_audited: tuple[NotAudited, ...] | None = None
+    """None when vulnerabilities were not asked for; empty when every package was audited."""
+    resolved: tuple[Finding, ...] | None = None
+    """With ``--since``: findings present at the revision and gone now."""
+    warnings: tuple[str, ...] = ()
+    """Things the user should know that are not findings (skipped files, skipped rules)."""
+    fail_on: str = "immediate"
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {tag.value: 0 for tag in Tag}
+        for finding in self.findings:
+            counts[finding.tag.value] += 1
+        return counts

@@ -1,0 +1,104 @@
+"""A rule, parsed and validated: what changed in which versions, and when it concerns a project.
+
+The file format is documented in ``rules/README.md``; ``depwatch.rulebook.loader`` turns a
+TOML file into a :class:`Rule` (parsing is validation) and nothing in a rule is ever executed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from depwatch.model import Tag
+
+__all__ = ["KINDS", "CallPattern", "Examples", "Rule", "Usage"]
+
+#: Rule kinds (DESIGN.md); ``vulnerability`` is reserved for advisories.
+KINDS = frozenset(
+    {
+        "breaking",
+        "python-drop",
+        "behaviour",
+        "deprecation",
+        "new-capability",
+        "security-hardening",
+        "eol",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallPattern:
+    """A call to ``name`` (dotted, call results transparent) passing any of ``keywords``.
+
+    With no keywords, any call to ``name`` matches.
+    """
+
+    name: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Where a rule looks in the project's code. Any one match is usage."""
+
+    modules: tuple[str, ...]
+    """Import names the rule is about (``google.genai``): what the scanner must follow."""
+    symbols: tuple[str, ...] = ()
+    """Dotted names; a reference to the name or anything below it matches."""
+    calls: tuple[CallPattern, ...] = ()
+    env: tuple[str, ...] = ()
+    """Environment variable names read through ``os.environ``/``os.getenv``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """A rule's own test cases, run by one test over every rule file."""
+
+    affected: tuple[str, ...] = ()
+    """Locked versions (or Python versions, for interpreter rules) that must match."""
+    unaffected: tuple[str, ...] = ()
+    """Versions that must not match."""
+    code: str | None = None
+    """A code sample; lines ending in ``# expect`` must be found, and no other line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One curated change rule."""
+
+    id: str
+    """``<normalised distribution>/<slug>``, from the file's path."""
+    package: str
+    """Normalised distribution name, or ``python`` for interpreter rules."""
+    kind: str
+    tag: Tag
+    """The base tag: the tag when the condition holds inside the affected range."""
+    affected: SpecifierSet
+    title: str
+    what: str
+    why: str
+    action: str
+    references: tuple[str, ...]
+    boundary: Version | None = None
+    """First release with the change: a lock below it whose condition holds gets ``plan``."""
+    fixed: Version | None = None
+    """The release to move to."""
+    python_requires: SpecifierSet | None = None
+    """The ``Requires-Python`` of the releases in ``affected`` (Python-floor rules)."""
+    usage: Usage | None = None
+    when_unused: str = "monitor"
+    """``monitor`` or ``silent``: what a usage rule gives inside the range when unused."""
+    eol: datetime.date | None = None
+    """Interpreter rules: the end-of-life date of the Python versions in ``affected``."""
+    added: str | None = None
+    examples: Examples = Examples()
+    source: str | None = None
+    """The rule file, for messages."""
+
+    @property
+    def is_interpreter(self) -> bool:
+        return self.package == "python"

@@ -1,0 +1,34 @@
+"""The one place TOML is parsed (tomli: its compiled wheels are about twice as fast as tomllib)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import tomli
+
+from depwatch.errors import DepwatchError
+from depwatch.files import display_path, read_text
+
+__all__ = ["load", "loads"]
+
+_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def loads(text: str, *, path: str) -> dict[str, Any]:
+    """Parse ``text``; a syntax error names ``path`` and the line."""
+    try:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        lineno = getattr(exc, "lineno", None)
+        message = getattr(exc, "msg", None) or _LINE.sub("", str(exc)).strip()
+        if lineno is None:
+            found = _LINE.search(str(exc))
+            lineno = int(found.group(1)) if found else None
+        raise DepwatchError(f"is not valid TOML: {message}", path=path, line=lineno) from None
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read and parse a TOML file."""
+    return loads(read_text(path), path=display_path(path))
