@@ -1,0 +1,512 @@
+"""The pipeline: discover → read → load rules → match → scan usage → advise → policy.
+
+The CLI calls :func:`check` or :func:`inventory` and hands the result to a reporter; nothing
+here prints.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from depwatch import discovery, lockfiles, policy
+from depwatch.errors import DepwatchError, ExitCode
+from depwatch.files import display_path, read_text
+from depwatch.matcher import MatchContext, Matcher, merge
+from depwatch.model import (
+    Evidence,
+    Finding,
+    Lockfile,
+    NotAudited,
+    Package,
+    ProjectReport,
+    Report,
+    RuleInfo,
+    Suppressed,
+)
+from depwatch.project import ProjectFiles, admitted_minors, read_project
+from depwatch.settings import IgnoreEntry, Settings, parse_settings
+
+if TYPE_CHECKING:
+    from depwatch.rulebook import RuleBook
+    from depwatch.rulebook.model import Usage
+
+__all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_projects"]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Everything ``depwatch check`` was asked to do."""
+
+    paths: tuple[str, ...] = (".",)
+    rules_dirs: tuple[Path, ...] = ()
+    usage: bool = True
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    baseline: Path | None = None
+    since: str | None = None
+    pythons: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    today: datetime.date = field(default_factory=datetime.date.today)
+    vulns: bool = False
+    vuln_service: str | None = None
+    osv_url: str | None = None
+    strict: bool = False
+    fail_on: str | None = None
+    hook: bool = False
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished check: the report, the exit code, and the gaps ``--strict`` fails on."""
+
+    report: Report
+    exit_code: ExitCode
+    gaps: tuple[str, ...] = ()
+    quiet: bool = False
+    """True for a hook run that found no lockfile: nothing to say."""
+
+
+@dataclass
+class Project:
+    """A project root with its manifests, settings and lockfiles as read."""
+
+    root: Path
+    shown: str
+    files: ProjectFiles
+    settings: Settings
+    lockfiles: list[Lockfile]
+    texts: dict[str, Path] = field(default_factory=dict)
+    """Lockfile report path → file, for locating packages by line."""
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, root)).as_posix()
+
+
+def _read_lockfile(path: Path, root: Path, *, explicit: bool, direct: frozenset[str] | None
+                   ) -> Lockfile:
+    reader = lockfiles.reader_for(path, explicit=explicit)
+    try:
+        contents = reader.read(path)
+    except DepwatchError as exc:
+        raise exc.with_path(display_path(path)) from None
+    packages = contents.packages
+    if direct is not None:
+        packages = tuple(
+            replace(p, direct=p.name in direct) if p.direct is None else p for p in packages
+        )
+    return Lockfile(
+        path=_rel(path, root),
+        format=reader.FORMAT,
+        packages=packages,
+        requires_python=contents.requires_python,
+        warnings=contents.warnings,
+        python_versions=contents.python_versions,
+    )
+
+
+def _load_project(target: discovery.Target) -> Project:
+    files = read_project(target.root)
+    settings = parse_settings(
+        files.pyproject,
+        path=files.pyproject_path,
+        shown=display_path(files.pyproject_path) if files.pyproject_path else "pyproject.toml",
+    )
+    known = files.pyproject is not None or (target.root / "Pipfile").is_file()
+    direct = files.facts.direct if known else None
+    locks, texts = [], {}
+    for path in target.lockfiles:
+        lock = _read_lockfile(path, target.root, explicit=path in target.explicit, direct=direct)
+        locks.append(lock)
+        texts[lock.path] = path
+    return Project(target.root, display_path(target.root), files, settings, locks, texts)
+
+
+def read_projects(paths: Sequence[str], *, hook: bool = False) -> list[Project]:
+    """Discover and read every project named by ``paths``; no lockfile is an error."""
+    targets = discovery.discover(paths)
+    if not any(t.lockfiles for t in targets):
+        if hook:
+            return []
+        where = ", ".join(display_path(t.root) for t in targets)
+        raise DepwatchError(
+            f"no lockfile found in {where}",
+            hint="depwatch reads uv.lock, poetry.lock, Pipfile.lock, pdm.lock, pylock.toml, "
+            "conda-lock.yml and requirements*.txt; name a lockfile to read another file",
+        )
+    return [_load_project(t) for t in targets if t.lockfiles]
+
+
+def inventory(paths: Sequence[str]) -> list[tuple[str, Lockfile]]:
+    """``depwatch packages``: every lockfile read, with its project root."""
+    return [(p.shown, lock) for p in read_projects(paths) for lock in p.lockfiles]
+
+
+# -- check -------------------------------------------------------------------------------
+
+
+def _declared(project: Project, pythons: Sequence[str]) -> tuple[tuple[str, ...] | None, str | None,
+                                                                 str | None]:
+    """The declared CPython minors, the range as text, and where it came from."""
+    if pythons:
+        return tuple(pythons), " ".join(f"=={p}.*" for p in pythons), "--python"
+    files = project.files
+    if files.declared is not None:
+        return files.declared, files.facts.requires_python, files.facts.python_source
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    for lock in project.lockfiles:
+        if lock.requires_python:
+            try:
+                spec = SpecifierSet(lock.requires_python)
+            except InvalidSpecifier:
+                continue
+            return admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"
+    for lock in project.lockfiles:
+        if lock.python_versions:
+            minors = sorted(
+                {".".join(v.split(".")[:2]) for v in lock.python_versions},
+                key=lambda m: tuple(int(x) for x in m.split(".") if x.isdigit()),
+            )
+            return tuple(minors), None, f"{lock.path} python package"
+    return None, None, None
+
+
+class _UsageLookup:
+    """Scans the project's code once, on the first rule that asks, then answers from memory."""
+
+    def __init__(self, root: Path, modules: Iterable[str], env: Iterable[str],
+                 exclude: Sequence[str]) -> None:
+        self.root, self.exclude = root, exclude
+        self.modules, self.env = sorted(set(modules)), sorted(set(env))
+        self.facts: tuple[object, ...] | None = None
+        self.warnings: tuple[str, ...] = ()
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one lookup object per run
+    def __call__(self, usage: Usage) -> tuple[Evidence, ...]:
+        from depwatch import usage as scanner
+
+        if self.facts is None:
+            result = scanner.scan_project(
+                self.root, self.modules, self.env, exclude=self.exclude
+            )
+            self.facts, self.warnings = result.facts, result.warnings
+        return scanner.evidence_for(self.facts, usage)  # type: ignore[arg-type]
+
+
+def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) -> _UsageLookup:
+    modules: set[str] = set()
+    env: set[str] = set()
+    names = {p.name for lock in project.lockfiles for p in lock.packages}
+    rules = [r for name in names for r in rulebook.for_package(name)]
+    rules += list(rulebook.interpreter_rules())
+    for rule in rules:
+        if rule.usage is not None:
+            modules.update(rule.usage.modules)
+            env.update(rule.usage.env)
+    return _UsageLookup(project.root, modules, env, exclude)
+
+
+def _locate(path: Path, name: str, version: str) -> int | None:
+    """The line of a package in a lockfile, by text search (good enough for SARIF)."""
+    try:
+        lines = read_text(path).splitlines()
+    except DepwatchError:
+        return None
+    variants = {name, name.replace("-", "_"), name.replace("-", ".")}
+    fallback = None
+    for number, line in enumerate(lines, start=1):
+        lowered = line.lower()
+        if not any(v in lowered for v in variants):
+            continue
+        if version in line:
+            return number
+        # TOML lockfiles put the version on the line after the name.
+        if fallback is None and number < len(lines) and version in lines[number]:
+            fallback = number
+    return fallback
+
+
+def _match_project(project: Project, rulebook: RuleBook, options: CheckOptions,
+                   usage: _UsageLookup | None) -> tuple[list[Finding], Matcher, ProjectReport]:
+    declared, requires, source = _declared(project, options.pythons)
+    ctx = MatchContext(
+        project=project.shown,
+        declared=declared,
+        explicit_targets=bool(options.pythons or options.platforms),
+        platforms=options.platforms,
+        today=options.today,
+        usage=usage,
+    )
+    matcher = Matcher(rulebook, ctx)
+    found: list[Finding] = []
+    for lock in project.lockfiles:
+        found += matcher.match_lockfile(lock)
+    found += matcher.match_interpreter()
+    report = ProjectReport(
+        root=project.shown,
+        requires_python=requires,
+        lockfiles=tuple(project.lockfiles),
+        python_source=source,
+    )
+    return found, matcher, report
+
+
+def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
+    out = []
+    for finding in findings:
+        if finding.lockfiles and finding.lock_line is None:
+            path = project.texts.get(finding.lockfiles[0])
+            if path is not None:
+                finding = replace(finding, lock_line=_locate(path, finding.package, finding.version))
+        out.append(finding)
+    return out
+
+
+def _vulnerability_findings(result: object, projects: Sequence[Project]
+                            ) -> tuple[list[Finding], dict[str, RuleInfo]]:
+    from depwatch import advisories
+
+    findings, infos = [], {}
+    for vuln in result.vulnerabilities:  # type: ignore[attr-defined]
+        for project in projects:
+            locks = tuple(
+                lock.path
+                for lock in project.lockfiles
+                if any(p.name == vuln.package and p.version == vuln.version for p in lock.packages)
+            )
+            if not locks:
+                continue
+            findings.append(
+                Finding(
+                    rule=vuln.id,
+                    project=project.shown,
+                    package=vuln.package,
+                    version=vuln.version,
+                    tag=advisories.vulnerability_tag(vuln),
+                    kind="vulnerability",
+                    title=vuln.summary or f"{vuln.id} in {vuln.package} {vuln.version}",
+                    action=advisories.action_text(vuln),
+                    references=(vuln.link,),
+                    lockfiles=locks,
+                    aliases=tuple(vuln.aliases),
+                    fixed_versions=tuple(vuln.fixed_versions),
+                )
+            )
+            infos[vuln.id] = RuleInfo(
+                id=vuln.id,
+                title=vuln.summary or vuln.id,
+                kind="vulnerability",
+                what=vuln.summary or "",
+                action=advisories.action_text(vuln),
+                references=(vuln.link,),
+            )
+    return findings, infos
+
+
+def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> object:
+    from depwatch import advisories
+
+    seen: dict[tuple[str, str | None, str], Package] = {}
+    for project in projects:
+        for lock in project.lockfiles:
+            for pkg in lock.packages:
+                seen.setdefault((pkg.name, pkg.version, pkg.source), pkg)
+    return advisories.start(
+        list(seen.values()), service=options.vuln_service, osv_url=options.osv_url
+    )
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60
+        )
+    except FileNotFoundError:
+        raise DepwatchError("--since needs git, and git is not installed") from None
+    if done.returncode != 0:
+        raise DepwatchError(done.stderr.strip().splitlines()[-1] if done.stderr.strip()
+                            else f"git {' '.join(args)} failed")
+    return done.stdout
+
+
+def _project_at(project: Project, rev: str, tmp: Path) -> Project:
+    """The same project with its manifests and lockfiles as they were at ``rev``."""
+    try:
+        top = Path(_git(project.root, "rev-parse", "--show-toplevel").strip())
+    except DepwatchError:
+        raise DepwatchError(
+            f"--since needs a git repository, and {project.shown} is not in one"
+        ) from None
+    try:
+        _git(project.root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except DepwatchError:
+        raise DepwatchError(
+            f"--since {rev}: no such revision in the repository at {display_path(top)}",
+            hint="name a branch, tag or commit that exists (fetch it first in a shallow CI clone)",
+        ) from None
+    prefix = _rel(project.root.resolve(), top.resolve())
+    prefix = "" if prefix == "." else prefix + "/"
+    listed = _git(top, "ls-tree", "-r", "--name-only", rev, "--", prefix or ".").splitlines()
+    wanted = {lock_path for lock_path in project.texts}
+    root = tmp / "at-rev"
+    root.mkdir()
+    for name in listed:
+        rel = name[len(prefix):]
+        base = rel.rsplit("/", 1)[-1]
+        keep = (
+            rel in wanted
+            or rel in {"pyproject.toml", "Pipfile"}
+            or ("/" not in rel and discovery.is_lockfile_name(base))
+            or (rel.startswith("requirements/") and rel.endswith(".txt"))
+            or rel.endswith((".txt", ".in"))
+        )
+        if not keep:
+            continue
+        data = subprocess.run(
+            ["git", "-C", str(top), "show", f"{rev}:{name}"], capture_output=True, timeout=60
+        ).stdout
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    target = discovery.Target(root)
+    for rel_lock in project.texts:
+        if (root / rel_lock).is_file():
+            target.lockfiles.append(root / rel_lock)
+            target.explicit.add(root / rel_lock)
+    old = _load_project(target)
+    return Project(project.root, project.shown, old.files, old.settings, old.lockfiles, old.texts)
+
+
+def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
+    """Run ``depwatch check``."""
+    projects = read_projects(options.paths, hook=options.hook)
+    if not projects:
+        return Outcome(Report(projects=(), findings=()), ExitCode.OK, quiet=True)
+
+    pending = _start_vulns(projects, options) if options.vulns else None
+
+    if load_rules is None:
+        from depwatch.rulebook import load_rulebook as load_rules
+    extra_dirs = list(options.rules_dirs)
+    for project in projects:
+        extra_dirs += [d for d in project.settings.rules if d not in extra_dirs]
+    rulebook = load_rules(extra_dirs)
+
+    findings: list[Finding] = []
+    resolved: list[Finding] = []
+    suppressed: list[Suppressed] = []
+    stale: list[str] = []
+    infos: dict[str, RuleInfo] = {}
+    warnings: list[str] = []
+    gaps: list[str] = []
+    reports = []
+    ignores_by_project: list[tuple[str, list[IgnoreEntry]]] = []
+    fail_on = options.fail_on
+
+    for project in projects:
+        if fail_on is None:
+            fail_on = project.settings.fail_on
+        exclude = (*project.settings.exclude, *options.exclude)
+        usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
+        found, matcher, report = _match_project(project, rulebook, options, usage)
+        reports.append(report)
+        infos.update(matcher.infos)
+        if options.since:
+            with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
+                old_project = _project_at(project, options.since, Path(tmp))
+                old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
+            infos.update(old_matcher.infos)
+            old_findings = merge(old_found)
+            old_keys = {(f.key, f.tag) for f in old_findings}
+            now_keys = {f.key for f in merge(found)}
+            resolved += [f for f in old_findings if f.key not in now_keys]
+            found = [f for f in found if (f.key, f.tag) not in old_keys]
+        project_findings = _with_lines(merge(found), project)
+
+        for lock in project.lockfiles:
+            warnings += [f"{project.shown}/{lock.path}: {w}" if project.shown != "." else
+                         f"{lock.path}: {w}" for w in lock.warnings]
+        if usage is not None and usage.warnings:
+            warnings += usage.warnings
+            gaps += usage.warnings
+        if matcher.skipped_python_rules:
+            warnings.append(
+                f"{project.shown}: no declared Python version, so "
+                f"{len(matcher.skipped_python_rules)} Python-floor and interpreter rule(s) were "
+                "skipped; declare requires-python in pyproject.toml or pass --python"
+            )
+        if matcher.usage_unknown:
+            warnings.append(
+                f"usage scan off: {len(matcher.usage_unknown)} rule(s) with usage conditions "
+                "could not be tied to code and give monitor at most"
+            )
+        if options.verbose and matcher.not_pep440:
+            warnings += [f"not a PEP 440 version, matched by no rule: {x}"
+                         for x in matcher.not_pep440]
+
+        ignores: list[IgnoreEntry] = list(project.settings.ignore)
+        ignores += [IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore")
+                    for i in options.ignore]
+        findings += project_findings
+        ignores_by_project.append((project.shown, ignores))
+
+    not_audited: tuple[NotAudited, ...] | None = None
+    if pending is not None:
+        result = pending.result()  # type: ignore[attr-defined]
+        vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
+        by_project = {p.shown: p for p in projects}
+        for f in vuln_findings:
+            findings.append(_with_lines([f], by_project[f.project])[0])
+        infos.update(vuln_infos)
+        not_audited = tuple(result.not_audited)
+        warnings += list(result.warnings)
+        gaps += [f"not audited: {n.package} {n.version or ''} ({n.reason})" for n in not_audited]
+
+    # Ignores and the baseline, per project.
+    kept: list[Finding] = []
+    for shown, ignores in ignores_by_project:
+        outcome = policy.apply_ignores(
+            [f for f in findings if f.project == shown], ignores, options.today
+        )
+        kept += outcome.findings
+        suppressed += outcome.suppressed
+        stale += [s for s in outcome.stale if s not in stale]
+        warnings += list(outcome.expired)
+        gaps += list(outcome.expired)
+    gaps += [f"ignore entry matched nothing: {s}" for s in stale]
+    if options.baseline is not None:
+        keys = policy.read_baseline(options.baseline)
+        kept, base_suppressed = policy.apply_baseline(
+            kept, keys, display_path(options.baseline)
+        )
+        suppressed += base_suppressed
+
+    fail_on = fail_on or "immediate"
+    kept = sorted(kept, key=Finding.sort_key)
+    report = Report(
+        projects=tuple(reports),
+        findings=tuple(kept),
+        rules={k: infos[k] for k in sorted(infos)},
+        suppressed=tuple(sorted(suppressed, key=lambda s: (s.project, s.rule, s.package))),
+        stale_ignores=tuple(stale),
+        not_audited=not_audited,
+        resolved=tuple(sorted(resolved, key=Finding.sort_key)) if options.since else None,
+        warnings=tuple(warnings),
+        fail_on=fail_on,
+    )
+    code = policy.exit_code(kept, fail_on, gaps=gaps, strict=options.strict)
+    return Outcome(report, code, tuple(gaps))
+

@@ -1,0 +1,339 @@
+"""The command line: parse arguments, call the audit, hand the report to a reporter.
+
+Thin on purpose. Every ``DepwatchError`` becomes a few lines on stderr and exit 2 here, in one
+place; heavy modules (rich, the rulebook, the scanner, pip-audit) are imported only by the
+commands that need them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+
+import typer
+
+from depwatch import __version__
+from depwatch.errors import DepwatchError, ExitCode
+
+if TYPE_CHECKING:
+    from depwatch.audit import CheckOptions
+
+app = typer.Typer(
+    name="depwatch",
+    help="What in your lockfile is about to hurt you, and what to do about it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(help="List, show and validate change rules.", no_args_is_help=True)
+baseline_app = typer.Typer(help="Record today's findings so a gate fails only on new ones.",
+                           no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(baseline_app, name="baseline")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    markdown = "markdown"
+    github = "github"
+
+
+class PackagesFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class RulesFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    immediate = "immediate"
+    plan = "plan"
+    monitor = "monitor"
+    never = "never"
+
+
+class Platform(str, Enum):
+    linux = "linux"
+    macos = "macos"
+    windows = "windows"
+
+
+class VulnService(str, Enum):
+    pypi = "pypi"
+    osv = "osv"
+
+
+def _fail(exc: DepwatchError) -> NoReturn:
+    sys.stderr.write(f"depwatch: error: {_plain(str(exc))}\n")
+    raise typer.Exit(ExitCode.ERROR)
+
+
+def _plain(text: str) -> str:
+    """Text for a terminal: control characters other than newline shown as escapes."""
+    return "".join(
+        ch if ch == "\n" or (ch.isprintable() and ch != "\x1b") else repr(ch)[1:-1] for ch in text
+    )
+
+
+def _color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _width() -> int:
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "")) or 100)
+    except ValueError:
+        return os.get_terminal_size().columns if sys.stdout.isatty() else 100
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(DepwatchError(f"cannot write the report: {exc.strerror or exc}", path=str(output)))
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"depwatch {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """depwatch: a dependency-impact auditor for Python lockfiles."""
+
+
+def _today(value: str | None) -> datetime.date:
+    if value is None:
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-12-31") from None
+
+
+def _pythons(values: list[str]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        parts = value.split(".")
+        if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+            raise typer.BadParameter(f"{value!r} is not a Python version like 3.10")
+        out.append(f"{int(parts[0])}.{int(parts[1])}")
+    return tuple(dict.fromkeys(out))
+
+
+PathsArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional here on 3.10
+    typer.Argument(help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: .)",
+                   show_default=False),
+]
+
+
+@app.command()
+def check(
+    paths: PathsArg = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o",  # noqa: UP045
+                      help="Write the report to FILE (a table still goes to the screen).")] = None,
+    fail_on: Annotated[Optional[FailOn], typer.Option(  # noqa: UP045
+        "--fail-on", help="Exit 1 on findings at or above this tag [default: immediate].",
+        show_default=False)] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+        "--rules", help="An extra folder of rule files (repeatable).")] = None,
+    no_usage: Annotated[bool, typer.Option("--no-usage",
+                        help="Do not scan the project's code for usage.")] = False,
+    exclude: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--exclude", help="A source path glob the usage scan skips (repeatable).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--ignore", help="Suppress a rule or advisory id (repeatable).")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--baseline", help="Fail only on findings not recorded in this baseline file.")] = None,
+    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--since", help="Report only what changed since this git revision.")] = None,
+    python: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--python", help="A target Python version, X.Y (repeatable).")] = None,
+    platform: Annotated[Optional[list[Platform]], typer.Option(  # noqa: UP045
+        "--platform", help="A target platform (repeatable).")] = None,
+    today: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--today", help="The date for end-of-life rules and ignore expiry (YYYY-MM-DD).")] = None,
+    vulns: Annotated[bool, typer.Option("--vulns",
+                     help="Also audit for known vulnerabilities with pip-audit (network).")] = False,
+    vuln_service: Annotated[Optional[VulnService], typer.Option(  # noqa: UP045
+        "--vuln-service", help="pip-audit's vulnerability service.")] = None,
+    osv_url: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--osv-url", help="A custom OSV /v1/query endpoint (implies --vuln-service osv).")] = None,
+    strict: Annotated[bool, typer.Option("--strict",
+                      help="Exit 2 on any gap: unaudited packages, unreadable sources, "
+                      "stale or expired ignores.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print less.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more.")] = False,
+) -> None:
+    """Match the lockfiles against the change rules and print the actions to take."""
+    from depwatch.audit import CheckOptions
+
+    options = CheckOptions(
+        paths=tuple(paths or (".",)),
+        rules_dirs=tuple(rules or ()),
+        usage=not no_usage,
+        exclude=tuple(exclude or ()),
+        ignore=tuple(ignore or ()),
+        baseline=baseline,
+        since=since,
+        pythons=_pythons(python or []),
+        platforms=tuple(p.value for p in platform or ()),
+        today=_today(today),
+        vulns=vulns or osv_url is not None or vuln_service is not None,
+        vuln_service=("osv" if osv_url else vuln_service.value if vuln_service else None),
+        osv_url=osv_url,
+        strict=strict,
+        fail_on=fail_on.value if fail_on else None,
+        hook=os.environ.get("PRE_COMMIT") == "1",
+        verbose=verbose,
+    )
+    _run_check(options, format.value, output, quiet=quiet, verbose=verbose)
+
+
+def _run_check(options: CheckOptions, fmt: str, output: Path | None, *, quiet: bool,
+               verbose: bool) -> NoReturn:
+    from depwatch import audit, reporters
+
+    try:
+        outcome = audit.check(options)
+    except DepwatchError as exc:
+        _fail(exc)
+    if outcome.quiet:
+        raise typer.Exit(ExitCode.OK)
+    color, width = _color(), _width()
+    text = reporters.render(fmt, outcome.report, color=color and output is None and fmt == "table",
+                            width=width, verbose=verbose)
+    _write(text, output)
+    if output is not None and not quiet and fmt != "table":
+        sys.stdout.write(reporters.render("table", outcome.report, color=color, width=width,
+                                          verbose=verbose))
+    if options.strict and outcome.gaps and not quiet:
+        sys.stderr.write("depwatch: --strict: the audit has gaps:\n")
+        sys.stderr.writelines(f"  {_plain(gap)}\n" for gap in outcome.gaps)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def packages(
+    paths: PathsArg = None,
+    format: Annotated[PackagesFormat, typer.Option("--format", "-f",
+                      help="Output format.")] = PackagesFormat.table,
+) -> None:
+    """List what the lockfiles pin."""
+    from depwatch import audit, reporters
+
+    try:
+        items = audit.inventory(tuple(paths or (".",)))
+    except DepwatchError as exc:
+        _fail(exc)
+    sys.stdout.write(reporters.render_packages(items, format.value, color=_color(),
+                                               width=_width()))
+
+
+@rules_app.command("list")
+def rules_list(
+    format: Annotated[RulesFormat, typer.Option("--format", "-f",
+                      help="Output format.")] = RulesFormat.table,
+    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+        "--rules", help="An extra folder of rule files (repeatable).")] = None,
+) -> None:
+    """List the rules: the shipped ones and any --rules folders."""
+    from depwatch.rulebook import load_rulebook
+    from depwatch.rulebook.render import render_rule_list
+
+    try:
+        book = load_rulebook(list(rules or ()))
+    except DepwatchError as exc:
+        _fail(exc)
+    sys.stdout.write(render_rule_list(list(book), format.value, color=_color(), width=_width()))
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A rule id, like "
+                                           "google-genai/response-format-wire-names.")],
+    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
+        "--rules", help="An extra folder of rule files (repeatable).")] = None,
+) -> None:
+    """Show one rule in full."""
+    from depwatch.rulebook import load_rulebook
+    from depwatch.rulebook.render import render_rule
+
+    try:
+        book = load_rulebook(list(rules or ()))
+    except DepwatchError as exc:
+        _fail(exc)
+    rule = book.get(rule_id)
+    if rule is None:
+        close = [r.id for r in book if rule_id.split("/")[0] in r.id][:5]
+        hint = f"rules for that package: {', '.join(close)}" if close else \
+            "list them with: depwatch rules list"
+        _fail(DepwatchError(f"no rule {rule_id!r}", hint=hint))
+    sys.stdout.write(render_rule(rule, color=_color(), width=_width()))
+
+
+@rules_app.command("check")
+def rules_check(
+    dirs: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
+        help="Rule folders to validate (default: the shipped rules).", show_default=False)] = None,
+) -> None:
+    """Validate rule files: every problem at once, each naming the file and key."""
+    from depwatch.rulebook import check_dirs, shipped_dir
+
+    targets = list(dirs or [shipped_dir()])
+    try:
+        checked = check_dirs(targets)
+    except DepwatchError as exc:
+        _fail(exc)
+    sys.stdout.write(f"{len(checked)} rule(s) valid in {', '.join(map(str, targets))}\n")
+
+
+@baseline_app.command("write")
+def baseline_write(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The baseline file to write.")],
+    paths: PathsArg = None,
+    python: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--python", help="A target Python version, X.Y (repeatable).")] = None,
+    today: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--today", help="The date for end-of-life rules (YYYY-MM-DD).")] = None,
+) -> None:
+    """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
+    from depwatch import audit, policy
+    from depwatch.audit import CheckOptions
+
+    options = CheckOptions(paths=tuple(paths or (".",)), pythons=_pythons(python or []),
+                           today=_today(today), fail_on="never")
+    try:
+        outcome = audit.check(options)
+    except DepwatchError as exc:
+        _fail(exc)
+    _write(policy.baseline_document(outcome.report.findings), file)
+    sys.stdout.write(f"wrote {len(outcome.report.findings)} finding(s) to {file}\n")

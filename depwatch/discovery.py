@@ -1,0 +1,106 @@
+"""Which lockfiles a run reads, grouped by the project root they belong to."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from depwatch.errors import DepwatchError
+from depwatch.files import display_path
+
+__all__ = ["LOCK_PATTERNS", "Target", "discover", "find_root", "is_lockfile_name"]
+
+#: File names searched for in a project folder (not recursively), plus ``requirements/*.txt``.
+LOCK_PATTERNS = (
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "pylock.toml",
+    "pylock.*.toml",
+    "conda-lock.yml",
+    "requirements*.txt",
+    "*requirements.txt",
+)
+_MANIFESTS = ("pyproject.toml", "Pipfile")
+
+
+@dataclass
+class Target:
+    """One project root and the lockfiles to read for it."""
+
+    root: Path
+    lockfiles: list[Path] = field(default_factory=list)
+    explicit: set[Path] = field(default_factory=set)
+    """Lockfiles named on the command line (a ``*.txt`` of any name reads as requirements)."""
+
+
+def is_lockfile_name(name: str) -> bool:
+    """Whether a file of this name is one a folder search picks up."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in LOCK_PATTERNS)
+
+
+def find_root(lockfile: Path) -> Path:
+    """The nearest folder upward holding pyproject.toml or a Pipfile, else the file's folder."""
+    folder = lockfile.parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / manifest).is_file() for manifest in _MANIFESTS):
+            return candidate
+    return folder
+
+
+def _search(folder: Path) -> list[Path]:
+    found = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise DepwatchError(
+            f"cannot be listed: {exc.strerror}", path=display_path(folder)
+        ) from None
+    for entry in entries:
+        if is_lockfile_name(entry.name) and entry.is_file():
+            found.append(Path(entry.path))
+    sub = folder / "requirements"
+    if sub.is_dir():
+        found += sorted(p for p in sub.glob("*.txt") if p.is_file())
+    return found
+
+
+def discover(paths: Sequence[str]) -> list[Target]:
+    """Turn command-line PATHs into project targets, in the order first named.
+
+    A folder is searched; a ``pyproject.toml``/``Pipfile`` means its folder; any other file is
+    a lockfile read alone, whose root is found upward. Paths naming the same root merge.
+    """
+    targets: dict[Path, Target] = {}
+    for raw in paths or (".",):
+        path = Path(raw)
+        if not os.path.lexists(path):
+            raise DepwatchError("no such file or folder", path=raw)
+        try:
+            resolved = path.resolve(strict=True)
+        except RuntimeError:  # symlink loop on older Pythons
+            raise DepwatchError("is a symbolic link loop", path=raw) from None
+        except OSError as exc:
+            raise DepwatchError(f"cannot be opened: {exc.strerror or exc}", path=raw) from None
+        if resolved.is_dir():
+            target = targets.setdefault(resolved, Target(resolved))
+            for lock in _search(resolved):
+                if lock not in target.lockfiles:
+                    target.lockfiles.append(lock)
+        elif resolved.name in _MANIFESTS:
+            folder = resolved.parent
+            target = targets.setdefault(folder, Target(folder))
+            for lock in _search(folder):
+                if lock not in target.lockfiles:
+                    target.lockfiles.append(lock)
+        else:
+            root = find_root(resolved)
+            target = targets.setdefault(root, Target(root))
+            if resolved not in target.lockfiles:
+                target.lockfiles.append(resolved)
+            target.explicit.add(resolved)
+    return list(targets.values())

@@ -1,0 +1,300 @@
+"""Inventory × rules × project facts → findings, with the tag decided as DESIGN.md says.
+
+Rules are looked up by package name (an index), so the cost is the number of locked entries
+plus the rules of the packages actually locked, never the size of the whole rulebook.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.version import InvalidVersion, Version
+
+from depwatch.model import Evidence, Finding, Lockfile, Package, RuleInfo, Tag
+from depwatch.project import CANDIDATE_PYTHONS, minor_admitted
+from depwatch.rulebook.model import Rule, Usage
+
+__all__ = ["PLATFORMS", "MatchContext", "Matcher", "RuleSource", "rule_info"]
+
+#: ``--platform`` names and the marker values they stand for.
+PLATFORMS: dict[str, dict[str, str]] = {
+    "linux": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"},
+    "macos": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
+    "windows": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
+}
+_QUOTED = re.compile(r"""['"]([^'"]*)['"]""")
+_YEAR = datetime.timedelta(days=365)
+
+
+class RuleSource(Protocol):
+    """What the matcher needs of a rulebook."""
+
+    def for_package(self, name: str) -> Sequence[Rule]: ...
+
+    def interpreter_rules(self) -> Sequence[Rule]: ...
+
+
+UsageLookup = Callable[[Usage], tuple[Evidence, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchContext:
+    """The project facts a rule's condition is judged against."""
+
+    project: str
+    declared: tuple[str, ...] | None
+    """Declared CPython minors (``3.10``), or None when the project declares none."""
+    explicit_targets: bool = False
+    """True when ``--python``/``--platform`` chose the targets."""
+    platforms: tuple[str, ...] = ()
+    """``--platform`` values; empty means every platform."""
+    today: datetime.date = datetime.date.today()  # noqa: DTZ011 - a calendar date is wanted
+    usage: UsageLookup | None = None
+    """Finds a rule's usage in the project's code; None when the scan is off."""
+
+
+def rule_info(rule: Rule) -> RuleInfo:
+    """The human text of a rule, for reporters."""
+    return RuleInfo(
+        id=rule.id,
+        title=rule.title,
+        kind=rule.kind,
+        what=rule.what,
+        why=rule.why,
+        action=rule.action,
+        references=rule.references,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _admits(markers: str | None, python: str, platform: str | None) -> bool:
+    """Whether an entry with ``markers`` is installed on ``python`` (and ``platform``)."""
+    if not markers:
+        return True
+    try:
+        marker = Marker(markers)
+    except InvalidMarker:
+        return True  # a marker we cannot read limits nothing we can prove
+    platforms = [platform] if platform else list(PLATFORMS)
+    # Extras and dependency groups are the project's choice, not a target's: admit them all.
+    names = frozenset(_QUOTED.findall(markers))
+    for name in platforms:
+        env: dict[str, object] = dict(default_environment())
+        env.update(PLATFORMS[name])
+        env.update(
+            python_version=python,
+            python_full_version=f"{python}.0",
+            implementation_name="cpython",
+            platform_python_implementation="CPython",
+            extras=names,
+            dependency_groups=names,
+        )
+        extras = ["", *names] if "extra" in markers else [""]
+        for extra in extras:
+            env["extra"] = extra
+            try:
+                if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
+                    return True
+            except Exception:  # noqa: BLE001 - an unevaluable marker limits nothing provable
+                return True
+    return False
+
+
+class Matcher:
+    """Matches one project's lockfiles and declared Python against a rulebook."""
+
+    def __init__(self, rules: RuleSource, ctx: MatchContext) -> None:
+        self.rules = rules
+        self.ctx = ctx
+        self.infos: dict[str, RuleInfo] = {}
+        self.not_pep440: list[str] = []
+        self.skipped_python_rules: set[str] = set()
+        self.usage_unknown: set[str] = set()
+
+    # -- targets -------------------------------------------------------------------------
+
+    def _pythons(self) -> tuple[str, ...]:
+        return self.ctx.declared if self.ctx.declared else CANDIDATE_PYTHONS[8:]
+
+    def _targets(self, pkg: Package) -> tuple[str, ...] | None:
+        """The targets an entry is limited to; None when it concerns every target."""
+        if not pkg.markers and not self.ctx.explicit_targets:
+            return None
+        pythons = self._pythons()
+        platforms: Sequence[str | None] = self.ctx.platforms or list(PLATFORMS)
+        admitted = [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
+        if not self.ctx.explicit_targets and len(admitted) == len(pythons) * len(platforms):
+            return None
+        return _labels(admitted, pythons, platforms, with_platform=bool(self.ctx.platforms))
+
+    def admitted(self, pkg: Package) -> bool:
+        """Whether an entry is installed on any explicitly chosen target."""
+        if not self.ctx.explicit_targets or not pkg.markers:
+            return True
+        platforms: Sequence[str | None] = self.ctx.platforms or [None]
+        return any(_admits(pkg.markers, py, pl) for py in self._pythons() for pl in platforms)
+
+    # -- packages ------------------------------------------------------------------------
+
+    def match_lockfile(self, lock: Lockfile) -> list[Finding]:
+        findings = []
+        for pkg in lock.packages:
+            if pkg.version is None:
+                continue
+            rules = self.rules.for_package(pkg.name)
+            if not rules or not self.admitted(pkg):
+                continue
+            try:
+                version = Version(pkg.version)
+            except InvalidVersion:
+                self.not_pep440.append(f"{pkg.name} {pkg.version} in {lock.path}")
+                continue
+            for rule in rules:
+                finding = self._evaluate(rule, pkg, version, lock)
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def _evaluate(self, rule: Rule, pkg: Package, version: Version, lock: Lockfile
+                  ) -> Finding | None:
+        inside = rule.affected.contains(version, prereleases=True)
+        below = not inside and rule.boundary is not None and version < rule.boundary
+        if not (inside or below):
+            return None
+        targets = self._targets(pkg)
+        evidence: tuple[Evidence, ...] = ()
+        tag: Tag | None = None
+        if rule.python_requires is None and rule.usage is None:
+            tag = rule.tag if inside else None
+        else:
+            bad: list[str] = []
+            if rule.python_requires is not None:
+                if self.ctx.declared is None:
+                    self.skipped_python_rules.add(rule.id)
+                else:
+                    bad = [
+                        py
+                        for py in self.ctx.declared
+                        if any(_admits(pkg.markers, py, pl) for pl in self.ctx.platforms or [None])
+                        and not minor_admitted(rule.python_requires, py)
+                    ]
+            if rule.usage is not None:
+                if self.ctx.usage is None:
+                    self.usage_unknown.add(rule.id)
+                else:
+                    evidence = self.ctx.usage(rule.usage)
+            if bad or evidence:
+                tag = rule.tag if inside else Tag.PLAN
+                if bad:
+                    targets = tuple(bad)
+            elif inside and rule.python_requires is None and rule.when_unused == "monitor":
+                tag = Tag.MONITOR
+        if tag is None:
+            return None
+        self.infos[rule.id] = rule_info(rule)
+        return Finding(
+            rule=rule.id,
+            project=self.ctx.project,
+            package=pkg.name,
+            version=pkg.version or "",
+            tag=tag,
+            kind=rule.kind,
+            title=rule.title,
+            action=rule.action,
+            references=rule.references,
+            lockfiles=(lock.path,),
+            targets=targets,
+            evidence=evidence,
+        )
+
+    # -- the interpreter -----------------------------------------------------------------
+
+    def match_interpreter(self) -> list[Finding]:
+        findings = []
+        for rule in self.rules.interpreter_rules():
+            if self.ctx.declared is None:
+                self.skipped_python_rules.add(rule.id)
+                continue
+            concerned = [
+                py for py in self.ctx.declared
+                if rule.affected.contains(Version(py), prereleases=True)
+            ]
+            if not concerned:
+                continue
+            evidence: tuple[Evidence, ...] = ()
+            tag: Tag | None = rule.tag
+            if rule.eol is not None:
+                if self.ctx.today < rule.eol - _YEAR:
+                    tag = None
+                elif self.ctx.today < rule.eol:
+                    tag = Tag.MONITOR
+            if tag is not None and rule.usage is not None:
+                if self.ctx.usage is None:
+                    self.usage_unknown.add(rule.id)
+                    tag = Tag.MONITOR
+                else:
+                    evidence = self.ctx.usage(rule.usage)
+                    if not evidence:
+                        tag = Tag.MONITOR if rule.when_unused == "monitor" else None
+            if tag is None:
+                continue
+            self.infos[rule.id] = rule_info(rule)
+            findings.append(
+                Finding(
+                    rule=rule.id,
+                    project=self.ctx.project,
+                    package="python",
+                    version=concerned[0],
+                    tag=tag,
+                    kind=rule.kind,
+                    title=rule.title,
+                    action=rule.action,
+                    references=rule.references,
+                    lockfiles=(),
+                    targets=tuple(concerned) if self.ctx.explicit_targets else None,
+                    evidence=evidence,
+                )
+            )
+        return findings
+
+
+def _labels(admitted: Iterable[tuple[str, str | None]], pythons: Sequence[str],
+            platforms: Sequence[str | None], *, with_platform: bool) -> tuple[str, ...]:
+    """Readable target labels: ``3.10`` where every platform is admitted, else ``3.10/linux``."""
+    by_python: dict[str, list[str | None]] = {}
+    for py, pl in admitted:
+        by_python.setdefault(py, []).append(pl)
+    labels = []
+    for py in pythons:
+        pls = by_python.get(py)
+        if not pls:
+            continue
+        if len(pls) == len(platforms) and not with_platform:
+            labels.append(py)
+        else:
+            labels += [f"{py}/{pl}" if pl else py for pl in pls]
+    return tuple(labels)
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (project, rule, package, version): lockfiles and targets united."""
+    merged: dict[tuple[str, str, str, str], Finding] = {}
+    for finding in findings:
+        known = merged.get(finding.key)
+        if known is None:
+            merged[finding.key] = finding
+            continue
+        lockfiles = tuple(dict.fromkeys(known.lockfiles + finding.lockfiles))
+        if known.targets is None or finding.targets is None:
+            targets = None
+        else:
+            targets = tuple(dict.fromkeys(known.targets + finding.targets))
+        tag = min(known.tag, finding.tag, key=lambda t: t.rank)
+        merged[finding.key] = replace(known, lockfiles=lockfiles, targets=targets, tag=tag)
+    return sorted(merged.values(), key=Finding.sort_key)

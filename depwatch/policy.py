@@ -1,0 +1,168 @@
+"""What the gate does with findings: ignores, the baseline, and the exit code."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from depwatch.errors import DepwatchError, ExitCode
+from depwatch.files import display_path, read_text
+from depwatch.model import Finding, Suppressed, Tag
+from depwatch.settings import IgnoreEntry
+
+__all__ = [
+    "BaselineKey",
+    "PolicyResult",
+    "apply_baseline",
+    "apply_ignores",
+    "baseline_document",
+    "exit_code",
+    "read_baseline",
+]
+
+BaselineKey = tuple[str, str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    """Findings after suppression, what was suppressed, and the ignores that did nothing."""
+
+    findings: tuple[Finding, ...]
+    suppressed: tuple[Suppressed, ...]
+    stale: tuple[str, ...]
+    """Ignore entries that matched nothing (their ids)."""
+    expired: tuple[str, ...]
+    """One line per ignore entry past its ``until`` date (it no longer suppresses)."""
+
+
+def _matches(entry: IgnoreEntry, finding: Finding) -> bool:
+    if entry.id != finding.rule and entry.id not in finding.aliases:
+        return False
+    if entry.package is not None and entry.package != finding.package:
+        return False
+    if entry.versions is not None:
+        try:
+            return entry.versions.contains(Version(finding.version), prereleases=True)
+        except InvalidVersion:
+            return False
+    return True
+
+
+def apply_ignores(findings: Iterable[Finding], ignores: Sequence[IgnoreEntry],
+                  today: datetime.date) -> PolicyResult:
+    """Suppress the findings an ignore entry names; expired entries stop suppressing."""
+    kept, suppressed = [], []
+    used: set[int] = set()
+    expired_lines = []
+    active = []
+    for index, entry in enumerate(ignores):
+        if entry.until is not None and entry.until < today:
+            expired_lines.append(
+                f"ignore entry for {entry.id} expired on {entry.until.isoformat()} "
+                f"({entry.origin}); it no longer suppresses anything"
+            )
+            used.add(index)
+        else:
+            active.append((index, entry))
+    for finding in findings:
+        hit = next(((i, e) for i, e in active if _matches(e, finding)), None)
+        if hit is None:
+            kept.append(finding)
+            continue
+        used.add(hit[0])
+        entry = hit[1]
+        suppressed.append(
+            Suppressed(
+                rule=finding.rule,
+                package=finding.package,
+                version=finding.version,
+                reason=entry.reason,
+                until=entry.until.isoformat() if entry.until else None,
+                project=finding.project,
+                tag=finding.tag,
+            )
+        )
+    stale = tuple(e.id for i, e in enumerate(ignores) if i not in used)
+    return PolicyResult(tuple(kept), tuple(suppressed), stale, tuple(expired_lines))
+
+
+def _key(finding: Finding) -> BaselineKey:
+    return (finding.project, finding.rule, finding.package, finding.version, finding.tag.value)
+
+
+def baseline_document(findings: Iterable[Finding]) -> str:
+    """The baseline file for ``findings``: keyed so that a moved line is not new."""
+    entries = sorted({_key(f) for f in findings})
+    doc = {
+        "schema_version": 1,
+        "findings": [
+            {"project": p, "rule": r, "package": n, "version": v, "tag": t}
+            for p, r, n, v, t in entries
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_baseline(path: Path) -> frozenset[BaselineKey]:
+    """The keys recorded by ``depwatch baseline write``."""
+    shown = display_path(path)
+    try:
+        doc = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DepwatchError(f"is not valid JSON: {exc.msg}", path=shown, line=exc.lineno) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise DepwatchError(
+            "is not a depwatch baseline (no 'findings' list)",
+            path=shown,
+            hint="write one with: depwatch baseline write FILE",
+        )
+    keys = set()
+    for index, item in enumerate(doc["findings"]):
+        fields = ("project", "rule", "package", "version", "tag")
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in fields):
+            raise DepwatchError(
+                f"each entry needs string {', '.join(fields)}",
+                path=shown,
+                key=f"findings[{index}]",
+            )
+        keys.add((item["project"], item["rule"], item["package"], item["version"], item["tag"]))
+    return frozenset(keys)
+
+
+def apply_baseline(findings: Iterable[Finding], keys: frozenset[BaselineKey], source: str
+                   ) -> tuple[list[Finding], list[Suppressed]]:
+    """Drop the findings recorded in the baseline (a finding whose tag rose is new)."""
+    kept, suppressed = [], []
+    for finding in findings:
+        if _key(finding) in keys:
+            suppressed.append(
+                Suppressed(
+                    rule=finding.rule,
+                    package=finding.package,
+                    version=finding.version,
+                    reason=f"in the baseline {source}",
+                    project=finding.project,
+                    tag=finding.tag,
+                )
+            )
+        else:
+            kept.append(finding)
+    return kept, suppressed
+
+
+def exit_code(findings: Iterable[Finding], fail_on: str, *, gaps: Sequence[str] = (),
+              strict: bool = False) -> ExitCode:
+    """2 for a gap under ``--strict``; 1 for a finding at or above ``fail_on``; else 0."""
+    if strict and gaps:
+        return ExitCode.ERROR
+    if fail_on == "never":
+        return ExitCode.OK
+    threshold = Tag(fail_on).rank
+    if any(f.tag.rank <= threshold for f in findings):
+        return ExitCode.FINDINGS
+    return ExitCode.OK

@@ -1,0 +1,226 @@
+"""What a project declares about itself: its Python range and its direct dependencies.
+
+Sources, first found (DESIGN.md): ``--python``, ``[project] requires-python``, Poetry's
+``python`` dependency, Pipfile ``[requires]``, the lock's own ``requires-python``, a conda
+lock's ``python`` package. The declared range becomes a set of CPython minor releases
+(3.0–3.15) so that Poetry's ``||`` and every other spelling compare alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from depwatch import tomlfile
+from depwatch.errors import DepwatchError
+from depwatch.files import display_path
+from depwatch.model import ProjectFacts
+
+__all__ = [
+    "CANDIDATE_PYTHONS",
+    "ProjectFiles",
+    "admitted_minors",
+    "minor_admitted",
+    "poetry_constraint",
+    "read_project",
+]
+
+#: The CPython minor releases a declared range is matched against.
+CANDIDATE_PYTHONS: tuple[str, ...] = tuple(f"3.{minor}" for minor in range(16))
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFiles:
+    """The parsed manifests of a project root (either may be absent)."""
+
+    facts: ProjectFacts
+    pyproject: Mapping[str, Any] | None
+    pyproject_path: Path | None
+    declared: tuple[str, ...] | None
+    """Declared Python minor releases from the manifests, or None when they declare none."""
+
+
+def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
+    """Whether any release of the CPython minor ``minor`` (``"3.9"``) is inside ``spec``."""
+    major_s, minor_s = minor.split(".")
+    probes = {Version(f"{minor}.0"), Version(f"{minor}.99")}
+    for item in spec:
+        try:
+            pinned = Version(item.version.rstrip(".*"))
+        except InvalidVersion:
+            continue
+        release = pinned.release
+        if len(release) >= 2 and release[0] == int(major_s) and release[1] == int(minor_s):
+            probes.add(pinned)
+            probes.add(Version(".".join(str(p) for p in (*release[:3], 0, 0)[:3])))
+    return any(spec.contains(probe, prereleases=True) for probe in probes)
+
+
+def admitted_minors(spec: SpecifierSet) -> tuple[str, ...]:
+    """The candidate CPython minors inside ``spec``."""
+    return tuple(minor for minor in CANDIDATE_PYTHONS if minor_admitted(spec, minor))
+
+
+def poetry_constraint(text: str) -> list[SpecifierSet]:
+    """Poetry's constraint syntax (``^3.9``, ``~3.9``, ``>=3.8 <4``, ``a || b``) as PEP 440 sets."""
+    alternatives = []
+    for part in re.split(r"\|\|?", text):
+        items = []
+        for token in re.findall(r"[<>=!~^]*\s*[0-9*][0-9A-Za-z.*+-]*", part.replace(",", " ")):
+            items.append(_poetry_item(token.replace(" ", "")))
+        alternatives.append(SpecifierSet(",".join(item for item in items if item)))
+    return alternatives
+
+
+def _poetry_item(token: str) -> str:
+    if token in {"*", ""}:
+        return ""
+    if token.startswith("^"):
+        version = Version(token[1:])
+        release = list(version.release) + [0, 0]
+        first = next((i for i, part in enumerate(release[:3]) if part != 0), 2)
+        upper = [*release[:first], release[first] + 1]
+        return f">={token[1:]},<{'.'.join(map(str, upper))}"
+    if token.startswith("~") and not token.startswith("~="):
+        version = Version(token[1:])
+        release = list(version.release)
+        upper = [release[0] + 1] if len(release) == 1 else [release[0], release[1] + 1]
+        return f">={token[1:]},<{'.'.join(map(str, upper))}"
+    if token[0].isdigit():
+        return f"=={token}"
+    return token
+
+
+def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
+    if not isinstance(text, str):
+        raise DepwatchError(
+            f"expected a string, found {type(text).__name__}", path=path, key=key
+        )
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise DepwatchError(
+            f"{text!r} is not a valid version specifier", path=path, key=key
+        ) from None
+
+
+def _names(requirements: Iterable[object]) -> set[str]:
+    names = set()
+    for requirement in requirements:
+        if isinstance(requirement, str):
+            found = _NAME.match(requirement)
+            if found:
+                names.add(canonicalize_name(found.group(1)))
+    return names
+
+
+def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    for key in keys:
+        value = data.get(key)
+        if not isinstance(value, Mapping):
+            return {}
+        data = value
+    return data
+
+
+def _pyproject_direct(data: Mapping[str, Any]) -> set[str]:
+    project = _table(data, "project")
+    direct = _names(project.get("dependencies") or ())
+    for extra in _table(project, "optional-dependencies").values():
+        if isinstance(extra, list):
+            direct |= _names(extra)
+    for group in _table(data, "dependency-groups").values():
+        if isinstance(group, list):
+            direct |= _names(group)
+    poetry = _table(data, "tool", "poetry")
+    tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
+    tables += [_table(group, "dependencies") for group in _table(poetry, "group").values()
+               if isinstance(group, Mapping)]
+    for table in tables:
+        direct |= {canonicalize_name(name) for name in table if name != "python"}
+    for group in _table(data, "tool", "pdm", "dev-dependencies").values():
+        if isinstance(group, list):
+            direct |= _names(group)
+    uv_dev = _table(data, "tool", "uv").get("dev-dependencies")
+    if isinstance(uv_dev, list):
+        direct |= _names(uv_dev)
+    return direct
+
+
+def read_project(root: Path) -> ProjectFiles:
+    """Read ``pyproject.toml`` and ``Pipfile`` at ``root``; malformed files raise."""
+    pyproject_path = root / "pyproject.toml"
+    pipfile_path = root / "Pipfile"
+    pyproject: Mapping[str, Any] | None = None
+    direct: set[str] = set()
+    requires: str | None = None
+    source: str | None = None
+    declared: tuple[str, ...] | None = None
+    name = None
+
+    if pyproject_path.is_file():
+        shown = display_path(pyproject_path)
+        pyproject = tomlfile.load(pyproject_path)
+        direct |= _pyproject_direct(pyproject)
+        project = _table(pyproject, "project")
+        if isinstance(project.get("name"), str):
+            name = canonicalize_name(project["name"])
+        raw = project.get("requires-python")
+        if raw is not None:
+            spec = _spec(raw, path=shown, key="project.requires-python")
+            requires, source = str(spec), "pyproject.toml [project] requires-python"
+            declared = admitted_minors(spec)
+        else:
+            poetry_python = _table(pyproject, "tool", "poetry", "dependencies").get("python")
+            if poetry_python is not None:
+                if not isinstance(poetry_python, str):
+                    raise DepwatchError(
+                        "expected a string", path=shown, key="tool.poetry.dependencies.python"
+                    )
+                try:
+                    alternatives = poetry_constraint(poetry_python)
+                except (InvalidSpecifier, InvalidVersion, ValueError):
+                    raise DepwatchError(
+                        f"{poetry_python!r} is not a Poetry version constraint depwatch can read",
+                        path=shown,
+                        key="tool.poetry.dependencies.python",
+                    ) from None
+                minors = {m for spec in alternatives for m in admitted_minors(spec)}
+                declared = tuple(m for m in CANDIDATE_PYTHONS if m in minors)
+                requires, source = poetry_python, "pyproject.toml Poetry python dependency"
+
+    if pipfile_path.is_file():
+        pipfile = tomlfile.load(pipfile_path)
+        for section in ("packages", "dev-packages"):
+            direct |= {canonicalize_name(n) for n in _table(pipfile, section)}
+        if declared is None:
+            req = _table(pipfile, "requires")
+            full, minor = req.get("python_full_version"), req.get("python_version")
+            if isinstance(full, str) or isinstance(minor, str):
+                text = f"=={full}" if isinstance(full, str) else f"=={minor}.*"
+                spec = _spec(text, path=display_path(pipfile_path), key="requires")
+                requires, source = text, "Pipfile [requires]"
+                declared = admitted_minors(spec)
+
+    facts = ProjectFacts(
+        root=display_path(root) if root != Path() else ".",
+        requires_python=requires,
+        python_source=source,
+        direct=frozenset(direct),
+        name=name,
+    )
+    return ProjectFiles(
+        facts=facts,
+        pyproject=pyproject,
+        pyproject_path=pyproject_path if pyproject is not None else None,
+        declared=declared,
+    )

@@ -1,0 +1,128 @@
+"""``depwatch rules list`` and ``depwatch rules show``: rules as tables, JSON, Markdown, text."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from depwatch.rulebook.model import Rule
+
+__all__ = ["render_rule", "render_rule_list", "rule_dict"]
+
+
+def rule_dict(rule: Rule) -> dict[str, Any]:
+    """A rule as plain JSON data (the ``rules list --format json`` schema)."""
+    data: dict[str, Any] = {
+        "id": rule.id,
+        "package": rule.package,
+        "kind": rule.kind,
+        "tag": rule.tag.value,
+        "affected": str(rule.affected),
+        "boundary": str(rule.boundary) if rule.boundary else None,
+        "fixed": str(rule.fixed) if rule.fixed else None,
+        "python_requires": str(rule.python_requires) if rule.python_requires else None,
+        "eol": rule.eol.isoformat() if rule.eol else None,
+        "title": rule.title,
+        "what": rule.what,
+        "why": rule.why,
+        "action": rule.action,
+        "references": list(rule.references),
+        "usage": None,
+    }
+    if rule.usage is not None:
+        data["usage"] = {
+            "modules": list(rule.usage.modules),
+            "symbols": list(rule.usage.symbols),
+            "calls": [{"name": c.name, "keywords": list(c.keywords)} for c in rule.usage.calls],
+            "env": list(rule.usage.env),
+            "when_unused": rule.when_unused,
+        }
+    return data
+
+
+def _md(text: str) -> str:
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "`*_[]":
+        out = out.replace(ch, "\\" + ch)
+    return " ".join(out.split())
+
+
+def render_rule_list(rules: Sequence[Rule], fmt: str, *, color: bool = False,
+                     width: int = 100) -> str:
+    """All rules, sorted by id."""
+    ordered = sorted(rules, key=lambda r: r.id)
+    if fmt == "json":
+        doc = {"schema_version": 1, "rules": [rule_dict(r) for r in ordered]}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        lines = ["| id | kind | tag | affected | title |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{r.id}` | {r.kind} | {r.tag.value} | `{r.affected}` | {_md(r.title)} |"
+            for r in ordered
+        ]
+        return "\n".join(lines) + "\n"
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("id", "kind", "tag", "affected", "title"):
+        table.add_column(column, overflow="fold")
+    for r in ordered:
+        table.add_row(Text(r.id), r.kind, r.tag.value, Text(str(r.affected) or "any"),
+                      Text(r.title))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system="standard" if color else None,
+                      force_terminal=color, highlight=False)
+    console.print(table)
+    console.print(f"{len(ordered)} rule(s)")
+    return buffer.getvalue()
+
+
+def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
+    """One rule, every field, readable."""
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system="standard" if color else None,
+                      force_terminal=color, highlight=False)
+    console.print(Text(rule.id, style="bold"))
+    console.print(Text(rule.title))
+    console.print()
+    facts = [
+        ("package", rule.package),
+        ("kind", rule.kind),
+        ("tag", rule.tag.value),
+        ("affected", str(rule.affected) or "any version"),
+        ("boundary", str(rule.boundary) if rule.boundary else None),
+        ("fixed in", str(rule.fixed) if rule.fixed else None),
+        ("requires-python", str(rule.python_requires) if rule.python_requires else None),
+        ("end of life", rule.eol.isoformat() if rule.eol else None),
+    ]
+    for label, value in facts:
+        if value:
+            console.print(Text(f"  {label:<16}{value}"))
+    for heading, body in (("What changed", rule.what), ("Why it matters", rule.why),
+                          ("What to do", rule.action)):
+        console.print()
+        console.print(Text(heading, style="bold"))
+        console.print(Text(body))
+    if rule.usage is not None:
+        console.print()
+        console.print(Text("Usage that concerns it", style="bold"))
+        for symbol in rule.usage.symbols:
+            console.print(Text(f"  {symbol}"))
+        for call in rule.usage.calls:
+            kws = ", ".join(f"{k}=" for k in call.keywords)
+            console.print(Text(f"  {call.name}({kws})"))
+        for env in rule.usage.env:
+            console.print(Text(f"  environment variable {env}"))
+        console.print(Text(f"  without usage: {rule.when_unused}"))
+    console.print()
+    console.print(Text("References", style="bold"))
+    for ref in rule.references:
+        console.print(Text(f"  {ref}"))
+    return buffer.getvalue()

@@ -1,0 +1,149 @@
+"""``[tool.depwatch]`` in pyproject.toml: validated, with unknown keys rejected.
+
+A typo must not silently disable a gate, so every key is checked and every error names the
+file and the key.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from depwatch.errors import DepwatchError
+
+__all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
+
+FAIL_ON = ("immediate", "plan", "monitor", "never")
+_KEYS = {"fail-on", "rules", "exclude", "ignore"}
+_IGNORE_KEYS = {"id", "package", "versions", "reason", "until"}
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreEntry:
+    """A suppression: a rule or advisory id (or alias), optionally narrowed, always explained."""
+
+    id: str
+    reason: str
+    package: str | None = None
+    versions: SpecifierSet | None = None
+    until: datetime.date | None = None
+    origin: str = "pyproject.toml"
+    """Where it was written (``pyproject.toml`` or ``--ignore``), for messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The project's depwatch configuration."""
+
+    fail_on: str | None = None
+    rules: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[IgnoreEntry, ...] = ()
+
+
+def _string_list(value: object, *, path: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise DepwatchError("expected a list of strings", path=path, key=key)
+    return tuple(value)
+
+
+def _ignore(item: object, index: int, *, path: str) -> IgnoreEntry:
+    where = f"tool.depwatch.ignore[{index}]"
+    if not isinstance(item, Mapping):
+        raise DepwatchError("expected a table ([[tool.depwatch.ignore]])", path=path, key=where)
+    unknown = sorted(set(item) - _IGNORE_KEYS)
+    if unknown:
+        raise DepwatchError(
+            f"unknown key {unknown[0]!r}",
+            path=path,
+            key=f"{where}.{unknown[0]}",
+            hint="an ignore entry takes id, package, versions, reason and until",
+        )
+    for required in ("id", "reason"):
+        if not isinstance(item.get(required), str) or not item[required].strip():
+            raise DepwatchError(
+                f"'{required}' is required and must be a non-empty string",
+                path=path,
+                key=f"{where}.{required}",
+                hint="every ignore says why (reason = \"…\")" if required == "reason" else None,
+            )
+    package = item.get("package")
+    if package is not None and not isinstance(package, str):
+        raise DepwatchError("expected a string", path=path, key=f"{where}.package")
+    versions = item.get("versions")
+    spec = None
+    if versions is not None:
+        try:
+            if not isinstance(versions, str):
+                raise InvalidSpecifier(str(versions))
+            spec = SpecifierSet(versions)
+        except InvalidSpecifier:
+            raise DepwatchError(
+                f"{versions!r} is not a version specifier (like \"==2.0.0\" or \"<3\")",
+                path=path,
+                key=f"{where}.versions",
+            ) from None
+    until = item.get("until")
+    if until is not None and (
+        not isinstance(until, datetime.date) or isinstance(until, datetime.datetime)
+    ):
+        raise DepwatchError(
+            "expected a date (until = 2026-12-31, unquoted)", path=path, key=f"{where}.until"
+        )
+    return IgnoreEntry(
+        id=item["id"].strip(),
+        reason=item["reason"].strip(),
+        package=canonicalize_name(package) if package else None,
+        versions=spec,
+        until=until,
+        origin=path,
+    )
+
+
+def parse_settings(pyproject: Mapping[str, Any] | None, *, path: Path | None,
+                   shown: str = "pyproject.toml") -> Settings:
+    """The ``[tool.depwatch]`` table of a parsed pyproject.toml (empty settings when absent)."""
+    if pyproject is None or path is None:
+        return Settings()
+    tool = pyproject.get("tool")
+    table = tool.get("depwatch") if isinstance(tool, Mapping) else None
+    if table is None:
+        return Settings()
+    if not isinstance(table, Mapping):
+        raise DepwatchError("expected a table", path=shown, key="tool.depwatch")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise DepwatchError(
+            f"unknown key {unknown[0]!r}",
+            path=shown,
+            key=f"tool.depwatch.{unknown[0]}",
+            hint="[tool.depwatch] takes fail-on, rules, exclude and [[tool.depwatch.ignore]]",
+        )
+    fail_on = table.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise DepwatchError(
+            f"{fail_on!r} is not one of {', '.join(FAIL_ON)}",
+            path=shown,
+            key="tool.depwatch.fail-on",
+        )
+    rules = _string_list(table.get("rules", []), path=shown, key="tool.depwatch.rules")
+    exclude = _string_list(table.get("exclude", []), path=shown, key="tool.depwatch.exclude")
+    raw_ignores = table.get("ignore", [])
+    if not isinstance(raw_ignores, list):
+        raise DepwatchError(
+            "expected an array of tables ([[tool.depwatch.ignore]])",
+            path=shown,
+            key="tool.depwatch.ignore",
+        )
+    return Settings(
+        fail_on=fail_on,
+        rules=tuple(path.parent / rule for rule in rules),
+        exclude=exclude,
+        ignore=tuple(_ignore(item, i, path=shown) for i, item in enumerate(raw_ignores)),
+    )

@@ -1,0 +1,183 @@
+"""How a rule's tag is decided (DESIGN.md "Tags"), at the edges."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from depwatch.matcher import MatchContext, Matcher, merge
+from depwatch.model import Evidence, Lockfile, Package, Tag
+from depwatch.project import admitted_minors
+from depwatch.rulebook.model import CallPattern, Rule, Usage
+
+PY39 = admitted_minors(SpecifierSet(">=3.9"))
+PY310 = admitted_minors(SpecifierSet(">=3.10"))
+TODAY = datetime.date(2026, 11, 24)
+
+FLOOR = Rule(
+    id="db-dtypes/python-3.10-required", package="db-dtypes", kind="python-drop",
+    tag=Tag.IMMEDIATE, affected=SpecifierSet(">=1.7.0"), boundary=Version("1.7.0"),
+    python_requires=SpecifierSet(">=3.10"), title="t", what="w", why="y", action="a",
+    references=("https://example.org",),
+)
+WIRE = Rule(
+    id="google-genai/response-format-wire-names", package="google-genai", kind="behaviour",
+    tag=Tag.IMMEDIATE, affected=SpecifierSet("==2.0.0"), fixed=Version("2.0.1"),
+    usage=Usage(modules=("google.genai",), calls=(
+        CallPattern("google.genai.Client.interactions.create", ("response_format",)),)),
+    title="t", what="w", why="y", action="a", references=("https://example.org",),
+)
+BREAK = Rule(
+    id="numpy/namespace-removals-2.0", package="numpy", kind="breaking", tag=Tag.IMMEDIATE,
+    affected=SpecifierSet(">=2.0.0"), boundary=Version("2.0.0"),
+    usage=Usage(modules=("numpy",), symbols=("numpy.float_",)),
+    title="t", what="w", why="y", action="a", references=("https://example.org",),
+)
+PLAIN = Rule(
+    id="jax/pallas", package="jax", kind="new-capability", tag=Tag.MONITOR,
+    affected=SpecifierSet(">=0.10.1"), title="t", what="w", why="y", action="a",
+    references=("https://example.org",),
+)
+EOL = Rule(
+    id="python/3.9-end-of-life", package="python", kind="eol", tag=Tag.PLAN,
+    affected=SpecifierSet("==3.9.*"), eol=datetime.date(2025, 10, 31),
+    title="t", what="w", why="y", action="a", references=("https://example.org",),
+)
+EVIDENCE = (Evidence(path="app.py", line=3, column=1, code="x"),)
+
+
+class Book:
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+
+    def for_package(self, name: str) -> Sequence[Rule]:
+        return [r for r in self.rules if r.package == name]
+
+    def interpreter_rules(self) -> Sequence[Rule]:
+        return [r for r in self.rules if r.package == "python"]
+
+
+def _lock(*packages: Package) -> Lockfile:
+    return Lockfile(path="uv.lock", format="uv", packages=packages)
+
+
+def _match(rules: Sequence[Rule], *packages: Package, declared=PY39, usage=None, **kw):  # type: ignore[no-untyped-def]
+    ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=usage, **kw)
+    matcher = Matcher(Book(rules), ctx)
+    return matcher, merge(matcher.match_lockfile(_lock(*packages)) + matcher.match_interpreter())
+
+
+def test_python_floor_crossed_is_immediate() -> None:
+    _, (finding,) = _match([FLOOR], Package("db-dtypes", "1.9.0"))
+    assert finding.tag is Tag.IMMEDIATE
+    assert finding.targets == ("3.9",)
+    assert finding.lockfiles == ("uv.lock",)
+
+
+def test_forked_lock_gets_nothing_immediate() -> None:
+    _, findings = _match(
+        [FLOOR],
+        Package("db-dtypes", "1.6.0", markers="python_full_version < '3.10'"),
+        Package("db-dtypes", "1.9.0", markers="python_full_version >= '3.10'"),
+    )
+    assert [(f.version, f.tag) for f in findings] == [("1.6.0", Tag.PLAN)]
+
+
+def test_project_already_on_newer_python_gets_nothing() -> None:
+    _, findings = _match([FLOOR], Package("db-dtypes", "1.9.0"), declared=PY310)
+    assert findings == []
+
+
+def test_python_floor_without_declared_python_is_skipped() -> None:
+    matcher, findings = _match([FLOOR], Package("db-dtypes", "1.9.0"), declared=None)
+    assert findings == []
+    assert matcher.skipped_python_rules == {FLOOR.id}
+
+
+def test_usage_decides_the_tag() -> None:
+    pkg = Package("google-genai", "2.0.0")
+    _, (used,) = _match([WIRE], pkg, usage=lambda u: EVIDENCE)
+    assert (used.tag, used.evidence) == (Tag.IMMEDIATE, EVIDENCE)
+    _, (unused,) = _match([WIRE], pkg, usage=lambda u: ())
+    assert unused.tag is Tag.MONITOR
+    _, silent = _match([replace(WIRE, when_unused="silent")], pkg, usage=lambda u: ())
+    assert silent == []
+    _, fixed = _match([WIRE], Package("google-genai", "2.0.1"), usage=lambda u: EVIDENCE)
+    assert fixed == []
+
+
+def test_usage_scan_off_gives_monitor_and_says_so() -> None:
+    matcher, (finding,) = _match([WIRE], Package("google-genai", "2.0.0"), usage=None)
+    assert finding.tag is Tag.MONITOR
+    assert matcher.usage_unknown == {WIRE.id}
+
+
+def test_below_breaking_boundary_with_usage_is_plan() -> None:
+    _, (finding,) = _match([BREAK], Package("numpy", "1.26.4"), usage=lambda u: EVIDENCE)
+    assert finding.tag is Tag.PLAN
+    _, none = _match([BREAK], Package("numpy", "1.26.4"), usage=lambda u: ())
+    assert none == []
+
+
+@pytest.mark.parametrize(
+    ("version", "matches"),
+    [("2.0.0", True), ("2.0.0.post1", True), ("2.0.0+cpu", True), ("2.1.0rc1", True),
+     ("2.0.0rc1", False), ("1.26.4", False)],
+)
+def test_version_edges(version: str, matches: bool) -> None:
+    _, findings = _match([BREAK], Package("numpy", version), usage=lambda u: EVIDENCE)
+    tags = {f.tag for f in findings}
+    assert (Tag.IMMEDIATE in tags) is matches
+
+
+def test_non_pep440_version_matches_nothing() -> None:
+    matcher, findings = _match([PLAIN], Package("jax", "9e"))
+    assert findings == []
+    assert matcher.not_pep440 == ["jax 9e in uv.lock"]
+
+
+def test_rule_without_condition() -> None:
+    _, (finding,) = _match([PLAIN], Package("jax", "0.10.2"))
+    assert finding.tag is Tag.MONITOR
+    _, none = _match([PLAIN], Package("jax", "0.10.0"))
+    assert none == []
+
+
+@pytest.mark.parametrize(
+    ("today", "tag"),
+    [(datetime.date(2026, 1, 1), Tag.PLAN), (datetime.date(2025, 6, 1), Tag.MONITOR),
+     (datetime.date(2024, 1, 1), None)],
+)
+def test_end_of_life(today: datetime.date, tag: Tag | None) -> None:
+    ctx = MatchContext(project=".", declared=PY39, today=today)
+    findings = Matcher(Book([EOL]), ctx).match_interpreter()
+    assert [f.tag for f in findings] == ([tag] if tag else [])
+    if tag:
+        assert (findings[0].package, findings[0].version, findings[0].lockfiles) == (
+            "python", "3.9", ())
+
+
+def test_explicit_targets_filter_entries() -> None:
+    pkgs = (Package("jax", "0.10.2", markers="python_version < '3.11'"),)
+    _, findings = _match([PLAIN], *pkgs, declared=("3.13",), explicit_targets=True)
+    assert findings == []
+    _, (finding,) = _match([PLAIN], *pkgs, declared=("3.10", "3.13"), explicit_targets=True)
+    assert finding.targets == ("3.10",)
+
+
+def test_targets_without_flags_say_where_an_entry_is_limited() -> None:
+    pkg = Package("jax", "0.10.2", markers="sys_platform == 'linux'")
+    _, (finding,) = _match([PLAIN], pkg, declared=("3.12",))
+    assert finding.targets == ("3.12/linux",)
+
+
+def test_merge_unites_lockfiles() -> None:
+    _, one = _match([PLAIN], Package("jax", "0.10.2"))
+    other = replace(one[0], lockfiles=("requirements.txt",))
+    (merged,) = merge([one[0], other])
+    assert merged.lockfiles == ("uv.lock", "requirements.txt")

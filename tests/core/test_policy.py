@@ -1,0 +1,113 @@
+"""Ignores (reason, package/version binding, expiry, stale), the baseline and the exit code."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from packaging.specifiers import SpecifierSet
+
+from depwatch.errors import DepwatchError, ExitCode
+from depwatch.model import Finding, Tag
+from depwatch.policy import (
+    apply_baseline,
+    apply_ignores,
+    baseline_document,
+    exit_code,
+    read_baseline,
+)
+from depwatch.settings import IgnoreEntry
+
+TODAY = datetime.date(2026, 11, 24)
+
+
+def _finding(rule: str = "google-genai/response-format-wire-names", version: str = "2.0.0",
+             tag: Tag = Tag.IMMEDIATE, aliases: tuple[str, ...] = ()) -> Finding:
+    return Finding(rule=rule, project=".", package="google-genai", version=version, tag=tag,
+                   kind="behaviour", title="t", action="a", aliases=aliases)
+
+
+def test_ignore_by_id_package_and_version() -> None:
+    entry = IgnoreEntry(id="google-genai/response-format-wire-names", reason="pinned",
+                        package="google-genai", versions=SpecifierSet("==2.0.0"))
+    result = apply_ignores([_finding(), _finding(version="2.0.1")], [entry], TODAY)
+    assert [f.version for f in result.findings] == ["2.0.1"]
+    assert result.suppressed[0].reason == "pinned"
+    assert result.stale == ()
+
+
+def test_ignore_by_alias() -> None:
+    entry = IgnoreEntry(id="CVE-2024-1", reason="not reachable")
+    result = apply_ignores([_finding(rule="GHSA-x", aliases=("CVE-2024-1",))], [entry], TODAY)
+    assert result.findings == ()
+
+
+def test_expired_ignore_stops_suppressing() -> None:
+    entry = IgnoreEntry(id="google-genai/response-format-wire-names", reason="r",
+                        until=datetime.date(2026, 11, 1))
+    result = apply_ignores([_finding()], [entry], TODAY)
+    assert len(result.findings) == 1
+    assert "expired on 2026-11-01" in result.expired[0]
+    assert result.stale == ()
+
+
+def test_stale_ignore() -> None:
+    result = apply_ignores([_finding()], [IgnoreEntry(id="numpy/x", reason="r")], TODAY)
+    assert result.stale == ("numpy/x",)
+
+
+def test_baseline_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text(baseline_document([_finding()]))
+    keys = read_baseline(path)
+    kept, suppressed = apply_baseline([_finding(), _finding(rule="other/x")], keys, "b.json")
+    assert [f.rule for f in kept] == ["other/x"]
+    assert suppressed[0].reason == "in the baseline b.json"
+    # A finding whose tag rose is new.
+    kept, _ = apply_baseline([_finding(tag=Tag.IMMEDIATE)],
+                             frozenset({(".", "google-genai/response-format-wire-names",
+                                         "google-genai", "2.0.0", "monitor")}), "b")
+    assert len(kept) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("{", "not valid JSON"), ("[]", "not a depwatch baseline"),
+     ('{"findings": [{"rule": 1}]}', "findings[0]")],
+)
+def test_bad_baseline(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(text)
+    with pytest.raises(DepwatchError) as info:
+        read_baseline(path)
+    assert needle in str(info.value)
+
+
+def test_baseline_is_deterministic() -> None:
+    findings = [_finding(rule="b/x"), _finding(rule="a/x")]
+    doc = json.loads(baseline_document(findings))
+    assert [e["rule"] for e in doc["findings"]] == ["a/x", "b/x"]
+    assert baseline_document(findings) == baseline_document(list(reversed(findings)))
+
+
+@pytest.mark.parametrize(
+    ("tags", "fail_on", "code"),
+    [
+        ([Tag.IMMEDIATE], "immediate", ExitCode.FINDINGS),
+        ([Tag.PLAN], "immediate", ExitCode.OK),
+        ([Tag.PLAN], "plan", ExitCode.FINDINGS),
+        ([Tag.MONITOR], "plan", ExitCode.OK),
+        ([Tag.MONITOR], "monitor", ExitCode.FINDINGS),
+        ([Tag.IMMEDIATE], "never", ExitCode.OK),
+        ([], "monitor", ExitCode.OK),
+    ],
+)
+def test_exit_code(tags: list[Tag], fail_on: str, code: ExitCode) -> None:
+    assert exit_code([_finding(tag=t) for t in tags], fail_on) == code
+
+
+def test_strict_gap_is_exit_2() -> None:
+    assert exit_code([], "immediate", gaps=["not audited: x"], strict=True) == ExitCode.ERROR
+    assert exit_code([], "immediate", gaps=["not audited: x"], strict=False) == ExitCode.OK

@@ -1,0 +1,106 @@
+"""Declared Python ranges and direct dependencies from pyproject.toml and Pipfile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from packaging.specifiers import SpecifierSet
+
+from depwatch.errors import DepwatchError
+from depwatch.project import admitted_minors, minor_admitted, poetry_constraint, read_project
+
+
+@pytest.mark.parametrize(
+    ("spec", "minors"),
+    [
+        (">=3.10", ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")),
+        (">=3.9,<3.12", ("3.9", "3.10", "3.11")),
+        (">=3.9.2,<3.11", ("3.9", "3.10")),
+        ("==3.11.4", ("3.11",)),
+        ("==3.11.*", ("3.11",)),
+        ("~=3.12", ("3.12", "3.13", "3.14", "3.15")),
+        ("!=3.10.*,>=3.9,<3.12", ("3.9", "3.11")),
+    ],
+)
+def test_admitted_minors(spec: str, minors: tuple[str, ...]) -> None:
+    assert admitted_minors(SpecifierSet(spec)) == minors
+
+
+def test_minor_admitted_edges() -> None:
+    assert minor_admitted(SpecifierSet("<3.9.5"), "3.9")
+    assert not minor_admitted(SpecifierSet(">=3.10"), "3.9")
+
+
+@pytest.mark.parametrize(
+    ("constraint", "expected"),
+    [
+        ("^3.9", ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]),
+        ("~3.9", ["3.9"]),
+        (">=3.8,<3.10", ["3.8", "3.9"]),
+        (">=3.8 <3.10", ["3.8", "3.9"]),
+        ("3.11.*", ["3.11"]),
+        ("~2.7 || ^3.12", ["3.12", "3.13", "3.14", "3.15"]),
+    ],
+)
+def test_poetry_constraint(constraint: str, expected: list[str]) -> None:
+    minors = {m for spec in poetry_constraint(constraint) for m in admitted_minors(spec)}
+    assert sorted(minors, key=lambda m: int(m.split(".")[1])) == expected
+
+
+def test_pyproject_facts(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "Voice_Bot"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["Google_GenAI>=2; python_version>=\'3.10\'", "db-dtypes"]\n'
+        '[project.optional-dependencies]\naudio = ["numpy"]\n'
+        '[dependency-groups]\ndev = ["pytest", {include-group = "lint"}]\nlint = ["ruff"]\n'
+    )
+    files = read_project(tmp_path)
+    assert files.declared == admitted_minors(SpecifierSet(">=3.9"))
+    assert files.facts.requires_python == ">=3.9"
+    assert files.facts.name == "voice-bot"
+    assert files.facts.direct == {"google-genai", "db-dtypes", "numpy", "pytest", "ruff"}
+
+
+def test_poetry_python(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry.dependencies]\npython = "^3.8"\nrequests = "^2"\n'
+        '[tool.poetry.group.dev.dependencies]\npytest = "*"\n'
+    )
+    files = read_project(tmp_path)
+    assert files.declared is not None
+    assert files.declared[0] == "3.8"
+    assert files.facts.python_source == "pyproject.toml Poetry python dependency"
+    assert files.facts.direct == {"requests", "pytest"}
+
+
+def test_pipfile_requires(tmp_path: Path) -> None:
+    (tmp_path / "Pipfile").write_text(
+        '[packages]\nrequests = "*"\n[dev-packages]\npytest = "*"\n[requires]\npython_version = "3.11"\n'
+    )
+    files = read_project(tmp_path)
+    assert files.declared == ("3.11",)
+    assert files.facts.requires_python == "==3.11.*"
+    assert files.facts.direct == {"requests", "pytest"}
+
+
+def test_no_declared_python(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert read_project(tmp_path).declared is None
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[project]\nrequires-python = 3.10\n", "project.requires-python"),
+        ('[project]\nrequires-python = ">=three"\n', "not a valid version specifier"),
+        ("[project\n", "is not valid TOML"),
+        ('[tool.poetry.dependencies]\npython = 3\n', "tool.poetry.dependencies.python"),
+    ],
+)
+def test_bad_pyproject(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    with pytest.raises(DepwatchError) as info:
+        read_project(tmp_path)
+    assert needle in str(info.value)
+    assert "pyproject.toml" in str(info.value)
