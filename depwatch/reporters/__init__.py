@@ -1,1 +1,79 @@
-"""reporters."""
+"""Reporters: each format is a pure function ``Report -> str``; the CLI decides where it goes.
+
+The registry imports a format's module only when that format is rendered, so ``--format
+json`` never pays for rich (only :mod:`depwatch.reporters.table` imports it, lazily too).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Protocol
+
+from depwatch.model import Lockfile, Report
+
+__all__ = ["FORMATS", "PACKAGE_FORMATS", "Renderer", "render", "render_packages"]
+
+
+class Renderer(Protocol):
+    def __call__(
+        self, report: Report, *, color: bool = False, width: int = 100, verbose: bool = False
+    ) -> str: ...
+
+
+class _Lazy:
+    """``render`` of ``depwatch.reporters.<module>``, imported on first call."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __call__(
+        self, report: Report, *, color: bool = False, width: int = 100, verbose: bool = False
+    ) -> str:
+        module = importlib.import_module(f"depwatch.reporters.{self.module}")
+        result: str = module.render(report, color=color, width=width, verbose=verbose)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<reporter depwatch.reporters.{self.module}.render>"
+
+
+#: ``--format`` name → renderer. Every name here is a ``check --format`` choice.
+FORMATS: dict[str, Renderer] = {
+    "table": _Lazy("table"),
+    "json": _Lazy("json"),
+    "sarif": _Lazy("sarif"),
+    "markdown": _Lazy("markdown"),
+    "github": _Lazy("github"),
+}
+
+#: ``depwatch packages --format`` choices.
+PACKAGE_FORMATS = ("table", "json")
+
+
+def render(
+    fmt: str, report: Report, *, color: bool = False, width: int = 100, verbose: bool = False
+) -> str:
+    """``report`` in format ``fmt``; a ``ValueError`` names the formats for an unknown one."""
+    try:
+        renderer = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+    return renderer(report, color=color, width=width, verbose=verbose)
+
+
+def render_packages(
+    items: Sequence[tuple[str, Lockfile]], fmt: str, *, color: bool = False, width: int = 100
+) -> str:
+    """``depwatch packages``: each item is (project root, lockfile) in the order to list."""
+    if fmt == "json":
+        from depwatch.reporters import json
+
+        return json.dumps(json.packages_document(items))
+    if fmt == "table":
+        from depwatch.reporters import table
+
+        return table.render_packages(items, color=color, width=width)
+    raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(PACKAGE_FORMATS)})")

@@ -1,0 +1,140 @@
+"""What several reporters share: ordering, paths, the gate and the summary line (no rich)."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+
+from depwatch.model import Evidence, Finding, NotAudited, Report, Suppressed, Tag
+
+__all__ = [
+    "EVIDENCE_CAP",
+    "TAG_MEANING",
+    "evidence_where",
+    "failing_tags",
+    "finding_location",
+    "grouped",
+    "is_interpreter",
+    "plural",
+    "project_path",
+    "sorted_findings",
+    "sorted_not_audited",
+    "sorted_suppressed",
+    "subject",
+    "summary_line",
+]
+
+#: Evidence lines shown per finding by the human formats unless ``verbose``.
+EVIDENCE_CAP = 5
+
+TAG_MEANING = {
+    Tag.IMMEDIATE: "broken or exposed now",
+    Tag.PLAN: "the next upgrade or Python change will hit it",
+    Tag.MONITOR: "changes nothing in the project is known to hit",
+}
+
+_FAIL_RANK = {"immediate": 0, "plan": 1, "monitor": 2}
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=Finding.sort_key)
+
+
+def sorted_suppressed(items: Iterable[Suppressed]) -> list[Suppressed]:
+    return sorted(items, key=lambda s: (s.project, s.package, s.version, s.rule, s.reason))
+
+
+def sorted_not_audited(items: Iterable[NotAudited]) -> list[NotAudited]:
+    return sorted(items, key=lambda n: (n.package, n.version or "", n.reason))
+
+
+def is_interpreter(finding: Finding) -> bool:
+    """A finding about the declared Python itself (``package = "python"``, no lockfile)."""
+    return finding.package == "python" and not finding.lockfiles
+
+
+def subject(finding: Finding) -> str:
+    """``google-genai 2.0.0``, or ``Python 3.9`` for an interpreter finding (unsanitized)."""
+    if is_interpreter(finding):
+        return f"Python {finding.version}"
+    return f"{finding.package} {finding.version}"
+
+
+def project_path(root: str, path: str) -> str:
+    """``path`` (relative to the project root) relative to where depwatch ran, with ``/``."""
+    root = root.replace("\\", "/")
+    path = path.replace("\\", "/")
+    if root in ("", "."):
+        return path
+    return posixpath.normpath(posixpath.join(root, path))
+
+
+def finding_location(finding: Finding) -> tuple[str, int]:
+    """Where a finding without evidence points: its lockfile line, or ``pyproject.toml``.
+
+    The path is relative to the project root.
+    """
+    if finding.lockfiles:
+        return finding.lockfiles[0], finding.lock_line or 1
+    return "pyproject.toml", 1
+
+
+def evidence_where(evidence: Evidence) -> str:
+    """``path:line:col``, or ``nb.ipynb[cell 3]:4:2`` in a notebook (unsanitized)."""
+    if evidence.cell is not None:
+        return f"{evidence.path}[cell {evidence.cell}]:{evidence.line}:{evidence.column}"
+    return f"{evidence.path}:{evidence.line}:{evidence.column}"
+
+
+def failing_tags(report: Report) -> list[str]:
+    """The tags present in the report at or above ``report.fail_on`` (empty: the gate passes)."""
+    limit = _FAIL_RANK.get(report.fail_on)
+    if limit is None:  # "never"
+        return []
+    present = {f.tag for f in report.findings}
+    return [t.value for t in Tag if t in present and t.rank <= limit]
+
+
+def summary_line(report: Report) -> str:
+    """``2 immediate, 1 plan, 4 monitor — failing on immediate; 1 suppressed`` (plain text)."""
+    counts = report.summary
+    parts: list[str] = []
+    if report.findings:
+        main = ", ".join(f"{counts[t.value]} {t.value}" for t in Tag if counts[t.value])
+        failing = failing_tags(report)
+        if failing:
+            main += f" — failing on {report.fail_on}"
+        elif report.fail_on == "never":
+            main += " — not failing (--fail-on never)"
+        else:
+            main += f" — nothing at or above {report.fail_on}"
+    else:
+        main = "No actions."
+    parts.append(main)
+    extras: list[str] = []
+    if report.suppressed:
+        extras.append(f"{len(report.suppressed)} suppressed")
+    if report.stale_ignores:
+        n = len(report.stale_ignores)
+        extras.append(f"{n} stale ignore{'s' if n != 1 else ''}")
+    if report.not_audited:
+        n = len(report.not_audited)
+        extras.append(f"{n} package{'s' if n != 1 else ''} not audited")
+    if extras:
+        parts.append("; ".join(extras))
+    return "; ".join(parts)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def grouped(findings: Sequence[Finding]) -> list[tuple[Tag, list[Finding]]]:
+    """Sorted findings by tag, most urgent first, leaving out empty tags."""
+    ordered = sorted_findings(findings)
+    out: list[tuple[Tag, list[Finding]]] = []
+    for tag in Tag:
+        of_tag = [f for f in ordered if f.tag is tag]
+        if of_tag:
+            out.append((tag, of_tag))
+    return out

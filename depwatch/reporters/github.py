@@ -1,0 +1,121 @@
+"""``--format github``: GitHub Actions workflow commands that annotate the pull request.
+
+``::error file=…,line=…,col=…,title=…::message`` per evidence line (or at the lockfile line,
+or at ``pyproject.toml`` for the interpreter): immediate → ``error``, plan → ``warning``,
+monitor → ``notice``. Escaping follows actions/toolkit ``packages/core/src/command.ts``
+(``escapeData`` / ``escapeProperty``), which is what the runner unescapes.
+"""
+
+from __future__ import annotations
+
+from depwatch.model import Evidence, Finding, Report, Tag
+from depwatch.reporters.common import (
+    finding_location,
+    project_path,
+    sorted_findings,
+    sorted_not_audited,
+    subject,
+    summary_line,
+)
+from depwatch.reporters.text import sanitize
+
+__all__ = ["command", "escape_data", "escape_property", "render"]
+
+_COMMAND = {Tag.IMMEDIATE: "error", Tag.PLAN: "warning", Tag.MONITOR: "notice"}
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: ``%`` → ``%25``, CR → ``%0D``, LF → ``%0A``."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: as :func:`escape_data`, and ``:`` ``,`` too."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str | int | None) -> str:
+    """One workflow command line; untrusted text is sanitized, then escaped for its place."""
+    props = ",".join(
+        f"{key}={escape_property(sanitize(str(value)))}"
+        for key, value in properties.items()
+        if value is not None and value != ""
+    )
+    head = f"::{name} {props}" if props else f"::{name}"
+    return f"{head}::{escape_data(sanitize(message))}"
+
+
+def _message(finding: Finding, evidence: Evidence | None) -> str:
+    lines = [f"{subject(finding)}: {finding.title}"]
+    if evidence is not None and evidence.cell is not None:
+        lines[0] = (
+            f"cell {evidence.cell}, line {evidence.line}, column {evidence.column}: " + lines[0]
+        )
+    if finding.action:
+        lines.append(f"Action: {finding.action}")
+    if finding.targets:
+        lines.append(f"Targets: {', '.join(finding.targets)}")
+    if finding.references:
+        lines.append(finding.references[0])
+    return "\n".join(lines)
+
+
+def _finding_commands(finding: Finding) -> list[str]:
+    name = _COMMAND[finding.tag]
+    out: list[str] = []
+    for evidence in finding.evidence:
+        file = project_path(finding.project, evidence.path)
+        if evidence.cell is None:
+            out.append(
+                command(
+                    name,
+                    _message(finding, evidence),
+                    file=file,
+                    line=evidence.line,
+                    col=evidence.column,
+                    title=finding.rule,
+                )
+            )
+        else:  # lines count within the notebook cell, not the .ipynb file
+            out.append(command(name, _message(finding, evidence), file=file, title=finding.rule))
+    if not finding.evidence:
+        path, line = finding_location(finding)
+        out.append(
+            command(
+                name,
+                _message(finding, None),
+                file=project_path(finding.project, path),
+                line=line,
+                title=finding.rule,
+            )
+        )
+    return out
+
+
+def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+    """One workflow command per line, and a plain summary line at the end."""
+    del color, width, verbose
+    lines: list[str] = []
+    for finding in sorted_findings(report.findings):
+        lines.extend(_finding_commands(finding))
+    for item in sorted_not_audited(report.not_audited or ()):
+        version = f" {item.version}" if item.version else ""
+        lines.append(
+            command(
+                "warning",
+                f"{item.package}{version} was not audited (not the same as clean): {item.reason}",
+                title="depwatch: not audited",
+            )
+        )
+    for ignore in sorted(report.stale_ignores):
+        lines.append(
+            command(
+                "warning",
+                f"ignore entry matched nothing or has expired: {ignore}",
+                title="depwatch: stale ignore",
+            )
+        )
+    for warning in report.warnings:
+        lines.append(command("warning", warning, title="depwatch"))
+    lines.append(f"depwatch: {summary_line(report)}")
+    return "\n".join(lines) + "\n"

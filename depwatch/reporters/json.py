@@ -1,0 +1,145 @@
+"""``--format json``: the ``schema_version`` 1 contract of DESIGN.md (check and packages)."""
+
+from __future__ import annotations
+
+import json as _json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from depwatch.model import Evidence, Finding, Lockfile, Package, Report
+from depwatch.reporters.common import sorted_findings, sorted_not_audited, sorted_suppressed
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "dumps",
+    "finding_dict",
+    "packages_document",
+    "render",
+    "report_document",
+]
+
+SCHEMA_VERSION = 1
+
+# json.dumps(ensure_ascii=False) escapes C0 controls but passes DEL, the C1 controls (\x9b
+# is a one-byte CSI) and the bidirectional overrides through raw; ``cat report.json`` must
+# not be able to drive a terminal, so they are written as \u escapes too. They can only
+# occur inside JSON strings, so the substitution keeps the document valid.
+_RAW_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def dumps(document: Any) -> str:
+    """The document as indented UTF-8 JSON with a trailing newline, terminal-safe."""
+    text = _json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False)
+    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+
+
+def _evidence(evidence: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": evidence.path,
+        "line": evidence.line,
+        "column": evidence.column,
+        "code": evidence.code,
+    }
+    if evidence.cell is not None:
+        out["cell"] = evidence.cell
+    return out
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding as in ``findings`` (and ``resolved``)."""
+    out: dict[str, Any] = {
+        "rule": finding.rule,
+        "project": finding.project,
+        "package": finding.package,
+        "version": finding.version,
+        "tag": finding.tag.value,
+        "kind": finding.kind,
+        "title": finding.title,
+        "action": finding.action,
+        "references": list(finding.references),
+        "lockfiles": list(finding.lockfiles),
+        "targets": None if finding.targets is None else list(finding.targets),
+        "evidence": [_evidence(e) for e in finding.evidence],
+    }
+    if finding.kind == "vulnerability":
+        out["aliases"] = list(finding.aliases)
+        out["fixed_versions"] = list(finding.fixed_versions)
+    return out
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The ``depwatch check --format json`` document as plain Python data."""
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "projects": [
+            {
+                "root": project.root,
+                "requires_python": project.requires_python,
+                "lockfiles": [
+                    {"path": lock.path, "format": lock.format, "packages": len(lock.packages)}
+                    for lock in project.lockfiles
+                ],
+            }
+            for project in report.projects
+        ],
+        "findings": [finding_dict(f) for f in sorted_findings(report.findings)],
+        "suppressed": [
+            {
+                "rule": s.rule,
+                "package": s.package,
+                "version": s.version,
+                "reason": s.reason,
+                "until": s.until,
+            }
+            for s in sorted_suppressed(report.suppressed)
+        ],
+        "stale_ignores": sorted(report.stale_ignores),
+        "summary": report.summary,
+    }
+    if report.not_audited is not None:
+        document["not_audited"] = [
+            {"package": n.package, "version": n.version, "reason": n.reason}
+            for n in sorted_not_audited(report.not_audited)
+        ]
+    if report.resolved is not None:
+        document["resolved"] = [finding_dict(f) for f in sorted_findings(report.resolved)]
+    document["warnings"] = list(report.warnings)
+    return document
+
+
+def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+    """The report as JSON (``color``, ``width`` and ``verbose`` change nothing here)."""
+    del color, width, verbose
+    return dumps(report_document(report))
+
+
+def _package(package: Package) -> dict[str, Any]:
+    return {
+        "name": package.name,
+        "version": package.version,
+        "source": package.source,
+        "markers": package.markers,
+        "groups": list(package.groups),
+        "direct": package.direct,
+    }
+
+
+def _package_key(package: Package) -> tuple[str, str, str, str]:
+    return (package.name, package.version or "", package.source, package.markers or "")
+
+
+def packages_document(items: Sequence[tuple[str, Lockfile]]) -> dict[str, Any]:
+    """The ``depwatch packages --format json`` document; each item is (project root, lockfile)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lockfiles": [
+            {
+                "path": lock.path,
+                "format": lock.format,
+                "project": project,
+                "packages": [_package(p) for p in sorted(lock.packages, key=_package_key)],
+            }
+            for project, lock in items
+        ],
+    }

@@ -1,0 +1,254 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+One run, one result per finding (a finding is one alert), ``ruleId``/``ruleIndex`` into
+``tool.driver.rules``, paths relative to ``%SRCROOT%`` (the folder depwatch ran in), and a
+``partialFingerprints`` entry built from what identifies a finding across runs
+(:attr:`Finding.key`), so a moved line or an edited code line keeps the same alert.
+
+GitHub code scanning limits (docs "SARIF results exceed limit"): 25,000 results per run,
+1,000 locations per result (100 shown), 20 tags per rule (10 shown); only the first of a
+result's ``locations`` is used to place the alert. Locations are therefore capped at
+:data:`MAX_LOCATIONS`, the first is the first evidence line, and rule tags stay few.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import quote
+
+import depwatch
+from depwatch.model import Evidence, Finding, Report, RuleInfo, Tag
+from depwatch.reporters.common import (
+    finding_location,
+    is_interpreter,
+    project_path,
+    sorted_findings,
+    sorted_not_audited,
+)
+from depwatch.reporters.json import dumps
+
+__all__ = ["FINGERPRINT_KEY", "MAX_LOCATIONS", "fingerprint", "render", "sarif_document"]
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/depwatch/depwatch"
+FINGERPRINT_KEY = "depwatch/v1"
+SRCROOT = "%SRCROOT%"
+#: GitHub rejects a result with more than 1,000 locations.
+MAX_LOCATIONS = 1000
+
+_LEVEL = {Tag.IMMEDIATE: "error", Tag.PLAN: "warning", Tag.MONITOR: "note"}
+_NAME_PART = re.compile(r"[^0-9A-Za-z]+")
+_WEB_URL = re.compile(r"https?://[^\s<>\"]+\Z")
+
+
+def fingerprint(finding: Finding) -> str:
+    """sha256 of project|rule|package|version: stable across runs and moved lines."""
+    return hashlib.sha256("|".join(finding.key).encode("utf-8")).hexdigest()
+
+
+def _uri(root: str, path: str) -> tuple[str, str | None]:
+    """(uri, uriBaseId) for a path relative to a project root."""
+    joined = project_path(root, path)
+    if joined.startswith("/"):  # an absolute project root: no base id, a file URI
+        return "file://" + quote(joined, safe="/"), None
+    return quote(joined, safe="/"), SRCROOT
+
+
+def _artifact(root: str, path: str) -> dict[str, Any]:
+    uri, base = _uri(root, path)
+    location: dict[str, Any] = {"uri": uri}
+    if base is not None:
+        location["uriBaseId"] = base
+    return location
+
+
+def _evidence_location(root: str, evidence: Evidence) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": _artifact(root, evidence.path)}
+    location: dict[str, Any] = {"physicalLocation": physical}
+    if evidence.cell is None:
+        region: dict[str, Any] = {
+            "startLine": max(evidence.line, 1),
+            "startColumn": max(evidence.column, 1),
+        }
+        if evidence.code:
+            region["snippet"] = {"text": evidence.code}
+        physical["region"] = region
+    else:
+        # A notebook's lines are numbered within a cell; the .ipynb file's own lines differ,
+        # so the alert goes on the file and the cell position travels in the message.
+        physical["region"] = {"startLine": 1}
+        location["message"] = {
+            "text": f"cell {evidence.cell}, line {evidence.line}, column {evidence.column}: "
+            f"{evidence.code}"
+        }
+        location["properties"] = {
+            "cell": evidence.cell,
+            "cellLine": evidence.line,
+            "cellColumn": evidence.column,
+        }
+    return location
+
+
+def _locations(finding: Finding) -> list[dict[str, Any]]:
+    if finding.evidence:
+        return [_evidence_location(finding.project, e) for e in finding.evidence[:MAX_LOCATIONS]]
+    path, line = finding_location(finding)
+    return [
+        {
+            "physicalLocation": {
+                "artifactLocation": _artifact(finding.project, path),
+                "region": {"startLine": max(line, 1)},
+            }
+        }
+    ]
+
+
+def _rule_name(rule_id: str) -> str:
+    """``google-genai/response-format-wire-names`` → ``ResponseFormatWireNames``."""
+    slug = rule_id.rsplit("/", 1)[-1]
+    name = "".join(part[:1].upper() + part[1:] for part in _NAME_PART.split(slug) if part)
+    return name or rule_id
+
+
+def _help(info: RuleInfo) -> dict[str, str]:
+    text_parts = [p for p in (info.what, info.why) if p]
+    md_parts = list(text_parts)
+    if info.action:
+        text_parts.append(f"Action: {info.action}")
+        md_parts.append(f"**Action:** {info.action}")
+    if info.references:
+        text_parts.append("References:\n" + "\n".join(info.references))
+        md_parts.append("References:\n\n" + "\n".join(f"- <{r}>" for r in info.references))
+    return {
+        "text": "\n\n".join(text_parts) or info.title,
+        "markdown": "\n\n".join(md_parts) or info.title,
+    }
+
+
+def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
+    tags = [info.kind, "dependencies"]
+    if info.kind == "vulnerability":
+        tags.append("security")
+    descriptor: dict[str, Any] = {
+        "id": info.id,
+        "name": _rule_name(info.id),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": info.what or info.title},
+        "help": _help(info),
+    }
+    if info.references and _WEB_URL.match(info.references[0]):
+        descriptor["helpUri"] = info.references[0]
+    descriptor["properties"] = {"tags": tags}
+    return descriptor
+
+
+def _rule_info(report: Report, finding: Finding) -> RuleInfo:
+    """The rule's description, or one derived from the finding when the report lacks it."""
+    info = report.rules.get(finding.rule)
+    if info is not None:
+        return info
+    return RuleInfo(
+        id=finding.rule,
+        title=finding.title,
+        kind=finding.kind,
+        action=finding.action,
+        references=finding.references,
+    )
+
+
+def _message(finding: Finding) -> str:
+    who = (
+        f"Python {finding.version}"
+        if is_interpreter(finding)
+        else f"{finding.package}@{finding.version}"
+    )
+    text = f"{who}: {finding.title}"
+    if finding.action:
+        text += f" Action: {finding.action}"
+    if finding.targets:
+        text += f" (targets: {', '.join(finding.targets)})"
+    if len(finding.evidence) > MAX_LOCATIONS:
+        text += f" ({len(finding.evidence) - MAX_LOCATIONS} more uses not listed)"
+    return text
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "tag": finding.tag.value,
+        "kind": finding.kind,
+        "project": finding.project,
+        "package": finding.package,
+        "version": finding.version,
+        "lockfiles": list(finding.lockfiles),
+    }
+    if finding.targets is not None:
+        properties["targets"] = list(finding.targets)
+    if finding.kind == "vulnerability":
+        properties["aliases"] = list(finding.aliases)
+        properties["fixed_versions"] = list(finding.fixed_versions)
+    return {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[finding.tag],
+        "message": {"text": _message(finding)},
+        "locations": _locations(finding),
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": properties,
+    }
+
+
+def _notifications(report: Report) -> list[dict[str, Any]]:
+    notes: list[dict[str, Any]] = [
+        {"level": "warning", "message": {"text": warning}} for warning in report.warnings
+    ]
+    for item in sorted_not_audited(report.not_audited or ()):
+        version = f" {item.version}" if item.version else ""
+        notes.append(
+            {
+                "level": "warning",
+                "message": {"text": f"{item.package}{version} was not audited: {item.reason}"},
+            }
+        )
+    for ignore in sorted(report.stale_ignores):
+        notes.append({"level": "note", "message": {"text": f"stale ignore: {ignore}"}})
+    return notes
+
+
+def sarif_document(report: Report) -> dict[str, Any]:
+    findings = sorted_findings(report.findings)
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for finding in sorted(findings, key=lambda f: f.rule):
+        if finding.rule not in index:
+            index[finding.rule] = len(rules)
+            rules.append(_rule_descriptor(_rule_info(report, finding)))
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    notifications = _notifications(report)
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "depwatch",
+                "version": depwatch.__version__,
+                "semanticVersion": depwatch.__version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "invocations": [invocation],
+        "originalUriBaseIds": {
+            SRCROOT: {"description": {"text": "The folder depwatch was run from."}}
+        },
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index[f.rule]) for f in findings],
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+    """The report as a SARIF 2.1.0 log (deterministic: no timestamps, sorted)."""
+    del color, width, verbose
+    return dumps(sarif_document(report))

@@ -1,0 +1,262 @@
+"""``--format table`` (the default): the human report, rendered with rich.
+
+rich is imported inside the functions (it costs ~40 ms), so importing this module is cheap.
+Every piece of input text goes into rich as a ``Text`` built from :func:`sanitize`\\d text and
+never through markup, so ``[bold]`` in a package name or a code line is printed as written;
+where a markup string is unavoidable :func:`rich_safe` escapes it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from depwatch.model import Finding, Lockfile, Package, Report, Tag
+from depwatch.reporters.common import (
+    EVIDENCE_CAP,
+    TAG_MEANING,
+    evidence_where,
+    failing_tags,
+    grouped,
+    plural,
+    project_path,
+    sorted_findings,
+    sorted_not_audited,
+    sorted_suppressed,
+    subject,
+    summary_line,
+)
+from depwatch.reporters.text import oneline, sanitize
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+__all__ = ["render", "render_packages", "rich_safe"]
+
+_TAG_STYLE = {Tag.IMMEDIATE: "bold red", Tag.PLAN: "bold yellow", Tag.MONITOR: "bold blue"}
+
+
+def rich_safe(text: str) -> str:
+    """Untrusted text for a rich *markup* string: control characters and markup escaped."""
+    from rich.markup import escape
+
+    return escape(sanitize(text))
+
+
+def _console(color: bool, width: int) -> Console:
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        force_jupyter=False,
+        force_interactive=False,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+        log_path=False,
+    )
+
+
+def _output(console: Console) -> str:
+    """What was printed, without the blanks rich pads each line to the full width with."""
+    out = console.file
+    assert isinstance(out, io.StringIO)
+    text = out.getvalue()
+    return "".join(line.rstrip() + "\n" for line in text.split("\n")[:-1]) if text else ""
+
+
+def _text(*parts: tuple[str, str] | str) -> Text:
+    """A ``Text`` from (untrusted text, style) pieces; plain ``str`` pieces are ours (unstyled)."""
+    from rich.text import Text
+
+    out = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            out.append(oneline(part[0]), style=part[1] or None)
+        else:
+            out.append(part)
+    return out
+
+
+def _indented(console: Console, text: Text, indent: int) -> None:
+    from rich.padding import Padding
+
+    console.print(Padding(text, (0, 0, 0, indent)))
+
+
+def _finding(console: Console, finding: Finding, verbose: bool) -> None:
+    _indented(
+        console,
+        _text((subject(finding), "bold"), "  ", (finding.rule, "cyan")),
+        2,
+    )
+    _indented(console, _text((finding.title, "")), 4)
+    if finding.action:
+        _indented(console, _text("→ ", (finding.action, "")), 4)
+    if finding.references:
+        _indented(console, _text("↗ ", (finding.references[0], "underline")), 4)
+    where: list[str | tuple[str, str]] = []
+    if finding.lockfiles:
+        locks = ", ".join(finding.lockfiles)
+        if finding.lock_line is not None and len(finding.lockfiles) == 1:
+            locks += f":{finding.lock_line}"
+        where += ["in ", (locks, "")]
+    elif finding.package == "python":
+        where += ["declared Python (pyproject.toml)"]
+    if finding.targets:
+        where += ["  targets: " if where else "targets: ", (", ".join(finding.targets), "")]
+    if finding.kind == "vulnerability":
+        if finding.aliases:
+            where += ["  aliases: " if where else "aliases: ", (", ".join(finding.aliases), "")]
+        fixed = ", ".join(finding.fixed_versions) or "none yet"
+        where += ["  fixed in: " if where else "fixed in: ", (fixed, "")]
+    if where:
+        _indented(console, _text(*where), 4)
+    cap = len(finding.evidence) if verbose else EVIDENCE_CAP
+    for evidence in finding.evidence[:cap]:
+        _indented(
+            console,
+            _text((evidence_where(evidence), "dim"), "  ", (evidence.code, "")),
+            6,
+        )
+    more = len(finding.evidence) - cap
+    if more > 0:
+        _indented(console, _text((f"… and {more} more (--verbose shows all)", "dim")), 6)
+
+
+def _section(console: Console, title: str, style: str) -> None:
+    console.print()
+    console.print(_text((title, style)))
+
+
+def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+    """The human report: actions by urgency, then what was not checked or silenced."""
+    console = _console(color, width)
+    for project in report.projects:
+        locks = ", ".join(
+            f"{lock.path} ({plural(len(lock.packages), 'package')})" for lock in project.lockfiles
+        )
+        python = project.requires_python or "not declared"
+        console.print(
+            _text(
+                ("Project", "dim"),
+                " ",
+                (project.root, "bold"),
+                ": ",
+                (locks or "no lockfile", ""),
+                "; Python ",
+                (python, ""),
+            )
+        )
+    for tag, findings in grouped(report.findings):
+        _section(
+            console,
+            f"{tag.value.upper()} ({len(findings)}) — {TAG_MEANING[tag]}",
+            _TAG_STYLE[tag],
+        )
+        for finding in findings:
+            _finding(console, finding, verbose)
+    if report.resolved:
+        _section(console, f"Resolved ({len(report.resolved)})", "bold green")
+        for finding in sorted_findings(report.resolved):
+            _indented(
+                console,
+                _text(
+                    (subject(finding), "bold"),
+                    "  ",
+                    (finding.rule, "cyan"),
+                    "  ",
+                    (finding.title, ""),
+                ),
+                2,
+            )
+    if report.suppressed:
+        _section(console, f"Suppressed ({len(report.suppressed)})", "bold")
+        for s in sorted_suppressed(report.suppressed):
+            parts: list[str | tuple[str, str]] = [
+                (f"{s.package} {s.version}", "bold"),
+                "  ",
+                (s.rule, "cyan"),
+                "  ",
+                (s.reason, ""),
+            ]
+            if s.until:
+                parts += [" (until ", (s.until, ""), ")"]
+            _indented(console, _text(*parts), 2)
+    if report.stale_ignores:
+        _section(
+            console,
+            f"Stale ignores ({len(report.stale_ignores)}): matched nothing or expired",
+            "bold",
+        )
+        for ignore in sorted(report.stale_ignores):
+            _indented(console, _text((ignore, "")), 2)
+    if report.not_audited:
+        n = len(report.not_audited)
+        _section(
+            console,
+            f"Not audited ({plural(n, 'package')}): no vulnerability answer, not the same as clean",
+            "bold magenta",
+        )
+        for item in sorted_not_audited(report.not_audited):
+            name = f"{item.package} {item.version}" if item.version else item.package
+            _indented(console, _text((name, "bold"), "  ", (item.reason, "")), 2)
+    if report.warnings:
+        _section(console, f"Warnings ({len(report.warnings)})", "bold yellow")
+        for warning in report.warnings:
+            _indented(console, _text("! ", (warning, "")), 2)
+    console.print()
+    style = "bold red" if failing_tags(report) else "bold green"
+    console.print(_text((summary_line(report), style)))
+    return _output(console)
+
+
+def _package_row(package: Package) -> list[Text]:
+    direct = {True: "yes", False: "no", None: "?"}[package.direct]
+    return [
+        _text((package.name, "bold")),
+        _text((package.version or "—", "")),
+        _text((package.source, "")),
+        _text((", ".join(package.groups), "")),
+        _text(direct),
+        _text((package.markers or "", "dim")),
+    ]
+
+
+def render_packages(
+    items: Sequence[tuple[str, Lockfile]], *, color: bool = False, width: int = 100
+) -> str:
+    """One table per lockfile: name, version, source, groups, direct, markers."""
+    from rich import box
+    from rich.table import Table
+
+    console = _console(color, width)
+    for n, (project, lock) in enumerate(items):
+        if n:
+            console.print()
+        title = _text(
+            (project_path(project, lock.path), "bold"),
+            " (",
+            (lock.format, ""),
+            f") — {plural(len(lock.packages), 'package')}",
+        )
+        console.print(title)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
+        for header in ("name", "version", "source", "groups", "direct", "markers"):
+            table.add_column(header, overflow="fold")
+        for package in sorted(
+            lock.packages, key=lambda p: (p.name, p.version or "", p.source, p.markers or "")
+        ):
+            table.add_row(*_package_row(package))
+        console.print(table)
+        for warning in lock.warnings:
+            console.print(_text("! ", (warning, "yellow")))
+    return _output(console)

@@ -1,0 +1,58 @@
+"""Making untrusted text (from lockfiles, rule files, source files) safe to show.
+
+Everything a reporter prints that it did not write itself passes through :func:`sanitize`
+(or :func:`oneline`) first; each output format then adds its own escaping on top (rich
+markup, Markdown/HTML, workflow commands). Nothing here imports rich.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["oneline", "sanitize", "visible_escape"]
+
+# C0 controls except \t and \n, DEL, the C1 controls (\x9b is a one-byte CSI on some
+# terminals), and the bidirectional overrides/isolates that make code read differently
+# from how it runs ("Trojan source").
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_ONELINE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+_WHITESPACE_RUN = re.compile(r"[ \t\n]+")
+
+
+def visible_escape(char: str) -> str:
+    """A control character as the Python escape a reader recognises (``\\x1b``, ``\\u202e``)."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _replace(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char == "\r":
+        return ""
+    return visible_escape(char)
+
+
+def sanitize(text: str) -> str:
+    """``text`` without terminal control characters; newlines and tabs are kept.
+
+    A carriage return is dropped (``\\r\\n`` becomes ``\\n``); every other control or
+    bidirectional-override character is replaced by its visible escape, so that a source
+    line holding ``ESC[31m`` shows as ``\\x1b[31m`` instead of turning the terminal red.
+    """
+    text = text.replace("\r\n", "\n")
+    return _UNSAFE.sub(_replace, text)
+
+
+def _replace_oneline(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in "\n\r\u2028\u2029":
+        return " "
+    return visible_escape(char)
+
+
+def oneline(text: str) -> str:
+    """:func:`sanitize` for a single line: line breaks and runs of blanks become one space."""
+    text = _UNSAFE_ONELINE.sub(_replace_oneline, text)
+    return _WHITESPACE_RUN.sub(" ", text).strip()

@@ -1,0 +1,83 @@
+"""GitHub Actions workflow commands: levels, places and the runner's escaping."""
+
+from __future__ import annotations
+
+import re
+
+from depwatch.model import Report
+from depwatch.reporters import render
+from depwatch.reporters.github import command, escape_data, escape_property
+
+
+def test_escape_helpers() -> None:
+    assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert escape_data("%0A") == "%250A"  # a literal "%0A" must not turn into a newline
+    assert escape_data("a::b,c:d") == "a::b,c:d"
+    assert escape_property("a::b,c:d%\n") == "a%3A%3Ab%2Cc%3Ad%25%0A"
+    assert escape_property("C:\\x,y") == "C%3A\\x%2Cy"
+
+
+def test_command_builder() -> None:
+    assert command("error", "m", file="a,b.py", line=3, col=None, title="r:1") == (
+        "::error file=a%2Cb.py,line=3,title=r%3A1::m"
+    )
+    assert command("notice", "only") == "::notice::only"
+    assert command("warning", "x\x1b[31m") == "::warning::x\\x1b[31m"
+
+
+def _commands(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("::")]
+
+
+def test_one_command_per_evidence_or_lockfile_line(report: Report) -> None:
+    out = render("github", report)
+    lines = out.splitlines()
+    genai = [c for c in lines if "title=google-genai/response-format-wire-names" in c]
+    assert len(genai) == 7  # every evidence line, not capped
+    assert genai[0].startswith("::error file=voice_bot/speak0.py,line=12,col=9,title=")
+    assert (
+        "::google-genai 2.0.0: response_format values are now sent as wire names%0AAction: "
+        in genai[0]
+    )
+    assert any(
+        c.startswith("::error file=uv.lock,line=77,title=GHSA-h5c8-rqwp-cp95::") for c in lines
+    )
+    assert any(
+        c.startswith("::warning file=uv.lock,line=40,title=db-dtypes/python-floor-3-10::")
+        for c in lines
+    )
+    assert any(
+        c.startswith("::warning file=pyproject.toml,line=1,title=python/eol-3-9::Python 3.9")
+        for c in lines
+    )
+    # a notebook cell's line is not the file's line: the annotation goes on the file
+    assert any(
+        c.startswith(
+            "::notice file=notebooks/explore.ipynb,title=jinja2/autoescape-default::cell 3, line 2"
+        )
+        for c in lines
+    )
+    assert any(
+        c.startswith("::warning title=depwatch%3A not audited::myapp was not audited")
+        for c in lines
+    )
+    assert lines[-1].startswith("depwatch: 2 immediate, 2 plan, 2 monitor")
+
+
+def test_hostile_text_cannot_forge_commands(report: Report) -> None:
+    out = render("github", report)
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "\x9b" not in out
+    # every output line is one of ours: a command, or the final summary
+    for line in out.splitlines():
+        assert line.startswith(("::error ", "::warning ", "::notice ")) or line.startswith(
+            "depwatch: "
+        )
+    evil = next(c for c in _commands(out) if "title=evil/pkg" in c)
+    # the properties end at the first "::"; nothing in them can break out
+    props, _, message = evil.partition("::")[2].partition("::")
+    assert props == "notice file=sub dir/src/a%2Cb%3Ac%25.py,line=3,col=1,title=evil/pkg"
+    assert "%250A 100%25" in message  # "%0A" and "%" in the input stay literal
+    assert "%0Asecond line" in message  # a real newline in the input stays inside this command
+    assert not re.search(r"[\n\r]", message)
