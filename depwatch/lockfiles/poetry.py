@@ -1,19 +1,243 @@
-"""poetry lockfiles (placeholder: being written)."""
+"""Poetry lockfiles (``poetry.lock``): lock-version 1.0 to 2.1 and the form before 1.0."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
+from depwatch.model import Package
+
+__all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
 
 FORMAT = "poetry"
 
+#: The newest lock-version major this reader knows.
+_KNOWN_MAJOR = 2
+#: Poetry's ``[package.source] type`` values, mapped to depwatch's source kinds.
+_SOURCE_KINDS = {
+    "git": "git",
+    "directory": "directory",
+    "file": "path",
+    "url": "url",
+    "legacy": "registry",
+}
+_Fail = Callable[[str, str, "int | None"], DepwatchError]
+_CLAUSE = re.compile(r"(\^|~=|~|>=|<=|!=|==|>|<|=)?\s*([0-9][0-9A-Za-z.*+!-]*)")
+
 
 def matches(path: Path) -> bool:
+    """Whether ``path`` is named ``poetry.lock``."""
     return path.name == "poetry.lock"
 
 
 def read(path: Path) -> LockContents:
-    raise DepwatchError("this format is not supported yet", path=display_path(path))
+    """Read a poetry.lock: one Package per ``[[package]]`` (the root project is never listed)."""
+    from packaging.utils import canonicalize_name  # here: the registry imports every reader
+
+    shown = display_path(path)
+    data = tomlfile.load(path)
+    if not data:
+        raise DepwatchError("is empty: not a Poetry lockfile", path=shown, hint="run `poetry lock`")
+    warnings: list[str] = []
+
+    def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
+        line = _entry_line(path, index) if index is not None else None
+        return DepwatchError(message, path=shown, line=line, key=key)
+
+    metadata = data.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise fail("'metadata' must be a table", "metadata")
+    lock_version = metadata.get("lock-version")
+    if lock_version is not None:
+        if not isinstance(lock_version, str):
+            raise fail(
+                f"'lock-version' must be a string, not {lock_version!r}", "metadata.lock-version"
+            )
+        major = lock_version.partition(".")[0]
+        if not major.isdigit() or int(major) > _KNOWN_MAJOR:
+            warnings.append(
+                f"lock-version {lock_version} is newer than this depwatch knows; read as 2.x"
+            )
+    elif "metadata" not in data:
+        warnings.append("no [metadata] table; read as a Poetry lockfile anyway")
+
+    requires_python = None
+    python_versions = metadata.get("python-versions")
+    if python_versions is not None:
+        if not isinstance(python_versions, str):
+            raise fail("'python-versions' must be a string", "metadata.python-versions")
+        requires_python = python_constraint_to_pep440(python_versions)
+        if requires_python is None and python_versions.strip() not in {"", "*"}:
+            warnings.append(
+                f"python-versions {python_versions!r} has no PEP 440 equivalent; ignored"
+            )
+
+    entries = data.get("package", [])
+    if not isinstance(entries, list):
+        raise fail("'package' must be an array of tables ([[package]])", "package")
+    packages: list[Package] = []
+    for index, entry in enumerate(entries):
+        key = f"package[{index}]"
+        if not isinstance(entry, dict):
+            raise fail(f"{key} must be a table", key, index)
+        raw_name = entry.get("name")
+        if raw_name is None:
+            raise fail(f"{key} has no 'name'", f"{key}.name", index)
+        if not isinstance(raw_name, str) or not raw_name:
+            raise fail(f"{key} has a name that is not a string: {raw_name!r}", f"{key}.name", index)
+        name = str(canonicalize_name(raw_name))
+        version = entry.get("version")
+        if version is None:
+            raise fail(f"package '{name}' has no 'version'", f"{key}.version", index)
+        if not isinstance(version, str):
+            raise fail(
+                f"package '{name}' has a version that is not a string: {version!r}",
+                f"{key}.version",
+                index,
+            )
+        note = None
+        if not _is_pep440(version):
+            note = f"version {version!r} is not a PEP 440 version"
+            warnings.append(f"{name}: {note}")
+        packages.append(
+            Package(
+                name=name,
+                version=version,
+                source=_source(entry, name, key, fail, index),
+                markers=_markers(entry, key, fail, index),
+                groups=_groups(entry, key, fail, index),
+                direct=None,
+                note=note,
+            )
+        )
+    return LockContents(
+        packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
+    )
+
+
+def python_constraint_to_pep440(constraint: str) -> str | None:
+    """Poetry's ``^3.9`` / ``~3.9`` / ``>=3.8,<4`` as a PEP 440 specifier; None when not expressible."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    text = constraint.strip()
+    if text in {"", "*"} or "||" in text or "|" in text:
+        return None
+    parts: list[str] = []
+    for chunk in re.split(r"\s*,\s*|\s+(?=[\^~<>=!0-9])", text):
+        if not chunk:
+            continue
+        found = _CLAUSE.fullmatch(chunk.strip())
+        if found is None:
+            return None
+        op, version = found.group(1) or "", found.group(2)
+        if op in {"^", "~"}:
+            numbers = version.split(".")
+            if not all(n.isdigit() for n in numbers):
+                return None
+            parts.append(f">={version}")
+            parts.append(f"<{_upper_bound([int(n) for n in numbers], caret=op == '^')}")
+        elif op in {"", "="}:
+            parts.append(f"=={version}")
+        else:
+            parts.append(f"{op}{version}")
+    result = ",".join(parts)
+    try:
+        SpecifierSet(result)
+    except InvalidSpecifier:
+        return None
+    return result or None
+
+
+def _upper_bound(numbers: list[int], *, caret: bool) -> str:
+    """The exclusive upper bound of ``^x.y.z`` (first non-zero part) or ``~x.y.z``."""
+    if caret:
+        for position, number in enumerate(numbers):
+            if number != 0 or position == len(numbers) - 1:
+                break
+        bumped = [*numbers[:position], numbers[position] + 1]
+    elif len(numbers) == 1:
+        bumped = [numbers[0] + 1]
+    else:
+        bumped = [numbers[0], numbers[1] + 1]
+    return ".".join(str(n) for n in bumped)
+
+
+def _source(entry: dict[str, Any], name: str, key: str, fail: _Fail, index: int) -> str:
+    source = entry.get("source")
+    if source is None:
+        return "registry"
+    if not isinstance(source, dict):
+        raise fail(f"package '{name}' has a source that is not a table", f"{key}.source", index)
+    kind = source.get("type")
+    if not isinstance(kind, str):
+        raise fail(f"package '{name}' has a source without a 'type'", f"{key}.source.type", index)
+    mapped = _SOURCE_KINDS.get(kind)
+    if mapped is None:
+        raise fail(
+            f"package '{name}' has an unknown source type {kind!r}", f"{key}.source.type", index
+        )
+    if entry.get("develop") is True and mapped in {"directory", "path"}:
+        return "editable"
+    return mapped
+
+
+def _markers(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> str | None:
+    """``markers`` (``marker`` before 1.1): a string, or (2.1) a table of marker per group."""
+    field = "markers" if "markers" in entry else "marker"
+    value = entry.get(field)
+    key = f"{key}.{field}"
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        unique = list(dict.fromkeys(value.values()))
+        if not unique:
+            return None
+        return unique[0] if len(unique) == 1 else " or ".join(f"({m})" for m in unique)
+    raise fail("'markers' must be a string or a table of strings", key, index)
+
+
+def _groups(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> tuple[str, ...]:
+    groups = entry.get("groups")
+    if groups is not None:
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise fail("'groups' must be a list of strings", f"{key}.groups", index)
+        return tuple(groups)
+    category = entry.get("category")
+    if category is not None:
+        if not isinstance(category, str):
+            raise fail("'category' must be a string", f"{key}.category", index)
+        return (category,)
+    return ()
+
+
+def _is_pep440(version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _entry_line(path: Path, index: int) -> int | None:
+    """The 1-based line of the ``index``-th ``[[package]]`` header (errors only)."""
+    try:
+        text = read_text(path)
+    except DepwatchError:
+        return None
+    count = -1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() == "[[package]]":
+            count += 1
+            if count == index:
+                return number
+    return None

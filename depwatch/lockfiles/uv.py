@@ -1,19 +1,380 @@
-"""uv lockfiles (placeholder: being written)."""
+"""uv lockfiles (``uv.lock``): every revision, workspaces, forks and all source kinds."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
+from depwatch.model import Package
+
+__all__ = ["FORMAT", "matches", "read"]
 
 FORMAT = "uv"
 
+#: The highest ``version`` of the uv.lock schema this reader knows.
+_KNOWN_VERSION = 1
+
+#: Names uv writes are already PEP 503-normalised; only others need ``packaging``.
+_NORMALISED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+#: A strict subset of canonical PEP 440 versions; anything else is checked by ``packaging``.
+_SIMPLE_VERSION = re.compile(
+    r"(?:\d+!)?\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
+    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?\Z"
+)
+#: uv's source table keys, mapped to depwatch's source kinds (``directory`` may become
+#: ``workspace`` for a workspace member).
+_SOURCE_KINDS = {
+    "registry": "registry",
+    "git": "git",
+    "url": "url",
+    "direct": "url",
+    "path": "path",
+    "directory": "directory",
+    "editable": "editable",
+    "virtual": "virtual",
+}
+_ROOT_KINDS = frozenset({"editable", "virtual", "directory"})
+
+_Edge = tuple[str, str | None, str | None, tuple[str, ...]]
+"""A dependency edge: target name, target version (forks only), marker, extras."""
+
 
 def matches(path: Path) -> bool:
+    """Whether ``path`` is named ``uv.lock``."""
     return path.name == "uv.lock"
 
 
 def read(path: Path) -> LockContents:
-    raise DepwatchError("this format is not supported yet", path=display_path(path))
+    """Read a uv.lock: one Package per ``[[package]]`` entry, roots and groups derived."""
+    shown = display_path(path)
+    data = tomlfile.load(path)
+    return _UvReader(path, shown, data).read()
+
+
+class _UvReader:
+    """One pass over the parsed lock; errors name the file and the key."""
+
+    def __init__(self, path: Path, shown: str, data: dict[str, Any]) -> None:
+        self.path = path
+        self.shown = shown
+        self.data = data
+        self.warnings: list[str] = []
+        self.table = (
+            "distribution" if "distribution" in data and "package" not in data else "package"
+        )
+
+    def fail(self, message: str, key: str, index: int | None = None) -> DepwatchError:
+        line = _entry_line(self.path, self.table, index) if index is not None else None
+        return DepwatchError(message, path=self.shown, line=line, key=key)
+
+    def read(self) -> LockContents:
+        data = self.data
+        if not data:
+            raise DepwatchError(
+                "is empty: not a uv lockfile", path=self.shown, hint="run `uv lock` to write it"
+            )
+        self._check_header()
+        requires_python = data.get("requires-python")
+        if requires_python is not None and not isinstance(requires_python, str):
+            raise self.fail("'requires-python' must be a string", "requires-python")
+        entries = data.get(self.table, [])
+        if not isinstance(entries, list):
+            raise self.fail(
+                f"'{self.table}' must be an array of tables ([[{self.table}]])", self.table
+            )
+        members = self._members()
+
+        rows: list[tuple[str, str | None, str, list[str] | None]] = []
+        deps: dict[str, list[_Edge]] = {}
+        optional: dict[str, dict[str, list[_Edge]]] = {}
+        dev: dict[str, dict[str, list[_Edge]]] = {}
+        roots: list[str] = []
+        for index, entry in enumerate(entries):
+            key = f"{self.table}[{index}]"
+            if not isinstance(entry, dict):
+                raise self.fail(f"{key} must be a table", key, index)
+            name = self._name(entry, key, index)
+            version = entry.get("version")
+            if version is not None and not isinstance(version, str):
+                raise self.fail(
+                    f"package '{name}' has a version that is not a string: {version!r}",
+                    f"{key}.version",
+                    index,
+                )
+            kind, location = self._source(entry, name, key, index)
+            if name in members:
+                roots.append(name)
+                if kind == "directory":
+                    kind = "workspace"
+            elif kind in _ROOT_KINDS and location == ".":
+                roots.append(name)
+            field = "resolution-markers" if "resolution-markers" in entry else "environment-markers"
+            forks = entry.get(field)  # uv 0.4 called them environment-markers
+            if forks is not None and not (
+                isinstance(forks, list) and all(isinstance(m, str) for m in forks)
+            ):
+                raise self.fail(f"'{field}' must be a list of strings", f"{key}.{field}", index)
+            rows.append((name, version, kind, forks))
+            edges = self._edges(entry.get("dependencies"), f"{key}.dependencies", index)
+            if edges:
+                deps.setdefault(name, []).extend(edges)
+            for table_name, into in (
+                ("optional-dependencies", optional),
+                ("dev-dependencies", dev),
+            ):
+                table = entry.get(table_name)
+                if table is None:
+                    continue
+                if not isinstance(table, dict):
+                    raise self.fail(f"'{table_name}' must be a table", f"{key}.{table_name}", index)
+                groups = into.setdefault(name, {})
+                for group, items in table.items():
+                    groups.setdefault(group, []).extend(
+                        self._edges(items, f"{key}.{table_name}.{group}", index)
+                    )
+
+        markers = _incoming_markers(deps, optional, dev)
+        groups_of, direct_names = _root_groups(roots, deps, optional, dev)
+        know_direct = bool(roots)
+        packages: list[Package] = []
+        for name, version, kind, forks in rows:
+            note = None
+            if (
+                version is not None
+                and not _SIMPLE_VERSION.match(version)
+                and not _is_pep440(version)
+            ):
+                note = f"version {version!r} is not a PEP 440 version"
+                self.warnings.append(f"{name}: {note}")
+            if forks:
+                marker: str | None = _any_of(forks)
+            else:
+                marker = markers.get((name, version)) or markers.get((name, None))
+            packages.append(
+                Package(
+                    name=name,
+                    version=version,
+                    source=kind,
+                    markers=marker,
+                    groups=groups_of.get(name, ()),
+                    direct=(name in direct_names) if know_direct else None,
+                    note=note,
+                )
+            )
+        return LockContents(
+            packages=tuple(packages),
+            requires_python=requires_python,
+            warnings=tuple(self.warnings),
+        )
+
+    def _check_header(self) -> None:
+        version = self.data.get("version")
+        if version is None:
+            self.warnings.append("no lock 'version' key; read as uv.lock version 1")
+        elif not isinstance(version, int) or isinstance(version, bool):
+            raise self.fail(f"'version' must be an integer, not {version!r}", "version")
+        elif version > _KNOWN_VERSION:
+            self.warnings.append(
+                f"uv.lock version {version} is newer than this depwatch knows "
+                f"({_KNOWN_VERSION}); read as version {_KNOWN_VERSION}"
+            )
+        revision = self.data.get("revision")
+        if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
+            raise self.fail(f"'revision' must be an integer, not {revision!r}", "revision")
+
+    def _members(self) -> frozenset[str]:
+        manifest = self.data.get("manifest")
+        if manifest is None:
+            return frozenset()
+        if not isinstance(manifest, dict):
+            raise self.fail("'manifest' must be a table", "manifest")
+        members = manifest.get("members", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise self.fail("'manifest.members' must be a list of names", "manifest.members")
+        return frozenset(self._normalise(m) for m in members)
+
+    def _name(self, entry: dict[str, Any], key: str, index: int) -> str:
+        name = entry.get("name")
+        if name is None:
+            raise self.fail(f"{key} has no 'name'", f"{key}.name", index)
+        if not isinstance(name, str) or not name:
+            raise self.fail(
+                f"{key} has a name that is not a string: {name!r}", f"{key}.name", index
+            )
+        return self._normalise(name)
+
+    def _normalise(self, name: str) -> str:
+        if _NORMALISED.match(name):
+            return name
+        from packaging.utils import canonicalize_name
+
+        normal = str(canonicalize_name(name))
+        self.warnings.append(f"name {name!r} is not normalised; read as {normal!r}")
+        return normal
+
+    def _source(
+        self, entry: dict[str, Any], name: str, key: str, index: int
+    ) -> tuple[str, str | None]:
+        source = entry.get("source")
+        if source is None:
+            self.warnings.append(f"package '{name}' has no source; read as a registry package")
+            return "registry", None
+        if isinstance(source, str):  # uv's first lock format: "registry+https://…"
+            raw, _, location = source.partition("+")
+            kind = _SOURCE_KINDS.get(raw)
+            if kind is None:
+                raise self.fail(
+                    f"package '{name}' has an unknown source {source!r}", f"{key}.source", index
+                )
+            return kind, location
+        if not isinstance(source, dict) or not source:
+            raise self.fail(
+                f"package '{name}' has a malformed source: {source!r}", f"{key}.source", index
+            )
+        for raw, value in source.items():
+            kind = _SOURCE_KINDS.get(raw)
+            if kind is not None:
+                return kind, value if isinstance(value, str) else None
+        raise self.fail(
+            f"package '{name}' has an unknown source kind {next(iter(source))!r}",
+            f"{key}.source",
+            index,
+        )
+
+    def _edges(self, items: Any, key: str, index: int) -> list[_Edge]:
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise self.fail("dependencies must be an array of tables", key, index)
+        edges: list[_Edge] = []
+        for number, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise self.fail(
+                    "a dependency must be a table with a 'name'", f"{key}[{number}]", index
+                )
+            version = item.get("version")
+            marker = item.get("marker")
+            extras = item.get("extra")
+            if extras is not None and not isinstance(extras, (str, list)):
+                raise self.fail(
+                    "a dependency's 'extra' must be a list", f"{key}[{number}].extra", index
+                )
+            edges.append(
+                (
+                    self._normalise(item["name"]),
+                    version if isinstance(version, str) else None,
+                    marker if isinstance(marker, str) else None,
+                    (extras,)
+                    if isinstance(extras, str)
+                    else tuple(e for e in extras or () if isinstance(e, str)),
+                )
+            )
+        return edges
+
+
+def _any_of(markers: Iterable[str]) -> str | None:
+    """One marker that holds where any of ``markers`` holds."""
+    unique = list(dict.fromkeys(markers))
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return unique[0]
+    return " or ".join(f"({marker})" for marker in unique)
+
+
+def _incoming_markers(
+    deps: dict[str, list[_Edge]],
+    optional: dict[str, dict[str, list[_Edge]]],
+    dev: dict[str, dict[str, list[_Edge]]],
+) -> dict[tuple[str, str | None], str]:
+    """Per (name, version): the dependents' markers, where every incoming edge has one."""
+    seen: dict[tuple[str, str | None], list[str] | None] = {}
+
+    def visit(edges: list[_Edge]) -> None:
+        for name, version, marker, _ in edges:
+            target = (name, version)
+            if marker is None:
+                seen[target] = None
+            else:
+                known = seen.setdefault(target, [])
+                if known is not None:
+                    known.append(marker)
+
+    for edges in deps.values():
+        visit(edges)
+    for tables in (optional, dev):
+        for groups in tables.values():
+            for edges in groups.values():
+                visit(edges)
+    result: dict[tuple[str, str | None], str] = {}
+    for target, found in seen.items():
+        if found:
+            combined = _any_of(found)
+            if combined is not None:
+                result[target] = combined
+    return result
+
+
+def _root_groups(
+    roots: list[str],
+    deps: dict[str, list[_Edge]],
+    optional: dict[str, dict[str, list[_Edge]]],
+    dev: dict[str, dict[str, list[_Edge]]],
+) -> tuple[dict[str, tuple[str, ...]], set[str]]:
+    """The root groups (main, extras, dependency groups) each name is reachable from."""
+    starts: dict[str, list[_Edge]] = {}
+    direct: set[str] = set()
+    for root in dict.fromkeys(roots):
+        starts.setdefault("main", []).extend(deps.get(root, ()))
+        for table in (optional, dev):
+            for group, edges in table.get(root, {}).items():
+                starts.setdefault(group, []).extend(edges)
+    for edges in starts.values():
+        direct.update(edge[0] for edge in edges)
+    groups_of: dict[str, list[str]] = {}
+    for group, edges in starts.items():
+        stack = list(edges)
+        visited: set[tuple[str, str | None]] = set()
+        while stack:
+            name, _, _, extras = stack.pop()
+            if (name, None) not in visited:
+                visited.add((name, None))
+                groups_of.setdefault(name, []).append(group)
+                stack.extend(deps.get(name, ()))
+            for extra in extras:
+                if (name, extra) not in visited:
+                    visited.add((name, extra))
+                    stack.extend(optional.get(name, {}).get(extra, ()))
+    return {name: tuple(found) for name, found in groups_of.items()}, direct
+
+
+def _is_pep440(version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _entry_line(path: Path, table: str, index: int) -> int | None:
+    """The 1-based line of the ``index``-th ``[[table]]`` header (errors only)."""
+    try:
+        text = read_text(path)
+    except DepwatchError:
+        return None
+    header = f"[[{table}]]"
+    count = -1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() == header:
+            count += 1
+            if count == index:
+                return number
+    return None
