@@ -225,16 +225,25 @@ class Matcher:
                 py for py in self.ctx.declared
                 if rule.affected.contains(Version(py), prereleases=True)
             ]
-            if not concerned:
-                continue
             evidence: tuple[Evidence, ...] = ()
             tag: Tag | None = rule.tag
+            if not concerned:
+                # Every declared Python is older than the change: the move past the boundary
+                # will break the code that uses what it removes.
+                boundary = rule.boundary
+                older = [py for py in self.ctx.declared if boundary and Version(py) < boundary]
+                if not older or rule.usage is None or self.ctx.usage is None:
+                    continue
+                evidence = self.ctx.usage(rule.usage)
+                if not evidence:
+                    continue
+                concerned, tag = [older[-1]], Tag.PLAN
             if rule.eol is not None:
                 if self.ctx.today < rule.eol - _YEAR:
                     tag = None
                 elif self.ctx.today < rule.eol:
                     tag = Tag.MONITOR
-            if tag is not None and rule.usage is not None:
+            if tag is not None and rule.usage is not None and not evidence:
                 if self.ctx.usage is None:
                     self.usage_unknown.add(rule.id)
                     tag = Tag.MONITOR

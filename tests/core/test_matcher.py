@@ -181,3 +181,27 @@ def test_merge_unites_lockfiles() -> None:
     other = replace(one[0], lockfiles=("requirements.txt",))
     (merged,) = merge([one[0], other])
     assert merged.lockfiles == ("uv.lock", "requirements.txt")
+
+
+STDLIB = Rule(
+    id="python/stdlib-removals-3.12", package="python", kind="breaking", tag=Tag.PLAN,
+    affected=SpecifierSet(">=3.12"), boundary=Version("3.12"),
+    usage=Usage(modules=("imp",), symbols=("imp",)),
+    title="t", what="w", why="y", action="a", references=("https://example.org",),
+)
+
+
+@pytest.mark.parametrize(
+    ("declared", "evidence", "expected"),
+    [
+        (PY39, EVIDENCE, [("3.12", Tag.PLAN)]),
+        (PY39, (), [("3.12", Tag.MONITOR)]),
+        (("3.10", "3.11"), EVIDENCE, [("3.11", Tag.PLAN)]),
+        (("3.10", "3.11"), (), []),
+    ],
+)
+def test_stdlib_removal(declared: tuple[str, ...], evidence: tuple[Evidence, ...],
+                        expected: list[tuple[str, Tag]]) -> None:
+    ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=lambda u: evidence)
+    findings = Matcher(Book([STDLIB]), ctx).match_interpreter()
+    assert [(f.version, f.tag) for f in findings] == expected
