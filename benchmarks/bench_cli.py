@@ -1,0 +1,86 @@
+"""Whole-process timings of the CLI, each as a ratio to a floor measured in the same run.
+
+Run on demand:  python benchmarks/bench_cli.py [--runs N]
+
+Each pair is run alternately (A B A B …) after a warm-up, and the ratio is taken pair by pair,
+so a machine whose speed drifts still gives a fair comparison; the median is quoted.
+
+- ``--version``                      vs ``python -c pass``               (target ≤ 2.5×)
+- ``packages --format json`` on the 571-package bench uv.lock
+                                     vs ``tomllib.load`` of that file    (target ≤ 1.25×)
+- ``check`` on a 28-package project  vs ``python -c pass``               (target ≤ 10×)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DEPWATCH_SHARED", REPO.parent / "shared"))
+PY = sys.executable
+
+
+def _time(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def pair(name: str, a: list[str], b: list[str], cwd: Path, runs: int, target: float) -> None:
+    """Time ``a`` against the floor ``b`` and print medians and the ratio."""
+    _time(a, cwd), _time(b, cwd)  # warm-up: caches, page cache
+    ta, tb, ratios = [], [], []
+    for _ in range(runs):
+        x, y = _time(a, cwd), _time(b, cwd)
+        ta.append(x)
+        tb.append(y)
+        ratios.append(x / y)
+    ratio = statistics.median(ratios)
+    verdict = "ok" if ratio <= target else "OVER"
+    print(
+        f"{name:<34} {statistics.median(ta) * 1000:7.1f} ms vs floor "
+        f"{statistics.median(tb) * 1000:7.1f} ms  ratio {ratio:5.2f}× "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}; target ≤ {target}×) {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    env_cache = {"DEPWATCH_NO_CACHE": "0"}
+    os.environ.update(env_cache)
+    depwatch = [PY, "-m", "depwatch"]
+    bin_dir = Path(PY).parent
+    if (bin_dir / "depwatch").exists():
+        depwatch = [str(bin_dir / "depwatch")]
+    floor = [PY, "-c", "pass"]
+    pair("depwatch --version", [*depwatch, "--version"], floor, REPO, args.runs, 2.5)
+
+    bench = SHARED / "bench"
+    if (bench / "uv.lock").is_file():
+        tomllib_floor = [PY, "-c", "import tomllib; tomllib.load(open('uv.lock','rb'))"]
+        pair(
+            "packages --format json (571 pkgs)",
+            [*depwatch, "packages", "--format", "json", "uv.lock"],
+            tomllib_floor,
+            bench,
+            args.runs,
+            1.25,
+        )
+    else:
+        print(f"skipped packages: {bench} not found")
+
+    project = REPO / "tests" / "fixtures" / "projects" / "genai-app"
+    pair("check (28-package project)", [*depwatch, "check", "--fail-on", "never"], floor,
+         project, args.runs, 10.0)
+
+
+if __name__ == "__main__":
+    main()

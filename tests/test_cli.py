@@ -1,0 +1,283 @@
+"""End to end: ``python -m depwatch`` on projects whose lockfiles the real uv wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from depwatch import __version__
+
+from .conftest import FIXTURES, run_depwatch
+
+PROJECTS = FIXTURES / "projects"
+WIRE = "google-genai/response-format-wire-names"
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(PROJECTS / name, dest)
+    return dest
+
+
+def _json(*args: str, cwd: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
+    done = run_depwatch("check", "--format", "json", *args, cwd=cwd)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _by_rule(report: dict, rule: str) -> dict:  # type: ignore[type-arg]
+    (finding,) = [f for f in report["findings"] if f["rule"] == rule]
+    return finding
+
+
+def test_version() -> None:
+    done = run_depwatch("--version")
+    assert (done.returncode, done.stdout) == (0, f"depwatch {__version__}\n")
+
+
+def test_usage_makes_the_wire_name_rule_immediate(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    code, report = _json(cwd=project)
+    assert code == 1
+    finding = _by_rule(report, WIRE)
+    assert (finding["tag"], finding["package"], finding["version"]) == (
+        "immediate", "google-genai", "2.0.0")
+    assert finding["lockfiles"] == ["uv.lock"]
+    paths = {(e["path"], e["code"]) for e in finding["evidence"]}
+    assert ("voice_bot/speak.py", "response_format=audio,") in paths
+    speak = (project / "voice_bot/speak.py").read_text().splitlines()
+    for evidence in finding["evidence"]:
+        line = (project / evidence["path"]).read_text().splitlines()[evidence["line"] - 1]
+        assert line.strip() == evidence["code"]
+        assert 1 <= evidence["column"] <= len(line)
+    assert any("AudioResponseFormat" in e["code"] for e in finding["evidence"])
+    assert speak  # the fixture is real source
+    assert report["summary"]["immediate"] >= 1
+    assert report["projects"][0]["requires_python"] == ">=3.10"
+    assert report["projects"][0]["lockfiles"][0]["packages"] == 28
+
+
+def test_without_the_usage_it_is_only_monitor(tmp_path: Path) -> None:
+    project = _copy("genai-plain", tmp_path)
+    code, report = _json(cwd=project)
+    assert _by_rule(report, WIRE)["tag"] == "monitor"
+    assert _by_rule(report, WIRE)["evidence"] == []
+    assert code == 0
+
+
+def test_no_usage_flag(tmp_path: Path) -> None:
+    code, report = _json("--no-usage", cwd=_copy("genai-app", tmp_path))
+    assert _by_rule(report, WIRE)["tag"] == "monitor"
+    assert any("usage scan off" in w for w in report["warnings"])
+
+
+def test_python_floor_crossed_by_a_compiled_lock(tmp_path: Path) -> None:
+    code, report = _json(cwd=_copy("dtypes-compiled", tmp_path))
+    floor = [f for f in report["findings"] if f["package"] == "db-dtypes"]
+    assert [(f["tag"], f["targets"]) for f in floor] == [("immediate", ["3.9"])]
+    assert code == 1
+
+
+def test_forked_lock_is_correct_and_not_immediate(tmp_path: Path) -> None:
+    code, report = _json(cwd=_copy("dtypes-fork", tmp_path))
+    floor = [f for f in report["findings"] if f["package"] == "db-dtypes"]
+    assert [(f["version"], f["tag"]) for f in floor] == [("1.6.0", "plan")]
+    assert code == 0
+
+
+def test_python_flag_overrides_the_declared_range(tmp_path: Path) -> None:
+    _, report = _json("--python", "3.12", cwd=_copy("dtypes-compiled", tmp_path))
+    assert not [f for f in report["findings"] if f["package"] == "db-dtypes"]
+
+
+def test_table_output_and_output_file(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    done = run_depwatch("check", "--format", "sarif", "--output", "out.sarif", cwd=project)
+    assert done.returncode == 1
+    assert WIRE in done.stdout  # the table still goes to the screen
+    sarif = json.loads((project / "out.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "markdown", "github"])
+def test_every_format_is_deterministic(tmp_path: Path, fmt: str) -> None:
+    project = _copy("genai-app", tmp_path)
+    first = run_depwatch("check", "--format", fmt, cwd=project)
+    second = run_depwatch("check", "--format", fmt, cwd=project)
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+    assert "google-genai" in first.stdout
+
+
+def test_packages_json(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    done = run_depwatch("packages", "--format", "json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["schema_version"] == 1
+    (lock,) = doc["lockfiles"]
+    assert (lock["path"], lock["format"], lock["project"]) == ("uv.lock", "uv", ".")
+    genai = [p for p in lock["packages"] if p["name"] == "google-genai"]
+    assert genai[0]["version"] == "2.0.0"
+    assert genai[0]["direct"] is True
+    assert set(genai[0]) == {"name", "version", "source", "markers", "groups", "direct"}
+
+
+def test_lockfile_path_uses_its_project_root(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    done = run_depwatch("check", "--format", "json", str(project / "uv.lock"), cwd=tmp_path)
+    report = json.loads(done.stdout)
+    finding = _by_rule(report, WIRE)
+    assert finding["project"] == "genai-app"
+    assert finding["tag"] == "immediate"  # usage scanned from the root found upward
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+
+def _error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("depwatch: error: ")
+    return done.stderr
+
+
+def test_empty_folder_is_exit_2(tmp_path: Path) -> None:
+    assert "no lockfile found" in _error(run_depwatch("check", cwd=tmp_path))
+
+
+def test_hook_mode_passes_quietly_without_lockfile(tmp_path: Path) -> None:
+    done = run_depwatch("check", cwd=tmp_path, env={"PRE_COMMIT": "1"})
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_malformed_lockfile_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").write_text('version = 1\n[[package]]\nname = "x"\nversion = \n')
+    stderr = _error(run_depwatch("check", cwd=tmp_path))
+    assert "uv.lock:4" in stderr
+
+
+def test_unknown_config_key_is_exit_2(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.depwatch]\nfail_on = "plan"\n')
+    assert "tool.depwatch.fail_on" in _error(run_depwatch("check", cwd=project))
+
+
+def test_bad_flag_is_exit_2(tmp_path: Path) -> None:
+    done = run_depwatch("check", "--fail-on", "sometimes", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_rules_dir_is_exit_2(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    rules = tmp_path / "my-rules" / "google-genai"
+    rules.mkdir(parents=True)
+    (rules / "broken.toml").write_text('package = "google-genai"\naffected = "=>2"\n')
+    stderr = _error(run_depwatch("check", "--rules", str(tmp_path / "my-rules"), cwd=project))
+    assert "broken.toml" in stderr
+
+
+# -- policy ------------------------------------------------------------------------------
+
+
+def test_ignore_with_reason_and_stale_entries(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write(
+            f'\n[[tool.depwatch.ignore]]\nid = "{WIRE}"\npackage = "google-genai"\n'
+            'versions = "==2.0.0"\nreason = "voice feature ships after the upgrade"\n'
+            '\n[[tool.depwatch.ignore]]\nid = "numpy/never-matches"\nreason = "old"\n'
+        )
+    code, report = _json(cwd=project)
+    assert not [f for f in report["findings"] if f["rule"] == WIRE]
+    assert report["suppressed"][0]["reason"] == "voice feature ships after the upgrade"
+    assert report["stale_ignores"] == ["numpy/never-matches"]
+    assert code == 0
+    assert run_depwatch("check", "--strict", cwd=project).returncode == 2
+
+
+def test_expired_ignore_suppresses_no_more(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write(f'\n[[tool.depwatch.ignore]]\nid = "{WIRE}"\nreason = "r"\nuntil = 2026-01-01\n')
+    code, report = _json("--today", "2026-06-01", cwd=project)
+    assert _by_rule(report, WIRE)["tag"] == "immediate"
+    assert any("expired on 2026-01-01" in w for w in report["warnings"])
+    assert code == 1
+
+
+def test_baseline_write_then_check(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    done = run_depwatch("baseline", "write", "depwatch-baseline.json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    code, report = _json("--baseline", "depwatch-baseline.json", cwd=project)
+    assert code == 0
+    assert report["findings"] == []
+    assert any(s["rule"] == WIRE for s in report["suppressed"])
+    # A moved line is not a new finding.
+    speak = project / "voice_bot/speak.py"
+    speak.write_text("\n\n# moved\n" + speak.read_text())
+    assert run_depwatch("check", "--baseline", "depwatch-baseline.json", cwd=project
+                        ).returncode == 0
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+                        "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_reports_what_the_change_brings(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    lock = project / "uv.lock"
+    good = lock.read_text().replace('name = "google-genai"\nversion = "2.0.0"',
+                                    'name = "google-genai"\nversion = "2.0.1"')
+    assert good != lock.read_text()
+    bad = lock.read_text()
+    lock.write_text(good)
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    lock.write_text(bad)  # the change under review downgrades to the buggy release
+    code, report = _json("--since", "HEAD", cwd=project)
+    assert [f["rule"] for f in report["findings"] if f["tag"] == "immediate"] == [WIRE]
+    assert report["resolved"] == []
+    assert code == 1
+    # The other way round: the change fixes it.
+    _git(project, "commit", "-qam", "bad")
+    lock.write_text(good)
+    code, report = _json("--since", "HEAD", cwd=project)
+    assert [f["rule"] for f in report["resolved"]] == [WIRE]
+    assert not [f for f in report["findings"] if f["rule"] == WIRE]
+    assert code == 0
+    assert "no such revision" in _error(run_depwatch("check", "--since", "nope", cwd=project))
+
+
+def test_since_outside_git_is_exit_2(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    assert "git repository" in _error(run_depwatch("check", "--since", "HEAD", cwd=project))
+
+
+# -- rules -------------------------------------------------------------------------------
+
+
+def test_rules_list_show_check() -> None:
+    listed = run_depwatch("rules", "list", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    ids = {r["id"] for r in json.loads(listed.stdout)["rules"]}
+    assert WIRE in ids
+    assert len(ids) >= 23
+    shown = run_depwatch("rules", "show", WIRE)
+    assert shown.returncode == 0
+    assert "2.0.1" in shown.stdout
+    assert run_depwatch("rules", "show", "nope/nothing").returncode == 2
+    checked = run_depwatch("rules", "check")
+    assert checked.returncode == 0, checked.stderr
