@@ -1,0 +1,884 @@
+"""Rule files → :class:`~depwatch.rulebook.model.Rule`: parsing is validation.
+
+The format is ``rules/README.md``. A rule file is read in two steps, so that the compiled
+index (:mod:`depwatch.rulebook.index`) can cache the expensive one:
+
+1. :func:`validate` checks a parsed TOML table key by key, in the style of
+   ``packaging.pylock``'s typed getters, and returns the rule as a plain, JSON-ready dict (the
+   *raw* form: strings, lists and ``None``; defaults filled in). It collects every problem of the
+   file instead of stopping at the first, each a :class:`DepwatchError` naming the file, the
+   dotted key (``usage.calls[1].name``) and what to do.
+2. :func:`build_rule` turns a raw dict into a ``Rule`` (``SpecifierSet``, ``Version``, ``date``)
+   without checking it again.
+
+:func:`scan_dir` reads a whole rule folder (``<dir>/<package>/<slug>.toml``) and collects the
+problems of every file; :func:`check_dirs` is ``depwatch rules check``. A folder's problems are
+raised together as one :class:`RuleErrors`, one line each, so a rule author sees all of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from depwatch import tomlfile
+from depwatch.errors import DepwatchError
+from depwatch.files import display_path
+from depwatch.model import Tag
+from depwatch.rulebook.model import KINDS, CallPattern, Examples, Rule, Usage
+
+__all__ = [
+    "INTERPRETER",
+    "NAMESPACE_ROOTS",
+    "TEXTS",
+    "RuleErrors",
+    "ScannedDir",
+    "build_rule",
+    "check_dirs",
+    "default_module",
+    "load_rule_file",
+    "one_line",
+    "rule_files",
+    "rule_from_row",
+    "scan_dir",
+    "scan_package",
+    "to_row",
+    "validate",
+]
+
+#: The folder (and ``package``) of rules about the interpreter itself.
+INTERPRETER = "python"
+
+#: Import roots that are namespace packages: the module a name belongs to is its first two
+#: components (``google.genai``), not its first (``google``).
+NAMESPACE_ROOTS = frozenset({"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"})
+
+_TOP_KEYS = (
+    "package",
+    "kind",
+    "tag",
+    "affected",
+    "boundary",
+    "fixed",
+    "title",
+    "what",
+    "why",
+    "action",
+    "references",
+    "added",
+    "when-unused",
+    "eol",
+    "python",
+    "usage",
+    "examples",
+)
+_PYTHON_KEYS = ("requires",)
+_USAGE_KEYS = ("modules", "symbols", "calls", "env")
+_CALL_KEYS = ("name", "keywords")
+_EXAMPLE_KEYS = ("affected", "unaffected", "code")
+_WHEN_UNUSED = ("monitor", "silent")
+_TAGS = tuple(tag.value for tag in Tag)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_EXPECT = re.compile(r"#\s*expect\s*\Z")
+
+_TYPE_NAMES: dict[type, str] = {
+    str: "a string",
+    list: "an array",
+    dict: "a table",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a float",
+    datetime.date: "a date",
+}
+
+
+class RuleErrors(DepwatchError):
+    """Every problem found in one or more rule files, one line each.
+
+    With a single problem it reads (and carries ``path``/``key``/``hint``) like that problem.
+    """
+
+    def __init__(self, errors: Sequence[DepwatchError]) -> None:
+        self.errors = tuple(errors)
+        if len(self.errors) == 1:
+            only = self.errors[0]
+            super().__init__(
+                only.message, path=only.path, line=only.line, key=only.key, hint=only.hint
+            )
+            return
+        files = len({error.path for error in self.errors})
+        lines = "\n".join(f"  {one_line(error)}" for error in self.errors)
+        super().__init__(
+            f"{len(self.errors)} problems in {files} rule file{'s' if files != 1 else ''}:\n"
+            f"{lines}",
+            hint="fix them and run `depwatch rules check` on the folder",
+        )
+
+
+def one_line(error: DepwatchError) -> str:
+    """``error`` on a single line: ``path: message (at 'key'); hint``."""
+    return str(error).replace("\n  hint: ", "; hint: ").replace("\n", " ")
+
+
+def _type_name(value: object) -> str:
+    for kind, name in _TYPE_NAMES.items():
+        if type(value) is kind:
+            return name
+    if isinstance(value, datetime.datetime):
+        return "a date-time"
+    if isinstance(value, datetime.time):
+        return "a time"
+    return type(value).__name__
+
+
+def default_module(name: str) -> str:
+    """The import name a dotted ``name`` belongs to: its root, or two components under a
+    namespace root (``google.genai.Client`` → ``google.genai``)."""
+    parts = name.split(".")
+    if parts[0] in NAMESPACE_ROOTS and len(parts) > 1:
+        return f"{parts[0]}.{parts[1]}"
+    return parts[0]
+
+
+def _is_dotted(name: str) -> bool:
+    return all(part.isidentifier() for part in name.split("."))
+
+
+def _under(name: str, modules: Iterable[str]) -> bool:
+    return any(name == module or name.startswith(module + ".") for module in modules)
+
+
+@functools.lru_cache(maxsize=8192)
+def _specifier(text: str) -> SpecifierSet:
+    # Rules share ranges ("==3.9.*", ">=2.0.0"); a SpecifierSet is immutable in use.
+    return SpecifierSet(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+class _Checker:
+    """Typed getters that record a problem and return None instead of raising."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.errors: list[DepwatchError] = []
+
+    def error(self, message: str, key: str, hint: str | None = None) -> None:
+        self.errors.append(DepwatchError(message, path=self.source, key=key, hint=hint))
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                import difflib  # only for a problem
+
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+                self.error(f"unknown key '{key}'", f"{prefix}{key}", hint)
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: type,
+        prefix: str,
+        *,
+        required: bool = False,
+        hint: str | None = None,
+    ) -> Any:
+        """``table[key]`` when it has type ``kind``; None (and a problem) otherwise."""
+        if key not in table:
+            if required:
+                self.error(f"missing required key '{key}'", f"{prefix}{key}", hint)
+            return None
+        value = table[key]
+        ok = isinstance(value, kind)
+        if kind is datetime.date:
+            ok = ok and not isinstance(value, datetime.datetime)
+        elif kind is int:
+            ok = ok and not isinstance(value, bool)
+        if not ok:
+            self.error(
+                f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, not {_type_name(value)}",
+                f"{prefix}{key}",
+                hint,
+            )
+            return None
+        return value
+
+    def text(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str = "",
+        *,
+        required: bool = False,
+        hint: str | None = None,
+    ) -> str | None:
+        """A non-blank string."""
+        value: str | None = self.get(table, key, str, prefix, required=required, hint=hint)
+        if value is not None and not value.strip():
+            self.error("must not be empty", f"{prefix}{key}", hint)
+            return None
+        if value is not None and not self.printable(value, f"{prefix}{key}"):
+            return None
+        return value
+
+    def printable(self, value: str, where: str) -> bool:
+        """No control characters but tab and newline: they would reach terminals and reports."""
+        found = _CONTROL.search(value)
+        if found:
+            self.error(
+                f"contains the control character U+{ord(found.group()):04X}",
+                where,
+                "remove it; rule texts are plain text",
+            )
+            return False
+        return True
+
+    def strings(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str = "",
+        *,
+        required: bool = False,
+        non_empty: bool = False,
+        hint: str | None = None,
+    ) -> list[tuple[str, str]] | None:
+        """A list of non-blank strings, each with its dotted key (``references[2]``)."""
+        items: list[Any] | None = self.get(table, key, list, prefix, required=required, hint=hint)
+        if items is None:
+            return None
+        if non_empty and not items:
+            self.error("must not be empty", f"{prefix}{key}", hint)
+            return None
+        result = []
+        for index, item in enumerate(items):
+            where = f"{prefix}{key}[{index}]"
+            if not isinstance(item, str):
+                self.error(f"must be a string, not {_type_name(item)}", where)
+            elif not item.strip():
+                self.error("must not be empty", where)
+            elif self.printable(item, where):
+                result.append((item, where))
+        return result
+
+    def specifier(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str = "",
+        *,
+        required: bool = False,
+        hint: str | None = None,
+    ) -> SpecifierSet | None:
+        text = self.text(table, key, prefix, required=required, hint=hint)
+        if text is None:
+            return None
+        try:
+            return _specifier(text)
+        except InvalidSpecifier:
+            self.error(
+                f"{text!r} is not a valid PEP 440 version specifier",
+                f"{prefix}{key}",
+                'write something like ">=2.0.0", "==2.0.0" or ">=0.2,<1"',
+            )
+            return None
+
+    def version(self, value: str, where: str) -> Version | None:
+        try:
+            return _version(value)
+        except InvalidVersion:
+            self.error(
+                f"{value!r} is not a valid PEP 440 version",
+                where,
+                'write a release number such as "2.0.1"',
+            )
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedDir:
+    """A rule folder as read: per package, its files' identities and validated raw rules."""
+
+    root: Path
+    files: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    """package → ``[(file name, size, mtime_ns), ...]`` of the rule files read."""
+    rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """package → raw rules (see :func:`validate`), in file-name order."""
+    mtimes: dict[str, int] = field(default_factory=dict)
+    """package → the package folder's ``st_mtime_ns`` when it was listed."""
+    errors: list[DepwatchError] = field(default_factory=list)
+
+
+def validate(
+    data: Mapping[str, Any], *, folder: str, slug: str, source: str
+) -> tuple[dict[str, Any] | None, list[DepwatchError]]:
+    """Check one parsed rule file; return its raw form (None when invalid) and its problems.
+
+    ``folder`` is the name of the folder the file is in (its normalised package, or
+    ``python``), ``slug`` the file name without ``.toml``, ``source`` the path shown in messages.
+    """
+    check = _Checker(source)
+    rule_id = f"{folder}/{slug}"
+    if not _SLUG.match(slug):
+        check.error(
+            f"the file name {slug + '.toml'!r} is not a valid rule slug",
+            "(file name)",
+            "use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit",
+        )
+    check.unknown_keys(data, _TOP_KEYS, "")
+
+    package = check.text(data, "package", required=True, hint=f'add package = "{folder}"')
+    if package is not None:
+        try:
+            normalised = canonicalize_name(package, validate=True)
+        except InvalidName:
+            check.error(f"{package!r} is not a valid distribution name", "package")
+        else:
+            if normalised != folder:
+                check.error(
+                    f"package {package!r} does not match its folder {folder!r}",
+                    "package",
+                    f"move the file to a folder named {normalised!r}, or fix the package name",
+                )
+    interpreter = folder == INTERPRETER
+
+    kind = check.text(data, "kind", required=True, hint=f"one of: {', '.join(sorted(KINDS))}")
+    if kind is not None and kind not in KINDS:
+        check.error(f"unknown kind {kind!r}", "kind", f"use one of: {', '.join(sorted(KINDS))}")
+        kind = None
+    tag = check.text(data, "tag", required=True, hint=f"one of: {', '.join(_TAGS)}")
+    if tag is not None and tag not in _TAGS:
+        check.error(f"unknown tag {tag!r}", "tag", f"use one of: {', '.join(_TAGS)}")
+        tag = None
+
+    affected_hint = (
+        'the Python versions concerned, like "==3.9.*"'
+        if interpreter
+        else 'the locked versions that carry the change, like ">=2.0.0"'
+    )
+    affected = check.specifier(data, "affected", required=True, hint=affected_hint)
+    if affected is not None and not str(affected):
+        check.error("must not be empty: it would match every version", "affected", affected_hint)
+        affected = None
+
+    versions: dict[str, Version | None] = {}
+    for key in ("boundary", "fixed", "added"):
+        text = check.text(data, key)
+        versions[key] = None if text is None else check.version(text, key)
+    boundary, fixed = versions["boundary"], versions["fixed"]
+    if (
+        affected is not None
+        and boundary is not None
+        and not affected.contains(boundary, prereleases=True)
+    ):
+        check.error(
+            f"boundary {str(boundary)!r} is not inside affected {str(affected)!r}",
+            "boundary",
+            "the boundary is the first release with the change, so it must be affected",
+        )
+    if affected is not None and fixed is not None and affected.contains(fixed, prereleases=True):
+        check.error(
+            f"fixed {str(fixed)!r} is inside affected {str(affected)!r}",
+            "fixed",
+            "fixed names the release to move to, which must not be affected",
+        )
+
+    texts = {key: check.text(data, key, required=True) for key in ("title", "what", "why")}
+    texts["action"] = check.text(
+        data, "action", required=True, hint="say what to do, naming the version to move to"
+    )
+    if texts["title"] is not None and "\n" in texts["title"].strip():
+        check.error("must be a single line", "title")
+
+    references = check.strings(
+        data,
+        "references",
+        required=True,
+        non_empty=True,
+        hint="add at least one https:// URL (release notes, PR, migration guide)",
+    )
+    for url, where in references or ():
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.netloc or _SPACE.search(url):
+            check.error(f"{url!r} is not an https:// URL", where)
+
+    eol = check.get(data, "eol", datetime.date, "", hint="write a TOML date: eol = 2026-10-31")
+    if "eol" in data and not interpreter:
+        check.error('only rules about the interpreter (package = "python") have eol', "eol")
+        eol = None
+
+    python_requires = None
+    python = check.get(data, "python", dict, "")
+    if python is not None:
+        check.unknown_keys(python, _PYTHON_KEYS, "python.")
+        if interpreter:
+            check.error("a rule about the interpreter has no [python] table", "python")
+        python_requires = check.specifier(
+            python, "requires", "python.", required=True, hint='the new floor, like ">=3.10"'
+        )
+        if python_requires is not None and not str(python_requires):
+            check.error("must not be empty", "python.requires", 'write a floor like ">=3.10"')
+            python_requires = None
+
+    usage = None
+    usage_table = check.get(data, "usage", dict, "")
+    if usage_table is not None:
+        usage = _validate_usage(check, usage_table)
+
+    when_unused = check.text(data, "when-unused")
+    if when_unused is not None:
+        if when_unused not in _WHEN_UNUSED:
+            check.error(
+                f"unknown value {when_unused!r}", "when-unused", "use 'monitor' or 'silent'"
+            )
+        elif "usage" not in data:
+            check.error("only a rule with [usage] has when-unused", "when-unused")
+
+    examples = _validate_examples(check, data, affected, needs_code="usage" in data)
+
+    if check.errors:
+        return None, check.errors
+    assert package is not None
+    assert kind is not None
+    assert tag is not None
+    assert affected is not None
+    raw: dict[str, Any] = {
+        "id": rule_id,
+        "package": folder,
+        "kind": kind,
+        "tag": tag,
+        "affected": str(data["affected"]).strip(),
+        "title": texts["title"].strip() if texts["title"] else "",
+        "what": texts["what"].strip() if texts["what"] else "",
+        "why": texts["why"].strip() if texts["why"] else "",
+        "action": texts["action"].strip() if texts["action"] else "",
+        "references": [url for url, _ in references or ()],
+        "boundary": data.get("boundary"),
+        "fixed": data.get("fixed"),
+        "python_requires": python["requires"].strip() if python is not None else None,
+        "usage": usage,
+        "when_unused": when_unused or "monitor",
+        "eol": eol.isoformat() if eol is not None else None,
+        "added": data.get("added"),
+        "examples": examples,
+    }
+    return raw, []
+
+
+def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]:
+    check.unknown_keys(table, _USAGE_KEYS, "usage.")
+    dotted_hint = "a dotted name as users import it, like 'google.genai.Client'"
+    modules = check.strings(table, "modules", "usage.", non_empty=True)
+    for name, where in modules or ():
+        if not _is_dotted(name):
+            check.error(f"{name!r} is not a dotted import name", where, dotted_hint)
+    symbols = check.strings(table, "symbols", "usage.")
+    for name, where in symbols or ():
+        if not _is_dotted(name):
+            check.error(f"{name!r} is not a dotted name", where, dotted_hint)
+
+    calls: list[tuple[str, list[str], str]] = []
+    call_items = check.get(table, "calls", list, "usage.")
+    for index, item in enumerate(call_items or ()):
+        where = f"usage.calls[{index}]"
+        if not isinstance(item, dict):
+            check.error(
+                f"must be a table, not {_type_name(item)}",
+                where,
+                '{ name = "pkg.func", keywords = ["arg"] }',
+            )
+            continue
+        check.unknown_keys(item, _CALL_KEYS, f"{where}.")
+        call_name = check.text(item, "name", f"{where}.", required=True, hint=dotted_hint)
+        if call_name is not None and not _is_dotted(call_name):
+            check.error(f"{call_name!r} is not a dotted name", f"{where}.name", dotted_hint)
+            call_name = None
+        keywords = check.strings(item, "keywords", f"{where}.")
+        for keyword, kw_where in keywords or ():
+            if not keyword.isidentifier():
+                check.error(f"{keyword!r} is not a keyword argument name", kw_where)
+        if call_name is not None:
+            calls.append((call_name, [kw for kw, _ in keywords or ()], f"{where}.name"))
+
+    env = check.strings(table, "env", "usage.")
+    for name, where in env or ():
+        if not _ENV.match(name):
+            check.error(f"{name!r} is not an environment variable name", where)
+
+    if not (symbols or call_items or env):
+        check.error(
+            "[usage] needs at least one of symbols, calls or env",
+            "usage",
+            "say what the project's code must use for the rule to concern it",
+        )
+
+    names = [(name, where) for name, where in symbols or ()]
+    names += [(name, where) for name, _, where in calls]
+    if modules is not None:
+        module_names = [name for name, _ in modules]
+        for name, where in names:
+            if not _under(name, module_names):
+                check.error(
+                    f"{name!r} is not under any of usage.modules",
+                    where,
+                    f"add {default_module(name)!r} to usage.modules",
+                )
+    else:
+        module_names = list(dict.fromkeys(default_module(name) for name, _ in names))
+    return {
+        "modules": module_names,
+        "symbols": [name for name, _ in symbols or ()],
+        "calls": [[name, keywords] for name, keywords, _ in calls],
+        "env": [name for name, _ in env or ()],
+    }
+
+
+def _validate_examples(
+    check: _Checker, data: Mapping[str, Any], affected: SpecifierSet | None, *, needs_code: bool
+) -> dict[str, Any] | None:
+    table = check.get(
+        data,
+        "examples",
+        dict,
+        "",
+        required=True,
+        hint='add [examples] with affected = ["…"] and unaffected = ["…"] versions',
+    )
+    if table is None:
+        return None
+    check.unknown_keys(table, _EXAMPLE_KEYS, "examples.")
+    result: dict[str, Any] = {"affected": [], "unaffected": [], "code": None}
+    for key, inside in (("affected", True), ("unaffected", False)):
+        items = check.strings(
+            table,
+            key,
+            "examples.",
+            required=True,
+            non_empty=True,
+            hint=f"list versions that must {'' if inside else 'not '}match affected",
+        )
+        for text, where in items or ():
+            version = check.version(text, where)
+            if version is None or affected is None:
+                continue
+            if affected.contains(version, prereleases=True) != inside:
+                check.error(
+                    f"{text!r} is {'not ' if inside else ''}inside affected {str(affected)!r}",
+                    where,
+                    "fix the example or the affected range",
+                )
+        result[key] = [text for text, _ in items or ()]
+    code = check.text(table, "code", "examples.")
+    if code is None and needs_code and "code" not in table:
+        check.error(
+            "a rule with [usage] needs examples.code",
+            "examples.code",
+            "add a code sample whose lines that use the change end in '# expect'",
+        )
+    elif code is not None:
+        if not needs_code:
+            check.error("only a rule with [usage] has examples.code", "examples.code")
+        elif not any(_EXPECT.search(line) for line in code.splitlines()):
+            check.error(
+                "examples.code has no line ending in '# expect'",
+                "examples.code",
+                "mark each line that must be found as usage with '# expect'",
+            )
+    result["code"] = code
+    return result
+
+
+#: The tags by value (``Tag(value)`` goes through ``EnumMeta.__call__``, which is slow).
+_TAG_OF = {tag.value: tag for tag in Tag}
+
+_date = datetime.date.fromisoformat
+
+#: Where the texts sit in a row (see :func:`to_row`); the cache stores them apart.
+TEXTS = slice(14, 19)
+
+
+def to_row(raw: Mapping[str, Any]) -> list[Any]:
+    """The raw form as a flat list (the compiled index's layout; the package is implied).
+
+    ``[slug, kind, tag, affected, boundary, fixed, python_requires, when_unused, eol, added,
+    references, usage, examples.affected, examples.unaffected, title, what, why, action,
+    examples.code]`` with ``usage`` as ``[modules, symbols, calls, env]`` or None.
+    """
+    usage = raw["usage"]
+    examples = raw["examples"]
+    return [
+        raw["id"].split("/", 1)[1],
+        raw["kind"],
+        raw["tag"],
+        raw["affected"],
+        raw["boundary"],
+        raw["fixed"],
+        raw["python_requires"],
+        raw["when_unused"],
+        raw["eol"],
+        raw["added"],
+        raw["references"],
+        None
+        if usage is None
+        else [usage["modules"], usage["symbols"], usage["calls"], usage["env"]],
+        examples["affected"],
+        examples["unaffected"],
+        raw["title"],
+        raw["what"],
+        raw["why"],
+        raw["action"],
+        examples["code"],
+    ]
+
+
+def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -> Rule:
+    """A :class:`Rule` from a row (:func:`to_row`), without re-checking it."""
+    (
+        slug,
+        kind,
+        tag,
+        affected,
+        boundary,
+        fixed,
+        python_requires,
+        when_unused,
+        eol,
+        added,
+        references,
+        usage,
+        examples_affected,
+        examples_unaffected,
+        title,
+        what,
+        why,
+        action,
+        code,
+    ) = row
+    return Rule(
+        f"{package}/{slug}",
+        package,
+        kind,
+        _TAG_OF[tag],
+        _specifier(affected),
+        title,
+        what,
+        why,
+        action,
+        tuple(references),
+        None if boundary is None else _version(boundary),
+        None if fixed is None else _version(fixed),
+        None if python_requires is None else _specifier(python_requires),
+        None
+        if usage is None
+        else Usage(
+            tuple(usage[0]),
+            tuple(usage[1]),
+            tuple([CallPattern(name, tuple(keywords)) for name, keywords in usage[2]]),
+            tuple(usage[3]),
+        ),
+        when_unused,
+        None if eol is None else _date(eol),
+        added,
+        Examples(tuple(examples_affected), tuple(examples_unaffected), code),
+        source,
+    )
+
+
+def build_rule(raw: Mapping[str, Any], *, source: str | None = None) -> Rule:
+    """A :class:`Rule` from its raw form (as :func:`validate` returns it), without re-checking."""
+    return rule_from_row(raw["package"], to_row(raw), source)
+
+
+def rule_files(folder: Path) -> list[os.DirEntry[str]]:
+    """The rule files of one package folder, by name: ``*.toml``, not hidden, not folders."""
+    with os.scandir(folder) as entries:
+        found = [
+            entry
+            for entry in entries
+            if entry.name.endswith(".toml") and not entry.name.startswith(".") and entry.is_file()
+        ]
+    return sorted(found, key=lambda entry: entry.name)
+
+
+def _package_folders(root: Path) -> tuple[list[str], list[DepwatchError]]:
+    """The package folders of a rule folder, and the files that are misplaced in it."""
+    shown = display_path(root)
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        raise DepwatchError("rule folder not found", path=shown) from None
+    except NotADirectoryError:
+        raise DepwatchError(
+            "is not a folder", path=shown, hint="--rules takes a folder of <package>/<slug>.toml"
+        ) from None
+    except OSError as exc:
+        raise DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown) from None
+    folders, errors = [], []
+    for entry in entries:
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            folders.append(entry.name)
+        elif entry.name.endswith(".toml"):
+            errors.append(
+                DepwatchError(
+                    "a rule file must be in a folder named after its package",
+                    path=display_path(entry.path),
+                    hint=f"move it to {shown}{os.sep}<package>{os.sep}{entry.name}",
+                )
+            )
+    return folders, errors
+
+
+def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) -> None:
+    """Read and validate every rule file of ``root/package`` into ``into``."""
+    folder = root / package
+    shown_folder = f"{shown_root}{os.sep}{package}"
+    if package != INTERPRETER:
+        try:
+            normalised = canonicalize_name(package, validate=True)
+        except InvalidName:
+            normalised = None
+        if normalised != package:
+            into.errors.append(
+                DepwatchError(
+                    "a rule folder must be named after a normalised distribution name or 'python'",
+                    path=shown_folder,
+                    hint=f"rename it to {normalised!r}"
+                    if normalised
+                    else "use the package's PEP 503 normalised name",
+                )
+            )
+            return
+    try:
+        mtime = folder.stat().st_mtime_ns
+        entries = rule_files(folder)
+    except OSError as exc:
+        into.errors.append(
+            DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown_folder)
+        )
+        return
+    files, raws = [], []
+    for entry in entries:
+        shown = f"{shown_folder}{os.sep}{entry.name}"
+        try:
+            stat = entry.stat()
+            with open(entry.path, "rb") as handle:  # noqa: PTH123 (a DirEntry path: hot path)
+                content = handle.read()
+            data = tomlfile.loads(content.decode("utf-8-sig"), path=shown)
+        except DepwatchError as exc:
+            into.errors.append(exc.with_path(shown))
+            continue
+        except UnicodeDecodeError as exc:
+            into.errors.append(
+                DepwatchError(f"is not valid UTF-8 (byte {exc.start + 1})", path=shown)
+            )
+            continue
+        except OSError as exc:
+            into.errors.append(DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown))
+            continue
+        files.append((entry.name, stat.st_size, stat.st_mtime_ns))
+        raw, problems = validate(data, folder=package, slug=entry.name[:-5], source=shown)
+        if raw is None:
+            into.errors.extend(problems)
+        else:
+            raws.append(raw)
+    into.files[package] = files
+    into.rules[package] = raws
+    into.mtimes[package] = mtime
+
+
+def scan_dir(root: Path) -> ScannedDir:
+    """Read and validate every rule file under ``root``; problems are collected, not raised."""
+    folders, errors = _package_folders(root)
+    scanned = ScannedDir(root=root, errors=errors)
+    shown_root = display_path(root)
+    for package in folders:
+        scan_package(root, package, shown_root, scanned)
+    return scanned
+
+
+def load_rule_file(path: Path) -> Rule:
+    """One rule file on its own (its id from its folder and name); raises :class:`RuleErrors`."""
+    shown = display_path(path)
+    try:
+        data = tomlfile.load(path)
+    except DepwatchError as exc:
+        raise RuleErrors([exc.with_path(shown)]) from None
+    slug = path.name[:-5] if path.name.endswith(".toml") else path.name
+    raw, problems = validate(data, folder=path.parent.name, slug=slug, source=shown)
+    if raw is None:
+        raise RuleErrors(problems)
+    return build_rule(raw, source=shown)
+
+
+def _deep_check(raw: Mapping[str, Any], source: str) -> list[DepwatchError]:
+    """Checks too slow for every load: the code example must be Python (parsed, never run)."""
+    code = raw["examples"]["code"]
+    if code is None:
+        return []
+    import ast  # only for `rules check`
+
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return [
+            DepwatchError(
+                f"examples.code is not valid Python: {exc.msg} (line {exc.lineno} of the sample)",
+                path=source,
+                key="examples.code",
+            )
+        ]
+    return []
+
+
+def _source_of(shown_root: str, rule_id: str) -> str:
+    """The file of rule ``rule_id`` under a rule folder shown as ``shown_root``."""
+    package, slug = rule_id.split("/", 1)
+    return f"{shown_root}{os.sep}{package}{os.sep}{slug}.toml"
+
+
+def check_dirs(dirs: Iterable[Path]) -> list[Rule]:
+    """Validate every rule file of ``dirs`` (``depwatch rules check``), never using the cache.
+
+    Returns the rules of all folders in order (ids sorted within a folder); raises one
+    :class:`RuleErrors` with every problem of every folder.
+    """
+    rules: list[Rule] = []
+    errors: list[DepwatchError] = []
+    for root in dirs:
+        try:
+            scanned = scan_dir(root)
+        except DepwatchError as exc:
+            errors.append(exc)
+            continue
+        errors.extend(scanned.errors)
+        shown_root = display_path(root)
+        for raws in scanned.rules.values():
+            for raw in raws:
+                source = _source_of(shown_root, raw["id"])
+                errors.extend(_deep_check(raw, source))
+                rules.append(build_rule(raw, source=source))
+    if errors:
+        raise RuleErrors(errors)
+    return rules

@@ -1,0 +1,112 @@
+"""Every shipped rule runs its own examples (rules/README.md, ``[examples]``).
+
+One test, parametrized over every rule file (ids are rule ids): the file loads; each
+``examples.affected`` version is inside ``affected`` and each ``examples.unaffected`` one is not
+(``SpecifierSet.contains(Version(v), prereleases=True)``; Python versions for interpreter
+rules); and where there is ``examples.code``, the lines ending in ``# expect`` are exactly the
+lines the usage scanner finds for the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from depwatch.rulebook import load_rule_file, shipped_dir
+from depwatch.rulebook.model import Rule
+
+scan_source: Callable[..., Any] | None
+evidence_for: Callable[..., Any] | None
+try:
+    from depwatch.usage import evidence_for, scan_source  # type: ignore[attr-defined]
+except ImportError:
+    try:
+        from depwatch.usage.match import evidence_for
+        from depwatch.usage.scan import scan_source
+    except ImportError:
+        scan_source = evidence_for = None
+
+_EXPECT = re.compile(r"#\s*expect\s*$")
+
+
+def rule_files() -> list[Path]:
+    root = shipped_dir()
+    return sorted(
+        path
+        for path in root.glob("*/*.toml")
+        if not path.name.startswith(".") and not path.parent.name.startswith((".", "_"))
+    )
+
+
+def rule_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+FILES = rule_files()
+
+
+def contains(affected: SpecifierSet, versions: Iterable[str]) -> dict[str, bool]:
+    return {text: affected.contains(Version(text), prereleases=True) for text in versions}
+
+
+def expected_lines(code: str) -> set[int]:
+    return {number for number, line in enumerate(code.splitlines(), 1) if _EXPECT.search(line)}
+
+
+def found_lines(rule: Rule) -> set[int]:
+    assert rule.usage is not None
+    assert rule.examples.code is not None
+    assert scan_source is not None
+    assert evidence_for is not None
+    facts = scan_source(rule.examples.code, "example.py", rule.usage.modules, rule.usage.env)
+    assert not facts.warnings, f"{rule.id}: the example did not scan cleanly: {facts.warnings}"
+    return {evidence.line for evidence in evidence_for([facts], rule.usage)}
+
+
+@pytest.mark.skipif(not FILES, reason="no shipped rules yet")
+@pytest.mark.parametrize("path", FILES, ids=[rule_id(path) for path in FILES])
+def test_rule_examples(path: Path) -> None:
+    # (a) it loads, with the id its path gives it
+    rule = load_rule_file(path)
+    assert rule.id == rule_id(path)
+
+    # (b) the versions it must and must not match
+    assert rule.examples.affected, f"{rule.id}: no examples.affected"
+    assert rule.examples.unaffected, f"{rule.id}: no examples.unaffected"
+    inside = contains(rule.affected, rule.examples.affected)
+    assert all(inside.values()), f"{rule.id}: outside {rule.affected}: " + ", ".join(
+        text for text, hit in inside.items() if not hit
+    )
+    outside = contains(rule.affected, rule.examples.unaffected)
+    assert not any(outside.values()), f"{rule.id}: inside {rule.affected}: " + ", ".join(
+        text for text, hit in outside.items() if hit
+    )
+
+    # (c) the code sample: the '# expect' lines, and no other line
+    if rule.examples.code is None:
+        return
+    if scan_source is None or evidence_for is None:
+        pytest.skip("usage scanner not available")
+    code = rule.examples.code
+    expected = expected_lines(code)
+    found = found_lines(rule)
+    lines = code.splitlines()
+    missed = [f"{n}: {lines[n - 1].strip()}" for n in sorted(expected - found)]
+    extra = [f"{n}: {lines[n - 1].strip()}" for n in sorted(found - expected)]
+    assert (missed, extra) == ([], []), (
+        f"{rule.id}: usage not found on {missed or 'no line'}; "
+        f"found but not marked '# expect' on {extra or 'no line'}"
+    )
+
+
+def test_the_shipped_rules_all_load_together() -> None:
+    from depwatch.rulebook import check_dirs
+
+    rules = check_dirs([shipped_dir()])
+    assert sorted(rule.id for rule in rules) == sorted(rule_id(path) for path in FILES)
