@@ -264,6 +264,10 @@ def _match_project(project: Project, rulebook: RuleBook, options: CheckOptions,
     return found, matcher, report
 
 
+def _since_key(finding: Finding) -> tuple[str, str, str]:
+    return (finding.project, finding.rule, finding.package)
+
+
 def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
     out = []
     for finding in findings:
@@ -429,11 +433,13 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
                 old_project = _project_at(project, options.since, Path(tmp))
                 old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
             infos.update(old_matcher.infos)
+            # A rule that applied before and still applies is not news, whatever the
+            # version moved to; one whose tag rose is.
             old_findings = merge(old_found)
-            old_keys = {(f.key, f.tag) for f in old_findings}
-            now_keys = {f.key for f in merge(found)}
-            resolved += [f for f in old_findings if f.key not in now_keys]
-            found = [f for f in found if (f.key, f.tag) not in old_keys]
+            old_keys = {(*_since_key(f), f.tag) for f in old_findings}
+            now_keys = {_since_key(f) for f in merge(found)}
+            resolved += [f for f in old_findings if _since_key(f) not in now_keys]
+            found = [f for f in found if (*_since_key(f), f.tag) not in old_keys]
         project_findings = _with_lines(merge(found), project)
 
         for lock in project.lockfiles:

@@ -14,6 +14,12 @@ SHARED = Path(os.environ.get("DEPWATCH_SHARED", REPO.parent / "shared"))
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep every cache the tests write (in-process and in subprocesses) out of the user's."""
+    os.environ["DEPWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("depwatch-cache"))
+
+
 @pytest.fixture
 def shared() -> Path:
     """The shared research folder beside the repository; skips where it is absent."""
