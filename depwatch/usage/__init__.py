@@ -1,1 +1,51 @@
-"""usage."""
+"""The usage scan: the project's own Python source, read with ``ast`` (never imported or run).
+
+- :func:`scan_source` — one file's references into the tracked modules (and env reads);
+- :func:`scan_project` — every ``*.py``/``*.ipynb`` of a project, cached and in parallel;
+- :func:`evidence_for` — the places that match a rule's :class:`~depwatch.rulebook.model.Usage`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from depwatch.usage.facts import FileFacts, KeywordArg, Ref
+from depwatch.usage.scan import decode_source, scan_source
+
+if TYPE_CHECKING:
+    from depwatch.usage.match import evidence_for, symbol_matches
+    from depwatch.usage.project import ScanResult, cache_path, iter_source_files, scan_project
+
+_LAZY = {
+    "evidence_for": "depwatch.usage.match",
+    "symbol_matches": "depwatch.usage.match",
+    "ScanResult": "depwatch.usage.project",
+    "cache_path": "depwatch.usage.project",
+    "iter_source_files": "depwatch.usage.project",
+    "scan_project": "depwatch.usage.project",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: scan workers import this package and should stay small
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "FileFacts",
+    "KeywordArg",
+    "Ref",
+    "ScanResult",
+    "cache_path",
+    "decode_source",
+    "evidence_for",
+    "iter_source_files",
+    "scan_project",
+    "scan_source",
+    "symbol_matches",
+]

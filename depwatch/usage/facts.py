@@ -1,0 +1,148 @@
+"""What the usage scan extracts from one file: references with their places, and nothing else.
+
+Facts are plain data (no verdicts): a rule change never makes them stale, so they may be cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["KIND_CALL", "KIND_ENV", "KIND_IMPORT", "KIND_REF", "FileFacts", "KeywordArg", "Ref"]
+
+KIND_IMPORT = "import"
+"""An import statement naming the dotted name."""
+KIND_REF = "ref"
+"""An attribute chain, name or decorator that resolves to the dotted name."""
+KIND_CALL = "call"
+"""A call whose callee resolves to the dotted name (call results are transparent)."""
+KIND_ENV = "env"
+"""A read of the environment variable ``name``."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordArg:
+    """A keyword argument passed to a call, with its own place (evidence points at it)."""
+
+    name: str
+    line: int
+    column: int
+    code: str
+    cell: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One reference into a tracked module (or one environment read).
+
+    ``line`` and ``column`` are 1-based, the column counted in characters; ``code`` is the
+    source line stripped; in a notebook ``cell`` is the 1-based code cell and ``line`` counts
+    within it.
+    """
+
+    kind: str
+    name: str
+    """The canonical dotted name (``google.genai.Client.interactions.create``) or env name."""
+    line: int
+    column: int
+    code: str
+    keywords: tuple[KeywordArg, ...] = ()
+    """For calls: the keyword arguments passed by name (``**kwargs`` is not listed)."""
+    cell: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything the scan found in one file."""
+
+    path: str
+    """Relative to the project root, with ``/`` separators."""
+    refs: tuple[Ref, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """One line each, naming the file (a cell skipped, undecodable bytes replaced, …)."""
+    exports: tuple[tuple[str, str], ...] = ()
+    """Module-level names bound to tracked objects (``client`` → ``google.genai.Client``)."""
+    imports: tuple[tuple[str, str], ...] = ()
+    """Project modules this file imports from: (module, name); name ``""`` for the module."""
+
+
+# --- a safe, non-executable serialisation for the cache (JSON-compatible lists) -------------
+
+
+def _kw_to_json(kw: KeywordArg) -> list[Any]:
+    return [kw.name, kw.line, kw.column, kw.code, kw.cell]
+
+
+def _ref_to_json(ref: Ref) -> list[Any]:
+    return [
+        ref.kind,
+        ref.name,
+        ref.line,
+        ref.column,
+        ref.code,
+        [_kw_to_json(kw) for kw in ref.keywords],
+        ref.cell,
+    ]
+
+
+def facts_to_json(facts: FileFacts) -> dict[str, Any]:
+    return {
+        "path": facts.path,
+        "refs": [_ref_to_json(r) for r in facts.refs],
+        "warnings": list(facts.warnings),
+        "exports": [list(e) for e in facts.exports],
+        "imports": [list(i) for i in facts.imports],
+    }
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise ValueError("not an int")
+    return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError("not an int")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a str")
+    return value
+
+
+def _pair(value: Any) -> tuple[str, str]:
+    a, b = value
+    return _str(a), _str(b)
+
+
+def facts_from_json(data: Any) -> FileFacts:
+    """The inverse of :func:`facts_to_json`; raises ValueError/TypeError/KeyError on junk."""
+    refs = []
+    for kind, name, line, column, code, kws, cell in data["refs"]:
+        keywords = tuple(
+            KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
+            for n, ln, c, cd, ce in kws
+        )
+        refs.append(
+            Ref(
+                _str(kind),
+                _str(name),
+                _int(line),
+                _int(column),
+                _str(code),
+                keywords,
+                _opt_int(cell),
+            )
+        )
+    return FileFacts(
+        path=_str(data["path"]),
+        refs=tuple(refs),
+        warnings=tuple(_str(w) for w in data["warnings"]),
+        exports=tuple(_pair(e) for e in data["exports"]),
+        imports=tuple(_pair(i) for i in data["imports"]),
+    )

@@ -1,0 +1,570 @@
+"""Scanning a whole project: which files, in how many processes, and what is cached.
+
+Two passes: every file is scanned alone (a fast byte prefilter skips files that cannot
+mention a tracked module or environment variable); then files that import names other project
+modules bind to tracked objects (``from .clients import client``) are resolved again with
+those exports. The cache (in the user's cache folder, never in the project) stores extracted
+facts keyed by path, size and mtime, the depwatch version and what was extracted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from depwatch import __version__
+from depwatch.usage.facts import FileFacts, facts_from_json, facts_to_json
+from depwatch.usage.resolve import Tracker
+from depwatch.usage.scan import decode_source, module_name, package_of, scan_text
+
+__all__ = ["SKIP_DIRS", "ScanResult", "cache_path", "iter_source_files", "scan_project"]
+
+#: Folders never scanned (virtual environments are also recognised by their pyvenv.cfg).
+SKIP_DIRS = frozenset(
+    {
+        ".bzr",
+        ".direnv",
+        ".eggs",
+        ".git",
+        ".hg",
+        ".ipynb_checkpoints",
+        ".mypy_cache",
+        ".nox",
+        ".pants.d",
+        ".pyenv",
+        ".pytest_cache",
+        ".pytype",
+        ".ruff_cache",
+        ".svn",
+        ".tox",
+        ".venv",
+        ".vscode",
+        ".idea",
+        "__pycache__",
+        "__pypackages__",
+        "_build",
+        "buck-out",
+        "build",
+        "dist",
+        "node_modules",
+        "site-packages",
+        "venv",
+    }
+)
+_SUFFIXES = (".py", ".ipynb")
+_CACHE_FORMAT = 1
+_POOL_MIN_BYTES = 3_000_000
+"""Below this much source to parse, scanning in-process beats starting workers."""
+_POOL_MIN_FILES = 40
+_MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What :func:`scan_project` found."""
+
+    facts: tuple[FileFacts, ...]
+    """One entry per file with references or warnings, sorted by path."""
+    warnings: tuple[str, ...]
+    """Skipped or partly read files, one line each naming the file."""
+    files_scanned: int
+    """Source files considered (after skipped folders, .gitignore and ``exclude``)."""
+    files_parsed: int
+    """Files actually parsed in this run (0 when everything came from the cache)."""
+    cache_hits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    rel: str
+    path: str
+    size: int
+    mtime: int
+
+
+# --- which files ---------------------------------------------------------------------------
+
+
+class _Ignores:
+    """.gitignore files (with .git/info/exclude) of the repository holding the root."""
+
+    def __init__(self, root: Path) -> None:
+        self.top: Path | None = None
+        self.prefix = ""
+        self.specs: list[tuple[str, Any]] = []
+        try:
+            import pathspec
+        except ImportError:  # pragma: no cover - a declared dependency
+            return
+        self._pathspec = pathspec
+        for candidate in (root, *root.parents):
+            if (candidate / ".git").exists():
+                self.top = candidate
+                break
+        if self.top is None:
+            return
+        rel = root.relative_to(self.top).as_posix()
+        self.prefix = "" if rel == "." else rel + "/"
+        self._load(self.top / ".git" / "info" / "exclude", "")
+        parts = [] if rel == "." else rel.split("/")
+        for i in range(len(parts)):
+            base = "/".join(parts[:i])
+            self._load(self.top.joinpath(*parts[:i], ".gitignore"), base)
+
+    def _load(self, file: Path, base: str) -> None:
+        try:
+            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        try:
+            spec = self._pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:  # a malformed pattern must not stop the scan
+            return
+        self.specs.append((base, spec))
+
+    def enter(self, dir_path: str, rel_dir: str) -> int:
+        """Load ``dir_path``'s .gitignore; the number of specs to drop on leaving."""
+        if self.top is None:
+            return 0
+        before = len(self.specs)
+        base = (self.prefix + rel_dir).rstrip("/")
+        self._load(Path(dir_path) / ".gitignore", base)
+        return len(self.specs) - before
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        if self.top is None or not self.specs:
+            return False
+        full = self.prefix + rel + ("/" if is_dir else "")
+        verdict: bool | None = None
+        for base, spec in self.specs:
+            if base:
+                if not full.startswith(base + "/"):
+                    continue
+                sub = full[len(base) + 1 :]
+            else:
+                sub = full
+            result = spec.check_file(sub).include
+            if result is not None:
+                verdict = result
+        return bool(verdict)
+
+
+def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_File], list[str]]:
+    """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable."""
+    notes: list[str] = []
+    excluded: Any = None
+    if exclude:
+        import pathspec
+
+        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+    ignores = _Ignores(root)
+    real_root = os.path.realpath(root)
+    found: list[_File] = []
+
+    def walk(dir_path: str, rel_dir: str) -> None:
+        pushed = ignores.enter(dir_path, rel_dir)
+        try:
+            try:
+                with os.scandir(dir_path) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                notes.append(f"{rel_dir or '.'}: folder skipped, cannot be read ({exc.strerror})")
+                return
+            for entry in entries:
+                rel = rel_dir + entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        name = entry.name
+                        if (
+                            name in SKIP_DIRS
+                            or name.endswith(".egg-info")
+                            or Path(entry.path, "pyvenv.cfg").exists()
+                            or ignores.ignored(rel, True)
+                            or (excluded is not None and excluded.match_file(rel + "/"))
+                        ):
+                            continue
+                        walk(entry.path, rel + "/")
+                        continue
+                    if not entry.name.endswith(_SUFFIXES):
+                        continue
+                    if entry.is_symlink():
+                        target = os.path.realpath(entry.path)
+                        if not target.startswith(real_root + os.sep):
+                            continue
+                    if not entry.is_file():
+                        continue
+                    if ignores.ignored(rel, False) or (
+                        excluded is not None and excluded.match_file(rel)
+                    ):
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    notes.append(f"{rel}: skipped, cannot be read")
+                    continue
+                found.append(_File(rel, entry.path, st.st_size, st.st_mtime_ns))
+        finally:
+            if pushed:
+                del ignores.specs[-pushed:]
+
+    walk(os.fspath(root), "")
+    return found, notes
+
+
+# --- scanning files (in workers or in-process) ----------------------------------------------
+
+_state: dict[str, Any] = {}
+
+
+def _init_worker(modules: tuple[str, ...], env: tuple[str, ...], project: frozenset[str]) -> None:
+    _state["tracker"] = Tracker(modules, env)
+    _state["project"] = project
+    needles = {m.split(".", 1)[0] for m in modules} | set(env)
+    _state["needles"] = tuple(n.encode() for n in needles if n)
+
+
+def _import_tokens(data: bytes, rel: str, project: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """Project modules a skipped file may import from, found by a cheap look at its lines.
+
+    This only decides whether the file is parsed again once the project's exports are known;
+    findings always come from the parse.
+    """
+    package = package_of(rel)
+    found: set[tuple[str, str]] = set()
+    for raw in data.split(b"\n"):
+        line = raw.strip()
+        if not (line.startswith(b"from ") or line.startswith(b"import ")):
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        words = text.split()
+        if words[0] == "import":
+            for part in " ".join(words[1:]).split(","):
+                name = part.split(" as ")[0].strip()
+                if name in project:
+                    found.add((name, ""))
+            continue
+        if len(words) < 3 or words[2] != "import":
+            continue
+        base = words[1]
+        if base.startswith("."):
+            level = len(base) - len(base.lstrip("."))
+            if package is None or level - 1 > len(package):
+                continue
+            parts = list(package[: len(package) - (level - 1)])
+            if base.lstrip("."):
+                parts.extend(base.lstrip(".").split("."))
+            base = ".".join(parts)
+        if base not in project:
+            continue
+        names = " ".join(words[3:]).strip("()\\ ")
+        for part in names.split(","):
+            name = part.split(" as ")[0].strip(" ()\\")
+            if name:
+                found.add((base, name if name.isidentifier() or name == "*" else ""))
+        if not names:
+            found.add((base, ""))
+    return tuple(sorted(found))
+
+
+def _scan_file(
+    item: tuple[str, str], exports: Mapping[str, Mapping[str, str]] | None
+) -> tuple[FileFacts, bool]:
+    """One file: (facts, parsed?). ``exports`` given → no prefilter (the second pass)."""
+    rel, path = item
+    try:
+        with Path(path).open("rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return FileFacts(rel, warnings=(f"{rel}: skipped, cannot be read ({exc.strerror})",)), False
+    project: frozenset[str] = _state["project"]
+    if exports is None and not any(n in data for n in _state["needles"]):
+        return FileFacts(rel, imports=_import_tokens(data, rel, project)), False
+    text, notes = decode_source(data, rel)
+    del data
+    facts = scan_text(
+        text, rel, _state["tracker"], project_modules=project, exports=exports, notes=notes
+    )
+    return facts, True
+
+
+def _scan_chunk(
+    chunk: list[tuple[str, str]], exports: Mapping[str, Mapping[str, str]] | None
+) -> list[tuple[FileFacts, bool]]:
+    out = []
+    for item in chunk:
+        try:
+            out.append(_scan_file(item, exports))
+        except Exception as exc:  # a scanner bug must not stop the audit
+            rel = item[0]
+            out.append((FileFacts(rel, warnings=(f"{rel}: skipped, scan failed ({exc!r})",)), True))
+    return out
+
+
+def _run(
+    files: list[_File],
+    exports: Mapping[str, Mapping[str, str]] | None,
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    jobs: int | None,
+) -> list[tuple[FileFacts, bool]]:
+    total = sum(f.size for f in files)
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if workers > 1 and total >= _POOL_MIN_BYTES and len(files) >= _POOL_MIN_FILES:
+        try:
+            return _run_pool(files, exports, init, workers, total)
+        except Exception:  # no /dev/shm, a sandbox without fork/spawn, …: scan here instead
+            pass
+    _init_worker(*init)
+    return _scan_chunk([(f.rel, f.path) for f in files], exports)
+
+
+def _run_pool(
+    files: list[_File],
+    exports: Mapping[str, Mapping[str, str]] | None,
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    workers: int,
+    total: int,
+) -> list[tuple[FileFacts, bool]]:
+    ordered = sorted(files, key=lambda f: -f.size)
+    target = max(total // (workers * 6), 1)
+    chunks: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    size = 0
+    for f in ordered:
+        current.append((f.rel, f.path))
+        size += f.size
+        if size >= target:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    # spawn: workers are fresh interpreters (small, and nothing of the caller's state is
+    # inherited); they are our own children, so their peak memory is measurable.
+    context = multiprocessing.get_context("spawn")
+    out: list[tuple[FileFacts, bool]] = []
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=init,
+    ) as pool:
+        for part in pool.map(_scan_chunk, chunks, [exports] * len(chunks)):
+            out.extend(part)
+    return out
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+def cache_path(root: Path) -> Path | None:
+    """Where the usage cache of ``root`` lives, or None when caching is off."""
+    if os.environ.get("DEPWATCH_NO_CACHE", "").strip() not in ("", "0"):
+        return None
+    base = os.environ.get("DEPWATCH_CACHE_DIR")
+    if not base:
+        try:
+            import platformdirs
+
+            base = platformdirs.user_cache_dir("depwatch")
+        except Exception:
+            return None
+    folder = Path(base) / "usage"
+    digest = hashlib.sha256(os.fsencode(Path(root).absolute())).hexdigest()[:24]
+    return folder / f"{digest}.json"
+
+
+def _cache_key(modules: tuple[str, ...], env: tuple[str, ...]) -> str:
+    text = json.dumps([_CACHE_FORMAT, __version__, sorted(modules), sorted(env)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_cache(path: Path | None, key: str) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = json.load(fh)
+        if not isinstance(data, dict) or data.get("key") != key:
+            return {}
+        files = data.get("files")
+        return files if isinstance(files, dict) else {}
+    except (OSError, ValueError, RecursionError):
+        return {}
+
+
+def _save_cache(path: Path | None, key: str, root: Path, files: dict[str, Any]) -> None:
+    if path is None:
+        return
+    try:
+        root_real = os.path.realpath(root)
+        if os.path.realpath(path).startswith(root_real + os.sep):
+            return  # never write into the project
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".usage-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"key": key, "root": os.fspath(root), "files": files}, fh)
+            Path(tmp).replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+            raise
+    except OSError:
+        return
+
+
+def _cached_facts(entry: Any, field: str) -> FileFacts | None:
+    try:
+        return facts_from_json(entry[field])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+# --- the whole project ---------------------------------------------------------------------
+
+
+def _dotted(rel: str) -> str | None:
+    mod = module_name(rel)
+    return ".".join(mod) if mod else None
+
+
+def _deps(facts: FileFacts, exports: Mapping[str, Mapping[str, str]]) -> list[list[str]]:
+    """The exports ``facts`` depends on (what its second-pass result is keyed by)."""
+    out: set[tuple[str, str, str]] = set()
+    for module, name in facts.imports:
+        table = exports.get(module)
+        if not table:
+            continue
+        if name in ("", "*"):
+            out.update((module, k, v) for k, v in table.items())
+        elif name in table:
+            out.add((module, name, table[name]))
+    return [list(item) for item in sorted(out)]
+
+
+def scan_project(
+    root: Path,
+    modules: Iterable[str],
+    env: Iterable[str] = (),
+    *,
+    exclude: Sequence[str] = (),
+    cache: bool = True,
+    jobs: int | None = None,
+) -> ScanResult:
+    """Scan the project's ``*.py`` and ``*.ipynb`` files under ``root`` for references.
+
+    Never raises for the project's content: unreadable, undecodable or invalid files are
+    skipped (or partly read) with a warning naming them.
+    """
+    root = Path(root)
+    mods = tuple(sorted({m.strip() for m in modules if m and m.strip()}))
+    envs = tuple(sorted({e for e in env if e}))
+    files, notes = iter_source_files(root, exclude)
+    project = frozenset(d for d in (_dotted(f.rel) for f in files) if d)
+    # top-level packages too: `import myproj` then `myproj.clients.client`
+    project = project | {d.split(".", 1)[0] for d in project if "." in d}
+    init = (mods, envs, project)
+    key = _cache_key(mods, envs)
+    where = cache_path(root) if cache else None
+    old = _load_cache(where, key)
+    new: dict[str, Any] = {}
+    first: dict[str, FileFacts] = {}
+    todo: list[_File] = []
+    hits = 0
+    for f in files:
+        entry = old.get(f.rel)
+        if (
+            isinstance(entry, dict)
+            and entry.get("size") == f.size
+            and entry.get("mtime") == f.mtime
+        ):
+            cached = _cached_facts(entry, "facts")
+            if cached is not None:
+                first[f.rel] = cached
+                new[f.rel] = entry
+                hits += 1
+                continue
+        todo.append(f)
+    parsed = 0
+    by_rel = {f.rel: f for f in files}
+    if todo:
+        for facts, did_parse in _run(todo, None, init, jobs):
+            parsed += did_parse
+            first[facts.path] = facts
+            f = by_rel[facts.path]
+            new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": facts_to_json(facts)}
+    # second pass: names imported from project modules that bind tracked objects
+    final = dict(first)
+    exports: dict[str, dict[str, str]] = {}
+    for rel, facts in first.items():
+        dotted = _dotted(rel)
+        if not dotted:
+            continue
+        # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
+        # changes some file's dependencies, which are then scanned again
+        second = new.get(rel, {}).get("second") if rel in new else None
+        seeded = _cached_facts(second, "facts") if isinstance(second, dict) else None
+        table = (seeded or facts).exports
+        if table:
+            exports[dotted] = dict(table)
+    done_deps: dict[str, str] = {}
+    for _ in range(_MAX_ROUNDS):
+        again: list[_File] = []
+        for rel, facts in first.items():
+            if not facts.imports:
+                continue
+            deps = _deps(facts, exports)
+            if not deps:
+                continue
+            deps_key = json.dumps(deps)
+            if done_deps.get(rel) == deps_key:
+                continue
+            done_deps[rel] = deps_key
+            entry = new.get(rel, {})
+            second = entry.get("second") if isinstance(entry, dict) else None
+            if isinstance(second, dict) and second.get("deps") == deps_key:
+                cached = _cached_facts(second, "facts")
+                if cached is not None:
+                    final[rel] = cached
+                    continue
+            again.append(by_rel[rel])
+        changed = False
+        if again:
+            for facts, did_parse in _run(again, exports, init, jobs):
+                parsed += did_parse
+                final[facts.path] = facts
+                new[facts.path]["second"] = {
+                    "deps": done_deps[facts.path],
+                    "facts": facts_to_json(facts),
+                }
+        for rel in done_deps:
+            facts = final[rel]
+            dotted = _dotted(rel)
+            if dotted and facts.exports and exports.get(dotted) != dict(facts.exports):
+                exports[dotted] = dict(facts.exports)
+                changed = True
+        if not changed:
+            break
+    if where is not None and (parsed or set(new) != set(old)):
+        _save_cache(where, key, root, new)
+    kept = tuple(final[f.rel] for f in files if final[f.rel].refs or final[f.rel].warnings)
+    warnings = list(notes)
+    for facts in kept:
+        warnings.extend(facts.warnings)
+    return ScanResult(
+        facts=kept,
+        warnings=tuple(warnings),
+        files_scanned=len(files),
+        files_parsed=parsed,
+        cache_hits=hits,
+    )

@@ -1,0 +1,595 @@
+"""Imports and aliases → canonical dotted names, with their places in one parsed module.
+
+A walk over an ``ast`` tree (never importing or running anything). Bindings are strings:
+
+- a dotted name rooted in a tracked module (``numpy``, ``google.genai.Client``);
+- ``@pkg.mod``: a module of the project itself (never confused with a third-party one);
+- ``#Class``: an instance of a class of this file (``self`` inside its methods);
+- ``None``: bound to something untracked (it shadows outer bindings).
+
+Call results and decorator application are transparent: ``genai.Client()`` binds
+``google.genai.Client``; a function decorated with ``@bpd.udf(...)`` binds ``bigframes.pandas.udf``.
+Function bodies are walked after the enclosing body, as Python runs them (they see the
+final module bindings); methods named ``__init__``/``setUp``/… first, so ``self.x = …`` is known
+in the other methods.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+__all__ = ["RawRef", "Resolver", "Tracker", "is_under"]
+
+_BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
+_INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", "setup_method")
+_ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
+
+RawRef = tuple[str, str, int, int, tuple[tuple[str, int, int], ...]]
+"""(kind, name, line, byte column (0-based), keywords as (name, line, byte column))."""
+
+_Scope = dict[str, "str | None"]
+
+
+def is_under(name: str, roots: frozenset[str] | set[str]) -> bool:
+    """True when ``name`` is one of ``roots`` or below one (dotted components)."""
+    while True:
+        if name in roots:
+            return True
+        cut = name.rfind(".")
+        if cut < 0:
+            return False
+        name = name[:cut]
+
+
+class Tracker:
+    """Which dotted names the scan follows (``internal``) and reports (``modules``)."""
+
+    def __init__(self, modules: Iterable[str], env: Iterable[str] = ()) -> None:
+        self.modules = frozenset(m.strip() for m in modules if m and m.strip())
+        self.env = frozenset(env)
+        internal = set(self.modules)
+        if self.env:
+            internal.add("os")
+        self.internal = frozenset(internal)
+        prefixes: set[str] = set()
+        for mod in self.internal:
+            parts = mod.split(".")
+            for i in range(1, len(parts)):
+                prefixes.add(".".join(parts[:i]))
+        self.prefixes = frozenset(prefixes)
+        self.roots = frozenset(m.split(".", 1)[0] for m in self.internal)
+        self._reportable: dict[str, bool] = {}
+
+    def bindable(self, name: str) -> bool:
+        """A dotted name worth remembering: on the way to, or inside, a tracked module."""
+        return name in self.prefixes or is_under(name, self.internal)
+
+    def reportable(self, name: str) -> bool:
+        known = self._reportable.get(name)
+        if known is None:
+            known = self._reportable[name] = is_under(name, self.modules)
+        return known
+
+
+class Resolver:
+    """Walks one module and collects raw references (byte columns, no code text yet)."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        *,
+        package: tuple[str, ...] | None = None,
+        project_modules: frozenset[str] = frozenset(),
+        exports: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.package = package
+        """The dotted package of the module (for relative imports); None when unknown."""
+        self.project_modules = project_modules
+        self.exports: Mapping[str, Mapping[str, str]] = exports or {}
+        self.refs: list[RawRef] = []
+        self.module_scope: _Scope = {}
+        self.scopes: list[_Scope] = [self.module_scope]
+        self.class_scope: _Scope | None = None
+        self.class_attrs: dict[str, _Scope] = {}
+        self.class_stack: list[str] = []
+        self.star: list[str] = []
+        self.cond = 0
+        self.deferred: deque[
+            tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, list[_Scope], str | None]
+        ] = deque()
+        self.project_imports: set[tuple[str, str]] = set()
+        self._module_aliases: set[str] = set()
+
+    # --- entry points ---------------------------------------------------------------------
+
+    def run(self, tree: ast.Module) -> None:
+        self.body(tree.body)
+        while self.deferred:
+            func, chain, owner = self.deferred.popleft()
+            self.function_body(func, chain, owner)
+
+    def module_exports(self) -> list[tuple[str, str]]:
+        """Module-level names bound to tracked objects (other project files may import them)."""
+        return sorted(
+            (name, value)
+            for name, value in self.module_scope.items()
+            if value is not None and value[0] not in "@#" and name not in self._module_aliases
+        )
+
+    # --- names ----------------------------------------------------------------------------
+
+    def lookup(self, name: str) -> str | None:
+        if self.class_scope is not None and name in self.class_scope:
+            return self.class_scope[name]
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        if self.star and name not in _BUILTINS:
+            return self.star[-1] + "." + name
+        return None
+
+    def bind(self, name: str, value: str | None) -> None:
+        scope = self.class_scope if self.class_scope is not None else self.scopes[-1]
+        if value is None:
+            if self.cond and scope.get(name) is not None:
+                return  # `except ImportError: np = None` keeps the import that may have worked
+            if name not in scope and not self.star and self.lookup(name) is None:
+                return  # nothing to shadow
+        scope[name] = value
+        if self.class_scope is not None and self.class_stack:
+            self.class_attrs.setdefault(self.class_stack[-1], {})[name] = value
+
+    def attr(self, base: str, name: str) -> str | None:
+        head = base[0]
+        if head == "@":
+            module = base[1:]
+            sub = module + "." + name
+            if sub in self.project_modules:
+                return "@" + sub
+            self.project_imports.add((module, name))
+            return self.exports.get(module, {}).get(name)
+        if head == "#":
+            attrs = self.class_attrs.get(base[1:])
+            return attrs.get(name) if attrs else None
+        return base + "." + name
+
+    def module_value(self, dotted: str) -> str | None:
+        """The binding for an absolute module name: tracked first, then the project's own."""
+        if self.tracker.bindable(dotted):
+            return dotted
+        if dotted in self.project_modules:
+            return "@" + dotted
+        return None
+
+    # --- references -----------------------------------------------------------------------
+
+    def emit(
+        self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
+    ) -> None:
+        if self.tracker.reportable(name):
+            self.refs.append((kind, name, node.lineno, node.col_offset, keywords))  # type: ignore[attr-defined]
+
+    def expr(self, node: ast.AST) -> None:
+        """Walk an expression whose value is not used: report its maximal chain."""
+        value = self.ev(node)
+        if value is not None and type(node) is not ast.Call and value[0] not in "@#":
+            self.emit("ref", value, node)
+
+    def ev(self, node: ast.AST) -> str | None:
+        """Walk an expression and return what it resolves to (reporting what is inside)."""
+        kind = type(node)
+        if kind is ast.Name:
+            return self.lookup(node.id)  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            base = self.ev(node.value)  # type: ignore[attr-defined]
+            return None if base is None else self.attr(base, node.attr)  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            return self.call(node)  # type: ignore[arg-type]
+        if kind is ast.Constant:
+            return None
+        if kind is ast.Subscript:
+            self.subscript(node)  # type: ignore[arg-type]
+            return None
+        if kind is ast.NamedExpr:
+            value = self.ev(node.value)  # type: ignore[attr-defined]
+            if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":  # type: ignore[attr-defined]
+                self.emit("ref", value, node.value)  # type: ignore[attr-defined]
+            self.bind_target(node.target, value)  # type: ignore[attr-defined]
+            return value
+        if kind is ast.Compare:
+            self.compare(node)  # type: ignore[arg-type]
+            return None
+        if kind is ast.Lambda:
+            self.defaults(node.args)  # type: ignore[attr-defined]
+            self.deferred.append((node, list(self.scopes), None))  # type: ignore[arg-type]
+            return None
+        self.children(node)
+        return None
+
+    def children(self, node: ast.AST) -> None:
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, ast.AST):
+                self.expr(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.expr(item)
+
+    def call(self, node: ast.Call) -> str | None:
+        func = self.ev(node.func)
+        for arg in node.args:
+            self.expr(arg)
+        keywords: list[tuple[str, int, int]] = []
+        for kw in node.keywords:
+            self.expr(kw.value)
+            if kw.arg is not None:
+                keywords.append((kw.arg, kw.lineno, kw.col_offset))
+        if func is None or func[0] in "@#":
+            return None
+        self.emit("call", func, node, tuple(keywords))
+        env = self.tracker.env
+        if env and func in _ENV_GETTERS and node.args:
+            first = node.args[0]
+            if type(first) is ast.Constant and first.value in env:
+                self.refs.append(("env", first.value, node.lineno, node.col_offset, ()))
+        return func
+
+    def subscript(self, node: ast.Subscript) -> None:
+        self.expr(node.value)
+        self.expr(node.slice)
+        env = self.tracker.env
+        if (
+            env
+            and type(node.slice) is ast.Constant
+            and node.slice.value in env
+            and self.ev_quiet(node.value) == "os.environ"
+        ):
+            self.refs.append(("env", node.slice.value, node.lineno, node.col_offset, ()))
+
+    def compare(self, node: ast.Compare) -> None:
+        self.expr(node.left)
+        for comp in node.comparators:
+            self.expr(comp)
+        env = self.tracker.env
+        if env and type(node.left) is ast.Constant and node.left.value in env:
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if type(op) in (ast.In, ast.NotIn) and self.ev_quiet(comp) == "os.environ":
+                    self.refs.append(("env", node.left.value, node.lineno, node.col_offset, ()))
+
+    def ev_quiet(self, node: ast.AST) -> str | None:
+        """What a plain name/attribute chain resolves to, without reporting anything."""
+        if type(node) is ast.Name:
+            return self.lookup(node.id)
+        if type(node) is ast.Attribute:
+            base = self.ev_quiet(node.value)
+            return None if base is None else self.attr(base, node.attr)
+        return None
+
+    # --- statements -----------------------------------------------------------------------
+
+    def body(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            self.stmt(stmt)
+
+    def cond_body(self, stmts: list[ast.stmt]) -> None:
+        self.cond += 1
+        try:
+            self.body(stmts)
+        finally:
+            self.cond -= 1
+
+    def stmt(self, node: ast.stmt) -> None:
+        kind = type(node)
+        handler = _STMT.get(kind)
+        if handler is not None:
+            handler(self, node)
+        else:
+            self.children(node)
+
+    def s_import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            full = alias.name
+            self.emit("import", full, alias)
+            if alias.asname:
+                value = self.module_value(full)
+                self.bind(alias.asname, value)
+                self._module_aliases.add(alias.asname)
+                if value is not None and value[0] == "@":
+                    self.project_imports.add((full, ""))
+            else:
+                top = full.split(".", 1)[0]
+                value = self.module_value(top)
+                if value is None and full in self.project_modules:
+                    value = "@" + top
+                self.bind(top, value)
+                self._module_aliases.add(top)
+                if value is not None and value[0] == "@":
+                    self.project_imports.add((full, ""))
+
+    def relative_base(self, node: ast.ImportFrom) -> str | None:
+        if self.package is None:
+            return None
+        level = node.level
+        if level - 1 > len(self.package):
+            return None
+        parts = list(self.package[: len(self.package) - (level - 1)])
+        if node.module:
+            parts.extend(node.module.split("."))
+        return ".".join(parts) if parts else None
+
+    def s_import_from(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            base = self.relative_base(node)
+            if base is None:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.bind(alias.asname or alias.name, None)
+                return
+            self.project_from(base, node)
+            return
+        module = node.module or ""
+        if self.tracker.bindable(module):
+            for alias in node.names:
+                if alias.name == "*":
+                    self.emit("import", module, alias)
+                    self.star.append(module)
+                    continue
+                full = module + "." + alias.name
+                self.emit("import", full, alias)
+                self.bind(alias.asname or alias.name, full)
+            return
+        if module in self.project_modules or (
+            module.split(".", 1)[0] in self.project_modules
+            and not self.tracker.bindable(module.split(".", 1)[0])
+        ):
+            self.project_from(module, node)
+            return
+        for alias in node.names:
+            if alias.name != "*":
+                self.bind(alias.asname or alias.name, None)
+
+    def project_from(self, base: str, node: ast.ImportFrom) -> None:
+        exports = self.exports.get(base, {})
+        for alias in node.names:
+            name = alias.name
+            if name == "*":
+                self.project_imports.add((base, "*"))
+                for key, exported in exports.items():
+                    self.bind(key, exported)
+                continue
+            sub = base + "." + name
+            value: str | None
+            if sub in self.project_modules:
+                value = "@" + sub
+            else:
+                self.project_imports.add((base, name))
+                value = exports.get(name)
+            self.bind(alias.asname or name, value)
+
+    def bind_target(self, target: ast.AST, value: str | None) -> None:
+        kind = type(target)
+        if kind is ast.Name:
+            self.bind(target.id, value)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            owner = self.ev_quiet(target.value)  # type: ignore[attr-defined]
+            if owner is not None and owner[0] == "#":
+                attrs = self.class_attrs.setdefault(owner[1:], {})
+                name = target.attr  # type: ignore[attr-defined]
+                if value is not None or not self.cond or attrs.get(name) is None:
+                    attrs[name] = value
+            else:
+                self.expr(target.value)  # type: ignore[attr-defined]
+        elif kind in (ast.Tuple, ast.List):
+            for elt in target.elts:  # type: ignore[attr-defined]
+                self.bind_target(elt, None)
+        elif kind is ast.Starred:
+            self.bind_target(target.value, None)  # type: ignore[attr-defined]
+        elif kind is ast.Subscript:
+            self.expr(target.value)  # type: ignore[attr-defined]
+            self.expr(target.slice)  # type: ignore[attr-defined]
+
+    def s_assign(self, node: ast.Assign) -> None:
+        value = self.ev(node.value)
+        if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":
+            self.emit("ref", value, node.value)
+        for target in node.targets:
+            self.bind_target(target, value)
+
+    def s_ann_assign(self, node: ast.AnnAssign) -> None:
+        self.expr(node.annotation)
+        if node.value is None:
+            return
+        value = self.ev(node.value)
+        if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":
+            self.emit("ref", value, node.value)
+        self.bind_target(node.target, value)
+
+    def s_aug_assign(self, node: ast.AugAssign) -> None:
+        self.expr(node.value)
+        if type(node.target) is not ast.Name:
+            self.bind_target(node.target, None)
+
+    def decorated(self, decorators: list[ast.expr]) -> str | None:
+        """What applying the decorators gives: the outermost tracked decorator, if any."""
+        result: str | None = None
+        for dec in decorators:
+            value = self.ev(dec)
+            if value is not None and value[0] in "@#":
+                value = None
+            if value is not None and type(dec) is not ast.Call:
+                self.emit("ref", value, dec)
+            if result is None and value is not None:
+                result = value
+        return result
+
+    def defaults(self, args: ast.arguments) -> None:
+        for default in args.defaults:
+            self.expr(default)
+        for kw_default in args.kw_defaults:
+            if kw_default is not None:
+                self.expr(kw_default)
+
+    def s_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        value = self.decorated(node.decorator_list)
+        args = node.args
+        self.defaults(args)
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and arg.annotation is not None:
+                self.expr(arg.annotation)
+        if node.returns is not None:
+            self.expr(node.returns)
+        owner = self.class_stack[-1] if self.class_scope is not None else None
+        if owner is not None and any(
+            type(d) is ast.Name and d.id == "staticmethod" for d in node.decorator_list
+        ):
+            owner = None
+        self.deferred.append((node, list(self.scopes), owner))
+        self.bind(node.name, value)
+
+    def function_body(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+        chain: list[_Scope],
+        owner: str | None,
+    ) -> None:
+        scope: _Scope = {}
+        args = node.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        saved = (self.scopes, self.class_scope, self.class_stack, self.cond)
+        self.scopes = [*chain, scope]
+        self.class_scope = None
+        self.class_stack = []
+        self.cond = 0
+        try:
+            for i, arg in enumerate(params):
+                if arg is None:
+                    continue
+                if i == 0 and owner is not None:
+                    scope[arg.arg] = "#" + owner
+                else:
+                    self.bind(arg.arg, None)
+            if type(node) is ast.Lambda:
+                self.expr(node.body)
+            else:
+                self.body(node.body)  # type: ignore[arg-type]
+        finally:
+            self.scopes, self.class_scope, self.class_stack, self.cond = saved
+
+    def s_class(self, node: ast.ClassDef) -> None:
+        value = self.decorated(node.decorator_list)
+        for base in node.bases:
+            self.expr(base)
+        for kw in node.keywords:
+            self.expr(kw.value)
+        key = f"{node.name}@{node.lineno}"
+        saved = (self.class_scope, self.class_stack, self.cond, len(self.deferred))
+        self.class_scope = {}
+        self.class_stack = [key]
+        self.class_attrs.setdefault(key, {})
+        try:
+            self.body(node.body)
+        finally:
+            start = saved[3]
+            self.class_scope, self.class_stack, self.cond, _ = saved
+        # the class's methods: initialisers first, so `self.x = …` is known in the others
+        added = [self.deferred.pop() for _ in range(len(self.deferred) - start)][::-1]
+        added.sort(key=lambda item: _init_rank(item[0]))
+        self.deferred.extend(added)
+        self.bind(node.name, value)
+
+    def s_with(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            value = self.ev(item.context_expr)
+            if (
+                value is not None
+                and type(item.context_expr) is not ast.Call
+                and value[0] not in "@#"
+            ):
+                self.emit("ref", value, item.context_expr)
+            if item.optional_vars is not None:
+                self.bind_target(item.optional_vars, value)
+        self.body(node.body)
+
+    def s_for(self, node: ast.For | ast.AsyncFor) -> None:
+        self.expr(node.iter)
+        self.bind_target(node.target, None)
+        self.cond_body(node.body)
+        self.cond_body(node.orelse)
+
+    def s_while(self, node: ast.While) -> None:
+        self.expr(node.test)
+        self.cond_body(node.body)
+        self.cond_body(node.orelse)
+
+    def s_if(self, node: ast.If) -> None:
+        self.expr(node.test)
+        self.cond_body(node.body)
+        self.cond_body(node.orelse)
+
+    def s_try(self, node: ast.Try) -> None:
+        self.cond_body(node.body)
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type)
+            self.cond_body(handler.body)
+        self.cond_body(node.orelse)
+        self.cond_body(node.finalbody)
+
+    def s_delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if type(target) is ast.Name:
+                scope = self.class_scope if self.class_scope is not None else self.scopes[-1]
+                if not self.cond and target.id in scope:
+                    scope[target.id] = None
+            else:
+                self.expr(target)
+
+    def s_skip(self, node: ast.stmt) -> None:
+        return
+
+    def s_match(self, node: ast.Match) -> None:
+        self.expr(node.subject)
+        for case in node.cases:
+            self.children(case.pattern)
+            if case.guard is not None:
+                self.expr(case.guard)
+            self.cond_body(case.body)
+
+
+def _init_rank(node: ast.AST) -> int:
+    name = getattr(node, "name", "")
+    return 0 if name in _INIT_METHODS else 1
+
+
+_STMT: dict[type[ast.AST], Callable[[Resolver, Any], None]] = {
+    ast.Import: Resolver.s_import,
+    ast.ImportFrom: Resolver.s_import_from,
+    ast.Assign: Resolver.s_assign,
+    ast.AnnAssign: Resolver.s_ann_assign,
+    ast.AugAssign: Resolver.s_aug_assign,
+    ast.FunctionDef: Resolver.s_function,
+    ast.AsyncFunctionDef: Resolver.s_function,
+    ast.ClassDef: Resolver.s_class,
+    ast.With: Resolver.s_with,
+    ast.AsyncWith: Resolver.s_with,
+    ast.For: Resolver.s_for,
+    ast.AsyncFor: Resolver.s_for,
+    ast.While: Resolver.s_while,
+    ast.If: Resolver.s_if,
+    ast.Try: Resolver.s_try,
+    ast.Delete: Resolver.s_delete,
+    ast.Global: Resolver.s_skip,
+    ast.Nonlocal: Resolver.s_skip,
+    ast.Pass: Resolver.s_skip,
+    ast.Break: Resolver.s_skip,
+    ast.Continue: Resolver.s_skip,
+    ast.Match: Resolver.s_match,
+}
+if hasattr(ast, "TryStar"):
+    _STMT[ast.TryStar] = Resolver.s_try

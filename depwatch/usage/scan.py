@@ -1,0 +1,221 @@
+"""One file's source → :class:`FileFacts`: decoding, parsing (``ast`` only), notebooks, places."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import tokenize
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from depwatch.usage.facts import FileFacts, KeywordArg, Ref
+from depwatch.usage.resolve import RawRef, Resolver, Tracker
+
+__all__ = ["decode_source", "module_name", "scan_source", "scan_text"]
+
+NEWLINE = b"\n"
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+
+
+def module_name(path: str) -> tuple[str, ...] | None:
+    """The dotted module a project file is (``src/`` stripped), or None for a non-module."""
+    if not path.endswith(".py"):
+        return None
+    parts = path[:-3].split("/")
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return tuple(parts) if parts and all(parts) else None
+
+
+def package_of(path: str) -> tuple[str, ...] | None:
+    """The package relative imports in ``path`` are resolved against."""
+    mod = module_name(path)
+    if mod is None:
+        return None
+    return mod if path.endswith("/__init__.py") or path == "__init__.py" else mod[:-1]
+
+
+def decode_source(data: bytes, path: str) -> tuple[str, list[str]]:
+    """The text of a source file: PEP 263 coding line honoured, undecodable bytes replaced."""
+    notes: list[str] = []
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except (SyntaxError, LookupError) as exc:
+        notes.append(f"{path}: {_one_line(exc)}; read as UTF-8")
+        encoding = "utf-8"
+    if encoding == "utf-8-sig" or data.startswith(b"\xef\xbb\xbf"):
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding), notes
+    except (UnicodeDecodeError, LookupError) as exc:
+        where = ""
+        if isinstance(exc, UnicodeDecodeError):
+            where = f" (line {data.count(NEWLINE, 0, exc.start) + 1})"
+        notes.append(f"{path}: bytes that are not valid {encoding}{where} were replaced")
+        try:
+            return data.decode(encoding, errors="replace"), notes
+        except LookupError:
+            return data.decode("utf-8", errors="replace"), notes
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _split_lines(text: str) -> list[str]:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
+def scan_source(text: str, path: str, modules: Iterable[str], env: Iterable[str] = ()) -> FileFacts:
+    """The references into ``modules`` (and reads of the ``env`` variables) in one file.
+
+    ``path`` is the file's path relative to the project root (``/`` separators); a path ending
+    in ``.ipynb`` is read as a notebook (``text`` is its JSON). Never raises for bad source: a
+    file that is not valid Python gives no references and a warning.
+    """
+    return scan_text(text, path, Tracker(modules, env))
+
+
+def scan_text(
+    text: str,
+    path: str,
+    tracker: Tracker,
+    *,
+    project_modules: frozenset[str] = frozenset(),
+    exports: Mapping[str, Mapping[str, str]] | None = None,
+    notes: Iterable[str] = (),
+) -> FileFacts:
+    warned = list(notes)
+    cells: list[tuple[int, int]] | None = None  # (first line in the joined source, cell number)
+    if path.endswith(".ipynb"):
+        source, cells, cell_notes = _notebook_source(text, path)
+        warned.extend(cell_notes)
+        if source is None:
+            return FileFacts(path=path, warnings=tuple(warned))
+        text = source
+    try:
+        tree = _parse(text)
+    except _PARSE_ERRORS as exc:
+        warned.append(f"{path}: skipped, not valid Python ({_describe(exc)})")
+        return FileFacts(path=path, warnings=tuple(warned))
+    resolver = Resolver(
+        tracker,
+        package=package_of(path),
+        project_modules=project_modules,
+        exports=exports,
+    )
+    try:
+        resolver.run(tree)
+    except RecursionError:
+        warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
+    del tree
+    refs = _places(resolver.refs, _split_lines(text), cells)
+    return FileFacts(
+        path=path,
+        refs=refs,
+        warnings=tuple(warned),
+        exports=tuple(resolver.module_exports()) if cells is None else (),
+        imports=tuple(sorted(resolver.project_imports)),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        return f"{where}{exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return _one_line(exc)
+
+
+def _places(
+    raw: list[RawRef], lines: list[str], cells: list[tuple[int, int]] | None
+) -> tuple[Ref, ...]:
+    out: list[Ref] = []
+    seen: set[tuple[str, str, int, int]] = set()
+
+    def place(line: int, col: int) -> tuple[int, int, str, int | None]:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        if col and not text.isascii():
+            col = len(text.encode("utf-8")[:col].decode("utf-8", errors="replace"))
+        cell: int | None = None
+        if cells is not None:
+            for first, number in reversed(cells):
+                if line >= first:
+                    cell = number
+                    line = line - first + 1
+                    break
+        return line, col + 1, text.strip(), cell
+
+    for kind, name, line, col, kws in raw:
+        key = (kind, name, line, col)
+        if key in seen and not kws:
+            continue
+        seen.add(key)
+        ln, column, code, cell = place(line, col)
+        keywords = tuple(KeywordArg(kw, *place(kl, kc)) for kw, kl, kc in kws)
+        out.append(Ref(kind, name, ln, column, code, keywords, cell))
+    out.sort(key=lambda r: (r.cell or 0, r.line, r.column, r.kind, r.name))
+    return tuple(out)
+
+
+# --- notebooks ---------------------------------------------------------------------------
+
+
+def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, int]], list[str]]:
+    """The code cells joined into one module (so names flow between cells), and a line map.
+
+    Line magics and shell lines become blank lines (numbering kept); a cell that starts with a
+    cell magic, or that is not valid Python, is left out with a warning.
+    """
+    notes: list[str] = []
+    try:
+        data: Any = json.loads(text)
+        cells = data["cells"] if isinstance(data, dict) else data["worksheets"][0]["cells"]
+        if not isinstance(cells, list):
+            raise TypeError("cells is not a list")
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        notes.append(f"{path}: skipped, not a readable notebook ({_one_line(exc)})")
+        return None, [], notes
+    chunks: list[str] = []
+    mapping: list[tuple[int, int]] = []
+    line = 1
+    number = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        raw = cell.get("source", cell.get("input", ""))
+        src = "".join(s for s in raw if isinstance(s, str)) if isinstance(raw, list) else raw
+        if not isinstance(src, str):
+            continue
+        cell_lines = _split_lines(src)
+        first = next((ln.strip() for ln in cell_lines if ln.strip()), "")
+        if first.startswith("%%"):
+            notes.append(f"{path}: cell {number} skipped (cell magic {first.split()[0]})")
+            continue
+        cleaned = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell_lines]
+        code = "\n".join(cleaned)
+        try:
+            _parse(code)
+        except _PARSE_ERRORS as exc:
+            notes.append(f"{path}: cell {number} skipped, not valid Python ({_describe(exc)})")
+            continue
+        mapping.append((line, number))
+        chunks.append(code)
+        line += len(cleaned)
+    return "\n".join(chunks), mapping, notes

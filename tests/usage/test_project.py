@@ -1,0 +1,285 @@
+"""scan_project over tmp project trees: which files, warnings, notebooks, cross-module, cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from depwatch.rulebook.model import CallPattern, Usage
+from depwatch.usage import ScanResult, evidence_for, project, scan_project
+
+MODULES = ["numpy", "google.genai"]
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(cache))
+    monkeypatch.delenv("DEPWATCH_NO_CACHE", raising=False)
+    return cache
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def paths(result: ScanResult) -> list[str]:
+    return [f.path for f in result.facts]
+
+
+USE = "import numpy as np\nnp.float_(1)\n"
+
+
+def test_skipped_dirs_and_venvs(tmp_path: Path) -> None:
+    for rel in ("app.py", "pkg/mod.py"):
+        write(tmp_path, rel, USE)
+    for rel in (
+        ".venv/x.py",
+        "venv/x.py",
+        "build/x.py",
+        "dist/x.py",
+        "node_modules/x.py",
+        ".tox/x.py",
+        "__pycache__/x.py",
+        "lib/site-packages/x.py",
+        ".git/x.py",
+        "myenv/lib/x.py",
+        "pkg.egg-info/x.py",
+    ):
+        write(tmp_path, rel, USE)
+    write(tmp_path, "myenv/pyvenv.cfg", "home = /usr\n")
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert paths(result) == ["app.py", "pkg/mod.py"]
+    assert result.files_scanned == 2
+
+
+def test_exclude_globs(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", USE)
+    write(tmp_path, "legacy/old.py", USE)
+    write(tmp_path, "legacy/deep/older.py", USE)
+    write(tmp_path, "tests/test_x.py", USE)
+    result = scan_project(tmp_path, MODULES, exclude=["legacy/**", "tests/test_*.py"], cache=False)
+    assert paths(result) == ["app.py"]
+
+
+def _gitignore_tree(root: Path) -> None:
+    write(root, ".gitignore", "generated/\n*_gen.py\n!keep_gen.py\n")
+    write(root, "app.py", USE)
+    write(root, "generated/x.py", USE)
+    write(root, "a_gen.py", USE)
+    write(root, "keep_gen.py", USE)
+    write(root, "sub/.gitignore", "local.py\n")
+    write(root, "sub/local.py", USE)
+    write(root, "sub/other.py", USE)
+
+
+def test_gitignore_honoured_in_a_git_repo(tmp_path: Path) -> None:
+    _gitignore_tree(tmp_path)
+    (tmp_path / ".git").mkdir()  # what a repository looks like, with or without git installed
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert paths(result) == ["app.py", "keep_gen.py", "sub/other.py"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_gitignore_with_real_git_init(tmp_path: Path) -> None:
+    _gitignore_tree(tmp_path)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert paths(result) == ["app.py", "keep_gen.py", "sub/other.py"]
+    # a subfolder of the repository as root: the top-level .gitignore still applies
+    write(tmp_path, "sub/generated/y.py", USE)
+    sub = scan_project(tmp_path / "sub", MODULES, cache=False)
+    assert paths(sub) == ["other.py"]
+
+
+def test_gitignore_ignored_outside_a_repo(tmp_path: Path) -> None:
+    _gitignore_tree(tmp_path)
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert "generated/x.py" in paths(result)
+
+
+def test_bad_files_are_warnings_and_the_scan_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, "py2.py", "import numpy\nprint 'hello'\n")
+    write(tmp_path, "template.py", "import numpy\n{{ cookiecutter.name }} = 1\n")
+    write(tmp_path, "nul.py", b"import numpy\x00\n")
+    write(tmp_path, "good.py", USE)
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert paths(result) == ["good.py", "nul.py", "py2.py", "template.py"]
+    assert [w.split(":")[0] for w in result.warnings] == ["nul.py", "py2.py", "template.py"]
+    assert all("not valid Python" in w for w in result.warnings)
+    good = next(f for f in result.facts if f.path == "good.py")
+    assert [r.name for r in good.refs] == ["numpy", "numpy.float_"]
+
+
+def test_latin1_file_with_coding_line(tmp_path: Path) -> None:
+    src = "# -*- coding: latin-1 -*-\nimport numpy as np\ns = 'café'; np.float_(1)\n"
+    write(tmp_path, "old.py", src.encode("latin-1"))
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert result.warnings == ()
+    (facts,) = result.facts
+    call = next(r for r in facts.refs if r.kind == "call")
+    assert (call.line, call.column, call.code) == (3, 13, "s = 'café'; np.float_(1)")
+
+
+def test_undecodable_bytes_are_replaced_with_a_warning(tmp_path: Path) -> None:
+    write(tmp_path, "bad.py", b"import numpy as np\nx = '\xff\xfe'\nnp.float_(1)\n")
+    result = scan_project(tmp_path, MODULES, cache=False)
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("bad.py: bytes that are not valid utf-8 (line 2)")
+    (facts,) = result.facts
+    assert ("numpy.float_", 3) in {(r.name, r.line) for r in facts.refs}
+
+
+def test_notebook_in_project(tmp_path: Path) -> None:
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": ["import numpy as np\n"]},
+            {"cell_type": "markdown", "source": ["text"]},
+            {"cell_type": "code", "source": ["%time x = 1\n", "\n", "np.float_(x)\n"]},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    write(tmp_path, "analysis/explore.ipynb", json.dumps(nb))
+    result = scan_project(tmp_path, MODULES, cache=False)
+    usage = Usage(modules=("numpy",), symbols=("numpy.float_",))
+    (ev,) = evidence_for(result.facts, usage)
+    assert (ev.path, ev.cell, ev.line, ev.column, ev.code) == (
+        "analysis/explore.ipynb",
+        2,
+        3,
+        1,
+        "np.float_(x)",
+    )
+
+
+CLIENTS = "from google import genai\nclient = genai.Client()\n"
+APP_CALL = "client.interactions.create(response_format='wav')\n"
+USAGE = Usage(
+    modules=("google.genai",),
+    calls=(CallPattern("google.genai.Client.interactions.create", ("response_format",)),),
+)
+
+
+def test_cross_module_relative_and_absolute(tmp_path: Path) -> None:
+    write(tmp_path, "src/myproj/__init__.py", "")
+    write(tmp_path, "src/myproj/clients.py", CLIENTS)
+    write(tmp_path, "src/myproj/app.py", "from .clients import client\n" + APP_CALL)
+    write(
+        tmp_path,
+        "src/myproj/other.py",
+        "from myproj.clients import client as c\n" + APP_CALL.replace("client.", "c."),
+    )
+    write(
+        tmp_path, "src/myproj/mod_attr.py", "import myproj.clients\n" + "myproj.clients." + APP_CALL
+    )
+    # a re-export through the package
+    write(tmp_path, "src/myproj/api/__init__.py", "from ..clients import client\n")
+    write(tmp_path, "src/myproj/api/use.py", "from myproj.api import client\n" + APP_CALL)
+    result = scan_project(tmp_path, ["google.genai"], cache=False)
+    found = [(e.path, e.line) for e in evidence_for(result.facts, USAGE)]
+    assert found == [
+        ("src/myproj/api/use.py", 2),
+        ("src/myproj/app.py", 2),
+        ("src/myproj/mod_attr.py", 2),
+        ("src/myproj/other.py", 2),
+    ]
+
+
+def test_local_module_named_like_a_tracked_one(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/numpy.py", "float_ = 1\n")
+    write(tmp_path, "pkg/use.py", "from . import numpy\nfrom .numpy import float_\nnumpy.float_\n")
+    result = scan_project(tmp_path, ["numpy"], cache=False)
+    assert result.facts == ()
+
+
+def test_cache_hit_and_invalidation(tmp_path: Path, cache_dir: Path) -> None:
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/clients.py", CLIENTS)
+    write(tmp_path, "pkg/app.py", "from .clients import client\n" + APP_CALL)
+    write(tmp_path, "pkg/plain.py", "x = 1\n")
+    cold = scan_project(tmp_path, ["google.genai"])
+    assert cold.files_parsed >= 2
+    assert list(cache_dir.rglob("*.json")), "the cache is written to the cache folder"
+    assert not list(tmp_path.rglob("*.json")), "nothing is written into the project"
+    warm = scan_project(tmp_path, ["google.genai"])
+    assert warm.files_parsed == 0
+    assert warm.cache_hits == warm.files_scanned == 4
+    assert warm.facts == cold.facts
+    # a change in the exporting module reaches its importer through the second pass
+    path = write(tmp_path, "pkg/clients.py", "from google import genai\nclient = genai.Other()\n")
+    os.utime(path, ns=(1, 1))
+    changed = scan_project(tmp_path, ["google.genai"])
+    assert changed.cache_hits == 3
+    assert changed.files_parsed == 2  # clients.py, and app.py again with the new exports
+    assert evidence_for(changed.facts, USAGE) == ()
+    assert ("google.genai.Other.interactions.create", 2) in {
+        (r.name, r.line) for f in changed.facts if f.path == "pkg/app.py" for r in f.refs
+    }
+    path = write(tmp_path, "pkg/clients.py", "client = object()\n")
+    os.utime(path, ns=(2, 2))
+    gone = scan_project(tmp_path, ["google.genai"])
+    assert gone.facts == ()
+    # other modules extracted: a different cache key
+    other = scan_project(tmp_path, ["numpy"])
+    assert other.cache_hits == 0
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
+    write(tmp_path, "a.py", USE)
+    first = scan_project(tmp_path, MODULES)
+    (cache_file,) = cache_dir.rglob("*.json")
+    cache_file.write_text("{not json", encoding="utf-8")
+    again = scan_project(tmp_path, MODULES)
+    assert again.files_parsed == 1
+    assert again.facts == first.facts
+    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    data["files"]["a.py"]["facts"]["refs"] = [["ref", 5]]  # junk inside a valid file
+    cache_file.write_text(json.dumps(data), encoding="utf-8")
+    third = scan_project(tmp_path, MODULES)
+    assert third.facts == first.facts
+
+
+def test_no_cache_env(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPWATCH_NO_CACHE", "1")
+    write(tmp_path, "a.py", USE)
+    scan_project(tmp_path, MODULES)
+    assert scan_project(tmp_path, MODULES).files_parsed == 1
+    assert not list(cache_dir.rglob("*.json"))
+
+
+def test_env_prefilter_and_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # worker processes give what the in-process scan gives
+    monkeypatch.setattr(project, "_POOL_MIN_BYTES", 0)
+    pooled_runs: list[int] = []
+    real = project._run_pool
+
+    def counting(files: list[Any], *args: Any) -> Any:
+        pooled_runs.append(len(files))
+        return real(files, *args)
+
+    monkeypatch.setattr(project, "_run_pool", counting)
+    body = "import os\nimport numpy as np\nv = os.getenv('TOKEN')\n" + "x = np.float_(1)\n" * 50
+    for i in range(45):
+        write(tmp_path, f"m{i:02}.py", body)
+    write(tmp_path, "plain.py", "x = 1\n" * 10)
+    pooled = scan_project(tmp_path, MODULES, ["TOKEN"], cache=False, jobs=2)
+    alone = scan_project(tmp_path, MODULES, ["TOKEN"], cache=False, jobs=1)
+    assert pooled.facts == alone.facts
+    assert len(pooled.facts) == 45
+    assert pooled.files_parsed == 45  # plain.py is skipped by the prefilter
+    assert pooled_runs == [46]

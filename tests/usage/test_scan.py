@@ -1,0 +1,282 @@
+"""The resolver on small real sources: exact references, lines and columns."""
+
+from __future__ import annotations
+
+import textwrap
+
+from depwatch.rulebook.model import CallPattern, Usage
+from depwatch.usage import FileFacts, evidence_for, scan_source
+
+MODULES = ["google.genai", "numpy", "bigframes.pandas"]
+
+
+def refs(
+    src: str, modules: list[str] | None = None, env: tuple[str, ...] = ()
+) -> set[tuple[str, str, int, int]]:
+    facts = scan_source(textwrap.dedent(src), "pkg/mod.py", modules or MODULES, env)
+    assert facts.warnings == ()
+    return {(r.kind, r.name, r.line, r.column) for r in facts.refs}
+
+
+def names(src: str, **kw: object) -> set[str]:
+    return {name for _, name, _, _ in refs(src, **kw)}  # type: ignore[arg-type]
+
+
+def test_import_as_and_attribute_call() -> None:
+    got = refs("""\
+        import numpy as np
+        x = np.float_(1)
+        """)
+    assert got == {("import", "numpy", 1, 8), ("call", "numpy.float_", 2, 5)}
+
+
+def test_from_import_is_a_reference_on_its_line() -> None:
+    got = refs("from numpy import float_ as f\nf(2)\n")
+    assert got == {("import", "numpy.float_", 1, 19), ("call", "numpy.float_", 2, 1)}
+
+
+def test_dotted_import_then_long_chain() -> None:
+    got = refs("import google.genai\ngoogle.genai.types.Part.from_text(text='x')\n")
+    assert ("import", "google.genai", 1, 8) in got
+    assert ("call", "google.genai.types.Part.from_text", 2, 1) in got
+
+
+def test_untracked_parent_import_is_not_reported() -> None:
+    assert refs("import google\nimport os\n") == set()
+
+
+def test_star_import_resolves_unbound_names_but_not_builtins() -> None:
+    got = refs("""\
+        from numpy import *
+        def local(): pass
+        a = array([1])
+        b = len([1])
+        local()
+        """)
+    assert got == {("import", "numpy", 1, 19), ("call", "numpy.array", 3, 5)}
+
+
+def test_factory_result_and_keywords() -> None:
+    src = """\
+        from google import genai
+        client = genai.Client()
+        client.interactions.create(
+            model="m",
+            response_format="wav",
+        )
+        """
+    facts = scan_source(textwrap.dedent(src), "a.py", MODULES)
+    calls = [r for r in facts.refs if r.name == "google.genai.Client.interactions.create"]
+    assert len(calls) == 1
+    call = calls[0]
+    assert (call.kind, call.line, call.column) == ("call", 3, 1)
+    assert [(k.name, k.line, k.column, k.code) for k in call.keywords] == [
+        ("model", 4, 5, 'model="m",'),
+        ("response_format", 5, 5, 'response_format="wav",'),
+    ]
+
+
+def test_call_results_are_transparent() -> None:
+    got = names("from google import genai\ngenai.Client().interactions.create(x=1)\n")
+    assert got == {"google.genai", "google.genai.Client", "google.genai.Client.interactions.create"}
+
+
+def test_self_attribute_set_in_init_used_in_another_method() -> None:
+    got = refs("""\
+        from google import genai
+        class Bot:
+            def speak(self):
+                return self.client.models.generate()
+            def __init__(self):
+                self.client = genai.Client()
+        """)
+    assert ("call", "google.genai.Client.models.generate", 4, 16) in got
+
+
+def test_with_as() -> None:
+    got = refs("""\
+        from google import genai
+        with genai.Client() as c:
+            c.files.upload()
+        """)
+    assert ("call", "google.genai.Client.files.upload", 3, 5) in got
+
+
+def test_decorated_function_binds_the_decorator() -> None:
+    got = refs("""\
+        import bigframes.pandas as bpd
+        @bpd.udf(dataset="d")
+        def score(x):
+            return x
+        name = score.bigframes_bigquery_function
+        """)
+    assert ("call", "bigframes.pandas.udf", 2, 2) in got
+    assert ("ref", "bigframes.pandas.udf.bigframes_bigquery_function", 5, 8) in got
+
+
+def test_annotated_assignment_and_annotations() -> None:
+    got = refs("""\
+        import numpy as np
+        arr: np.ndarray = np.zeros(3)
+        def f(x: np.dtype) -> None: ...
+        """)
+    assert ("ref", "numpy.ndarray", 2, 6) in got
+    assert ("call", "numpy.zeros", 2, 19) in got
+    assert ("ref", "numpy.dtype", 3, 10) in got
+
+
+def test_reassignment_stops_resolving() -> None:
+    got = refs("""\
+        import numpy as np
+        np = object()
+        np.float_
+        """)
+    assert got == {("import", "numpy", 1, 8)}
+
+
+def test_parameter_shadows_module_name() -> None:
+    got = refs("""\
+        import numpy as np
+        def f(np):
+            return np.float_
+        """)
+    assert got == {("import", "numpy", 1, 8)}
+
+
+def test_import_inside_function_is_scoped() -> None:
+    got = refs("""\
+        def f():
+            import numpy as np
+            return np.float_
+        def g(np):
+            return np.float_
+        """)
+    assert got == {("import", "numpy", 2, 12), ("ref", "numpy.float_", 3, 12)}
+
+
+def test_function_bodies_see_final_module_bindings() -> None:
+    got = refs("""\
+        def f():
+            return np.float_
+        import numpy as np
+        """)
+    assert ("ref", "numpy.float_", 2, 12) in got
+
+
+def test_fallback_import_in_except_keeps_binding() -> None:
+    got = refs("""\
+        try:
+            import numpy as np
+        except ImportError:
+            np = None
+        np.float_
+        """)
+    assert ("ref", "numpy.float_", 5, 1) in got
+
+
+def test_relative_import_is_project_not_third_party() -> None:
+    # a project module named numpy is never the third-party numpy
+    got = refs("from . import numpy\nfrom .numpy import float_\nnumpy.float_\nfloat_\n")
+    assert got == set()
+
+
+def test_columns_count_characters() -> None:
+    got = refs("import numpy as np\ns = 'é€'; np.float_\n")
+    assert ("ref", "numpy.float_", 2, 11) in got
+
+
+def test_env_reads() -> None:
+    src = """\
+        import os
+        from os import environ, getenv
+        a = os.environ["TOKEN"]
+        b = os.environ.get("TOKEN")
+        c = getenv("TOKEN", "x")
+        d = environ.get("OTHER")
+        e = "TOKEN" in os.environ
+        """
+    got = refs(src, env=("TOKEN",))
+    assert {(k, n, line) for k, n, line, _ in got} == {
+        ("env", "TOKEN", 3),
+        ("env", "TOKEN", 4),
+        ("env", "TOKEN", 5),
+        ("env", "TOKEN", 7),
+    }
+
+
+def test_syntax_error_is_a_warning() -> None:
+    facts = scan_source("print 'python 2'\n", "old.py", MODULES)
+    assert facts.refs == ()
+    assert len(facts.warnings) == 1
+    assert facts.warnings[0].startswith("old.py: skipped, not valid Python")
+
+
+def test_invalid_escape_does_not_warn() -> None:
+    # pytest turns warnings into errors: a SyntaxWarning from the parse must not escape
+    facts = scan_source('import numpy\nx = "\\d"\n', "a.py", MODULES)
+    assert [r.name for r in facts.refs] == ["numpy"]
+
+
+def test_notebook_cells_and_magics() -> None:
+    import json
+
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["import numpy"]},
+            {"cell_type": "code", "source": ["%matplotlib inline\n", "import numpy as np\n"]},
+            {"cell_type": "code", "source": ["%%bash\n", "echo hi\n"]},
+            {"cell_type": "code", "source": ["!pip install x\n", "x = 1\n", "np.float_(x)\n"]},
+            {"cell_type": "code", "source": "np.sum?\n"},
+        ]
+    }
+    facts = scan_source(json.dumps(nb), "nb.ipynb", MODULES)
+    got = {(r.name, r.cell, r.line, r.column) for r in facts.refs}
+    assert got == {("numpy", 1, 2, 8), ("numpy.float_", 3, 3, 1)}
+    assert any("cell 2 skipped" in w for w in facts.warnings)
+    assert any("cell 4 skipped" in w for w in facts.warnings)
+
+
+def test_evidence_matching_semantics() -> None:
+    src = textwrap.dedent("""\
+        from google import genai
+        from google.genai.interactions import AudioResponseFormat
+        from google.genai import interactions
+        client = genai.Client()
+        client.interactions.create(model="m")
+        client.interactions.create(
+            response_format=AudioResponseFormat.WAV,
+        )
+        """)
+    facts = scan_source(src, "bot/speak.py", MODULES)
+    usage = Usage(
+        modules=("google.genai",),
+        symbols=("google.genai.interactions.AudioResponseFormat",),
+        calls=(CallPattern("google.genai.Client.interactions.create", ("response_format",)),),
+    )
+    found = [(e.path, e.line, e.column, e.code) for e in evidence_for([facts], usage)]
+    assert found == [
+        ("bot/speak.py", 2, 39, "from google.genai.interactions import AudioResponseFormat"),
+        ("bot/speak.py", 7, 5, "response_format=AudioResponseFormat.WAV,"),
+        ("bot/speak.py", 7, 21, "response_format=AudioResponseFormat.WAV,"),
+    ]
+    prefix = Usage(modules=("google.genai",), symbols=("google.genai.interactions",))
+    assert [e.line for e in evidence_for([facts], prefix)] == [2, 3, 7]
+    any_call = Usage(
+        modules=("google.genai",), calls=(CallPattern("google.genai.Client.interactions.create"),)
+    )
+    assert [e.line for e in evidence_for([facts], any_call)] == [5, 6]
+
+
+def test_symbol_is_prefix_of_longer_chain() -> None:
+    facts = scan_source("import numpy as np\nnp.float_(1).real\n", "a.py", ["numpy"])
+    usage = Usage(modules=("numpy",), symbols=("numpy.float_",))
+    assert [(e.line, e.column) for e in evidence_for([facts], usage)] == [(2, 1)]
+    assert evidence_for([facts], Usage(modules=("numpy",), symbols=("numpy.float",))) == ()
+
+
+def test_evidence_deduplicated_and_sorted() -> None:
+    a = FileFacts("b.py")
+    facts = [scan_source("import numpy\nnumpy.float_(numpy.float_)\n", "a.py", ["numpy"]), a]
+    usage = Usage(modules=("numpy",), symbols=("numpy.float_", "numpy"))
+    got = [(e.line, e.column) for e in evidence_for(facts, usage)]
+    assert got == [(1, 8), (2, 1), (2, 14)]
