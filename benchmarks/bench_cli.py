@@ -78,8 +78,14 @@ def main() -> None:
         print(f"skipped packages: {bench} not found")
 
     project = REPO / "tests" / "fixtures" / "projects" / "genai-app"
-    pair("check (28-package project)", [*depwatch, "check", "--fail-on", "never"], floor,
-         project, args.runs, 10.0)
+    pair(
+        "check (28-package project)",
+        [*depwatch, "check", "--fail-on", "never"],
+        floor,
+        project,
+        args.runs,
+        10.0,
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ here prints.
 from __future__ import annotations
 
 import datetime
-import functools
 import os
 import subprocess
 import tempfile
@@ -35,8 +34,10 @@ from depwatch.project import ProjectFiles, admitted_minors, read_project
 from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
+    from depwatch.advisories import AdvisoryResult, PendingAudit
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Usage
+    from depwatch.usage import FileFacts
 
 __all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_projects"]
 
@@ -95,8 +96,9 @@ def _rel(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _read_lockfile(path: Path, root: Path, *, explicit: bool, direct: frozenset[str] | None
-                   ) -> Lockfile:
+def _read_lockfile(
+    path: Path, root: Path, *, explicit: bool, direct: frozenset[str] | None
+) -> Lockfile:
     reader = lockfiles.reader_for(path, explicit=explicit)
     try:
         contents = reader.read(path)
@@ -157,8 +159,9 @@ def inventory(paths: Sequence[str]) -> list[tuple[str, Lockfile]]:
 # -- check -------------------------------------------------------------------------------
 
 
-def _declared(project: Project, pythons: Sequence[str]) -> tuple[tuple[str, ...] | None, str | None,
-                                                                 str | None]:
+def _declared(
+    project: Project, pythons: Sequence[str]
+) -> tuple[tuple[str, ...] | None, str | None, str | None]:
     """The declared CPython minors, the range as text, and where it came from."""
     if pythons:
         return tuple(pythons), " ".join(f"=={p}.*" for p in pythons), "--python"
@@ -187,23 +190,27 @@ def _declared(project: Project, pythons: Sequence[str]) -> tuple[tuple[str, ...]
 class _UsageLookup:
     """Scans the project's code once, on the first rule that asks, then answers from memory."""
 
-    def __init__(self, root: Path, modules: Iterable[str], env: Iterable[str],
-                 exclude: Sequence[str]) -> None:
+    def __init__(
+        self, root: Path, modules: Iterable[str], env: Iterable[str], exclude: Sequence[str]
+    ) -> None:
         self.root, self.exclude = root, exclude
         self.modules, self.env = sorted(set(modules)), sorted(set(env))
-        self.facts: tuple[object, ...] | None = None
+        self.facts: tuple[FileFacts, ...] | None = None
         self.warnings: tuple[str, ...] = ()
+        self._memo: dict[Usage, tuple[Evidence, ...]] = {}
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one lookup object per run
     def __call__(self, usage: Usage) -> tuple[Evidence, ...]:
         from depwatch import usage as scanner
 
-        if self.facts is None:
-            result = scanner.scan_project(
-                self.root, self.modules, self.env, exclude=self.exclude
-            )
-            self.facts, self.warnings = result.facts, result.warnings
-        return scanner.evidence_for(self.facts, usage)  # type: ignore[arg-type]
+        found = self._memo.get(usage)
+        if found is None:
+            if self.facts is None:
+                result = scanner.scan_project(
+                    self.root, self.modules, self.env, exclude=self.exclude
+                )
+                self.facts, self.warnings = result.facts, result.warnings
+            found = self._memo[usage] = scanner.evidence_for(self.facts, usage)
+        return found
 
 
 def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) -> _UsageLookup:
@@ -239,8 +246,9 @@ def _locate(path: Path, name: str, version: str) -> int | None:
     return fallback
 
 
-def _match_project(project: Project, rulebook: RuleBook, options: CheckOptions,
-                   usage: _UsageLookup | None) -> tuple[list[Finding], Matcher, ProjectReport]:
+def _match_project(
+    project: Project, rulebook: RuleBook, options: CheckOptions, usage: _UsageLookup | None
+) -> tuple[list[Finding], Matcher, ProjectReport]:
     declared, requires, source = _declared(project, options.pythons)
     ctx = MatchContext(
         project=project.shown,
@@ -274,59 +282,50 @@ def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
         if finding.lockfiles and finding.lock_line is None:
             path = project.texts.get(finding.lockfiles[0])
             if path is not None:
-                finding = replace(finding, lock_line=_locate(path, finding.package, finding.version))
+                finding = replace(
+                    finding, lock_line=_locate(path, finding.package, finding.version)
+                )
         out.append(finding)
     return out
 
 
-def _vulnerability_findings(result: object, projects: Sequence[Project]
-                            ) -> tuple[list[Finding], dict[str, RuleInfo]]:
+def _vulnerability_findings(
+    result: AdvisoryResult, projects: Sequence[Project]
+) -> tuple[list[Finding], dict[str, RuleInfo]]:
     from depwatch import advisories
 
-    findings, infos = [], {}
-    for vuln in result.vulnerabilities:  # type: ignore[attr-defined]
-        for project in projects:
-            locks = tuple(
-                lock.path
-                for lock in project.lockfiles
-                if any(p.name == vuln.package and p.version == vuln.version for p in lock.packages)
-            )
-            if not locks:
-                continue
-            findings.append(
-                Finding(
-                    rule=vuln.id,
-                    project=project.shown,
-                    package=vuln.package,
-                    version=vuln.version,
-                    tag=advisories.vulnerability_tag(vuln),
-                    kind="vulnerability",
-                    title=vuln.summary or f"{vuln.id} in {vuln.package} {vuln.version}",
-                    action=advisories.action_text(vuln),
-                    references=(vuln.link,),
-                    lockfiles=locks,
-                    aliases=tuple(vuln.aliases),
-                    fixed_versions=tuple(vuln.fixed_versions),
-                )
-            )
-            infos[vuln.id] = RuleInfo(
-                id=vuln.id,
-                title=vuln.summary or vuln.id,
-                kind="vulnerability",
-                what=vuln.summary or "",
-                action=advisories.action_text(vuln),
-                references=(vuln.link,),
-            )
+    findings: list[Finding] = []
+    for project in projects:
+        where: dict[tuple[str, str], list[str]] = {}
+        for lock in project.lockfiles:
+            for pkg in lock.packages:
+                if pkg.version is not None:
+                    where.setdefault((pkg.name, pkg.version), [])
+                    if lock.path not in where[(pkg.name, pkg.version)]:
+                        where[(pkg.name, pkg.version)].append(lock.path)
+        findings += [
+            f
+            for f in advisories.to_findings(result, project=project.shown, lockfiles=where)
+            if f.lockfiles
+        ]
+    infos = {v.id: advisories.rule_info(v) for v in result.vulnerabilities}
     return findings, infos
 
 
-def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> object:
+_OWN_SOURCES = frozenset({"virtual", "workspace"})
+
+
+def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> PendingAudit:
+    """Start pip-audit on every locked entry but the projects' own members."""
     from depwatch import advisories
 
     seen: dict[tuple[str, str | None, str], Package] = {}
     for project in projects:
+        own = project.files.facts.name
         for lock in project.lockfiles:
             for pkg in lock.packages:
+                if pkg.source in _OWN_SOURCES or (own is not None and pkg.name == own):
+                    continue
                 seen.setdefault((pkg.name, pkg.version, pkg.source), pkg)
     return advisories.start(
         list(seen.values()), service=options.vuln_service, osv_url=options.osv_url
@@ -341,8 +340,11 @@ def _git(root: Path, *args: str) -> str:
     except FileNotFoundError:
         raise DepwatchError("--since needs git, and git is not installed") from None
     if done.returncode != 0:
-        raise DepwatchError(done.stderr.strip().splitlines()[-1] if done.stderr.strip()
-                            else f"git {' '.join(args)} failed")
+        raise DepwatchError(
+            done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"git {' '.join(args)} failed"
+        )
     return done.stdout
 
 
@@ -364,11 +366,11 @@ def _project_at(project: Project, rev: str, tmp: Path) -> Project:
     prefix = _rel(project.root.resolve(), top.resolve())
     prefix = "" if prefix == "." else prefix + "/"
     listed = _git(top, "ls-tree", "-r", "--name-only", rev, "--", prefix or ".").splitlines()
-    wanted = {lock_path for lock_path in project.texts}
+    wanted = set(project.texts)
     root = tmp / "at-rev"
     root.mkdir()
     for name in listed:
-        rel = name[len(prefix):]
+        rel = name[len(prefix) :]
         base = rel.rsplit("/", 1)[-1]
         keep = (
             rel in wanted
@@ -403,7 +405,9 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     pending = _start_vulns(projects, options) if options.vulns else None
 
     if load_rules is None:
-        from depwatch.rulebook import load_rulebook as load_rules
+        from depwatch.rulebook import load_rulebook
+
+        load_rules = load_rulebook
     extra_dirs = list(options.rules_dirs)
     for project in projects:
         extra_dirs += [d for d in project.settings.rules if d not in extra_dirs]
@@ -425,8 +429,8 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
             fail_on = project.settings.fail_on
         exclude = (*project.settings.exclude, *options.exclude)
         usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
-        found, matcher, report = _match_project(project, rulebook, options, usage)
-        reports.append(report)
+        found, matcher, project_report = _match_project(project, rulebook, options, usage)
+        reports.append(project_report)
         infos.update(matcher.infos)
         if options.since:
             with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
@@ -443,8 +447,10 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         project_findings = _with_lines(merge(found), project)
 
         for lock in project.lockfiles:
-            warnings += [f"{project.shown}/{lock.path}: {w}" if project.shown != "." else
-                         f"{lock.path}: {w}" for w in lock.warnings]
+            warnings += [
+                f"{project.shown}/{lock.path}: {w}" if project.shown != "." else f"{lock.path}: {w}"
+                for w in lock.warnings
+            ]
         if usage is not None and usage.warnings:
             warnings += usage.warnings
             gaps += usage.warnings
@@ -460,18 +466,21 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
                 "could not be tied to code and give monitor at most"
             )
         if options.verbose and matcher.not_pep440:
-            warnings += [f"not a PEP 440 version, matched by no rule: {x}"
-                         for x in matcher.not_pep440]
+            warnings += [
+                f"not a PEP 440 version, matched by no rule: {x}" for x in matcher.not_pep440
+            ]
 
         ignores: list[IgnoreEntry] = list(project.settings.ignore)
-        ignores += [IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore")
-                    for i in options.ignore]
+        ignores += [
+            IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore")
+            for i in options.ignore
+        ]
         findings += project_findings
         ignores_by_project.append((project.shown, ignores))
 
     not_audited: tuple[NotAudited, ...] | None = None
     if pending is not None:
-        result = pending.result()  # type: ignore[attr-defined]
+        result = pending.result()
         vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
         by_project = {p.shown: p for p in projects}
         for f in vuln_findings:
@@ -495,9 +504,7 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     gaps += [f"ignore entry matched nothing: {s}" for s in stale]
     if options.baseline is not None:
         keys = policy.read_baseline(options.baseline)
-        kept, base_suppressed = policy.apply_baseline(
-            kept, keys, display_path(options.baseline)
-        )
+        kept, base_suppressed = policy.apply_baseline(kept, keys, display_path(options.baseline))
         suppressed += base_suppressed
 
     fail_on = fail_on or "immediate"
@@ -515,4 +522,3 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     )
     code = policy.exit_code(kept, fail_on, gaps=gaps, strict=options.strict)
     return Outcome(report, code, tuple(gaps))
-

@@ -12,7 +12,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -32,8 +32,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="List, show and validate change rules.", no_args_is_help=True)
-baseline_app = typer.Typer(help="Record today's findings so a gate fails only on new ones.",
-                           no_args_is_help=True)
+baseline_app = typer.Typer(
+    help="Record today's findings so a gate fails only on new ones.", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 app.add_typer(baseline_app, name="baseline")
 
@@ -148,9 +149,11 @@ def _pythons(values: list[str]) -> tuple[str, ...]:
 
 
 PathsArg = Annotated[
-    Optional[list[str]],  # noqa: UP045 - typer needs Optional here on 3.10
-    typer.Argument(help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: .)",
-                   show_default=False),
+    list[str] | None,
+    typer.Argument(
+        help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: .)",
+        show_default=False,
+    ),
 ]
 
 
@@ -158,38 +161,85 @@ PathsArg = Annotated[
 def check(
     paths: PathsArg = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o",  # noqa: UP045
-                      help="Write the report to FILE (a table still goes to the screen).")] = None,
-    fail_on: Annotated[Optional[FailOn], typer.Option(  # noqa: UP045
-        "--fail-on", help="Exit 1 on findings at or above this tag [default: immediate].",
-        show_default=False)] = None,
-    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
-        "--rules", help="An extra folder of rule files (repeatable).")] = None,
-    no_usage: Annotated[bool, typer.Option("--no-usage",
-                        help="Do not scan the project's code for usage.")] = False,
-    exclude: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--exclude", help="A source path glob the usage scan skips (repeatable).")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--ignore", help="Suppress a rule or advisory id (repeatable).")] = None,
-    baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--baseline", help="Fail only on findings not recorded in this baseline file.")] = None,
-    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--since", help="Report only what changed since this git revision.")] = None,
-    python: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--python", help="A target Python version, X.Y (repeatable).")] = None,
-    platform: Annotated[Optional[list[Platform]], typer.Option(  # noqa: UP045
-        "--platform", help="A target platform (repeatable).")] = None,
-    today: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--today", help="The date for end-of-life rules and ignore expiry (YYYY-MM-DD).")] = None,
-    vulns: Annotated[bool, typer.Option("--vulns",
-                     help="Also audit for known vulnerabilities with pip-audit (network).")] = False,
-    vuln_service: Annotated[Optional[VulnService], typer.Option(  # noqa: UP045
-        "--vuln-service", help="pip-audit's vulnerability service.")] = None,
-    osv_url: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--osv-url", help="A custom OSV /v1/query endpoint (implies --vuln-service osv).")] = None,
-    strict: Annotated[bool, typer.Option("--strict",
-                      help="Exit 2 on any gap: unaudited packages, unreadable sources, "
-                      "stale or expired ignores.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the report to FILE (a table still goes to the screen).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on findings at or above this tag [default: immediate].",
+            show_default=False,
+        ),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
+    ] = None,
+    no_usage: Annotated[
+        bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
+    ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="A source path glob the usage scan skips (repeatable)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Suppress a rule or advisory id (repeatable)."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline", help="Fail only on findings not recorded in this baseline file."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Report only what changed since this git revision."),
+    ] = None,
+    python: Annotated[
+        list[str] | None,
+        typer.Option("--python", help="A target Python version, X.Y (repeatable)."),
+    ] = None,
+    platform: Annotated[
+        list[Platform] | None,
+        typer.Option("--platform", help="A target platform (repeatable)."),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", help="The date for end-of-life rules and ignore expiry (YYYY-MM-DD)."
+        ),
+    ] = None,
+    vulns: Annotated[
+        bool,
+        typer.Option(
+            "--vulns", help="Also audit for known vulnerabilities with pip-audit (network)."
+        ),
+    ] = False,
+    vuln_service: Annotated[
+        VulnService | None,
+        typer.Option("--vuln-service", help="pip-audit's vulnerability service."),
+    ] = None,
+    osv_url: Annotated[
+        str | None,
+        typer.Option(
+            "--osv-url", help="A custom OSV /v1/query endpoint (implies --vuln-service osv)."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 2 on any gap: unaudited packages, unreadable sources, "
+            "stale or expired ignores.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print less.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more.")] = False,
 ) -> None:
@@ -218,8 +268,9 @@ def check(
     _run_check(options, format.value, output, quiet=quiet, verbose=verbose)
 
 
-def _run_check(options: CheckOptions, fmt: str, output: Path | None, *, quiet: bool,
-               verbose: bool) -> NoReturn:
+def _run_check(
+    options: CheckOptions, fmt: str, output: Path | None, *, quiet: bool, verbose: bool
+) -> NoReturn:
     from depwatch import audit, reporters
 
     try:
@@ -229,12 +280,18 @@ def _run_check(options: CheckOptions, fmt: str, output: Path | None, *, quiet: b
     if outcome.quiet:
         raise typer.Exit(ExitCode.OK)
     color, width = _color(), _width()
-    text = reporters.render(fmt, outcome.report, color=color and output is None and fmt == "table",
-                            width=width, verbose=verbose)
+    text = reporters.render(
+        fmt,
+        outcome.report,
+        color=color and output is None and fmt == "table",
+        width=width,
+        verbose=verbose,
+    )
     _write(text, output)
     if output is not None and not quiet and fmt != "table":
-        sys.stdout.write(reporters.render("table", outcome.report, color=color, width=width,
-                                          verbose=verbose))
+        sys.stdout.write(
+            reporters.render("table", outcome.report, color=color, width=width, verbose=verbose)
+        )
     if options.strict and outcome.gaps and not quiet:
         sys.stderr.write("depwatch: --strict: the audit has gaps:\n")
         sys.stderr.writelines(f"  {_plain(gap)}\n" for gap in outcome.gaps)
@@ -244,8 +301,9 @@ def _run_check(options: CheckOptions, fmt: str, output: Path | None, *, quiet: b
 @app.command()
 def packages(
     paths: PathsArg = None,
-    format: Annotated[PackagesFormat, typer.Option("--format", "-f",
-                      help="Output format.")] = PackagesFormat.table,
+    format: Annotated[
+        PackagesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PackagesFormat.table,
 ) -> None:
     """List what the lockfiles pin."""
     from depwatch import audit, reporters
@@ -254,16 +312,18 @@ def packages(
         items = audit.inventory(tuple(paths or (".",)))
     except DepwatchError as exc:
         _fail(exc)
-    sys.stdout.write(reporters.render_packages(items, format.value, color=_color(),
-                                               width=_width()))
+    sys.stdout.write(reporters.render_packages(items, format.value, color=_color(), width=_width()))
 
 
 @rules_app.command("list")
 def rules_list(
-    format: Annotated[RulesFormat, typer.Option("--format", "-f",
-                      help="Output format.")] = RulesFormat.table,
-    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
-        "--rules", help="An extra folder of rule files (repeatable).")] = None,
+    format: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RulesFormat.table,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
+    ] = None,
 ) -> None:
     """List the rules: the shipped ones and any --rules folders."""
     from depwatch.rulebook import load_rulebook
@@ -278,10 +338,16 @@ def rules_list(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(metavar="RULE_ID", help="A rule id, like "
-                                           "google-genai/response-format-wire-names.")],
-    rules: Annotated[Optional[list[Path]], typer.Option(  # noqa: UP045
-        "--rules", help="An extra folder of rule files (repeatable).")] = None,
+    rule_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="RULE_ID", help="A rule id, like google-genai/response-format-wire-names."
+        ),
+    ],
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
+    ] = None,
 ) -> None:
     """Show one rule in full."""
     from depwatch.rulebook import load_rulebook
@@ -294,16 +360,23 @@ def rules_show(
     rule = book.get(rule_id)
     if rule is None:
         close = [r.id for r in book if rule_id.split("/")[0] in r.id][:5]
-        hint = f"rules for that package: {', '.join(close)}" if close else \
-            "list them with: depwatch rules list"
+        hint = (
+            f"rules for that package: {', '.join(close)}"
+            if close
+            else "list them with: depwatch rules list"
+        )
         _fail(DepwatchError(f"no rule {rule_id!r}", hint=hint))
     sys.stdout.write(render_rule(rule, color=_color(), width=_width()))
 
 
 @rules_app.command("check")
 def rules_check(
-    dirs: Annotated[Optional[list[Path]], typer.Argument(  # noqa: UP045
-        help="Rule folders to validate (default: the shipped rules).", show_default=False)] = None,
+    dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Rule folders to validate (default: the shipped rules).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Validate rule files: every problem at once, each naming the file and key."""
     from depwatch.rulebook import check_dirs, shipped_dir
@@ -320,17 +393,25 @@ def rules_check(
 def baseline_write(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The baseline file to write.")],
     paths: PathsArg = None,
-    python: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--python", help="A target Python version, X.Y (repeatable).")] = None,
-    today: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--today", help="The date for end-of-life rules (YYYY-MM-DD).")] = None,
+    python: Annotated[
+        list[str] | None,
+        typer.Option("--python", help="A target Python version, X.Y (repeatable)."),
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="The date for end-of-life rules (YYYY-MM-DD)."),
+    ] = None,
 ) -> None:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
     from depwatch import audit, policy
     from depwatch.audit import CheckOptions
 
-    options = CheckOptions(paths=tuple(paths or (".",)), pythons=_pythons(python or []),
-                           today=_today(today), fail_on="never")
+    options = CheckOptions(
+        paths=tuple(paths or (".",)),
+        pythons=_pythons(python or []),
+        today=_today(today),
+        fail_on="never",
+    )
     try:
         outcome = audit.check(options)
     except DepwatchError as exc:

@@ -10,7 +10,7 @@ import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from packaging.markers import InvalidMarker, Marker, default_environment
@@ -54,7 +54,7 @@ class MatchContext:
     """True when ``--python``/``--platform`` chose the targets."""
     platforms: tuple[str, ...] = ()
     """``--platform`` values; empty means every platform."""
-    today: datetime.date = datetime.date.today()  # noqa: DTZ011 - a calendar date is wanted
+    today: datetime.date = field(default_factory=datetime.date.today)
     usage: UsageLookup | None = None
     """Finds a rule's usage in the project's code; None when the scan is off."""
 
@@ -101,7 +101,7 @@ def _admits(markers: str | None, python: str, platform: str | None) -> bool:
             try:
                 if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
                     return True
-            except Exception:  # noqa: BLE001 - an unevaluable marker limits nothing provable
+            except Exception:  # an unevaluable marker limits nothing we can prove
                 return True
     return False
 
@@ -161,8 +161,9 @@ class Matcher:
                     findings.append(finding)
         return findings
 
-    def _evaluate(self, rule: Rule, pkg: Package, version: Version, lock: Lockfile
-                  ) -> Finding | None:
+    def _evaluate(
+        self, rule: Rule, pkg: Package, version: Version, lock: Lockfile
+    ) -> Finding | None:
         inside = rule.affected.contains(version, prereleases=True)
         below = not inside and rule.boundary is not None and version < rule.boundary
         if not (inside or below):
@@ -222,7 +223,8 @@ class Matcher:
                 self.skipped_python_rules.add(rule.id)
                 continue
             concerned = [
-                py for py in self.ctx.declared
+                py
+                for py in self.ctx.declared
                 if rule.affected.contains(Version(py), prereleases=True)
             ]
             evidence: tuple[Evidence, ...] = ()
@@ -273,8 +275,13 @@ class Matcher:
         return findings
 
 
-def _labels(admitted: Iterable[tuple[str, str | None]], pythons: Sequence[str],
-            platforms: Sequence[str | None], *, with_platform: bool) -> tuple[str, ...]:
+def _labels(
+    admitted: Iterable[tuple[str, str | None]],
+    pythons: Sequence[str],
+    platforms: Sequence[str | None],
+    *,
+    with_platform: bool,
+) -> tuple[str, ...]:
     """Readable target labels: ``3.10`` where every platform is admitted, else ``3.10/linux``."""
     by_python: dict[str, list[str | None]] = {}
     for py, pl in admitted:

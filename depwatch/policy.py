@@ -53,8 +53,9 @@ def _matches(entry: IgnoreEntry, finding: Finding) -> bool:
     return True
 
 
-def apply_ignores(findings: Iterable[Finding], ignores: Sequence[IgnoreEntry],
-                  today: datetime.date) -> PolicyResult:
+def apply_ignores(
+    findings: Iterable[Finding], ignores: Sequence[IgnoreEntry], today: datetime.date
+) -> PolicyResult:
     """Suppress the findings an ignore entry names; expired entries stop suppressing."""
     kept, suppressed = [], []
     used: set[int] = set()
@@ -134,8 +135,9 @@ def read_baseline(path: Path) -> frozenset[BaselineKey]:
     return frozenset(keys)
 
 
-def apply_baseline(findings: Iterable[Finding], keys: frozenset[BaselineKey], source: str
-                   ) -> tuple[list[Finding], list[Suppressed]]:
+def apply_baseline(
+    findings: Iterable[Finding], keys: frozenset[BaselineKey], source: str
+) -> tuple[list[Finding], list[Suppressed]]:
     """Drop the findings recorded in the baseline (a finding whose tag rose is new)."""
     kept, suppressed = [], []
     for finding in findings:
@@ -155,8 +157,9 @@ def apply_baseline(findings: Iterable[Finding], keys: frozenset[BaselineKey], so
     return kept, suppressed
 
 
-def exit_code(findings: Iterable[Finding], fail_on: str, *, gaps: Sequence[str] = (),
-              strict: bool = False) -> ExitCode:
+def exit_code(
+    findings: Iterable[Finding], fail_on: str, *, gaps: Sequence[str] = (), strict: bool = False
+) -> ExitCode:
     """2 for a gap under ``--strict``; 1 for a finding at or above ``fail_on``; else 0."""
     if strict and gaps:
         return ExitCode.ERROR

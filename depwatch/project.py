@@ -86,7 +86,7 @@ def _poetry_item(token: str) -> str:
         return ""
     if token.startswith("^"):
         version = Version(token[1:])
-        release = list(version.release) + [0, 0]
+        release = [*version.release, 0, 0]
         first = next((i for i, part in enumerate(release[:3]) if part != 0), 2)
         upper = [*release[:first], release[first] + 1]
         return f">={token[1:]},<{'.'.join(map(str, upper))}"
@@ -102,9 +102,7 @@ def _poetry_item(token: str) -> str:
 
 def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
     if not isinstance(text, str):
-        raise DepwatchError(
-            f"expected a string, found {type(text).__name__}", path=path, key=key
-        )
+        raise DepwatchError(f"expected a string, found {type(text).__name__}", path=path, key=key)
     try:
         return SpecifierSet(text)
     except InvalidSpecifier:
@@ -114,7 +112,7 @@ def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
 
 
 def _names(requirements: Iterable[object]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for requirement in requirements:
         if isinstance(requirement, str):
             found = _NAME.match(requirement)
@@ -143,8 +141,11 @@ def _pyproject_direct(data: Mapping[str, Any]) -> set[str]:
             direct |= _names(group)
     poetry = _table(data, "tool", "poetry")
     tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
-    tables += [_table(group, "dependencies") for group in _table(poetry, "group").values()
-               if isinstance(group, Mapping)]
+    tables += [
+        _table(group, "dependencies")
+        for group in _table(poetry, "group").values()
+        if isinstance(group, Mapping)
+    ]
     for table in tables:
         direct |= {canonicalize_name(name) for name in table if name != "python"}
     for group in _table(data, "tool", "pdm", "dev-dependencies").values():

@@ -71,7 +71,7 @@ def _ignore(item: object, index: int, *, path: str) -> IgnoreEntry:
                 f"'{required}' is required and must be a non-empty string",
                 path=path,
                 key=f"{where}.{required}",
-                hint="every ignore says why (reason = \"…\")" if required == "reason" else None,
+                hint='every ignore says why (reason = "…")' if required == "reason" else None,
             )
     package = item.get("package")
     if package is not None and not isinstance(package, str):
@@ -85,7 +85,7 @@ def _ignore(item: object, index: int, *, path: str) -> IgnoreEntry:
             spec = SpecifierSet(versions)
         except InvalidSpecifier:
             raise DepwatchError(
-                f"{versions!r} is not a version specifier (like \"==2.0.0\" or \"<3\")",
+                f'{versions!r} is not a version specifier (like "==2.0.0" or "<3")',
                 path=path,
                 key=f"{where}.versions",
             ) from None
@@ -106,8 +106,9 @@ def _ignore(item: object, index: int, *, path: str) -> IgnoreEntry:
     )
 
 
-def parse_settings(pyproject: Mapping[str, Any] | None, *, path: Path | None,
-                   shown: str = "pyproject.toml") -> Settings:
+def parse_settings(
+    pyproject: Mapping[str, Any] | None, *, path: Path | None, shown: str = "pyproject.toml"
+) -> Settings:
     """The ``[tool.depwatch]`` table of a parsed pyproject.toml (empty settings when absent)."""
     if pyproject is None or path is None:
         return Settings()

@@ -28,11 +28,17 @@ def shared() -> Path:
     return SHARED
 
 
-def run_depwatch(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                 input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_depwatch(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m depwatch`` as a user would, in a real process."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "depwatch", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, input=input, timeout=300,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=300,
     )

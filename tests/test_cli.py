@@ -45,7 +45,10 @@ def test_usage_makes_the_wire_name_rule_immediate(tmp_path: Path) -> None:
     assert code == 1
     finding = _by_rule(report, WIRE)
     assert (finding["tag"], finding["package"], finding["version"]) == (
-        "immediate", "google-genai", "2.0.0")
+        "immediate",
+        "google-genai",
+        "2.0.0",
+    )
     assert finding["lockfiles"] == ["uv.lock"]
     paths = {(e["path"], e["code"]) for e in finding["evidence"]}
     assert ("voice_bot/speak.py", "response_format=audio,") in paths
@@ -70,7 +73,7 @@ def test_without_the_usage_it_is_only_monitor(tmp_path: Path) -> None:
 
 
 def test_no_usage_flag(tmp_path: Path) -> None:
-    code, report = _json("--no-usage", cwd=_copy("genai-app", tmp_path))
+    _, report = _json("--no-usage", cwd=_copy("genai-app", tmp_path))
     assert _by_rule(report, WIRE)["tag"] == "monitor"
     assert any("usage scan off" in w for w in report["warnings"])
 
@@ -223,23 +226,35 @@ def test_baseline_write_then_check(tmp_path: Path) -> None:
     # A moved line is not a new finding.
     speak = project / "voice_bot/speak.py"
     speak.write_text("\n\n# moved\n" + speak.read_text())
-    assert run_depwatch("check", "--baseline", "depwatch-baseline.json", cwd=project
-                        ).returncode == 0
+    assert (
+        run_depwatch("check", "--baseline", "depwatch-baseline.json", cwd=project).returncode == 0
+    )
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-                        "PATH": "/usr/bin:/bin", "HOME": str(cwd)})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(cwd),
+        },
+    )
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_since_reports_what_the_change_brings(tmp_path: Path) -> None:
     project = _copy("genai-app", tmp_path)
     lock = project / "uv.lock"
-    good = lock.read_text().replace('name = "google-genai"\nversion = "2.0.0"',
-                                    'name = "google-genai"\nversion = "2.0.1"')
+    good = lock.read_text().replace(
+        'name = "google-genai"\nversion = "2.0.0"', 'name = "google-genai"\nversion = "2.0.1"'
+    )
     assert good != lock.read_text()
     bad = lock.read_text()
     lock.write_text(good)

@@ -21,8 +21,10 @@ def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
     env.update(
         PRE_COMMIT_HOME=str(home),
-        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
-        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org",
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
         NO_COLOR="1",
     )
     return env
@@ -53,7 +55,11 @@ def _repo(tmp_path: Path, project: str | None) -> Path:
 def _try_repo(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [PRE_COMMIT, "try-repo", str(REPO), "depwatch", "--files", *files],
-        cwd=repo, env=_env(home), capture_output=True, text=True, timeout=900,
+        cwd=repo,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if done.returncode == 3:  # pre-commit's "unexpected error": the hook could not install
         pytest.skip(f"pre-commit could not install the hook here: {done.stdout[-500:]}")

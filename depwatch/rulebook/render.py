@@ -49,8 +49,9 @@ def _md(text: str) -> str:
     return " ".join(out.split())
 
 
-def render_rule_list(rules: Sequence[Rule], fmt: str, *, color: bool = False,
-                     width: int = 100) -> str:
+def render_rule_list(
+    rules: Sequence[Rule], fmt: str, *, color: bool = False, width: int = 100
+) -> str:
     """All rules, sorted by id."""
     ordered = sorted(rules, key=lambda r: r.id)
     if fmt == "json":
@@ -71,11 +72,17 @@ def render_rule_list(rules: Sequence[Rule], fmt: str, *, color: bool = False,
     for column in ("id", "kind", "tag", "affected", "title"):
         table.add_column(column, overflow="fold")
     for r in ordered:
-        table.add_row(Text(r.id), r.kind, r.tag.value, Text(str(r.affected) or "any"),
-                      Text(r.title))
+        table.add_row(
+            Text(r.id), r.kind, r.tag.value, Text(str(r.affected) or "any"), Text(r.title)
+        )
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None,
-                      force_terminal=color, highlight=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+    )
     console.print(table)
     console.print(f"{len(ordered)} rule(s)")
     return buffer.getvalue()
@@ -87,8 +94,13 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     from rich.text import Text
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None,
-                      force_terminal=color, highlight=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+    )
     console.print(Text(rule.id, style="bold"))
     console.print(Text(rule.title))
     console.print()
@@ -105,8 +117,11 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     for label, value in facts:
         if value:
             console.print(Text(f"  {label:<16}{value}"))
-    for heading, body in (("What changed", rule.what), ("Why it matters", rule.why),
-                          ("What to do", rule.action)):
+    for heading, body in (
+        ("What changed", rule.what),
+        ("Why it matters", rule.why),
+        ("What to do", rule.action),
+    ):
         console.print()
         console.print(Text(heading, style="bold"))
         console.print(Text(body))

@@ -19,7 +19,7 @@ def symbol_matches(ref: str, symbol: str) -> bool:
 def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ...]:
     """The places that use what ``usage`` describes, sorted by (path, cell, line, column).
 
-    One piece of evidence per place: a symbol reference points at the start of its chain, a
+    One piece of evidence per line: a symbol reference points at the start of its chain, a
     call pattern with keywords at the keyword that matched.
     """
     symbols = tuple(usage.symbols)
@@ -61,4 +61,9 @@ def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ..
                             f"{ref.name}({kw.name}=)",
                         )
                         break
-    return tuple(found[key] for key in sorted(found))
+    # One place per line: a line that matches twice (a keyword and the name passed to it)
+    # reads as one place, at its first match.
+    lines: dict[tuple[str, int, int], Evidence] = {}
+    for key in sorted(found):
+        lines.setdefault(key[:3], found[key])
+    return tuple(lines.values())

@@ -20,33 +20,74 @@ PY310 = admitted_minors(SpecifierSet(">=3.10"))
 TODAY = datetime.date(2026, 11, 24)
 
 FLOOR = Rule(
-    id="db-dtypes/python-3.10-required", package="db-dtypes", kind="python-drop",
-    tag=Tag.IMMEDIATE, affected=SpecifierSet(">=1.7.0"), boundary=Version("1.7.0"),
-    python_requires=SpecifierSet(">=3.10"), title="t", what="w", why="y", action="a",
+    id="db-dtypes/python-3.10-required",
+    package="db-dtypes",
+    kind="python-drop",
+    tag=Tag.IMMEDIATE,
+    affected=SpecifierSet(">=1.7.0"),
+    boundary=Version("1.7.0"),
+    python_requires=SpecifierSet(">=3.10"),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
     references=("https://example.org",),
 )
 WIRE = Rule(
-    id="google-genai/response-format-wire-names", package="google-genai", kind="behaviour",
-    tag=Tag.IMMEDIATE, affected=SpecifierSet("==2.0.0"), fixed=Version("2.0.1"),
-    usage=Usage(modules=("google.genai",), calls=(
-        CallPattern("google.genai.Client.interactions.create", ("response_format",)),)),
-    title="t", what="w", why="y", action="a", references=("https://example.org",),
+    id="google-genai/response-format-wire-names",
+    package="google-genai",
+    kind="behaviour",
+    tag=Tag.IMMEDIATE,
+    affected=SpecifierSet("==2.0.0"),
+    fixed=Version("2.0.1"),
+    usage=Usage(
+        modules=("google.genai",),
+        calls=(CallPattern("google.genai.Client.interactions.create", ("response_format",)),),
+    ),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
 )
 BREAK = Rule(
-    id="numpy/namespace-removals-2.0", package="numpy", kind="breaking", tag=Tag.IMMEDIATE,
-    affected=SpecifierSet(">=2.0.0"), boundary=Version("2.0.0"),
+    id="numpy/namespace-removals-2.0",
+    package="numpy",
+    kind="breaking",
+    tag=Tag.IMMEDIATE,
+    affected=SpecifierSet(">=2.0.0"),
+    boundary=Version("2.0.0"),
     usage=Usage(modules=("numpy",), symbols=("numpy.float_",)),
-    title="t", what="w", why="y", action="a", references=("https://example.org",),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
 )
 PLAIN = Rule(
-    id="jax/pallas", package="jax", kind="new-capability", tag=Tag.MONITOR,
-    affected=SpecifierSet(">=0.10.1"), title="t", what="w", why="y", action="a",
+    id="jax/pallas",
+    package="jax",
+    kind="new-capability",
+    tag=Tag.MONITOR,
+    affected=SpecifierSet(">=0.10.1"),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
     references=("https://example.org",),
 )
 EOL = Rule(
-    id="python/3.9-end-of-life", package="python", kind="eol", tag=Tag.PLAN,
-    affected=SpecifierSet("==3.9.*"), eol=datetime.date(2025, 10, 31),
-    title="t", what="w", why="y", action="a", references=("https://example.org",),
+    id="python/3.9-end-of-life",
+    package="python",
+    kind="eol",
+    tag=Tag.PLAN,
+    affected=SpecifierSet("==3.9.*"),
+    eol=datetime.date(2025, 10, 31),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
 )
 EVIDENCE = (Evidence(path="app.py", line=3, column=1, code="x"),)
 
@@ -126,8 +167,14 @@ def test_below_breaking_boundary_with_usage_is_plan() -> None:
 
 @pytest.mark.parametrize(
     ("version", "matches"),
-    [("2.0.0", True), ("2.0.0.post1", True), ("2.0.0+cpu", True), ("2.1.0rc1", True),
-     ("2.0.0rc1", False), ("1.26.4", False)],
+    [
+        ("2.0.0", True),
+        ("2.0.0.post1", True),
+        ("2.0.0+cpu", True),
+        ("2.1.0rc1", True),
+        ("2.0.0rc1", False),
+        ("1.26.4", False),
+    ],
 )
 def test_version_edges(version: str, matches: bool) -> None:
     _, findings = _match([BREAK], Package("numpy", version), usage=lambda u: EVIDENCE)
@@ -150,8 +197,11 @@ def test_rule_without_condition() -> None:
 
 @pytest.mark.parametrize(
     ("today", "tag"),
-    [(datetime.date(2026, 1, 1), Tag.PLAN), (datetime.date(2025, 6, 1), Tag.MONITOR),
-     (datetime.date(2024, 1, 1), None)],
+    [
+        (datetime.date(2026, 1, 1), Tag.PLAN),
+        (datetime.date(2025, 6, 1), Tag.MONITOR),
+        (datetime.date(2024, 1, 1), None),
+    ],
 )
 def test_end_of_life(today: datetime.date, tag: Tag | None) -> None:
     ctx = MatchContext(project=".", declared=PY39, today=today)
@@ -159,7 +209,10 @@ def test_end_of_life(today: datetime.date, tag: Tag | None) -> None:
     assert [f.tag for f in findings] == ([tag] if tag else [])
     if tag:
         assert (findings[0].package, findings[0].version, findings[0].lockfiles) == (
-            "python", "3.9", ())
+            "python",
+            "3.9",
+            (),
+        )
 
 
 def test_explicit_targets_filter_entries() -> None:
@@ -184,10 +237,18 @@ def test_merge_unites_lockfiles() -> None:
 
 
 STDLIB = Rule(
-    id="python/stdlib-removals-3.12", package="python", kind="breaking", tag=Tag.PLAN,
-    affected=SpecifierSet(">=3.12"), boundary=Version("3.12"),
+    id="python/stdlib-removals-3.12",
+    package="python",
+    kind="breaking",
+    tag=Tag.PLAN,
+    affected=SpecifierSet(">=3.12"),
+    boundary=Version("3.12"),
     usage=Usage(modules=("imp",), symbols=("imp",)),
-    title="t", what="w", why="y", action="a", references=("https://example.org",),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
 )
 
 
@@ -200,8 +261,9 @@ STDLIB = Rule(
         (("3.10", "3.11"), (), []),
     ],
 )
-def test_stdlib_removal(declared: tuple[str, ...], evidence: tuple[Evidence, ...],
-                        expected: list[tuple[str, Tag]]) -> None:
+def test_stdlib_removal(
+    declared: tuple[str, ...], evidence: tuple[Evidence, ...], expected: list[tuple[str, Tag]]
+) -> None:
     ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=lambda u: evidence)
     findings = Matcher(Book([STDLIB]), ctx).match_interpreter()
     assert [(f.version, f.tag) for f in findings] == expected

@@ -23,15 +23,32 @@ from depwatch.settings import IgnoreEntry
 TODAY = datetime.date(2026, 11, 24)
 
 
-def _finding(rule: str = "google-genai/response-format-wire-names", version: str = "2.0.0",
-             tag: Tag = Tag.IMMEDIATE, aliases: tuple[str, ...] = ()) -> Finding:
-    return Finding(rule=rule, project=".", package="google-genai", version=version, tag=tag,
-                   kind="behaviour", title="t", action="a", aliases=aliases)
+def _finding(
+    rule: str = "google-genai/response-format-wire-names",
+    version: str = "2.0.0",
+    tag: Tag = Tag.IMMEDIATE,
+    aliases: tuple[str, ...] = (),
+) -> Finding:
+    return Finding(
+        rule=rule,
+        project=".",
+        package="google-genai",
+        version=version,
+        tag=tag,
+        kind="behaviour",
+        title="t",
+        action="a",
+        aliases=aliases,
+    )
 
 
 def test_ignore_by_id_package_and_version() -> None:
-    entry = IgnoreEntry(id="google-genai/response-format-wire-names", reason="pinned",
-                        package="google-genai", versions=SpecifierSet("==2.0.0"))
+    entry = IgnoreEntry(
+        id="google-genai/response-format-wire-names",
+        reason="pinned",
+        package="google-genai",
+        versions=SpecifierSet("==2.0.0"),
+    )
     result = apply_ignores([_finding(), _finding(version="2.0.1")], [entry], TODAY)
     assert [f.version for f in result.findings] == ["2.0.1"]
     assert result.suppressed[0].reason == "pinned"
@@ -45,8 +62,9 @@ def test_ignore_by_alias() -> None:
 
 
 def test_expired_ignore_stops_suppressing() -> None:
-    entry = IgnoreEntry(id="google-genai/response-format-wire-names", reason="r",
-                        until=datetime.date(2026, 11, 1))
+    entry = IgnoreEntry(
+        id="google-genai/response-format-wire-names", reason="r", until=datetime.date(2026, 11, 1)
+    )
     result = apply_ignores([_finding()], [entry], TODAY)
     assert len(result.findings) == 1
     assert "expired on 2026-11-01" in result.expired[0]
@@ -66,16 +84,23 @@ def test_baseline_round_trip(tmp_path: Path) -> None:
     assert [f.rule for f in kept] == ["other/x"]
     assert suppressed[0].reason == "in the baseline b.json"
     # A finding whose tag rose is new.
-    kept, _ = apply_baseline([_finding(tag=Tag.IMMEDIATE)],
-                             frozenset({(".", "google-genai/response-format-wire-names",
-                                         "google-genai", "2.0.0", "monitor")}), "b")
+    kept, _ = apply_baseline(
+        [_finding(tag=Tag.IMMEDIATE)],
+        frozenset(
+            {(".", "google-genai/response-format-wire-names", "google-genai", "2.0.0", "monitor")}
+        ),
+        "b",
+    )
     assert len(kept) == 1
 
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("{", "not valid JSON"), ("[]", "not a depwatch baseline"),
-     ('{"findings": [{"rule": 1}]}', "findings[0]")],
+    [
+        ("{", "not valid JSON"),
+        ("[]", "not a depwatch baseline"),
+        ('{"findings": [{"rule": 1}]}', "findings[0]"),
+    ],
 )
 def test_bad_baseline(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "b.json"

@@ -95,7 +95,7 @@ def test_no_declared_python(tmp_path: Path) -> None:
         ("[project]\nrequires-python = 3.10\n", "project.requires-python"),
         ('[project]\nrequires-python = ">=three"\n', "not a valid version specifier"),
         ("[project\n", "is not valid TOML"),
-        ('[tool.poetry.dependencies]\npython = 3\n', "tool.poetry.dependencies.python"),
+        ("[tool.poetry.dependencies]\npython = 3\n", "tool.poetry.dependencies.python"),
     ],
 )
 def test_bad_pyproject(tmp_path: Path, text: str, needle: str) -> None:

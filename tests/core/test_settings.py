@@ -31,7 +31,8 @@ def test_full_settings(tmp_path: Path) -> None:
     (entry,) = settings.ignore
     assert entry.package == "google-genai"
     assert entry.until == datetime.date(2026, 12, 31)
-    assert entry.versions is not None and "2.0.0" in entry.versions
+    assert entry.versions is not None
+    assert "2.0.0" in entry.versions
 
 
 def test_absent_table(tmp_path: Path) -> None:
@@ -45,12 +46,18 @@ def test_absent_table(tmp_path: Path) -> None:
         ('[tool.depwatch]\nfail-on = "sometimes"\n', "tool.depwatch.fail-on"),
         ('[tool.depwatch]\nrules = "x"\n', "tool.depwatch.rules"),
         ('[[tool.depwatch.ignore]]\nid = "x"\n', "tool.depwatch.ignore[0].reason"),
-        ('[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nuntill = 2026-01-01\n',
-         "tool.depwatch.ignore[0].untill"),
-        ('[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nuntil = "2026-01-01"\n',
-         "expected a date"),
-        ('[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nversions = "=>2"\n',
-         "tool.depwatch.ignore[0].versions"),
+        (
+            '[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nuntill = 2026-01-01\n',
+            "tool.depwatch.ignore[0].untill",
+        ),
+        (
+            '[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nuntil = "2026-01-01"\n',
+            "expected a date",
+        ),
+        (
+            '[[tool.depwatch.ignore]]\nid = "x"\nreason = "r"\nversions = "=>2"\n',
+            "tool.depwatch.ignore[0].versions",
+        ),
         ('[tool.depwatch]\nignore = "x"\n', "tool.depwatch.ignore"),
     ],
 )

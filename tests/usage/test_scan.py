@@ -256,8 +256,8 @@ def test_evidence_matching_semantics() -> None:
     found = [(e.path, e.line, e.column, e.code) for e in evidence_for([facts], usage)]
     assert found == [
         ("bot/speak.py", 2, 39, "from google.genai.interactions import AudioResponseFormat"),
+        # The keyword and the name passed to it match on one line: one place, the first.
         ("bot/speak.py", 7, 5, "response_format=AudioResponseFormat.WAV,"),
-        ("bot/speak.py", 7, 21, "response_format=AudioResponseFormat.WAV,"),
     ]
     prefix = Usage(modules=("google.genai",), symbols=("google.genai.interactions",))
     assert [e.line for e in evidence_for([facts], prefix)] == [2, 3, 7]
@@ -279,4 +279,5 @@ def test_evidence_deduplicated_and_sorted() -> None:
     facts = [scan_source("import numpy\nnumpy.float_(numpy.float_)\n", "a.py", ["numpy"]), a]
     usage = Usage(modules=("numpy",), symbols=("numpy.float_", "numpy"))
     got = [(e.line, e.column) for e in evidence_for(facts, usage)]
-    assert got == [(1, 8), (2, 1), (2, 14)]
+    # Two uses on line 2 are one place: the first.
+    assert got == [(1, 8), (2, 1)]
