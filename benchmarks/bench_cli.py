@@ -54,8 +54,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    env_cache = {"DEPWATCH_NO_CACHE": "0"}
-    os.environ.update(env_cache)
+    # An installed tool runs from bytecode (pip compiles it at install time); an environment
+    # that forbids writing bytecode would time the compiler instead of depwatch.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.pop("DEPWATCH_NO_CACHE", None)
     depwatch = [PY, "-m", "depwatch"]
     bin_dir = Path(PY).parent
     if (bin_dir / "depwatch").exists():
