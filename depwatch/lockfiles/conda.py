@@ -1,19 +1,257 @@
-"""conda lockfiles (placeholder: being written)."""
+"""conda-lock.yml (conda-lock, unified format): conda and pip packages of every platform."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
+from depwatch.model import Package
+
+__all__ = ["FORMAT", "matches", "read"]
 
 FORMAT = "conda"
 
+#: The newest ``version`` of the conda-lock file format this reader was written for.
+_KNOWN_VERSION = 1
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MANAGERS = frozenset({"conda", "pip"})
+#: conda platform → a PEP 508 marker for it (platforms not listed here get no marker).
+_PLATFORM_MARKERS = {
+    "linux-64": "sys_platform == 'linux' and platform_machine == 'x86_64'",
+    "linux-aarch64": "sys_platform == 'linux' and platform_machine == 'aarch64'",
+    "linux-ppc64le": "sys_platform == 'linux' and platform_machine == 'ppc64le'",
+    "linux-s390x": "sys_platform == 'linux' and platform_machine == 's390x'",
+    "osx-64": "sys_platform == 'darwin' and platform_machine == 'x86_64'",
+    "osx-arm64": "sys_platform == 'darwin' and platform_machine == 'arm64'",
+    "win-64": "sys_platform == 'win32' and platform_machine == 'AMD64'",
+    "win-arm64": "sys_platform == 'win32' and platform_machine == 'ARM64'",
+}
+_NOT_PEP440 = "not a PEP 440 version (conda's own scheme): matches no rule"
+
 
 def matches(path: Path) -> bool:
-    return path.name == "conda-lock.yml" or (path.name.endswith(".conda-lock.yml"))
+    """``conda-lock.yml`` or ``*.conda-lock.yml``."""
+    return path.name == "conda-lock.yml" or path.name.endswith(".conda-lock.yml")
 
 
 def read(path: Path) -> LockContents:
-    raise DepwatchError("this format is not supported yet", path=display_path(path))
+    """Read a conda-lock.yml; one package per name and version across platforms and managers."""
+    shown = display_path(path)
+    data = _load(read_text(path), shown)
+    warnings: list[str] = []
+    version = data.get("version")
+    if version is not None:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise DepwatchError(
+                f"'version' must be a whole number, not {version!r}", path=shown, key="version"
+            )
+        if version > _KNOWN_VERSION:
+            warnings.append(
+                f"conda-lock format version {version} is newer than depwatch knows "
+                f"({_KNOWN_VERSION}); read as version {_KNOWN_VERSION}"
+            )
+    items = data.get("package")
+    if not isinstance(items, list):
+        raise DepwatchError(
+            "has no 'package' list"
+            if items is None
+            else f"'package' must be a list, not {_kind(items)}",
+            path=shown,
+            key="package",
+            hint="regenerate it with `conda-lock lock`",
+        )
+    platforms = _platforms(data.get("metadata"), shown)
+    merged: dict[tuple[str, str, str], _Merged] = {}
+    python_versions: list[str] = []
+    for index, item in enumerate(items):
+        entry = _entry(item, f"package[{index}]", shown)
+        name, version_text, manager, platform, groups, source = entry
+        if manager == "conda" and name == "python" and version_text not in python_versions:
+            python_versions.append(version_text)
+        key = (name, version_text, source)
+        if key in merged:
+            merged[key].add(platform, groups)
+        else:
+            merged[key] = _Merged(name, version_text, source, platform, groups)
+    seen_platforms = platforms or sorted({p for item in merged.values() for p in item.platforms})
+    return LockContents(
+        packages=tuple(item.package(seen_platforms) for item in merged.values()),
+        warnings=tuple(warnings),
+        python_versions=tuple(python_versions),
+    )
+
+
+def _load(text: str, shown: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(text, Loader=_Loader)  # a safe loader (C when built)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        problem = exc.problem or "malformed"
+        raise DepwatchError(
+            f"is not valid YAML: {problem}",
+            path=shown,
+            line=mark.line + 1 if mark is not None else None,
+            hint="regenerate it with `conda-lock lock`",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise DepwatchError(f"is not valid YAML: {exc}", path=shown) from None
+    if not isinstance(data, dict):
+        raise DepwatchError(
+            f"is not a conda-lock file: the top level is {_kind(data)}, not a mapping",
+            path=shown,
+            hint="depwatch reads conda-lock.yml; an environment.yml is a spec, not a lock",
+        )
+    return data
+
+
+def _platforms(metadata: Any, shown: str) -> list[str]:
+    if metadata is None:
+        return []
+    if not isinstance(metadata, dict):
+        raise DepwatchError(
+            f"'metadata' must be a mapping, not {_kind(metadata)}", path=shown, key="metadata"
+        )
+    platforms = metadata.get("platforms")
+    if platforms is None:
+        return []
+    if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
+        raise DepwatchError(
+            "'platforms' must be a list of platform names", path=shown, key="metadata.platforms"
+        )
+    return platforms
+
+
+def _entry(item: Any, key: str, shown: str) -> tuple[str, str, str, str, tuple[str, ...], str]:
+    """(name, version, manager, platform, groups, source) of one ``package`` item."""
+    if not isinstance(item, dict):
+        raise DepwatchError(f"a package must be a mapping, not {_kind(item)}", path=shown, key=key)
+    fields: dict[str, str] = {}
+    for field in ("name", "version", "manager", "platform"):
+        value = item.get(field)
+        if not isinstance(value, str) or not value:
+            problem = (
+                "is missing" if value is None else f"must be text, not {_kind(value)} {value!r}"
+            )
+            raise DepwatchError(
+                f"'{field}' {problem}",
+                path=shown,
+                key=f"{key}.{field}",
+                hint="quote it in the YAML if it is a version like 2.0"
+                if field == "version" and isinstance(value, (int, float))
+                else None,
+            )
+        fields[field] = value
+    manager = fields["manager"]
+    if manager not in _MANAGERS:
+        raise DepwatchError(
+            f"'manager' must be conda or pip, not {manager!r}", path=shown, key=f"{key}.manager"
+        )
+    groups = _groups(item, key, shown)
+    url = item.get("url")
+    if url is not None and not isinstance(url, str):
+        raise DepwatchError(f"'url' must be text, not {_kind(url)}", path=shown, key=f"{key}.url")
+    source = "registry"
+    if url and manager == "pip":
+        if url.startswith("git+"):
+            source = "git"
+        elif url.startswith("file:"):
+            source = "path"
+    return (
+        canonicalize_name(fields["name"]),  # _libgcc_mutex → -libgcc-mutex
+        fields["version"],
+        manager,
+        fields["platform"],
+        groups,
+        source,
+    )
+
+
+def _groups(item: dict[str, Any], key: str, shown: str) -> tuple[str, ...]:
+    """``category`` (conda-lock 1.x/2.x) or ``categories`` (later), default ``main``."""
+    categories = item.get("categories")
+    if categories is not None:
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise DepwatchError(
+                "'categories' must be a list of names", path=shown, key=f"{key}.categories"
+            )
+        return tuple(categories) or ("main",)
+    category = item.get("category", "main")
+    if not isinstance(category, str):
+        raise DepwatchError(
+            f"'category' must be text, not {_kind(category)}", path=shown, key=f"{key}.category"
+        )
+    return (category,)
+
+
+class _Merged:
+    """One name and version, with the platforms and categories it was locked for."""
+
+    __slots__ = ("groups", "name", "platforms", "source", "version")
+
+    def __init__(
+        self, name: str, version: str, source: str, platform: str, groups: tuple[str, ...]
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.source = source
+        self.platforms = [platform]
+        self.groups = list(groups)
+
+    def add(self, platform: str, groups: tuple[str, ...]) -> None:
+        if platform not in self.platforms:
+            self.platforms.append(platform)
+        for group in groups:
+            if group not in self.groups:
+                self.groups.append(group)
+
+    def package(self, all_platforms: list[str]) -> Package:
+        return Package(
+            name=self.name,
+            version=self.version,
+            source=self.source,
+            markers=self._markers(all_platforms),
+            groups=tuple(self.groups),
+            direct=None,
+            note=None if _is_pep440(self.version) else _NOT_PEP440,
+        )
+
+    def _markers(self, all_platforms: list[str]) -> str | None:
+        """None where locked for every platform of the file, else the platforms as markers."""
+        if set(all_platforms) <= set(self.platforms):
+            return None
+        markers = [_PLATFORM_MARKERS.get(platform) for platform in sorted(self.platforms)]
+        if any(marker is None for marker in markers):
+            return None
+        if len(markers) == 1:
+            return markers[0]
+        return " or ".join(f"({marker})" for marker in markers)
+
+
+def _is_pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _kind(value: object) -> str:
+    """How a YAML value's type reads in a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"

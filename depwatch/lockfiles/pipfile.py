@@ -1,19 +1,243 @@
-"""pipfile lockfiles (placeholder: being written)."""
+"""Pipfile.lock (pipenv): the ``default`` and ``develop`` sections, and pipenv's other categories."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidName, canonicalize_name
 
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
+from depwatch.model import Package
+
+__all__ = ["FORMAT", "matches", "read"]
 
 FORMAT = "pipfile"
 
+#: The newest ``_meta.pipfile-spec`` this reader was written for.
+_KNOWN_SPEC = 6
+#: Keys of an entry that say where it comes from instead of the index, most telling first.
+_LOCATION_KEYS = (("git", "git"), ("path", "path"), ("file", "url"))
+
 
 def matches(path: Path) -> bool:
+    """Whether ``path`` is named ``Pipfile.lock``."""
     return path.name == "Pipfile.lock"
 
 
 def read(path: Path) -> LockContents:
-    raise DepwatchError("this format is not supported yet", path=display_path(path))
+    """Read a Pipfile.lock; a name in several sections at one version is one package."""
+    shown = display_path(path)
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DepwatchError(
+            f"is not valid JSON: {exc.msg} (column {exc.colno})",
+            path=shown,
+            line=exc.lineno,
+            hint="regenerate it with `pipenv lock`",
+        ) from None
+    if not isinstance(data, dict):
+        raise DepwatchError(
+            f"is not a Pipfile.lock: the top level is {_kind(data)}, not an object", path=shown
+        )
+    warnings: list[str] = []
+    requires_python = _requires_python(data.get("_meta"), shown, warnings)
+    packages: dict[tuple[str, str | None, str], _Merged] = {}
+    for section, entries in data.items():
+        if section == "_meta":
+            continue
+        if not isinstance(entries, dict):
+            raise DepwatchError(
+                f"section {section!r} must be an object of packages, not {_kind(entries)}",
+                path=shown,
+                key=section,
+            )
+        for raw_name, entry in entries.items():
+            package = _package(section, raw_name, entry, shown, warnings)
+            if package is None:
+                continue
+            key = (package.name, package.version, package.source)
+            if key in packages:
+                packages[key].add(section, package.markers)
+            else:
+                packages[key] = _Merged(package)
+    if "default" not in data and "develop" not in data:
+        warnings.append("has neither a 'default' nor a 'develop' section")
+    return LockContents(
+        packages=tuple(item.package() for item in packages.values()),
+        requires_python=requires_python,
+        warnings=tuple(warnings),
+    )
+
+
+class _Merged:
+    """One package found in one or more sections (its groups and markers combined)."""
+
+    __slots__ = ("first", "groups", "markers")
+
+    def __init__(self, first: Package) -> None:
+        self.first = first
+        self.groups = list(first.groups)
+        self.markers: list[str | None] = [first.markers]
+
+    def add(self, section: str, markers: str | None) -> None:
+        if section not in self.groups:
+            self.groups.append(section)
+        if markers not in self.markers:
+            self.markers.append(markers)
+
+    def package(self) -> Package:
+        if None in self.markers:
+            markers = None
+        elif len(self.markers) == 1:
+            markers = self.markers[0]
+        else:
+            markers = " or ".join(f"({m})" for m in self.markers)
+        first = self.first
+        return Package(
+            name=first.name,
+            version=first.version,
+            source=first.source,
+            markers=markers,
+            groups=tuple(self.groups),
+            direct=None,
+        )
+
+
+def _package(
+    section: str, raw_name: str, entry: Any, shown: str, warnings: list[str]
+) -> Package | None:
+    key = f"{section}.{raw_name}"
+    if not isinstance(entry, dict):
+        raise DepwatchError(f"an entry must be an object, not {_kind(entry)}", path=shown, key=key)
+    for field in ("version", "markers", "git", "path", "file", "ref"):
+        value = entry.get(field)
+        if value is not None and not isinstance(value, str):
+            raise DepwatchError(
+                f"'{field}' must be a string, not {_kind(value)}", path=shown, key=f"{key}.{field}"
+            )
+    editable = entry.get("editable", False)
+    if not isinstance(editable, bool):
+        raise DepwatchError(
+            f"'editable' must be true or false, not {_kind(editable)}",
+            path=shown,
+            key=f"{key}.editable",
+        )
+    source = "registry"
+    for field, kind in _LOCATION_KEYS:
+        location = entry.get(field)
+        if location:
+            source = "path" if kind == "url" and location.startswith("file:") else kind
+            break
+    if editable:
+        source = "editable"
+    try:
+        name = canonicalize_name(raw_name, validate=True)
+    except InvalidName:
+        if source == "registry":
+            raise DepwatchError(
+                f"{raw_name!r} is not a valid package name", path=shown, key=key
+            ) from None
+        warnings.append(f"{key}: {raw_name!r} is not a package name; not listed")
+        return None
+    version = _version(entry.get("version"), source, key, warnings)
+    markers = entry.get("markers") or None
+    if markers is not None:
+        problem = _marker_problem(markers)
+        if problem is not None:
+            raise DepwatchError(
+                f"has an invalid environment marker {markers!r}: {problem}",
+                path=shown,
+                key=f"{key}.markers",
+            )
+    return Package(name=name, version=version, source=source, markers=markers, groups=(section,))
+
+
+def _version(text: str | None, source: str, key: str, warnings: list[str]) -> str | None:
+    """``==1.2`` → ``1.2``; anything that is not an exact pin is no version (with a warning)."""
+    if text is None:
+        if source == "registry":
+            warnings.append(f"{key}: locked without a version")
+        return None
+    text = text.strip()
+    for operator in ("===", "=="):
+        if text.startswith(operator):
+            pinned = text[len(operator) :].strip()
+            if pinned and "*" not in pinned:
+                return pinned
+    warnings.append(f"{key}: locked version {text!r} is not an exact pin; listed without a version")
+    return None
+
+
+def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
+    """``_meta.requires``: ``python_full_version`` 3.11.4 → ``==3.11.4``, ``python_version`` 3.11 → ``==3.11.*``."""
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        raise DepwatchError(
+            f"'_meta' must be an object, not {_kind(meta)}", path=shown, key="_meta"
+        )
+    spec = meta.get("pipfile-spec")
+    if isinstance(spec, int) and spec > _KNOWN_SPEC:
+        warnings.append(
+            f"pipfile-spec {spec} is newer than depwatch knows ({_KNOWN_SPEC}); read anyway"
+        )
+    requires = meta.get("requires")
+    if requires is None:
+        return None
+    if not isinstance(requires, dict):
+        raise DepwatchError(
+            f"'requires' must be an object, not {_kind(requires)}",
+            path=shown,
+            key="_meta.requires",
+        )
+    for field, suffix in (("python_full_version", ""), ("python_version", ".*")):
+        value = requires.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise DepwatchError(
+                f"'{field}' must be a string, not {_kind(value)}",
+                path=shown,
+                key=f"_meta.requires.{field}",
+            )
+        specifier = f"=={value.strip()}{suffix}"
+        try:
+            SpecifierSet(specifier)
+        except InvalidSpecifier:
+            warnings.append(f"_meta.requires.{field}: {value!r} is not a Python version; ignored")
+            continue
+        return specifier
+    return None
+
+
+@lru_cache(maxsize=512)
+def _marker_problem(text: str) -> str | None:
+    try:
+        Marker(text)
+    except InvalidMarker as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _kind(value: object) -> str:
+    """How a JSON value's type reads in a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

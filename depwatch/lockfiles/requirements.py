@@ -1,19 +1,508 @@
-"""requirements lockfiles (placeholder: being written)."""
+"""Requirements files (pip-compile, ``uv pip compile``, hand-written): pins, following -r and -c."""
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
+from depwatch.model import Package
+
+__all__ = ["FORMAT", "matches", "read"]
 
 FORMAT = "requirements"
 
+#: ``name[extras] ==version ; markers`` — the shape of nearly every line a locking tool writes.
+_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(===?)\s*([^\s;,*]+)"
+    r"\s*(?:;\s*(.*?))?\s*$"
+)
+#: One logical line: physical lines joined by a trailing backslash (a comment line, which pip
+#: never joins, ends the run), or a comment line alone.
+_LOGICAL_LINE = re.compile(r"[ \t]*#[^\n]*\n?|(?:[^\n]*\\\n(?![ \t]*#))*[^\n]*\n?")
+#: pip's comment rule: ``#`` at the start or after whitespace (``#egg=`` in a URL is not one).
+_COMMENT = re.compile(r"(?:^|\s)#(.*)$")
+#: A ``# via`` item that names an input file: ``-r requirements.in``, ``proj (pyproject.toml)``.
+_FILE_ITEM = re.compile(r"^(?:-r\s|--requirement\b)|\([^()]*\)$")
+_UNSAFE_HEADER = "# The following packages are considered to be unsafe"
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+_INCLUDE_OPTIONS = {
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+    "-e": "editable",
+    "--editable": "editable",
+}
+#: Options pip accepts in a requirements file that say nothing about what is pinned.
+_IGNORED_OPTIONS = frozenset(
+    {
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "--no-index",
+        "-f",
+        "--find-links",
+        "--pre",
+        "--trusted-host",
+        "--prefer-binary",
+        "--require-hashes",
+        "--only-binary",
+        "--no-binary",
+        "--use-feature",
+        "-Z",
+        "--always-unzip",
+        "--hash",
+        "--config-settings",
+        "--global-option",
+    }
+)
+
 
 def matches(path: Path) -> bool:
-    return path.suffix == ".txt" and "requirements" in path.name
+    """``requirements*.txt``, ``*requirements.txt``, the constraints equivalents, ``requirements/*.txt``."""
+    name = path.name
+    if not name.endswith(".txt"):
+        return False
+    stem = name[:-4].lower()
+    return (
+        stem.startswith(("requirements", "constraints"))
+        or stem.endswith(("requirements", "constraints"))
+        or path.parent.name == "requirements"
+    )
 
 
 def read(path: Path) -> LockContents:
-    raise DepwatchError("this format is not supported yet", path=display_path(path))
+    """Read ``path`` and the files it includes; pinned lines become packages."""
+    state = _State(root=path.parent, top=path.resolve())
+    state.read_file(path, constraint=False, chain=())
+    return LockContents(packages=state.packages(), warnings=tuple(state.warnings))
+
+
+@dataclass(slots=True)
+class _Entry:
+    name: str
+    version: str | None
+    source: str
+    markers: str | None
+    constraint: bool
+    via: list[str] | None = None
+
+
+@dataclass(slots=True)
+class _State:
+    root: Path
+    top: Path
+    entries: list[_Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    done: set[tuple[Path, bool]] = field(default_factory=set)
+    unsafe: set[str] = field(default_factory=set)
+    """Names pip-compile lists, commented out, as unsafe to pin (``# setuptools``)."""
+
+    def where(self, path: Path, line: int) -> str:
+        """``line 3`` in the file that was asked for, ``sub/dev.txt:3`` in an included one."""
+        if path.resolve() == self.top:
+            return f"line {line}"
+        try:
+            shown = os.path.relpath(path, self.root)
+        except ValueError:  # another drive on Windows
+            shown = str(path)
+        return f"{Path(shown).as_posix()}:{line}"
+
+    def read_file(self, path: Path, *, constraint: bool, chain: tuple[Path, ...]) -> None:
+        """Read one file, following its includes (a file already read is not read again)."""
+        resolved = path.resolve()
+        self.done.add((resolved, constraint))
+        chain = (*chain, resolved)
+        shown = display_path(path)
+        text = read_text(path)
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        last: _Entry | None = None
+        in_via = unsafe = False
+        lineno = 1
+        for found_line in _LOGICAL_LINE.finditer(text):
+            line = found_line.group()
+            here = lineno
+            newlines = line.count("\n")
+            lineno += newlines
+            stripped = line.strip()
+            if not stripped:
+                in_via = False
+                continue
+            if stripped[0] == "#":
+                if stripped.startswith(_UNSAFE_HEADER):
+                    unsafe, last = True, None
+                elif last is not None:
+                    in_via = _via_comment(stripped[1:], last, in_via)
+                elif unsafe:
+                    self.unsafe.add(canonicalize_name(stripped[1:].strip().split("=", 1)[0]))
+                continue
+            in_via = False
+            last = None
+            if "\\" in line:
+                line = line.replace("\\\n", "").rstrip().rstrip("\\")
+            comment = None
+            if "#" in line:
+                found = _COMMENT.search(line)
+                if found:
+                    comment = found.group(1).strip()
+                    line = line[: found.start()]
+            line = line.strip()
+            if not line:
+                continue
+            if line[0] == "-":
+                self._option(
+                    line, path=path, shown=shown, lineno=here, constraint=constraint, chain=chain
+                )
+                continue
+            cut = line.find(" -")
+            if cut >= 0:
+                line = line[:cut].rstrip()
+            last = self._requirement(
+                line, path=path, shown=shown, lineno=here, constraint=constraint
+            )
+            if last is not None and comment and comment.startswith("via "):
+                last.via = _split_via(comment[4:])
+
+    def _option(
+        self,
+        line: str,
+        *,
+        path: Path,
+        shown: str,
+        lineno: int,
+        constraint: bool,
+        chain: tuple[Path, ...],
+    ) -> None:
+        option, value = _split_option(line)
+        kind = _INCLUDE_OPTIONS.get(option)
+        if kind is None:
+            if option not in _IGNORED_OPTIONS:
+                self.warnings.append(f"{self.where(path, lineno)}: unknown option {option} ignored")
+            return
+        if not value:
+            raise DepwatchError(f"{option} needs a value", path=shown, line=lineno)
+        if kind == "editable":
+            self._location(value, path=path, lineno=lineno, constraint=constraint, editable=True)
+            return
+        self._include(
+            value,
+            option=option,
+            path=path,
+            shown=shown,
+            lineno=lineno,
+            constraint=constraint or kind == "constraint",
+            chain=chain,
+        )
+
+    def _include(
+        self,
+        value: str,
+        *,
+        option: str,
+        path: Path,
+        shown: str,
+        lineno: int,
+        constraint: bool,
+        chain: tuple[Path, ...],
+    ) -> None:
+        if "://" in value and not value.startswith("file:"):
+            self.warnings.append(
+                f"{self.where(path, lineno)}: {option} {value} is a URL; not followed "
+                "(depwatch never uses the network)"
+            )
+            return
+        target = Path(_file_url_path(value) if value.startswith("file:") else value).expanduser()
+        if not target.is_absolute():
+            target = path.parent / target
+        if not target.is_file():
+            problem = "is a directory" if target.is_dir() else "does not exist"
+            raise DepwatchError(
+                f"includes {value} ({option}), which {problem}",
+                path=shown,
+                line=lineno,
+                hint="fix the path (it is relative to the including file) or remove the line",
+            )
+        resolved = target.resolve()
+        if resolved in chain:
+            self.warnings.append(
+                f"{self.where(path, lineno)}: {option} {value} includes a file that includes "
+                "this one (a cycle); not followed again"
+            )
+            return
+        if (resolved, constraint) in self.done:
+            return
+        self.read_file(target, constraint=constraint, chain=chain)
+
+    def _requirement(
+        self, text: str, *, path: Path, shown: str, lineno: int, constraint: bool
+    ) -> _Entry | None:
+        pinned = _PIN.match(text)
+        if pinned is not None:
+            name, _, version, markers = pinned.groups()
+            if markers is not None:
+                _check_marker(markers, shown=shown, lineno=lineno)
+            return self._add(
+                _Entry(canonicalize_name(name), version, "registry", markers or None, constraint)
+            )
+        if _looks_like_location(text):
+            return self._location(
+                text, path=path, lineno=lineno, constraint=constraint, editable=False
+            )
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise DepwatchError(
+                f"is not a valid requirement: {text!r} ({str(exc).splitlines()[0]})",
+                path=shown,
+                line=lineno,
+                hint="each line is a requirement (name==version), an option or a comment",
+            ) from None
+        markers = _markers_as_written(text) if req.marker is not None else None
+        name = canonicalize_name(req.name)
+        if req.url:
+            source = _url_source(req.url)
+            return self._add(_Entry(name, None, source, markers, constraint))
+        specs = list(req.specifier)
+        if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
+            return self._add(_Entry(name, specs[0].version, "registry", markers, constraint))
+        self.warnings.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
+        return None
+
+    def _location(
+        self, text: str, *, path: Path, lineno: int, constraint: bool, editable: bool
+    ) -> _Entry | None:
+        """A path or URL without ``name @``: the name from ``#egg=``, a file name or pyproject.toml."""
+        location, _, markers = text.partition("; ")
+        location = location.strip()
+        markers_text = markers.strip() or None
+        if markers_text is not None:
+            _check_marker(markers_text, shown=display_path(path), lineno=lineno)
+        name = _name_of_location(location, base=path.parent)
+        if name is None:
+            self.warnings.append(
+                f"{self.where(path, lineno)}: cannot tell the package name of {location!r} "
+                "without building it; not listed"
+            )
+            return None
+        source = "editable" if editable else _url_source(location)
+        return self._add(_Entry(canonicalize_name(name), None, source, markers_text, constraint))
+
+    def _add(self, entry: _Entry) -> _Entry:
+        self.entries.append(entry)
+        return entry
+
+    def packages(self) -> tuple[Package, ...]:
+        """Merge entries: one package per name, version and source; requirements before constraints."""
+        merged: dict[tuple[str, str | None, str], _Merged] = {}
+        listed = {entry.name for entry in self.entries} | self.unsafe
+        editable = {entry.name for entry in self.entries if entry.source == "editable"}
+        for constraint in (False, True):
+            seen_here: set[tuple[str, str | None, str]] = set()
+            for entry in self.entries:
+                if entry.constraint is not constraint:
+                    continue
+                key = (entry.name, entry.version, entry.source)
+                if constraint and key in merged and key not in seen_here:
+                    continue  # already installed by a requirement; the constraint adds nothing
+                seen_here.add(key)
+                direct = None if constraint else _direct(entry.via, listed, editable)
+                if key in merged:
+                    merged[key].add(entry.markers, direct)
+                else:
+                    merged[key] = _Merged(entry, direct)
+        return tuple(item.package() for item in merged.values())
+
+
+@dataclass(slots=True)
+class _Merged:
+    entry: _Entry
+    direct: bool | None
+    markers: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.markers = [self.entry.markers]
+
+    def add(self, markers: str | None, direct: bool | None) -> None:
+        if markers not in self.markers:
+            self.markers.append(markers)
+        if direct is not None:
+            self.direct = direct or bool(self.direct)
+
+    def package(self) -> Package:
+        entry = self.entry
+        if None in self.markers:
+            markers = None
+        elif len(self.markers) == 1:
+            markers = self.markers[0]
+        else:
+            markers = " or ".join(f"({m})" for m in self.markers)
+        return Package(
+            name=entry.name,
+            version=entry.version,
+            source=entry.source,
+            markers=markers,
+            groups=("constraint",) if entry.constraint else (),
+            direct=self.direct,
+        )
+
+
+def _via_comment(text: str, last: _Entry, in_via: bool) -> bool:
+    """Record a ``# via`` comment (one line or a block) on ``last``; whether a block goes on."""
+    body = text.strip()
+    if body.startswith("via"):
+        rest = body[3:]
+        if not rest.strip():
+            last.via = last.via or []
+            return True
+        if rest[0] in " \t":
+            last.via = (last.via or []) + _split_via(rest)
+            return False
+    if in_via and text.startswith("   ") and body:
+        assert last.via is not None
+        last.via.append(body)
+        return True
+    return False
+
+
+def _split_via(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _direct(via: list[str] | None, listed: set[str], editable: set[str]) -> bool | None:
+    """Whether ``# via`` names an input file or the project itself; None without ``# via``.
+
+    The project is an editable entry of the file, or (``uv export --no-emit-project``) a name
+    that the file does not list at all.
+    """
+    if via is None:
+        return None
+    for item in via:
+        if _FILE_ITEM.search(item):
+            return True
+        name = canonicalize_name(item.split("[", 1)[0].split(" ", 1)[0])
+        if name in editable or name not in listed:
+            return True
+    return False
+
+
+def _split_option(line: str) -> tuple[str, str]:
+    """``-r x``, ``-rx``, ``--requirement=x``, ``--requirement x`` → (option, value)."""
+    if line.startswith("--"):
+        head, sep, tail = line.partition("=")
+        if sep and " " not in head:
+            return head, tail.strip()
+        head, _, tail = line.partition(" ")
+        return head, tail.strip()
+    option, rest = line[:2], line[2:]
+    return option, rest.strip()
+
+
+@lru_cache(maxsize=1024)
+def _valid_marker(text: str) -> str | None:
+    try:
+        Marker(text)
+    except InvalidMarker as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _check_marker(text: str, *, shown: str, lineno: int) -> None:
+    problem = _valid_marker(text)
+    if problem is not None:
+        raise DepwatchError(
+            f"has an invalid environment marker {text!r}: {problem}", path=shown, line=lineno
+        )
+
+
+def _markers_as_written(text: str) -> str:
+    """The marker text after ``;`` (after ``␣;`` behind a URL, where ``;`` may be in the URL)."""
+    found = re.search(r"\s;" if " @ " in text or "@" in text.split(";", 1)[0] else ";", text)
+    assert found is not None
+    return text[found.end() :].strip()
+
+
+def _looks_like_location(text: str) -> bool:
+    return (
+        text.startswith((".", "/", "~", "file:", *_VCS_PREFIXES))
+        or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
+        or text.endswith(_ARCHIVES)
+    )
+
+
+def _url_source(url: str) -> str:
+    if url.startswith("git+"):
+        return "git"
+    if url.startswith(_VCS_PREFIXES):
+        return "url"
+    if url.startswith("file:") or "://" not in url:
+        path = urlsplit(url).path if url.startswith("file:") else url
+        return "path" if path.endswith(_ARCHIVES) else "directory"
+    return "url"
+
+
+def _file_url_path(url: str) -> str:
+    return unquote(urlsplit(url).path)
+
+
+def _name_of_location(location: str, *, base: Path) -> str | None:
+    """The distribution name a path or URL names, where that is knowable without a build."""
+    fragment = urlsplit(location).fragment
+    for part in fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "egg" and value:
+            return value.split("[", 1)[0]
+    url_path = (
+        urlsplit(location).path if "://" in location or location.startswith("file:") else location
+    )
+    filename = unquote(url_path.rstrip("/").rsplit("/", 1)[-1])
+    if filename.endswith(".whl"):
+        try:
+            return parse_wheel_filename(filename)[0]
+        except InvalidWheelFilename:
+            return None
+    if filename.endswith((".tar.gz", ".zip")):
+        try:
+            return parse_sdist_filename(filename)[0]
+        except InvalidSdistFilename:
+            return None
+    if "://" in location and not location.startswith("file:"):
+        return None
+    folder = Path(unquote(url_path)).expanduser()
+    if not folder.is_absolute():
+        folder = base / folder
+    return _project_name(folder)
+
+
+def _project_name(folder: Path) -> str | None:
+    """``[project] name`` of a local project's pyproject.toml, read as data (nothing is built)."""
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    from depwatch import tomlfile
+
+    try:
+        data = tomlfile.load(pyproject)
+    except DepwatchError:
+        return None
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else None
