@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from depwatch.errors import DepwatchError
+from depwatch.files import read_text
 from depwatch.model import Package
 
-__all__ = ["LockContents", "Reader"]
+__all__ = ["LockContents", "Reader", "is_pep440", "table_line"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,32 @@ class Reader(Protocol):
     def read(self, path: Path) -> LockContents:
         """Read the whole file; a malformed file raises ``DepwatchError`` naming it."""
         ...
+
+
+def is_pep440(version: str) -> bool:
+    """Whether ``version`` parses as a PEP 440 version."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def table_line(path: Path, table: str, index: int | None) -> int | None:
+    """The 1-based line of the ``index``-th ``[[table]]`` header, for error messages."""
+    if index is None:
+        return None
+    try:
+        text = read_text(path)
+    except DepwatchError:
+        return None
+    header = f"[[{table}]]"
+    count = -1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() == header:
+            count += 1
+            if count == index:
+                return number
+    return None

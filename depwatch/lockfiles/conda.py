@@ -7,11 +7,10 @@ from typing import Any
 
 import yaml
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.lockfiles.base import LockContents, is_pep440
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -219,7 +218,7 @@ class _Merged:
             markers=self._markers(all_platforms),
             groups=tuple(self.groups),
             direct=None,
-            note=None if _is_pep440(self.version) else _NOT_PEP440,
+            note=None if is_pep440(self.version) else _NOT_PEP440,
         )
 
     def _markers(self, all_platforms: list[str]) -> str | None:
@@ -232,14 +231,6 @@ class _Merged:
         if len(markers) == 1:
             return markers[0]
         return " or ".join(f"({marker})" for marker in markers)
-
-
-def _is_pep440(version: str) -> bool:
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def _kind(value: object) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.files import display_path
+from depwatch.lockfiles.base import LockContents, is_pep440, table_line
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -42,7 +42,7 @@ def read(path: Path) -> LockContents:
     warnings: list[str] = []
 
     def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = _entry_line(path, index) if index is not None else None
+        line = table_line(path, "package", index)
         return DepwatchError(message, path=shown, line=line, key=key)
 
     metadata = data.get("metadata", {})
@@ -96,7 +96,7 @@ def read(path: Path) -> LockContents:
     for name, version, source in order:
         groups, markers, unconditional = merged[(name, version, source)]
         note = None
-        if version is not None and not _is_pep440(version):
+        if version is not None and not is_pep440(version):
             note = f"version {version!r} is not a PEP 440 version"
             warnings.append(f"{name}: {note}")
         packages.append(
@@ -177,30 +177,3 @@ def _source(entry: dict[str, Any]) -> str:
 
 def _any_of(markers: list[str]) -> str:
     return markers[0] if len(markers) == 1 else " or ".join(f"({m})" for m in markers)
-
-
-def _is_pep440(version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _entry_line(path: Path, index: int | None) -> int | None:
-    """The 1-based line of the ``index``-th ``[[package]]`` header (errors only)."""
-    if index is None:
-        return None
-    try:
-        text = read_text(path)
-    except DepwatchError:
-        return None
-    count = -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() == "[[package]]":
-            count += 1
-            if count == index:
-                return number
-    return None

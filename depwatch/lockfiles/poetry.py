@@ -9,8 +9,8 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.files import display_path
+from depwatch.lockfiles.base import LockContents, is_pep440, table_line
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
@@ -47,7 +47,7 @@ def read(path: Path) -> LockContents:
     warnings: list[str] = []
 
     def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = _entry_line(path, index) if index is not None else None
+        line = table_line(path, "package", index)
         return DepwatchError(message, path=shown, line=line, key=key)
 
     metadata = data.get("metadata", {})
@@ -102,7 +102,7 @@ def read(path: Path) -> LockContents:
                 index,
             )
         note = None
-        if not _is_pep440(version):
+        if not is_pep440(version):
             note = f"version {version!r} is not a PEP 440 version"
             warnings.append(f"{name}: {note}")
         packages.append(
@@ -216,28 +216,3 @@ def _groups(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> tuple[s
             raise fail("'category' must be a string", f"{key}.category", index)
         return (category,)
     return ()
-
-
-def _is_pep440(version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _entry_line(path: Path, index: int) -> int | None:
-    """The 1-based line of the ``index``-th ``[[package]]`` header (errors only)."""
-    try:
-        text = read_text(path)
-    except DepwatchError:
-        return None
-    count = -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() == "[[package]]":
-            count += 1
-            if count == index:
-                return number
-    return None

@@ -8,8 +8,8 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.files import display_path
+from depwatch.lockfiles.base import LockContents, table_line
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -79,7 +79,7 @@ def read(path: Path) -> LockContents:
         raise DepwatchError(
             f"is not a valid pylock file: {exc.message}",
             path=shown,
-            line=_entry_line(path, where) if where is not None else None,
+            line=table_line(path, "packages", where) if where is not None else None,
             key=exc.context,
         ) from None
 
@@ -116,24 +116,11 @@ def _source(package: Any) -> str:
 
 
 def _fail(path: Path, message: str, key: str, index: int) -> DepwatchError:
-    return DepwatchError(message, path=display_path(path), line=_entry_line(path, index), key=key)
+    return DepwatchError(
+        message, path=display_path(path), line=table_line(path, "packages", index), key=key
+    )
 
 
 def _index_of(key: str | None) -> int | None:
     found = re.match(r"packages\[(\d+)\]", key or "")
     return int(found.group(1)) if found else None
-
-
-def _entry_line(path: Path, index: int) -> int | None:
-    """The 1-based line of the ``index``-th ``[[packages]]`` header (errors only)."""
-    try:
-        text = read_text(path)
-    except DepwatchError:
-        return None
-    count = -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() == "[[packages]]":
-            count += 1
-            if count == index:
-                return number
-    return None

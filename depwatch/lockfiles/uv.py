@@ -9,8 +9,8 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.files import display_path
+from depwatch.lockfiles.base import LockContents, is_pep440, table_line
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -70,7 +70,7 @@ class _UvReader:
         )
 
     def fail(self, message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = _entry_line(self.path, self.table, index) if index is not None else None
+        line = table_line(self.path, self.table, index)
         return DepwatchError(message, path=self.shown, line=line, key=key)
 
     def read(self) -> LockContents:
@@ -148,7 +148,7 @@ class _UvReader:
             if (
                 version is not None
                 and not _SIMPLE_VERSION.match(version)
-                and not _is_pep440(version)
+                and not is_pep440(version)
             ):
                 note = f"version {version!r} is not a PEP 440 version"
                 self.warnings.append(f"{name}: {note}")
@@ -352,29 +352,3 @@ def _root_groups(
                     visited.add((name, extra))
                     stack.extend(optional.get(name, {}).get(extra, ()))
     return {name: tuple(found) for name, found in groups_of.items()}, direct
-
-
-def _is_pep440(version: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _entry_line(path: Path, table: str, index: int) -> int | None:
-    """The 1-based line of the ``index``-th ``[[table]]`` header (errors only)."""
-    try:
-        text = read_text(path)
-    except DepwatchError:
-        return None
-    header = f"[[{table}]]"
-    count = -1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() == header:
-            count += 1
-            if count == index:
-                return number
-    return None
