@@ -148,6 +148,14 @@ def _pythons(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", metavar="DIR", help="An extra folder of rule files (repeatable)."),
+]
+PythonOption = Annotated[
+    list[str] | None,
+    typer.Option("--python", metavar="X.Y", help="A target Python version, X.Y (repeatable)."),
+]
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(
@@ -166,6 +174,7 @@ def check(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write the report to FILE (a table still goes to the screen).",
         ),
     ] = None,
@@ -177,35 +186,37 @@ def check(
             show_default=False,
         ),
     ] = None,
-    rules: Annotated[
-        list[Path] | None,
-        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
-    ] = None,
+    rules: RulesOption = None,
     no_usage: Annotated[
         bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
     ] = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="A source path glob the usage scan skips (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="GLOB",
+            help="A source path glob the usage scan skips (repeatable).",
+        ),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="Suppress a rule or advisory id (repeatable)."),
+        typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
     ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
-            "--baseline", help="Fail only on findings not recorded in this baseline file."
+            "--baseline",
+            metavar="FILE",
+            help="Fail only on findings not recorded in this baseline file.",
         ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Report only what changed since this git revision."),
+        typer.Option(
+            "--since", metavar="REV", help="Report only what changed since this git revision."
+        ),
     ] = None,
-    python: Annotated[
-        list[str] | None,
-        typer.Option("--python", help="A target Python version, X.Y (repeatable)."),
-    ] = None,
+    python: PythonOption = None,
     platform: Annotated[
         list[Platform] | None,
         typer.Option("--platform", help="A target platform (repeatable)."),
@@ -213,7 +224,9 @@ def check(
     today: Annotated[
         str | None,
         typer.Option(
-            "--today", help="The date for end-of-life rules and ignore expiry (YYYY-MM-DD)."
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="The date for end-of-life rules and ignore expiry (YYYY-MM-DD).",
         ),
     ] = None,
     vulns: Annotated[
@@ -229,7 +242,9 @@ def check(
     osv_url: Annotated[
         str | None,
         typer.Option(
-            "--osv-url", help="A custom OSV /v1/query endpoint (implies --vuln-service osv)."
+            "--osv-url",
+            metavar="URL",
+            help="A custom OSV /v1/query endpoint (implies --vuln-service osv).",
         ),
     ] = None,
     strict: Annotated[
@@ -320,10 +335,7 @@ def rules_list(
     format: Annotated[
         RulesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = RulesFormat.table,
-    rules: Annotated[
-        list[Path] | None,
-        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
-    ] = None,
+    rules: RulesOption = None,
 ) -> None:
     """List the rules: the shipped ones and any --rules folders."""
     from depwatch.rulebook import load_rulebook
@@ -344,10 +356,7 @@ def rules_show(
             metavar="RULE_ID", help="A rule id, like google-genai/response-format-wire-names."
         ),
     ],
-    rules: Annotated[
-        list[Path] | None,
-        typer.Option("--rules", help="An extra folder of rule files (repeatable)."),
-    ] = None,
+    rules: RulesOption = None,
 ) -> None:
     """Show one rule in full."""
     from depwatch.rulebook import load_rulebook
@@ -393,13 +402,12 @@ def rules_check(
 def baseline_write(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The baseline file to write.")],
     paths: PathsArg = None,
-    python: Annotated[
-        list[str] | None,
-        typer.Option("--python", help="A target Python version, X.Y (repeatable)."),
-    ] = None,
+    python: PythonOption = None,
     today: Annotated[
         str | None,
-        typer.Option("--today", help="The date for end-of-life rules (YYYY-MM-DD)."),
+        typer.Option(
+            "--today", metavar="YYYY-MM-DD", help="The date for end-of-life rules (YYYY-MM-DD)."
+        ),
     ] = None,
 ) -> None:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
