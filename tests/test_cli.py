@@ -296,3 +296,23 @@ def test_rules_list_show_check() -> None:
     assert run_depwatch("rules", "show", "nope/nothing").returncode == 2
     checked = run_depwatch("rules", "check")
     assert checked.returncode == 0, checked.stderr
+
+
+def test_markers_follow_the_dependency_paths(tmp_path: Path) -> None:
+    """A dev group uv restricts to >=3.10 pulls pytest 9: not immediate for a >=3.9 project."""
+    project = _copy("group-python", tmp_path)
+    done = run_depwatch("packages", "--format", "json", cwd=project)
+    packages = {p["name"]: p for p in json.loads(done.stdout)["lockfiles"][0]["packages"]}
+    assert packages["pytest"]["markers"] == "python_full_version >= '3.10'"
+    assert packages["idna"]["markers"] is None
+    code, report = _json(cwd=project)
+    assert not [f for f in report["findings"] if f["kind"] == "python-drop"]
+    assert code == 0
+
+
+def test_real_lock_with_group_python_limits(shared: Path) -> None:
+    """ruff's uv.lock declares >=3.7 but its dev tools are locked for >=3.12 only."""
+    lock = shared / "corpus" / "lockfiles" / "uv" / "ruff"
+    code, report = _json("--today", "2026-11-24", str(lock), cwd=lock)
+    assert [f["rule"] for f in report["findings"] if f["tag"] == "immediate"] == []
+    assert code == 0

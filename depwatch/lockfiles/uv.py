@@ -139,7 +139,7 @@ class _UvReader:
                         self._edges(items, f"{key}.{table_name}.{group}", index)
                     )
 
-        markers = _incoming_markers(deps, optional, dev)
+        markers = _incoming_markers(roots, deps, optional, dev)
         groups_of, direct_names = _root_groups(roots, deps, optional, dev)
         know_direct = bool(roots)
         packages: list[Package] = []
@@ -288,15 +288,82 @@ def _any_of(markers: Iterable[str]) -> str | None:
     return " or ".join(f"({marker})" for marker in unique)
 
 
+_MAX_TERMS = 64
+"""Past this many alternative paths a package's marker is left unrestricted (conservative)."""
+_ALWAYS: frozenset[str] = frozenset()
+
+
+def _absorb(terms: set[frozenset[str]], new: set[frozenset[str]]) -> bool:
+    """Add ``new`` conjunctions to ``terms`` (a disjunction); True when it grew."""
+    grew = False
+    for term in new:
+        if _ALWAYS in terms:
+            return grew
+        if any(known <= term for known in terms):
+            continue  # already implied by a weaker condition
+        terms.difference_update({known for known in terms if term <= known})
+        terms.add(term)
+        grew = True
+    if len(terms) > _MAX_TERMS:
+        terms.clear()
+        terms.add(_ALWAYS)
+    return grew
+
+
 def _incoming_markers(
+    roots: list[str],
     deps: dict[str, list[_Edge]],
     optional: dict[str, dict[str, list[_Edge]]],
     dev: dict[str, dict[str, list[_Edge]]],
 ) -> dict[tuple[str, str | None], str]:
+    """Per (name, version): where the package is installed, from the roots' dependency paths.
+
+    A package's marker is the "or" over every path from a root of the "and" of the edge
+    markers along it (what ``uv export`` writes). Without a root, the dependents' own
+    markers stand in, where every incoming edge has one.
+    """
+    out: dict[str, list[_Edge]] = {}
+    for parent, edges in deps.items():
+        out.setdefault(parent, []).extend(edges)
+    for table in (optional, dev):
+        for parent, groups in table.items():
+            for edges in groups.values():
+                out.setdefault(parent, []).extend(edges)
+    if not roots:
+        return _direct_markers(out)
+    by_name: dict[str, set[frozenset[str]]] = {root: {_ALWAYS} for root in roots}
+    by_target: dict[tuple[str, str | None], set[frozenset[str]]] = {}
+    pending = list(roots)
+    budget = 200_000  # visits; a pathological graph keeps what it has (unrestricted)
+    while pending and budget:
+        budget -= 1
+        parent = pending.pop()
+        conditions = by_name.get(parent, set())
+        for name, version, marker, _ in out.get(parent, ()):
+            reach = {term | {marker} if marker else term for term in conditions}
+            _absorb(by_target.setdefault((name, version), set()), reach)
+            if _absorb(by_name.setdefault(name, set()), reach):
+                pending.append(name)
+    result: dict[tuple[str, str | None], str] = {}
+    for target, terms in by_target.items():
+        if terms and _ALWAYS not in terms and budget:
+            ands = sorted(_all_of(term) for term in terms)
+            result[target] = ands[0] if len(ands) == 1 else " or ".join(
+                f"({a})" if " or " in a or " and " in a else a for a in ands
+            )
+    return result
+
+
+def _all_of(term: frozenset[str]) -> str:
+    if len(term) == 1:
+        return next(iter(term))
+    return " and ".join(f"({m})" if " or " in m else m for m in sorted(term))
+
+
+def _direct_markers(out: dict[str, list[_Edge]]) -> dict[tuple[str, str | None], str]:
     """Per (name, version): the dependents' markers, where every incoming edge has one."""
     seen: dict[tuple[str, str | None], list[str] | None] = {}
-
-    def visit(edges: list[_Edge]) -> None:
+    for edges in out.values():
         for name, version, marker, _ in edges:
             target = (name, version)
             if marker is None:
@@ -305,13 +372,6 @@ def _incoming_markers(
                 known = seen.setdefault(target, [])
                 if known is not None:
                     known.append(marker)
-
-    for edges in deps.values():
-        visit(edges)
-    for tables in (optional, dev):
-        for groups in tables.values():
-            for edges in groups.values():
-                visit(edges)
     result: dict[tuple[str, str | None], str] = {}
     for target, found in seen.items():
         if found:
