@@ -61,7 +61,9 @@ def _search(folder: Path) -> list[Path]:
             f"cannot be listed: {exc.strerror}", path=display_path(folder)
         ) from None
     for entry in entries:
-        if is_lockfile_name(entry.name) and entry.is_file():
+        # A folder or a broken link under a lockfile's name is kept: reading it says what
+        # is wrong, where skipping it would pass a gate over a lockfile nobody read.
+        if is_lockfile_name(entry.name):
             found.append(Path(entry.path))
     sub = folder / "requirements"
     if sub.is_dir():
@@ -86,6 +88,8 @@ def discover(paths: Sequence[str]) -> list[Target]:
             raise DepwatchError("is a symbolic link loop", path=raw) from None
         except OSError as exc:
             raise DepwatchError(f"cannot be opened: {exc.strerror or exc}", path=raw) from None
+        if resolved.is_dir() and is_lockfile_name(resolved.name):
+            raise DepwatchError("is a directory, not a lockfile", path=raw)
         if resolved.is_dir():
             target = targets.setdefault(resolved, Target(resolved))
             for lock in _search(resolved):

@@ -316,3 +316,48 @@ def test_real_lock_with_group_python_limits(shared: Path) -> None:
     code, report = _json("--today", "2026-11-24", str(lock), cwd=lock)
     assert [f["rule"] for f in report["findings"] if f["tag"] == "immediate"] == []
     assert code == 0
+
+
+def test_lockfile_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").mkdir()
+    assert "is a directory" in _error(run_depwatch("check", cwd=tmp_path))
+    assert "is a directory" in _error(run_depwatch("packages", "uv.lock", cwd=tmp_path))
+
+
+def test_lockfile_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "poetry.lock").symlink_to(tmp_path / "poetry.lock")
+    stderr = _error(run_depwatch("check", cwd=tmp_path))
+    assert "poetry.lock" in stderr
+    assert "loop" in stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("uv.lock", b"\x00\x01\x02junk\xff", "binary"),
+        ("poetry.lock", b'[[package]]\nname = "x"\nversion = 1\n', "version"),
+        ("pdm.lock", b'package = "x"\n', "package"),
+        ("Pipfile.lock", b'{"default": {"requests": {"version": "==2.0"}', "not valid JSON"),
+        ("uv.lock", b'version = 1\n[[package]]\nname = "x', "uv.lock:3"),
+        ("requirements.txt", b"-r missing.txt\n", "missing.txt"),
+        ("conda-lock.yml", b"package: [\n", "conda-lock.yml"),
+    ],
+)
+def test_bad_lockfiles_are_exit_2(tmp_path: Path, name: str, content: bytes, needle: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    stderr = _error(run_depwatch("check", cwd=tmp_path))
+    assert name in stderr
+    assert needle in stderr
+
+
+def test_one_bad_source_file_never_sinks_the_audit(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    (project / "voice_bot" / "broken.py").write_text(
+        "from google import genai\ndef f(:\n    print 'python 2'\n"
+    )
+    (project / "voice_bot" / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n")
+    code, report = _json(cwd=project)
+    assert _by_rule(report, WIRE)["tag"] == "immediate"
+    assert any("broken.py" in w for w in report["warnings"])
+    assert code == 1
+    assert run_depwatch("check", "--strict", cwd=project).returncode == 2

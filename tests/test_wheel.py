@@ -1,0 +1,78 @@
+"""The built wheel: the rules ship inside it as depwatch/rules, and the CLI runs from it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    (built,) = out.glob("depwatch-*.whl")
+    return built
+
+
+def test_rules_ship_as_package_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {n for n in names if n.startswith("depwatch/rules/") and n.endswith(".toml")}
+    in_repo = {
+        "depwatch/rules/" + p.relative_to(REPO / "rules").as_posix()
+        for p in (REPO / "rules").rglob("*.toml")
+    }
+    assert shipped == in_repo
+    assert "depwatch/rules/google-genai/response-format-wire-names.toml" in shipped
+    assert not [n for n in names if n.startswith("rules/")]  # no top-level "rules" package
+    assert not [n for n in names if n.startswith("depwatch/rules/") and n.endswith(".py")]
+    assert not [n for n in names if n.startswith("tests/")]
+
+
+def test_cli_runs_from_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {**os.environ, "PYTHONPATH": str(site), "DEPWATCH_NO_CACHE": "1"}
+    where = subprocess.run(
+        [sys.executable, "-c", "import depwatch; print(depwatch.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert where.stdout.strip().startswith(str(site))
+    listed = subprocess.run(
+        [sys.executable, "-m", "depwatch", "rules", "list", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert listed.returncode == 0, listed.stderr
+    ids = {r["id"] for r in json.loads(listed.stdout)["rules"]}
+    assert len(ids) == len(list((REPO / "rules").rglob("*.toml")))
+    checked = subprocess.run(
+        [sys.executable, "-m", "depwatch", "rules", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert str(site) in checked.stdout
