@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depwatch import discovery, lockfiles, policy
+from depwatch import discovery, lockfiles
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
-from depwatch.matcher import MatchContext, Matcher, merge
 from depwatch.model import (
     Evidence,
     Finding,
@@ -35,6 +34,7 @@ from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
+    from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Usage
     from depwatch.usage import FileFacts
@@ -249,6 +249,8 @@ def _locate(path: Path, name: str, version: str) -> int | None:
 def _match_project(
     project: Project, rulebook: RuleBook, options: CheckOptions, usage: _UsageLookup | None
 ) -> tuple[list[Finding], Matcher, ProjectReport]:
+    from depwatch.matcher import MatchContext, Matcher
+
     declared, requires, source = _declared(project, options.pythons)
     ctx = MatchContext(
         project=project.shown,
@@ -396,13 +398,120 @@ def _project_at(project: Project, rev: str, tmp: Path) -> Project:
     return Project(project.root, project.shown, old.files, old.settings, old.lockfiles, old.texts)
 
 
+@dataclass
+class _Run:
+    """What a check gathers across projects before the report is made."""
+
+    findings: list[Finding] = field(default_factory=list)
+    resolved: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    infos: dict[str, RuleInfo] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+    """What ``--strict`` fails on."""
+    reports: list[ProjectReport] = field(default_factory=list)
+    ignores: list[tuple[str, list[IgnoreEntry]]] = field(default_factory=list)
+    not_audited: tuple[NotAudited, ...] | None = None
+
+
+def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, run: _Run) -> None:
+    """Match one project (and, with ``--since``, the same project at the revision)."""
+    from depwatch.matcher import merge
+
+    exclude = (*project.settings.exclude, *options.exclude)
+    usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
+    found, matcher, project_report = _match_project(project, rulebook, options, usage)
+    run.reports.append(project_report)
+    run.infos.update(matcher.infos)
+    if options.since:
+        with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
+            old_project = _project_at(project, options.since, Path(tmp))
+            old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
+        run.infos.update(old_matcher.infos)
+        # A rule that applied before and still applies is not news, whatever the version
+        # moved to; one whose tag rose is.
+        old_findings = merge(old_found)
+        old_keys = {(*_since_key(f), f.tag) for f in old_findings}
+        now_keys = {_since_key(f) for f in merge(found)}
+        run.resolved += [f for f in old_findings if _since_key(f) not in now_keys]
+        found = [f for f in found if (*_since_key(f), f.tag) not in old_keys]
+    run.findings += _with_lines(merge(found), project)
+
+    prefix = "" if project.shown == "." else f"{project.shown}/"
+    for lock in project.lockfiles:
+        run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.warnings]
+    if usage is not None and usage.warnings:
+        run.warnings += usage.warnings
+        run.gaps += usage.warnings
+    if matcher.skipped_python_rules:
+        run.warnings.append(
+            f"{project.shown}: no declared Python version, so "
+            f"{len(matcher.skipped_python_rules)} Python-floor and interpreter rule(s) were "
+            "skipped; declare requires-python in pyproject.toml or pass --python"
+        )
+    if matcher.usage_unknown:
+        run.warnings.append(
+            f"usage scan off: {len(matcher.usage_unknown)} rule(s) with usage conditions "
+            "could not be tied to code and give monitor at most"
+        )
+    if options.verbose and matcher.not_pep440:
+        run.warnings += [
+            f"not a PEP 440 version, matched by no rule: {x}" for x in matcher.not_pep440
+        ]
+    ignores = list(project.settings.ignore)
+    ignores += [
+        IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore")
+        for i in options.ignore
+    ]
+    run.ignores.append((project.shown, ignores))
+
+
+def _add_vulnerabilities(pending: PendingAudit, projects: Sequence[Project], run: _Run) -> None:
+    result = pending.result()
+    vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
+    by_project = {p.shown: p for p in projects}
+    for finding in vuln_findings:
+        run.findings += _with_lines([finding], by_project[finding.project])
+    run.infos.update(vuln_infos)
+    run.not_audited = tuple(result.not_audited)
+    run.warnings += list(result.warnings)
+    run.gaps += [
+        f"not audited: {n.package} {n.version or ''} ({n.reason})" for n in run.not_audited
+    ]
+
+
+def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
+    """Ignores per project, then the baseline: what is left to report."""
+    from depwatch import policy
+
+    kept: list[Finding] = []
+    for shown, ignores in run.ignores:
+        outcome = policy.apply_ignores(
+            [f for f in run.findings if f.project == shown], ignores, options.today
+        )
+        kept += outcome.findings
+        run.suppressed += outcome.suppressed
+        run.stale += [s for s in outcome.stale if s not in run.stale]
+        run.warnings += list(outcome.expired)
+        run.gaps += list(outcome.expired)
+    run.gaps += [f"ignore entry matched nothing: {s}" for s in run.stale]
+    if options.baseline is not None:
+        keys = policy.read_baseline(options.baseline)
+        kept, base_suppressed = policy.apply_baseline(kept, keys, display_path(options.baseline))
+        run.suppressed += base_suppressed
+    return sorted(kept, key=Finding.sort_key)
+
+
 def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
     """Run ``depwatch check``."""
     projects = read_projects(options.paths, hook=options.hook)
     if not projects:
         return Outcome(Report(projects=(), findings=()), ExitCode.OK, quiet=True)
-
+    # pip-audit starts first and runs while the rules are matched and the code is scanned.
     pending = _start_vulns(projects, options) if options.vulns else None
+
+    from depwatch import policy
 
     if load_rules is None:
         from depwatch.rulebook import load_rulebook
@@ -413,112 +522,26 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         extra_dirs += [d for d in project.settings.rules if d not in extra_dirs]
     rulebook = load_rules(extra_dirs)
 
-    findings: list[Finding] = []
-    resolved: list[Finding] = []
-    suppressed: list[Suppressed] = []
-    stale: list[str] = []
-    infos: dict[str, RuleInfo] = {}
-    warnings: list[str] = []
-    gaps: list[str] = []
-    reports = []
-    ignores_by_project: list[tuple[str, list[IgnoreEntry]]] = []
-    fail_on = options.fail_on
-
+    run = _Run()
     for project in projects:
-        if fail_on is None:
-            fail_on = project.settings.fail_on
-        exclude = (*project.settings.exclude, *options.exclude)
-        usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
-        found, matcher, project_report = _match_project(project, rulebook, options, usage)
-        reports.append(project_report)
-        infos.update(matcher.infos)
-        if options.since:
-            with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
-                old_project = _project_at(project, options.since, Path(tmp))
-                old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
-            infos.update(old_matcher.infos)
-            # A rule that applied before and still applies is not news, whatever the
-            # version moved to; one whose tag rose is.
-            old_findings = merge(old_found)
-            old_keys = {(*_since_key(f), f.tag) for f in old_findings}
-            now_keys = {_since_key(f) for f in merge(found)}
-            resolved += [f for f in old_findings if _since_key(f) not in now_keys]
-            found = [f for f in found if (*_since_key(f), f.tag) not in old_keys]
-        project_findings = _with_lines(merge(found), project)
-
-        for lock in project.lockfiles:
-            warnings += [
-                f"{project.shown}/{lock.path}: {w}" if project.shown != "." else f"{lock.path}: {w}"
-                for w in lock.warnings
-            ]
-        if usage is not None and usage.warnings:
-            warnings += usage.warnings
-            gaps += usage.warnings
-        if matcher.skipped_python_rules:
-            warnings.append(
-                f"{project.shown}: no declared Python version, so "
-                f"{len(matcher.skipped_python_rules)} Python-floor and interpreter rule(s) were "
-                "skipped; declare requires-python in pyproject.toml or pass --python"
-            )
-        if matcher.usage_unknown:
-            warnings.append(
-                f"usage scan off: {len(matcher.usage_unknown)} rule(s) with usage conditions "
-                "could not be tied to code and give monitor at most"
-            )
-        if options.verbose and matcher.not_pep440:
-            warnings += [
-                f"not a PEP 440 version, matched by no rule: {x}" for x in matcher.not_pep440
-            ]
-
-        ignores: list[IgnoreEntry] = list(project.settings.ignore)
-        ignores += [
-            IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore")
-            for i in options.ignore
-        ]
-        findings += project_findings
-        ignores_by_project.append((project.shown, ignores))
-
-    not_audited: tuple[NotAudited, ...] | None = None
+        _audit_project(project, rulebook, options, run)
     if pending is not None:
-        result = pending.result()
-        vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
-        by_project = {p.shown: p for p in projects}
-        for f in vuln_findings:
-            findings.append(_with_lines([f], by_project[f.project])[0])
-        infos.update(vuln_infos)
-        not_audited = tuple(result.not_audited)
-        warnings += list(result.warnings)
-        gaps += [f"not audited: {n.package} {n.version or ''} ({n.reason})" for n in not_audited]
+        _add_vulnerabilities(pending, projects, run)
+    kept = _apply_policy(run, options)
 
-    # Ignores and the baseline, per project.
-    kept: list[Finding] = []
-    for shown, ignores in ignores_by_project:
-        outcome = policy.apply_ignores(
-            [f for f in findings if f.project == shown], ignores, options.today
-        )
-        kept += outcome.findings
-        suppressed += outcome.suppressed
-        stale += [s for s in outcome.stale if s not in stale]
-        warnings += list(outcome.expired)
-        gaps += list(outcome.expired)
-    gaps += [f"ignore entry matched nothing: {s}" for s in stale]
-    if options.baseline is not None:
-        keys = policy.read_baseline(options.baseline)
-        kept, base_suppressed = policy.apply_baseline(kept, keys, display_path(options.baseline))
-        suppressed += base_suppressed
-
-    fail_on = fail_on or "immediate"
-    kept = sorted(kept, key=Finding.sort_key)
+    fail_on = options.fail_on or next(
+        (p.settings.fail_on for p in projects if p.settings.fail_on), "immediate"
+    )
     report = Report(
-        projects=tuple(reports),
+        projects=tuple(run.reports),
         findings=tuple(kept),
-        rules={k: infos[k] for k in sorted(infos)},
-        suppressed=tuple(sorted(suppressed, key=lambda s: (s.project, s.rule, s.package))),
-        stale_ignores=tuple(stale),
-        not_audited=not_audited,
-        resolved=tuple(sorted(resolved, key=Finding.sort_key)) if options.since else None,
-        warnings=tuple(warnings),
+        rules={k: run.infos[k] for k in sorted(run.infos)},
+        suppressed=tuple(sorted(run.suppressed, key=lambda s: (s.project, s.rule, s.package))),
+        stale_ignores=tuple(run.stale),
+        not_audited=run.not_audited,
+        resolved=tuple(sorted(run.resolved, key=Finding.sort_key)) if options.since else None,
+        warnings=tuple(run.warnings),
         fail_on=fail_on,
     )
-    code = policy.exit_code(kept, fail_on, gaps=gaps, strict=options.strict)
-    return Outcome(report, code, tuple(gaps))
+    code = policy.exit_code(kept, fail_on, gaps=run.gaps, strict=options.strict)
+    return Outcome(report, code, tuple(run.gaps))
