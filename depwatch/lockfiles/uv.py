@@ -348,8 +348,10 @@ def _incoming_markers(
     for target, terms in by_target.items():
         if terms and _ALWAYS not in terms and budget:
             ands = sorted(_all_of(term) for term in terms)
-            result[target] = ands[0] if len(ands) == 1 else " or ".join(
-                f"({a})" if " or " in a or " and " in a else a for a in ands
+            result[target] = (
+                ands[0]
+                if len(ands) == 1
+                else " or ".join(f"({a})" if " or " in a or " and " in a else a for a in ands)
             )
     return result
 

@@ -92,6 +92,14 @@ def _indented(console: Console, text: Text, indent: int) -> None:
     console.print(Padding(text, (0, 0, 0, indent)))
 
 
+def _brief(console: Console, finding: Finding) -> None:
+    """One line: what nothing in the project is known to hit needs no more by default."""
+    line = _text(
+        "  ", (subject(finding), "bold"), "  ", (finding.rule, "cyan"), "  ", (finding.title, "dim")
+    )
+    console.print(line, no_wrap=True, overflow="ellipsis")
+
+
 def _finding(console: Console, finding: Finding, verbose: bool) -> None:
     _indented(
         console,
@@ -102,7 +110,9 @@ def _finding(console: Console, finding: Finding, verbose: bool) -> None:
     if finding.action:
         _indented(console, _text("→ ", (finding.action, "")), 4)
     if finding.references:
-        _indented(console, _text("↗ ", (finding.references[0], "underline")), 4)
+        # A link is never wrapped: a terminal can only open it whole.
+        link = _text("    ↗ ", (finding.references[0], "underline"))
+        console.print(link, soft_wrap=True)
     where: list[str | tuple[str, str]] = []
     if finding.lockfiles:
         locks = ", ".join(finding.lockfiles)
@@ -163,7 +173,16 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
             _TAG_STYLE[tag],
         )
         for finding in findings:
-            _finding(console, finding, verbose)
+            if tag is Tag.MONITOR and not verbose and not finding.evidence:
+                _brief(console, finding)
+            else:
+                _finding(console, finding, verbose)
+        if tag is Tag.MONITOR and not verbose:
+            _indented(
+                console,
+                _text(("depwatch rules show ID explains one; --verbose shows all", "dim")),
+                2,
+            )
     if report.resolved:
         _section(console, f"Resolved ({len(report.resolved)})", "bold green")
         for finding in sorted_findings(report.resolved):

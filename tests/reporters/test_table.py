@@ -82,8 +82,13 @@ def test_no_color_means_no_escape_codes(report: Report) -> None:
 
 def test_width_respected(report: Report) -> None:
     out = render("table", report, width=60)
-    assert max(len(line) for line in out.splitlines()) <= 60
+    # Links are the one exception: a wrapped URL cannot be opened, so they are never wrapped.
+    lines = [line for line in out.splitlines() if not line.lstrip().startswith("↗ http")]
+    assert max(len(line) for line in lines) <= 60
     assert not any(line.endswith(" ") for line in out.splitlines())
+    links = [line.strip() for line in out.splitlines() if "↗ http" in line]
+    assert links
+    assert all(" " not in link[2:] for link in links)  # each URL whole, on one line
 
 
 def test_no_actions(empty_report: Report) -> None:
@@ -112,3 +117,22 @@ def test_packages_table(report: Report) -> None:
     assert "python_version >= '3.10'" in out
     assert "myapp" in out
     assert "editable" in out
+
+
+def test_monitor_is_one_line_unless_verbose(report: Report) -> None:
+    report = dataclasses.replace(
+        report,
+        findings=tuple(
+            dataclasses.replace(f, evidence=()) if f.tag.value == "monitor" else f
+            for f in report.findings
+        ),
+    )
+    monitors = [f for f in report.findings if f.tag.value == "monitor"]
+    assert monitors
+    brief = render("table", report, width=100)
+    full = render("table", report, width=100, verbose=True)
+    for finding in monitors:
+        assert finding.rule in brief
+        assert finding.action not in brief
+        assert finding.action.split()[0] in full
+    assert "--verbose shows all" in brief
