@@ -129,8 +129,8 @@ def test_monitor_is_one_line_unless_verbose(report: Report) -> None:
     )
     monitors = [f for f in report.findings if f.tag.value == "monitor"]
     assert monitors
-    brief = render("table", report, width=100)
-    full = render("table", report, width=100, verbose=True)
+    brief = render("table", report, width=300)
+    full = render("table", report, width=300, verbose=True)
     for finding in monitors:
         assert finding.rule in brief
         assert finding.action not in brief
