@@ -183,7 +183,8 @@ def _declared(
                 {".".join(v.split(".")[:2]) for v in lock.python_versions},
                 key=lambda m: tuple(int(x) for x in m.split(".") if x.isdigit()),
             )
-            return tuple(minors), None, f"{lock.path} python package"
+            pins = ", ".join(f"=={v}" for v in sorted(set(lock.python_versions)))
+            return tuple(minors), pins, f"{lock.path} python package"
     return None, None, None
 
 
