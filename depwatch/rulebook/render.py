@@ -69,12 +69,11 @@ def render_rule_list(
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("id", "kind", "tag", "affected", "title"):
-        table.add_column(column, overflow="fold")
+    for column in ("id", "tag", "affected"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1, min_width=30)
     for r in ordered:
-        table.add_row(
-            Text(r.id), r.kind, r.tag.value, Text(str(r.affected) or "any"), Text(r.title)
-        )
+        table.add_row(Text(r.id), r.tag.value, Text(str(r.affected) or "any"), Text(r.title))
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -85,7 +84,7 @@ def render_rule_list(
     )
     console.print(table)
     console.print(f"{len(ordered)} rule(s)")
-    return buffer.getvalue()
+    return _stripped(buffer.getvalue())
 
 
 def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
@@ -139,5 +138,10 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     console.print()
     console.print(Text("References", style="bold"))
     for ref in rule.references:
-        console.print(Text(f"  {ref}"))
-    return buffer.getvalue()
+        console.print(Text(f"  {ref}"), soft_wrap=True)
+    return _stripped(buffer.getvalue())
+
+
+def _stripped(text: str) -> str:
+    """Without the blanks rich pads each line to the full width with."""
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
