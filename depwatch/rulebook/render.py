@@ -69,8 +69,9 @@ def render_rule_list(
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("id", "tag", "affected"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("id", overflow="fold", max_width=44)
+    table.add_column("tag", no_wrap=True)
+    table.add_column("affected", overflow="fold", max_width=18)
     table.add_column("title", overflow="fold", ratio=1, min_width=30)
     for r in ordered:
         table.add_row(Text(r.id), r.tag.value, Text(str(r.affected) or "any"), Text(r.title))
