@@ -1,4 +1,4 @@
-"""The conda-lock.yml reader against hand-made files in the real format, the corpus and broken files."""
+"""The conda-lock.yml reader against handmade files in the real format, the corpus and broken files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from depwatch.model import Package
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent / "fixtures" / "lockfiles" / "conda"
-MULTI = FIXTURES / "hand-made" / "multi-platform.conda-lock.yml"
+MULTI = FIXTURES / "handmade" / "multi-platform.conda-lock.yml"
 LINUX_64 = "sys_platform == 'linux' and platform_machine == 'x86_64'"
 OSX_ARM64 = "sys_platform == 'darwin' and platform_machine == 'arm64'"
 
@@ -74,7 +74,7 @@ def test_locked_python_versions_are_reported() -> None:
 
 
 def test_early_format_without_version_key() -> None:
-    contents = conda.read(FIXTURES / "hand-made" / "no-version-key.conda-lock.yml")
+    contents = conda.read(FIXTURES / "handmade" / "no-version-key.conda-lock.yml")
     assert {(p.name, p.version) for p in contents.packages} == {
         ("python", "3.10.2"),
         ("font-ttf-inconsolata", "3.000"),  # written as locked, not PEP 440-normalised
@@ -83,7 +83,7 @@ def test_early_format_without_version_key() -> None:
 
 
 def test_newer_format_version_reads_with_a_warning_and_categories() -> None:
-    contents = conda.read(FIXTURES / "hand-made" / "future-version.conda-lock.yml")
+    contents = conda.read(FIXTURES / "handmade" / "future-version.conda-lock.yml")
     (idna,) = contents.packages
     assert (idna.name, idna.version, idna.groups) == ("idna", "3.7", ("main", "docs"))
     (warning,) = contents.warnings

@@ -1,4 +1,4 @@
-"""The pdm.lock reader against locks written by PDM, hand-made old formats and bad input."""
+"""The pdm.lock reader against locks written by PDM, handmade old formats and bad input."""
 
 from __future__ import annotations
 

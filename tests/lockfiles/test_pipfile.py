@@ -1,4 +1,4 @@
-"""The Pipfile.lock reader against pipenv's own output, hand-made older/odd files and broken ones."""
+"""The Pipfile.lock reader against pipenv's own output, handmade older/odd files and broken ones."""
 
 from __future__ import annotations
 
@@ -76,12 +76,12 @@ def test_requires_python_version_is_that_minor_release() -> None:
 
 
 def test_requires_python_full_version_wins() -> None:
-    contents = pipfile.read(FIXTURES / "hand-made" / "different-pins.Pipfile.lock")
+    contents = pipfile.read(FIXTURES / "handmade" / "different-pins.Pipfile.lock")
     assert contents.requires_python == "==3.11.4"
 
 
 def test_a_name_pinned_differently_in_default_and_develop_is_two_packages() -> None:
-    contents = pipfile.read(FIXTURES / "hand-made" / "different-pins.Pipfile.lock")
+    contents = pipfile.read(FIXTURES / "handmade" / "different-pins.Pipfile.lock")
     idna = {(p.version, p.groups, p.markers) for p in by_name(contents.packages, "idna")}
     assert idna == {
         ("3.7", ("default",), "python_version >= '3.5'"),
@@ -90,7 +90,7 @@ def test_a_name_pinned_differently_in_default_and_develop_is_two_packages() -> N
 
 
 def test_git_path_file_entries_and_custom_categories() -> None:
-    contents = pipfile.read(FIXTURES / "hand-made" / "different-pins.Pipfile.lock")
+    contents = pipfile.read(FIXTURES / "handmade" / "different-pins.Pipfile.lock")
     got = {p.name: (p.version, p.source) for p in contents.packages if p.name != "idna"}
     assert got == {
         "django-extensions": (None, "git"),
@@ -104,7 +104,7 @@ def test_git_path_file_entries_and_custom_categories() -> None:
 
 
 def test_pipfile_spec_5_with_unnamed_editables() -> None:
-    contents = pipfile.read(FIXTURES / "hand-made" / "pipfile-spec-5.Pipfile.lock")
+    contents = pipfile.read(FIXTURES / "handmade" / "pipfile-spec-5.Pipfile.lock")
     assert {(p.name, p.version, p.source) for p in contents.packages} == {
         ("six", "1.11.0", "registry"),
         ("e1839a8", None, "editable"),

@@ -1,4 +1,4 @@
-"""The poetry.lock reader against a lock written by Poetry, hand-made old formats and bad input."""
+"""The poetry.lock reader against a lock written by Poetry, handmade old formats and bad input."""
 
 from __future__ import annotations
 

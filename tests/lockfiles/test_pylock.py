@@ -1,4 +1,4 @@
-"""The PEP 751 reader against files exported by uv and PDM, a hand-made file and bad input."""
+"""The PEP 751 reader against files exported by uv and PDM, a handmade file and bad input."""
 
 from __future__ import annotations
 

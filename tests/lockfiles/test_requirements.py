@@ -116,7 +116,7 @@ def test_an_include_cycle_is_stopped_with_a_warning() -> None:
 
 
 def test_every_kind_of_line_a_requirements_file_may_hold() -> None:
-    contents = requirements.read(FIXTURES / "hand-made" / "mixed-requirements.txt")
+    contents = requirements.read(FIXTURES / "handmade" / "mixed-requirements.txt")
     got = {p.name: (p.version, p.source) for p in contents.packages}
     assert got == {
         "six": ("1.16.0", "registry"),  # ===

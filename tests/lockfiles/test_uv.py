@@ -1,4 +1,4 @@
-"""The uv.lock reader against lockfiles written by uv itself, hand-made old formats and bad input."""
+"""The uv.lock reader against lockfiles written by uv itself, handmade old formats and bad input."""
 
 from __future__ import annotations
 
