@@ -6,25 +6,24 @@ Downloads the django and pandas wheels once (they hold the ``.py`` sources), ext
 and reports: a single-process ``ast.parse`` floor, ``scan_project`` cold without cache, cold
 with the cache on, and warm (served from the cache), in source lines per second, with the
 warm/cold ratio and the peak RSS of the largest worker process.
+
+Worker memory is each worker's own high-water mark (``VmHWM`` in ``/proc/PID/status``, sampled
+while a further cold scan runs). ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is also shown but is
+not a worker figure on Linux: workers are started with vfork + exec, and exec folds the peak
+RSS of the memory it replaces (the parent's) into the child's ``ru_maxrss``.
+
+The heavy imports are inside functions: were the workers ever multiprocessing ones again, they
+would re-run this script as ``__mp_main__`` (as they re-run the ``depwatch`` console script,
+which imports only ``sys``), and should load here what a worker of the CLI loads.
 """
 
 from __future__ import annotations
 
-import argparse
-import ast
-import contextlib
 import os
-import resource
-import subprocess
 import sys
-import tempfile
+import threading
 import time
-import warnings
-import zipfile
 from pathlib import Path
-
-from depwatch.usage import scan_project
-from depwatch.usage.project import iter_source_files
 
 MODULES = ["numpy", "django.utils", "google.genai"]
 ENV = ["DJANGO_SETTINGS_MODULE"]
@@ -35,6 +34,9 @@ def fetch(base: Path) -> Path:
     src = base / "src"
     if src.is_dir() and any(src.iterdir()):
         return src
+    import subprocess
+    import zipfile
+
     wheels = base / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     if not list(wheels.glob("*.whl")):
@@ -62,6 +64,8 @@ def fetch(base: Path) -> Path:
 
 
 def count_lines(root: Path) -> tuple[int, int]:
+    from depwatch.usage.project import iter_source_files
+
     files, _ = iter_source_files(root)
     lines = 0
     for f in files:
@@ -70,6 +74,12 @@ def count_lines(root: Path) -> tuple[int, int]:
 
 
 def parse_floor(root: Path) -> float:
+    import ast
+    import contextlib
+    import warnings
+
+    from depwatch.usage.project import iter_source_files
+
     files, _ = iter_source_files(root)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -82,13 +92,67 @@ def parse_floor(root: Path) -> float:
 
 
 def timed(root: Path, *, cache: bool, jobs: int | None) -> tuple[float, int, int]:
+    from depwatch.usage import scan_project
+
     start = time.perf_counter()
     result = scan_project(root, MODULES, ENV, cache=cache, jobs=jobs)
     refs = sum(len(f.refs) for f in result.facts)
     return time.perf_counter() - start, result.files_parsed, refs
 
 
+class WorkerPeaks:
+    """Samples the VmHWM of this process's pool workers (Linux /proc) while it is active."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> WorkerPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _children(self) -> list[str]:
+        me = os.getpid()
+        out: list[str] = []
+        try:
+            tasks = list(Path(f"/proc/{me}/task").iterdir())
+        except OSError:
+            return out
+        for task in tasks:
+            try:
+                out.extend((task / "children").read_text().split())
+            except OSError:
+                continue
+        return out
+
+    def _poll(self) -> None:
+        while True:
+            for pid in self._children():
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                if b"depwatch.usage.worker" not in cmd and b"spawn_main" not in cmd:
+                    continue  # only scan workers (of this or a multiprocessing pool)
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        kib = int(line.split()[1])
+                        self.peaks[pid] = max(self.peaks.get(pid, 0), kib)
+            if self._stop.wait(0.002):
+                return
+
+
 def main() -> None:
+    import argparse
+    import resource
+    import tempfile
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "depwatch-bench")
     parser.add_argument("--jobs", type=int, default=None)
@@ -118,9 +182,20 @@ def main() -> None:
         f"  ({parsed_warm} files parsed)"
     )
     print(f"warm/cold speed ratio:        {cold / warm:6.1f}x")
+    with WorkerPeaks() as sampled:
+        timed(root, cache=False, jobs=args.jobs)
+    if sampled.peaks:
+        peaks = sorted((kib / 1024 for kib in sampled.peaks.values()), reverse=True)
+        shown = ", ".join(f"{p:.1f}" for p in peaks)
+        print(f"peak RSS, largest worker:     {peaks[0]:6.1f} MiB   (VmHWM of each: {shown})")
+    else:
+        print("peak RSS, largest worker:        n/a   (no /proc, or no pool was started)")
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS, largest worker:     {children:6.1f} MiB   (main process: {own:.1f} MiB)")
+    print(
+        f"ru_maxrss, children:          {children:6.1f} MiB   (includes the parent's RSS at"
+        f" spawn; main process: {own:.1f} MiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from depwatch.usage.facts import FileFacts, KeywordArg, Ref
-from depwatch.usage.scan import decode_source, scan_source
-
 if TYPE_CHECKING:
+    from depwatch.usage.facts import FileFacts, KeywordArg, Ref
     from depwatch.usage.match import evidence_for, symbol_matches
     from depwatch.usage.project import ScanResult, cache_path, iter_source_files, scan_project
+    from depwatch.usage.scan import decode_source, scan_source
 
 _LAZY = {
+    "FileFacts": "depwatch.usage.facts",
+    "KeywordArg": "depwatch.usage.facts",
+    "Ref": "depwatch.usage.facts",
+    "decode_source": "depwatch.usage.scan",
+    "scan_source": "depwatch.usage.scan",
     "evidence_for": "depwatch.usage.match",
     "symbol_matches": "depwatch.usage.match",
     "ScanResult": "depwatch.usage.project",
@@ -27,7 +31,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # imported on first use: scan workers import this package and should stay small
+    # imported on first use: scan workers import this package (for depwatch.usage.worker)
+    # and must not load dataclasses, the cache or the matcher
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,21 @@ Facts are plain data (no verdicts): a rule change never makes them stale, so the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["KIND_CALL", "KIND_ENV", "KIND_IMPORT", "KIND_REF", "FileFacts", "KeywordArg", "Ref"]
+if TYPE_CHECKING:
+    from depwatch.usage.scan import Compact
+
+__all__ = [
+    "KIND_CALL",
+    "KIND_ENV",
+    "KIND_IMPORT",
+    "KIND_REF",
+    "FileFacts",
+    "KeywordArg",
+    "Ref",
+    "facts_from_compact",
+]
 
 KIND_IMPORT = "import"
 """An import statement naming the dotted name."""
@@ -64,6 +76,21 @@ class FileFacts:
     """Module-level names bound to tracked objects (``client`` → ``google.genai.Client``)."""
     imports: tuple[tuple[str, str], ...] = ()
     """Project modules this file imports from: (module, name); name ``""`` for the module."""
+
+
+def facts_from_compact(compact: Compact) -> FileFacts:
+    """The facts of a :data:`~depwatch.usage.scan.Compact` tuple (what scan workers return)."""
+    path, refs, warnings, exports, imports = compact
+    return FileFacts(
+        path=path,
+        refs=tuple(
+            Ref(kind, name, line, column, code, tuple(KeywordArg(*kw) for kw in kws), cell)
+            for kind, name, line, column, code, kws, cell in refs
+        ),
+        warnings=warnings,
+        exports=exports,
+        imports=imports,
+    )
 
 
 # --- a safe, non-executable serialisation for the cache (JSON-compatible lists) -------------

@@ -12,19 +12,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from depwatch import __version__
-from depwatch.usage.facts import FileFacts, facts_from_json, facts_to_json
-from depwatch.usage.resolve import Tracker
-from depwatch.usage.scan import decode_source, module_name, package_of, scan_text
+from depwatch.usage import worker
+from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
+from depwatch.usage.scan import Compact, module_name
 
 __all__ = ["SKIP_DIRS", "ScanResult", "cache_path", "iter_source_files", "scan_project"]
 
@@ -221,95 +222,6 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
 
 # --- scanning files (in workers or in-process) ----------------------------------------------
 
-_state: dict[str, Any] = {}
-
-
-def _init_worker(modules: tuple[str, ...], env: tuple[str, ...], project: frozenset[str]) -> None:
-    _state["tracker"] = Tracker(modules, env)
-    _state["project"] = project
-    needles = {m.split(".", 1)[0] for m in modules} | set(env)
-    _state["needles"] = tuple(n.encode() for n in needles if n)
-
-
-def _import_tokens(data: bytes, rel: str, project: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """Project modules a skipped file may import from, found by a cheap look at its lines.
-
-    This only decides whether the file is parsed again once the project's exports are known;
-    findings always come from the parse.
-    """
-    package = package_of(rel)
-    found: set[tuple[str, str]] = set()
-    for raw in data.split(b"\n"):
-        line = raw.strip()
-        if not (line.startswith(b"from ") or line.startswith(b"import ")):
-            continue
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        words = text.split()
-        if words[0] == "import":
-            for part in " ".join(words[1:]).split(","):
-                name = part.split(" as ")[0].strip()
-                if name in project:
-                    found.add((name, ""))
-            continue
-        if len(words) < 3 or words[2] != "import":
-            continue
-        base = words[1]
-        if base.startswith("."):
-            level = len(base) - len(base.lstrip("."))
-            if package is None or level - 1 > len(package):
-                continue
-            parts = list(package[: len(package) - (level - 1)])
-            if base.lstrip("."):
-                parts.extend(base.lstrip(".").split("."))
-            base = ".".join(parts)
-        if base not in project:
-            continue
-        names = " ".join(words[3:]).strip("()\\ ")
-        for part in names.split(","):
-            name = part.split(" as ")[0].strip(" ()\\")
-            if name:
-                found.add((base, name if name.isidentifier() or name == "*" else ""))
-        if not names:
-            found.add((base, ""))
-    return tuple(sorted(found))
-
-
-def _scan_file(
-    item: tuple[str, str], exports: Mapping[str, Mapping[str, str]] | None
-) -> tuple[FileFacts, bool]:
-    """One file: (facts, parsed?). ``exports`` given → no prefilter (the second pass)."""
-    rel, path = item
-    try:
-        with Path(path).open("rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return FileFacts(rel, warnings=(f"{rel}: skipped, cannot be read ({exc.strerror})",)), False
-    project: frozenset[str] = _state["project"]
-    if exports is None and not any(n in data for n in _state["needles"]):
-        return FileFacts(rel, imports=_import_tokens(data, rel, project)), False
-    text, notes = decode_source(data, rel)
-    del data
-    facts = scan_text(
-        text, rel, _state["tracker"], project_modules=project, exports=exports, notes=notes
-    )
-    return facts, True
-
-
-def _scan_chunk(
-    chunk: list[tuple[str, str]], exports: Mapping[str, Mapping[str, str]] | None
-) -> list[tuple[FileFacts, bool]]:
-    out = []
-    for item in chunk:
-        try:
-            out.append(_scan_file(item, exports))
-        except Exception as exc:  # a scanner bug must not stop the audit
-            rel = item[0]
-            out.append((FileFacts(rel, warnings=(f"{rel}: skipped, scan failed ({exc!r})",)), True))
-    return out
-
 
 def _run(
     files: list[_File],
@@ -319,13 +231,16 @@ def _run(
 ) -> list[tuple[FileFacts, bool]]:
     total = sum(f.size for f in files)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    compact: list[tuple[Compact, bool]] | None = None
     if workers > 1 and total >= _POOL_MIN_BYTES and len(files) >= _POOL_MIN_FILES:
         try:
-            return _run_pool(files, exports, init, workers, total)
-        except Exception:  # no /dev/shm, a sandbox without fork/spawn, …: scan here instead
-            pass
-    _init_worker(*init)
-    return _scan_chunk([(f.rel, f.path) for f in files], exports)
+            compact = _run_pool(files, exports, init, workers, total)
+        except Exception:  # no way to start workers, a worker died, …: scan here instead
+            compact = None
+    if compact is None:
+        worker.init(*init)
+        compact = worker.scan_chunk([(f.rel, f.path) for f in files], exports)
+    return [(facts_from_compact(facts), parsed) for facts, parsed in compact]
 
 
 def _run_pool(
@@ -334,7 +249,7 @@ def _run_pool(
     init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
     workers: int,
     total: int,
-) -> list[tuple[FileFacts, bool]]:
+) -> list[tuple[Compact, bool]]:
     ordered = sorted(files, key=lambda f: -f.size)
     target = max(total // (workers * 6), 1)
     chunks: list[list[tuple[str, str]]] = []
@@ -348,18 +263,67 @@ def _run_pool(
             current, size = [], 0
     if current:
         chunks.append(current)
-    # spawn: workers are fresh interpreters (small, and nothing of the caller's state is
-    # inherited); they are our own children, so their peak memory is measurable.
-    context = multiprocessing.get_context("spawn")
-    out: list[tuple[FileFacts, bool]] = []
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=init,
-    ) as pool:
-        for part in pool.map(_scan_chunk, chunks, [exports] * len(chunks)):
-            out.extend(part)
+    # workers are fresh interpreters running depwatch.usage.worker only (not multiprocessing,
+    # whose workers also load its machinery, the pickler and the caller's __main__): each holds
+    # what scanning needs and nothing of the caller's state. They are our own children.
+    if not sys.executable:
+        raise RuntimeError("no Python executable to start workers with")
+    argv = [sys.executable, "-c", worker.BOOT.format(path=list(sys.path))]
+    procs: list[subprocess.Popen[bytes]] = []
+    results: list[list[tuple[Compact, bool]] | None] = [None] * len(chunks)
+    pending = iter(enumerate(chunks))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def drive(proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            worker.send(proc.stdin, init)
+            while not errors:
+                with lock:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                index, chunk = item
+                worker.send(proc.stdin, (chunk, exports))
+                results[index] = worker.receive(proc.stdout)
+        except BaseException as exc:  # a worker died or could not start: scan in-process
+            errors.append(exc)
+
+    try:
+        for _ in range(min(workers, len(chunks))):
+            # A worker that fails is replaced by the in-process scan; its own traceback would
+            # only alarm the user, so its stderr goes nowhere.
+            procs.append(
+                subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                )
+            )
+        threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for proc in procs:
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    if errors:
+        raise errors[0]
+    out: list[tuple[Compact, bool]] = []
+    for part in results:
+        if part is None:
+            raise RuntimeError("a chunk was not scanned")
+        out.extend(part)
     return out
 
 

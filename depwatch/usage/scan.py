@@ -8,12 +8,31 @@ import json
 import tokenize
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from depwatch.usage.facts import FileFacts, KeywordArg, Ref
 from depwatch.usage.resolve import RawRef, Resolver, Tracker
 
-__all__ = ["decode_source", "module_name", "scan_source", "scan_text"]
+if TYPE_CHECKING:
+    from depwatch.usage.facts import FileFacts
+
+# Scan workers import this module: it must not import dataclasses (depwatch.usage.facts) or
+# anything else a worker does not need; the facts are built from compact tuples in the caller.
+
+__all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
+
+CompactKeyword = tuple[str, int, int, str, "int | None"]
+"""A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
+CompactRef = tuple[str, str, int, int, str, tuple[CompactKeyword, ...], "int | None"]
+"""A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
+Compact = tuple[
+    str,
+    tuple[CompactRef, ...],
+    tuple[str, ...],
+    tuple[tuple[str, str], ...],
+    tuple[tuple[str, str], ...],
+]
+"""A :class:`~depwatch.usage.facts.FileFacts` as a tuple (path, refs, warnings, exports, imports):
+what scan workers send back (cheap to build and to pickle)."""
 
 NEWLINE = b"\n"
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
@@ -99,19 +118,38 @@ def scan_text(
     exports: Mapping[str, Mapping[str, str]] | None = None,
     notes: Iterable[str] = (),
 ) -> FileFacts:
+    from depwatch.usage.facts import facts_from_compact
+
+    return facts_from_compact(
+        scan_compact(
+            text, path, tracker, project_modules=project_modules, exports=exports, notes=notes
+        )
+    )
+
+
+def scan_compact(
+    text: str,
+    path: str,
+    tracker: Tracker,
+    *,
+    project_modules: frozenset[str] = frozenset(),
+    exports: Mapping[str, Mapping[str, str]] | None = None,
+    notes: Iterable[str] = (),
+) -> Compact:
+    """:func:`scan_text` as a :data:`Compact` tuple."""
     warned = list(notes)
     cells: list[tuple[int, int]] | None = None  # (first line in the joined source, cell number)
     if path.endswith(".ipynb"):
         source, cells, cell_notes = _notebook_source(text, path)
         warned.extend(cell_notes)
         if source is None:
-            return FileFacts(path=path, warnings=tuple(warned))
+            return (path, (), tuple(warned), (), ())
         text = source
     try:
         tree = _parse(text)
     except _PARSE_ERRORS as exc:
         warned.append(f"{path}: skipped, not valid Python ({_describe(exc)})")
-        return FileFacts(path=path, warnings=tuple(warned))
+        return (path, (), tuple(warned), (), ())
     resolver = Resolver(
         tracker,
         package=package_of(path),
@@ -124,12 +162,12 @@ def scan_text(
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
     del tree
     refs = _places(resolver.refs, _split_lines(text), cells)
-    return FileFacts(
-        path=path,
-        refs=refs,
-        warnings=tuple(warned),
-        exports=tuple(resolver.module_exports()) if cells is None else (),
-        imports=tuple(sorted(resolver.project_imports)),
+    return (
+        path,
+        refs,
+        tuple(warned),
+        tuple(resolver.module_exports()) if cells is None else (),
+        tuple(sorted(resolver.project_imports)),
     )
 
 
@@ -144,8 +182,8 @@ def _describe(exc: BaseException) -> str:
 
 def _places(
     raw: list[RawRef], lines: list[str], cells: list[tuple[int, int]] | None
-) -> tuple[Ref, ...]:
-    out: list[Ref] = []
+) -> tuple[CompactRef, ...]:
+    out: list[CompactRef] = []
     seen: set[tuple[str, str, int, int]] = set()
 
     def place(line: int, col: int) -> tuple[int, int, str, int | None]:
@@ -167,9 +205,10 @@ def _places(
             continue
         seen.add(key)
         ln, column, code, cell = place(line, col)
-        keywords = tuple(KeywordArg(kw, *place(kl, kc)) for kw, kl, kc in kws)
-        out.append(Ref(kind, name, ln, column, code, keywords, cell))
-    out.sort(key=lambda r: (r.cell or 0, r.line, r.column, r.kind, r.name))
+        keywords = tuple((kw, *place(kl, kc)) for kw, kl, kc in kws)
+        out.append((kind, name, ln, column, code, keywords, cell))
+    # (cell, line, column, kind, name)
+    out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)
 
 

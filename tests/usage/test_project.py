@@ -269,8 +269,9 @@ def test_env_prefilter_and_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     real = project._run_pool
 
     def counting(files: list[Any], *args: Any) -> Any:
+        out = real(files, *args)  # raising would fall back to scanning in-process
         pooled_runs.append(len(files))
-        return real(files, *args)
+        return out
 
     monkeypatch.setattr(project, "_run_pool", counting)
     body = "import os\nimport numpy as np\nv = os.getenv('TOKEN')\n" + "x = np.float_(1)\n" * 50
@@ -283,3 +284,16 @@ def test_env_prefilter_and_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(pooled.facts) == 45
     assert pooled.files_parsed == 45  # plain.py is skipped by the prefilter
     assert pooled_runs == [46]
+
+
+def test_pool_falls_back_when_workers_die(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a worker that cannot start (or dies) costs speed, never findings
+    monkeypatch.setattr(project, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(project.worker, "BOOT", "import sys; sys.exit(3)")
+    body = "import numpy as np\n" + "x = np.float_(1)\n" * 50
+    for i in range(45):
+        write(tmp_path, f"m{i:02}.py", body)
+    pooled = scan_project(tmp_path, MODULES, cache=False, jobs=2)
+    alone = scan_project(tmp_path, MODULES, cache=False, jobs=1)
+    assert pooled.facts == alone.facts
+    assert len(pooled.facts) == 45
