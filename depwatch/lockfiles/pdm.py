@@ -33,7 +33,7 @@ def matches(path: Path) -> bool:
 
 def read(path: Path) -> LockContents:
     """Read a pdm.lock: one Package per (name, version, source), extras entries merged."""
-    from packaging.utils import canonicalize_name  # here: the registry imports every reader
+    from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
     data = tomlfile.load(path)

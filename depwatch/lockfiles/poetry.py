@@ -38,7 +38,7 @@ def matches(path: Path) -> bool:
 
 def read(path: Path) -> LockContents:
     """Read a poetry.lock: one Package per ``[[package]]`` (the root project is never listed)."""
-    from packaging.utils import canonicalize_name  # here: the registry imports every reader
+    from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
     data = tomlfile.load(path)

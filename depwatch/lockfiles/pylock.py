@@ -26,7 +26,7 @@ def matches(path: Path) -> bool:
 
 def read(path: Path) -> LockContents:
     """Read a pylock file: names are normalised (with a warning), then ``packaging`` validates."""
-    from packaging.utils import canonicalize_name  # here: the registry imports every reader
+    from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
     data = tomlfile.load(path)
