@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -361,3 +362,33 @@ def test_one_bad_source_file_never_sinks_the_audit(tmp_path: Path) -> None:
     assert any("broken.py" in w for w in report["warnings"])
     assert code == 1
     assert run_depwatch("check", "--strict", cwd=project).returncode == 2
+
+
+def test_uv_lock_and_its_export_give_one_finding_each(tmp_path: Path) -> None:
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if not Path(uv).exists():
+        pytest.skip("uv is not installed (it is in the test dependency group)")
+    project = _copy("genai-app", tmp_path)
+    subprocess.run(
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--no-hashes",
+            "--format",
+            "requirements-txt",
+            "-q",
+            "-o",
+            "requirements.txt",
+        ],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    _, report = _json(cwd=project)
+    assert [lock["path"] for lock in report["projects"][0]["lockfiles"]] == [
+        "requirements.txt",
+        "uv.lock",
+    ]
+    finding = _by_rule(report, WIRE)  # exactly one
+    assert finding["lockfiles"] == ["requirements.txt", "uv.lock"]
