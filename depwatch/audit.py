@@ -7,8 +7,10 @@ here prints.
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -351,6 +353,22 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout
 
 
+def _needed_at_rev(rel: str, lockfiles: set[str]) -> bool:
+    """Whether a file (relative to the project root) is needed to read the project at a rev:
+    its manifests, its lockfiles, and requirement files an include may name."""
+    base = rel.rsplit("/", 1)[-1]
+    lowered = rel.lower()
+    return (
+        rel in lockfiles
+        or rel in {"pyproject.toml", "Pipfile"}
+        or ("/" not in rel and discovery.is_lockfile_name(base))
+        or (
+            rel.endswith((".txt", ".in"))
+            and ("requirements" in lowered or "constraints" in lowered)
+        )
+    )
+
+
 def _project_at(project: Project, rev: str, tmp: Path) -> Project:
     """The same project with its manifests and lockfiles as they were at ``rev``."""
     try:
@@ -370,26 +388,27 @@ def _project_at(project: Project, rev: str, tmp: Path) -> Project:
     prefix = "" if prefix == "." else prefix + "/"
     listed = _git(top, "ls-tree", "-r", "--name-only", rev, "--", prefix or ".").splitlines()
     wanted = set(project.texts)
+    names = [name for name in listed if _needed_at_rev(name[len(prefix) :], wanted)]
     root = tmp / "at-rev"
     root.mkdir()
-    for name in listed:
-        rel = name[len(prefix) :]
-        base = rel.rsplit("/", 1)[-1]
-        keep = (
-            rel in wanted
-            or rel in {"pyproject.toml", "Pipfile"}
-            or ("/" not in rel and discovery.is_lockfile_name(base))
-            or (rel.startswith("requirements/") and rel.endswith(".txt"))
-            or rel.endswith((".txt", ".in"))
+    if names:
+        # One process for every file, not one per file: a large repository has many.
+        archive = subprocess.run(
+            ["git", "-C", str(top), "archive", "--format=tar", rev, "--", *names],
+            capture_output=True,
+            timeout=120,
         )
-        if not keep:
-            continue
-        data = subprocess.run(
-            ["git", "-C", str(top), "show", f"{rev}:{name}"], capture_output=True, timeout=60
-        ).stdout
-        dest = root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+        if archive.returncode != 0:
+            raise DepwatchError(f"--since {rev}: git could not read the files at that revision")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            for member in tar.getmembers():
+                source = member.isfile() and tar.extractfile(member)
+                rel = member.name[len(prefix) :]
+                if not source or ".." in Path(rel).parts or Path(rel).is_absolute():
+                    continue
+                dest = root / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(source.read())
     target = discovery.Target(root)
     for rel_lock in project.texts:
         if (root / rel_lock).is_file():

@@ -392,3 +392,23 @@ def test_uv_lock_and_its_export_give_one_finding_each(tmp_path: Path) -> None:
     ]
     finding = _by_rule(report, WIRE)  # exactly one
     assert finding["lockfiles"] == ["requirements.txt", "uv.lock"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_follows_includes_at_the_revision(tmp_path: Path) -> None:
+    project = tmp_path / "report"
+    (project / "requirements").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "r"\nrequires-python = ">=3.9"\n')
+    (project / "requirements.txt").write_text("-r requirements/base.txt\n")
+    base = project / "requirements" / "base.txt"
+    base.write_text("db-dtypes==1.6.0\n")
+    (project / "notes.txt").write_text("not a requirements file\n")
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    base.write_text("db-dtypes==1.9.0\n")  # the change crosses the Python 3.10 floor
+    code, report = _json("--since", "HEAD", cwd=project)
+    assert [(f["rule"], f["tag"]) for f in report["findings"] if f["package"] == "db-dtypes"] == [
+        ("db-dtypes/python-3.10-required", "immediate")
+    ]
+    assert code == 1
