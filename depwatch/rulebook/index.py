@@ -74,8 +74,9 @@ from depwatch.rulebook.model import Rule
 
 __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
-#: Bumped whenever the cache layout or the raw rule form changes.
-CACHE_FORMAT = 1
+#: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
+#: ``without`` and ``positional_max``).
+CACHE_FORMAT = 2
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000

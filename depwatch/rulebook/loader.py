@@ -85,7 +85,7 @@ _TOP_KEYS = (
 )
 _PYTHON_KEYS = ("requires",)
 _USAGE_KEYS = ("modules", "symbols", "calls", "env")
-_CALL_KEYS = ("name", "keywords")
+_CALL_KEYS = ("name", "keywords", "without", "positional-max")
 _EXAMPLE_KEYS = ("affected", "unaffected", "code")
 _WHEN_UNUSED = ("monitor", "silent")
 _TAGS = tuple(tag.value for tag in Tag)
@@ -497,7 +497,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
         if not _is_dotted(name):
             check.error(f"{name!r} is not a dotted name", where, dotted_hint)
 
-    calls: list[tuple[str, list[str], str]] = []
+    calls: list[tuple[str, list[Any], str]] = []
     call_items = check.get(table, "calls", list, "usage.")
     for index, item in enumerate(call_items or ()):
         where = f"usage.calls[{index}]"
@@ -514,11 +514,43 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
             check.error(f"{call_name!r} is not a dotted name", f"{where}.name", dotted_hint)
             call_name = None
         keywords = check.strings(item, "keywords", f"{where}.")
-        for keyword, kw_where in keywords or ():
+        without = check.strings(
+            item,
+            "without",
+            f"{where}.",
+            non_empty=True,
+            hint="the keyword arguments whose absence is the usage, like ['Loader']",
+        )
+        for keyword, kw_where in [*(keywords or ()), *(without or ())]:
             if not keyword.isidentifier():
                 check.error(f"{keyword!r} is not a keyword argument name", kw_where)
+        if "keywords" in item and "without" in item:
+            check.error(
+                "keywords and without cannot both be set",
+                f"{where}.without",
+                "a call that passes a keyword and a call that leaves one out are two patterns",
+            )
+        positional_max = check.get(item, "positional-max", int, f"{where}.")
+        if positional_max is not None and positional_max < 0:
+            check.error("must not be negative", f"{where}.positional-max")
+        if "positional-max" in item and "without" not in item:
+            check.error(
+                "only a call pattern with without has positional-max",
+                f"{where}.positional-max",
+                "add without = [...] naming the keywords the call leaves out",
+            )
         if call_name is not None:
-            calls.append((call_name, [kw for kw, _ in keywords or ()], f"{where}.name"))
+            calls.append(
+                (
+                    call_name,
+                    [
+                        [kw for kw, _ in keywords or ()],
+                        [kw for kw, _ in without or ()],
+                        positional_max,
+                    ],
+                    f"{where}.name",
+                )
+            )
 
     env = check.strings(table, "env", "usage.")
     for name, where in env or ():
@@ -548,7 +580,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
     return {
         "modules": module_names,
         "symbols": [name for name, _ in symbols or ()],
-        "calls": [[name, keywords] for name, keywords, _ in calls],
+        "calls": [[name, *pattern] for name, pattern, _ in calls],
         "env": [name for name, _ in env or ()],
     }
 
@@ -622,7 +654,8 @@ def to_row(raw: Mapping[str, Any]) -> list[Any]:
 
     ``[slug, kind, tag, affected, boundary, fixed, python_requires, when_unused, eol, added,
     references, usage, examples.affected, examples.unaffected, title, what, why, action,
-    examples.code]`` with ``usage`` as ``[modules, symbols, calls, env]`` or None.
+    examples.code]`` with ``usage`` as ``[modules, symbols, calls, env]`` or None, each call
+    as ``[name, keywords, without, positional_max]``.
     """
     usage = raw["usage"]
     examples = raw["examples"]
@@ -693,7 +726,12 @@ def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -
         else Usage(
             tuple(usage[0]),
             tuple(usage[1]),
-            tuple([CallPattern(name, tuple(keywords)) for name, keywords in usage[2]]),
+            tuple(
+                [
+                    CallPattern(name, tuple(keywords), tuple(without), positional_max)
+                    for name, keywords, without, positional_max in usage[2]
+                ]
+            ),
             tuple(usage[3]),
         ),
         when_unused,

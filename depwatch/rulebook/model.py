@@ -34,11 +34,19 @@ KINDS = frozenset(
 class CallPattern:
     """A call to ``name`` (dotted, call results transparent) passing any of ``keywords``.
 
-    With no keywords, any call to ``name`` matches.
+    With no keywords (and no ``without``), any call to ``name`` matches. With ``without``, a
+    call matches when it passes none of those keywords by name, passes no ``**kwargs`` splat
+    (which might hold them) and, with ``positional_max``, passes at most that many positional
+    arguments and no ``*args`` splat. ``keywords`` and ``without`` are never both set.
     """
 
     name: str
     keywords: tuple[str, ...] = ()
+    without: tuple[str, ...] = ()
+    """Keywords the call must *not* pass: the call is usage when it leaves them all out."""
+    positional_max: int | None = None
+    """With ``without``: the call passes at most this many positional arguments (so a
+    keyword's value was not passed by position instead)."""
 
 
 @dataclass(frozen=True, slots=True)

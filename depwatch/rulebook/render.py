@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from depwatch.rulebook.model import Rule
+from depwatch.rulebook.model import CallPattern, Rule
 
 __all__ = ["render_rule", "render_rule_list", "rule_dict"]
 
@@ -35,11 +35,31 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         data["usage"] = {
             "modules": list(rule.usage.modules),
             "symbols": list(rule.usage.symbols),
-            "calls": [{"name": c.name, "keywords": list(c.keywords)} for c in rule.usage.calls],
+            "calls": [
+                {
+                    "name": c.name,
+                    "keywords": list(c.keywords),
+                    "without": list(c.without),
+                    "positional_max": c.positional_max,
+                }
+                for c in rule.usage.calls
+            ],
             "env": list(rule.usage.env),
             "when_unused": rule.when_unused,
         }
     return data
+
+
+def describe_call(call: CallPattern) -> str:
+    """A call pattern as a reader would say it: ``yaml.load() without Loader=``."""
+    if call.without:
+        text = f"{call.name}() without {' or '.join(f'{k}=' for k in call.without)}"
+        if call.positional_max is not None:
+            text += f" (at most {call.positional_max} positional argument(s))"
+        return text
+    if call.keywords:
+        return f"{call.name}({', '.join(f'{k}=' for k in call.keywords)})"
+    return f"{call.name}(...)"
 
 
 def _md(text: str) -> str:
@@ -131,8 +151,7 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
         for symbol in rule.usage.symbols:
             console.print(Text(f"  {symbol}"))
         for call in rule.usage.calls:
-            kws = ", ".join(f"{k}=" for k in call.keywords)
-            console.print(Text(f"  {call.name}({kws})"))
+            console.print(Text(f"  {describe_call(call)}"))
         for env in rule.usage.env:
             console.print(Text(f"  environment variable {env}"))
         console.print(Text(f"  without usage: {rule.when_unused}"))

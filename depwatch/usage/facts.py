@@ -61,6 +61,12 @@ class Ref:
     keywords: tuple[KeywordArg, ...] = ()
     """For calls: the keyword arguments passed by name (``**kwargs`` is not listed)."""
     cell: int | None = None
+    positional: int = 0
+    """For calls: how many positional arguments are passed (``*args`` splats not counted)."""
+    star_args: bool = False
+    """For calls: whether a ``*args`` splat is passed (``positional`` is then only a minimum)."""
+    star_kwargs: bool = False
+    """For calls: whether a ``**kwargs`` splat is passed (any keyword may be in it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +90,19 @@ def facts_from_compact(compact: Compact) -> FileFacts:
     return FileFacts(
         path=path,
         refs=tuple(
-            Ref(kind, name, line, column, code, tuple(KeywordArg(*kw) for kw in kws), cell)
-            for kind, name, line, column, code, kws, cell in refs
+            Ref(
+                kind,
+                name,
+                line,
+                column,
+                code,
+                tuple(KeywordArg(*kw) for kw in kws),
+                cell,
+                positional,
+                star_args,
+                star_kwargs,
+            )
+            for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in refs
         ),
         warnings=warnings,
         exports=exports,
@@ -109,6 +126,9 @@ def _ref_to_json(ref: Ref) -> list[Any]:
         ref.code,
         [_kw_to_json(kw) for kw in ref.keywords],
         ref.cell,
+        ref.positional,
+        ref.star_args,
+        ref.star_kwargs,
     ]
 
 
@@ -136,6 +156,12 @@ def _int(value: Any) -> int:
     return value
 
 
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise ValueError("not a bool")
+    return value
+
+
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("not a str")
@@ -150,7 +176,10 @@ def _pair(value: Any) -> tuple[str, str]:
 def facts_from_json(data: Any) -> FileFacts:
     """The inverse of :func:`facts_to_json`; raises ValueError/TypeError/KeyError on junk."""
     refs = []
-    for kind, name, line, column, code, kws, cell in data["refs"]:
+    # A row of an older layout (no argument counts) does not unpack: the file is scanned again.
+    for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in data[
+        "refs"
+    ]:
         keywords = tuple(
             KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
             for n, ln, c, cd, ce in kws
@@ -164,6 +193,9 @@ def facts_from_json(data: Any) -> FileFacts:
                 _str(code),
                 keywords,
                 _opt_int(cell),
+                _int(positional),
+                _bool(star_args),
+                _bool(star_kwargs),
             )
         )
     return FileFacts(

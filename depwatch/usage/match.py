@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from depwatch.model import Evidence
-from depwatch.rulebook.model import Usage
-from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts
+from depwatch.rulebook.model import CallPattern, Usage
+from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts, Ref
 
-__all__ = ["evidence_for", "symbol_matches"]
+__all__ = ["evidence_for", "leaves_out", "symbol_matches"]
 
 
 def symbol_matches(ref: str, symbol: str) -> bool:
@@ -16,17 +16,34 @@ def symbol_matches(ref: str, symbol: str) -> bool:
     return ref == symbol or (ref.startswith(symbol) and ref[len(symbol) : len(symbol) + 1] == ".")
 
 
+def leaves_out(ref: Ref, pattern: CallPattern) -> bool:
+    """Whether the call ``ref`` surely passes none of ``pattern.without``.
+
+    A ``**kwargs`` splat might pass any of them, and with ``positional_max`` a ``*args`` splat
+    might pass more positional arguments: either way it is not known, so it is no match.
+    """
+    if ref.star_kwargs:
+        return False
+    if pattern.positional_max is not None and (
+        ref.star_args or ref.positional > pattern.positional_max
+    ):
+        return False
+    return not any(kw.name in pattern.without for kw in ref.keywords)
+
+
 def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ...]:
     """The places that use what ``usage`` describes, sorted by (path, cell, line, column).
 
     One piece of evidence per line: a symbol reference points at the start of its chain, a
-    call pattern with keywords at the keyword that matched.
+    call pattern with keywords at the keyword that matched, one with ``without`` at the call.
     """
     symbols = tuple(usage.symbols)
     env = frozenset(usage.env)
-    calls: dict[str, list[frozenset[str]]] = {}
+    calls: dict[str, list[tuple[frozenset[str], CallPattern | None]]] = {}
     for pattern in usage.calls:
-        calls.setdefault(pattern.name, []).append(frozenset(pattern.keywords))
+        calls.setdefault(pattern.name, []).append(
+            (frozenset(pattern.keywords), pattern if pattern.without else None)
+        )
     found: dict[tuple[str, int, int, int], Evidence] = {}
 
     def add(path: str, cell: int | None, line: int, column: int, code: str, what: str) -> None:
@@ -46,7 +63,18 @@ def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ..
                     break
             if ref.kind != KIND_CALL:
                 continue
-            for keywords in calls.get(ref.name, ()):
+            for keywords, without in calls.get(ref.name, ()):
+                if without is not None:
+                    if leaves_out(ref, without):
+                        add(
+                            file.path,
+                            ref.cell,
+                            ref.line,
+                            ref.column,
+                            ref.code,
+                            f"{ref.name}() without {'=, '.join(without.without)}=",
+                        )
+                    continue
                 if not keywords:
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
                     continue

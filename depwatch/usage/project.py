@@ -62,7 +62,7 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: calls record positional counts and splats
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40

@@ -22,8 +22,13 @@ __all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_sour
 
 CompactKeyword = tuple[str, int, int, str, "int | None"]
 """A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
-CompactRef = tuple[str, str, int, int, str, tuple[CompactKeyword, ...], "int | None"]
+CompactRef = tuple[
+    str, str, int, int, str, tuple[CompactKeyword, ...], "int | None", int, bool, bool
+]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
+ArgShape = tuple[int, bool, bool]
+"""A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat)."""
+_NO_ARGS: ArgShape = (0, False, False)
 Compact = tuple[
     str,
     tuple[CompactRef, ...],
@@ -93,6 +98,38 @@ def _split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+class _Resolver(Resolver):
+    """The resolver, also recording the argument shape of each call it reports."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        *,
+        package: tuple[str, ...] | None = None,
+        project_modules: frozenset[str] = frozenset(),
+        exports: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        super().__init__(tracker, package=package, project_modules=project_modules, exports=exports)
+        self.arg_shapes: dict[int, ArgShape] = {}
+        """Index in ``refs`` → the shape of that call."""
+
+    def emit(
+        self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
+    ) -> None:
+        at = len(self.refs)
+        super().emit(kind, name, node, keywords)
+        if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
+            positional = 0
+            star_args = False
+            for arg in node.args:
+                if type(arg) is ast.Starred:
+                    star_args = True
+                else:
+                    positional += 1
+            star_kwargs = any(kw.arg is None for kw in node.keywords)
+            self.arg_shapes[at] = (positional, star_args, star_kwargs)
+
+
 def _parse(text: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -150,7 +187,7 @@ def scan_compact(
     except _PARSE_ERRORS as exc:
         warned.append(f"{path}: skipped, not valid Python ({_describe(exc)})")
         return (path, (), tuple(warned), (), ())
-    resolver = Resolver(
+    resolver = _Resolver(
         tracker,
         package=package_of(path),
         project_modules=project_modules,
@@ -161,7 +198,7 @@ def scan_compact(
     except RecursionError:
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
     del tree
-    refs = _places(resolver.refs, _split_lines(text), cells)
+    refs = _places(resolver.refs, resolver.arg_shapes, _split_lines(text), cells)
     return (
         path,
         refs,
@@ -181,7 +218,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _places(
-    raw: list[RawRef], lines: list[str], cells: list[tuple[int, int]] | None
+    raw: list[RawRef],
+    shapes: Mapping[int, ArgShape],
+    lines: list[str],
+    cells: list[tuple[int, int]] | None,
 ) -> tuple[CompactRef, ...]:
     out: list[CompactRef] = []
     seen: set[tuple[str, str, int, int]] = set()
@@ -199,14 +239,16 @@ def _places(
                     break
         return line, col + 1, text.strip(), cell
 
-    for kind, name, line, col, kws in raw:
+    for index, (kind, name, line, col, kws) in enumerate(raw):
         key = (kind, name, line, col)
+        # A repeat without keywords adds nothing; for ``f(a)(b)`` (a call of a call's result,
+        # which has the same name and place) this keeps the first: the call to the name itself.
         if key in seen and not kws:
             continue
         seen.add(key)
         ln, column, code, cell = place(line, col)
         keywords = tuple((kw, *place(kl, kc)) for kw, kl, kc in kws)
-        out.append((kind, name, ln, column, code, keywords, cell))
+        out.append((kind, name, ln, column, code, keywords, cell, *shapes.get(index, _NO_ARGS)))
     # (cell, line, column, kind, name)
     out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)

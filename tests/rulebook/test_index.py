@@ -357,3 +357,26 @@ def test_texts_round_trip_through_the_cache(shipped: Path) -> None:
     eol = second.get("python/3.9-eol")
     assert eol is not None
     assert eol.examples.code is None
+
+
+def test_call_patterns_round_trip_through_the_cache(shipped: Path) -> None:
+    path = write_rule(shipped, "pyyaml", "load", module="yaml")
+    text = path.read_text(encoding="utf-8").replace(
+        'symbols = ["yaml.thing"]',
+        'calls = [{ name = "yaml.load", without = ["Loader"], positional-max = 1 },'
+        ' { name = "yaml.dump", keywords = ["Dumper"] }]',
+    )
+    text = text.replace("yaml.thing()  # expect", "yaml.load(s)  # expect")
+    path.write_text(text, encoding="utf-8")
+    settle(shipped)
+    first = load_rulebook()
+    assert first.cached == (False,)
+    second = load_rulebook()
+    assert second.cached == (True,)
+    (rule,) = second.for_package("pyyaml")
+    assert rule.usage is not None
+    assert [(c.name, c.keywords, c.without, c.positional_max) for c in rule.usage.calls] == [
+        ("yaml.load", (), ("Loader",), 1),
+        ("yaml.dump", ("Dumper",), (), None),
+    ]
+    assert list(second) == list(first)

@@ -177,6 +177,103 @@ def test_call_without_keywords(tmp_path: Path) -> None:
     assert rule.usage.calls == (CallPattern("google.genai.Client.interactions.create", ()),)
 
 
+YAML_CALLS = 'calls = [{ name = "yaml.load", without = ["Loader"], positional-max = 1 }]'
+YAML = (
+    GOOD.replace('package = "Google_GenAI"', 'package = "PyYAML"')
+    .replace('symbols = ["google.genai.interactions.AudioResponseFormat"]\n', "")
+    .replace('env = ["GOOGLE_CLOUD_DISABLE_METRICS"]\n', "")
+    .replace(
+        'calls = [{ name = "google.genai.Client.interactions.create", keywords = ["response_format"] }]',
+        YAML_CALLS,
+    )
+    .replace(
+        "from google import genai\nclient = genai.Client()\n"
+        'client.interactions.create(model="m", response_format=fmt)  # expect',
+        "import yaml\nyaml.load(s)  # expect",
+    )
+)
+
+
+def test_call_without_keywords_and_positional_max(tmp_path: Path) -> None:
+    rule = load_rule_file(write(tmp_path, "pyyaml", "load", YAML))
+    assert rule.usage == Usage(
+        modules=("yaml",),
+        calls=(CallPattern("yaml.load", without=("Loader",), positional_max=1),),
+    )
+    bare = YAML.replace(", positional-max = 1", "")
+    rule = load_rule_file(write(tmp_path, "pyyaml", "bare", bare))
+    assert rule.usage is not None
+    assert rule.usage.calls == (CallPattern("yaml.load", without=("Loader",)),)
+
+
+def test_without_survives_the_raw_form_and_the_row() -> None:
+    import json
+
+    import tomli
+
+    raw, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
+    assert errors == []
+    assert raw is not None
+    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1]]
+    again = build_rule(json.loads(json.dumps(raw)), source="x")
+    assert again == build_rule(raw, source="x")
+    assert again.usage is not None
+    assert again.usage.calls[0].positional_max == 1
+
+
+@pytest.mark.parametrize(
+    ("calls", "expected"),
+    [
+        (
+            'calls = [{ name = "yaml.load", keywords = ["Loader"], without = ["Loader"] }]',
+            ["keywords and without cannot both be set", "(at 'usage.calls[0].without')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = [] }]',
+            ["must not be empty", "(at 'usage.calls[0].without')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = "Loader" }]',
+            ["must be an array, not a string", "(at 'usage.calls[0].without')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = ["Loader="] }]',
+            ["not a keyword argument name", "(at 'usage.calls[0].without[0]')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", positional-max = 1 }]',
+            ["only a call pattern with without", "(at 'usage.calls[0].positional-max')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", keywords = ["x"], positional-max = 1 }]',
+            ["only a call pattern with without", "(at 'usage.calls[0].positional-max')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = ["Loader"], positional-max = -1 }]',
+            ["must not be negative", "(at 'usage.calls[0].positional-max')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = ["Loader"], positional-max = "1" }]',
+            ["must be an integer, not a string", "(at 'usage.calls[0].positional-max')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = ["Loader"], positional-max = true }]',
+            ["must be an integer, not a boolean", "(at 'usage.calls[0].positional-max')"],
+        ),
+        (
+            'calls = [{ name = "yaml.load", without = ["Loader"], positional_max = 1 }]',
+            ["(at 'usage.calls[0].positional_max')", "did you mean 'positional-max'?"],
+        ),
+    ],
+)
+def test_bad_without(tmp_path: Path, calls: str, expected: list[str]) -> None:
+    path = write(tmp_path, "pyyaml", "bad-without", YAML.replace(YAML_CALLS, calls))
+    message = problems(path)
+    assert "bad-without.toml" in message
+    for part in expected:
+        assert part in message
+
+
 # -- every problem, by file and key ----------------------------------------------------------
 
 

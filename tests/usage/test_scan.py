@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+
+import pytest
 
 from depwatch.rulebook.model import CallPattern, Usage
 from depwatch.usage import FileFacts, evidence_for, scan_source
@@ -281,3 +284,103 @@ def test_evidence_deduplicated_and_sorted() -> None:
     got = [(e.line, e.column) for e in evidence_for(facts, usage)]
     # Two uses on line 2 are one place: the first.
     assert got == [(1, 8), (2, 1)]
+
+
+# -- call patterns with `without`: a call that leaves a keyword out -----------------------------
+
+YAML_LOAD = Usage(
+    modules=("yaml",),
+    calls=(CallPattern("yaml.load", without=("Loader",), positional_max=1),),
+)
+
+
+def yaml_lines(src: str, usage: Usage = YAML_LOAD) -> list[int]:
+    facts = scan_source(textwrap.dedent(src), "cfg.py", ["yaml"])
+    assert facts.warnings == ()
+    return [e.line for e in evidence_for([facts], usage)]
+
+
+def test_call_records_positional_count_and_splats() -> None:
+    facts = scan_source(
+        "import yaml\nyaml.load(s, L)\nyaml.load(*a, **k)\nyaml.load(x=1)\n", "a.py", ["yaml"]
+    )
+    calls = [(r.line, r.positional, r.star_args, r.star_kwargs) for r in facts.refs]
+    assert calls == [
+        (1, 0, False, False),  # the import
+        (2, 2, False, False),
+        (3, 0, True, True),
+        (4, 0, False, False),
+    ]
+
+
+def test_without_matches_a_call_that_leaves_the_keyword_out() -> None:
+    src = """\
+        import yaml
+        from yaml import load
+        yaml.load(stream)
+        load(stream=text)
+        yaml.load(
+            stream,
+        )
+        """
+    assert yaml_lines(src) == [3, 4, 5]
+
+
+def test_without_no_match_when_the_keyword_is_given() -> None:
+    assert yaml_lines("import yaml\nyaml.load(s, Loader=yaml.SafeLoader)\n") == []
+    assert yaml_lines("import yaml\nyaml.load(Loader=yaml.SafeLoader, stream=s)\n") == []
+
+
+def test_without_no_match_when_the_argument_is_positional() -> None:
+    assert yaml_lines("import yaml\nyaml.load(s, yaml.SafeLoader)\n") == []
+    # Without positional-max, a positional argument does not count as the keyword.
+    no_max = Usage(modules=("yaml",), calls=(CallPattern("yaml.load", without=("Loader",)),))
+    assert yaml_lines("import yaml\nyaml.load(s, yaml.SafeLoader)\n", no_max) == [2]
+
+
+def test_without_no_match_through_splats() -> None:
+    # `**kwargs` might hold the keyword: unknown, so no match (with or without positional-max).
+    assert yaml_lines("import yaml\nyaml.load(s, **options)\n") == []
+    no_max = Usage(modules=("yaml",), calls=(CallPattern("yaml.load", without=("Loader",)),))
+    assert yaml_lines("import yaml\nyaml.load(s, **options)\n", no_max) == []
+    # `*args` makes the positional count unknown: no match with positional-max only.
+    assert yaml_lines("import yaml\nyaml.load(*args)\n") == []
+    assert yaml_lines("import yaml\nyaml.load(*args)\n", no_max) == [2]
+
+
+def test_without_evidence_points_at_the_call() -> None:
+    facts = scan_source("import yaml\nx = [yaml.load(s)]\n", "cfg.py", ["yaml"])
+    (evidence,) = evidence_for([facts], YAML_LOAD)
+    assert (evidence.line, evidence.column, evidence.code) == (2, 6, "x = [yaml.load(s)]")
+    assert evidence.symbol == "yaml.load() without Loader="
+
+
+def test_without_a_call_of_the_result_is_not_the_call() -> None:
+    # `yaml.load(s, Loader=L)(x)` calls what load returned; the call to yaml.load passes Loader.
+    assert yaml_lines("import yaml\nyaml.load(s, Loader=L)(x)\n") == []
+    assert yaml_lines("import yaml\nyaml.load(s)(Loader=L)\n") == [2]
+
+
+def test_without_and_keywords_patterns_side_by_side() -> None:
+    usage = Usage(
+        modules=("yaml",),
+        calls=(
+            CallPattern("yaml.load", without=("Loader",), positional_max=1),
+            CallPattern("yaml.dump", ("Dumper",)),
+        ),
+    )
+    src = "import yaml\nyaml.load(s, Loader=L)\nyaml.dump(d, Dumper=D)\nyaml.load(s)\n"
+    assert yaml_lines(src, usage) == [3, 4]
+
+
+def test_facts_json_round_trip_keeps_argument_shapes() -> None:
+    from depwatch.usage.facts import facts_from_json, facts_to_json
+
+    facts = scan_source("import yaml\nyaml.load(s, *a, **k)\n", "a.py", ["yaml"])
+    again = facts_from_json(json.loads(json.dumps(facts_to_json(facts))))
+    assert again == facts
+    # A cached row of the older layout (no argument shapes) is refused, so the file is rescanned.
+    old = facts_to_json(facts)
+    old["refs"] = [row[:7] for row in old["refs"]]
+    with pytest.raises(ValueError, match="values to unpack"):
+        facts_from_json(old)
