@@ -29,6 +29,7 @@ __all__ = [
     "admitted_minors",
     "minor_admitted",
     "poetry_constraint",
+    "python_constraint_to_pep440",
     "read_project",
 ]
 
@@ -71,33 +72,68 @@ def admitted_minors(spec: SpecifierSet) -> tuple[str, ...]:
 
 
 def poetry_constraint(text: str) -> list[SpecifierSet]:
-    """Poetry's constraint syntax (``^3.9``, ``~3.9``, ``>=3.8 <4``, ``a || b``) as PEP 440 sets."""
+    """Poetry's constraint syntax, with ``a || b`` alternatives, as PEP 440 sets.
+
+    Raises ``ValueError`` when an alternative has no PEP 440 equivalent.
+    """
     alternatives = []
     for part in re.split(r"\|\|?", text):
-        items = []
-        for token in re.findall(r"[<>=!~^]*\s*[0-9*][0-9A-Za-z.*+-]*", part.replace(",", " ")):
-            items.append(_poetry_item(token.replace(" ", "")))
-        alternatives.append(SpecifierSet(",".join(item for item in items if item)))
+        if part.strip() in {"", "*"}:
+            alternatives.append(SpecifierSet())
+            continue
+        converted = python_constraint_to_pep440(part)
+        if converted is None:
+            raise ValueError(f"{part.strip()!r} has no PEP 440 equivalent")
+        alternatives.append(SpecifierSet(converted))
     return alternatives
 
 
-def _poetry_item(token: str) -> str:
-    if token in {"*", ""}:
-        return ""
-    if token.startswith("^"):
-        version = Version(token[1:])
-        release = [*version.release, 0, 0]
-        first = next((i for i, part in enumerate(release[:3]) if part != 0), 2)
-        upper = [*release[:first], release[first] + 1]
-        return f">={token[1:]},<{'.'.join(map(str, upper))}"
-    if token.startswith("~") and not token.startswith("~="):
-        version = Version(token[1:])
-        release = list(version.release)
-        upper = [release[0] + 1] if len(release) == 1 else [release[0], release[1] + 1]
-        return f">={token[1:]},<{'.'.join(map(str, upper))}"
-    if token[0].isdigit():
-        return f"=={token}"
-    return token
+_CLAUSE = re.compile(r"(\^|~=|~|>=|<=|!=|==|>|<|=)?\s*([0-9][0-9A-Za-z.*+!-]*)")
+
+
+def python_constraint_to_pep440(constraint: str) -> str | None:
+    """Poetry's ``^3.9`` / ``~3.9`` / ``>=3.8,<4`` as a PEP 440 specifier; None when not expressible."""
+    text = constraint.strip()
+    if text in {"", "*"} or "||" in text or "|" in text:
+        return None
+    parts: list[str] = []
+    for chunk in re.split(r"\s*,\s*|\s+(?=[\^~<>=!0-9])", text):
+        if not chunk:
+            continue
+        found = _CLAUSE.fullmatch(chunk.strip())
+        if found is None:
+            return None
+        op, version = found.group(1) or "", found.group(2)
+        if op in {"^", "~"}:
+            numbers = version.split(".")
+            if not all(n.isdigit() for n in numbers):
+                return None
+            parts.append(f">={version}")
+            parts.append(f"<{_upper_bound([int(n) for n in numbers], caret=op == '^')}")
+        elif op in {"", "="}:
+            parts.append(f"=={version}")
+        else:
+            parts.append(f"{op}{version}")
+    result = ",".join(parts)
+    try:
+        SpecifierSet(result)
+    except InvalidSpecifier:
+        return None
+    return result or None
+
+
+def _upper_bound(numbers: list[int], *, caret: bool) -> str:
+    """The exclusive upper bound of ``^x.y.z`` (first non-zero part) or ``~x.y.z``."""
+    if caret:
+        for position, number in enumerate(numbers):
+            if number != 0 or position == len(numbers) - 1:
+                break
+        bumped = [*numbers[:position], numbers[position] + 1]
+    elif len(numbers) == 1:
+        bumped = [numbers[0] + 1]
+    else:
+        bumped = [numbers[0], numbers[1] + 1]
+    return ".".join(str(n) for n in bumped)
 
 
 def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
@@ -189,7 +225,7 @@ def read_project(root: Path) -> ProjectFiles:
                     )
                 try:
                     alternatives = poetry_constraint(poetry_python)
-                except (InvalidSpecifier, InvalidVersion, ValueError):
+                except ValueError:
                     raise DepwatchError(
                         f"{poetry_python!r} is not a Poetry version constraint depwatch can read",
                         path=shown,

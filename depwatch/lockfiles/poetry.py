@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 from depwatch.lockfiles.base import LockContents, is_pep440, table_line
 from depwatch.model import Package
+from depwatch.project import python_constraint_to_pep440
 
 __all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
 
@@ -28,7 +28,6 @@ _SOURCE_KINDS = {
     "legacy": "registry",
 }
 _Fail = Callable[[str, str, "int | None"], DepwatchError]
-_CLAUSE = re.compile(r"(\^|~=|~|>=|<=|!=|==|>|<|=)?\s*([0-9][0-9A-Za-z.*+!-]*)")
 
 
 def matches(path: Path) -> bool:
@@ -119,53 +118,6 @@ def read(path: Path) -> LockContents:
     return LockContents(
         packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
     )
-
-
-def python_constraint_to_pep440(constraint: str) -> str | None:
-    """Poetry's ``^3.9`` / ``~3.9`` / ``>=3.8,<4`` as a PEP 440 specifier; None when not expressible."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    text = constraint.strip()
-    if text in {"", "*"} or "||" in text or "|" in text:
-        return None
-    parts: list[str] = []
-    for chunk in re.split(r"\s*,\s*|\s+(?=[\^~<>=!0-9])", text):
-        if not chunk:
-            continue
-        found = _CLAUSE.fullmatch(chunk.strip())
-        if found is None:
-            return None
-        op, version = found.group(1) or "", found.group(2)
-        if op in {"^", "~"}:
-            numbers = version.split(".")
-            if not all(n.isdigit() for n in numbers):
-                return None
-            parts.append(f">={version}")
-            parts.append(f"<{_upper_bound([int(n) for n in numbers], caret=op == '^')}")
-        elif op in {"", "="}:
-            parts.append(f"=={version}")
-        else:
-            parts.append(f"{op}{version}")
-    result = ",".join(parts)
-    try:
-        SpecifierSet(result)
-    except InvalidSpecifier:
-        return None
-    return result or None
-
-
-def _upper_bound(numbers: list[int], *, caret: bool) -> str:
-    """The exclusive upper bound of ``^x.y.z`` (first non-zero part) or ``~x.y.z``."""
-    if caret:
-        for position, number in enumerate(numbers):
-            if number != 0 or position == len(numbers) - 1:
-                break
-        bumped = [*numbers[:position], numbers[position] + 1]
-    elif len(numbers) == 1:
-        bumped = [numbers[0] + 1]
-    else:
-        bumped = [numbers[0], numbers[1] + 1]
-    return ".".join(str(n) for n in bumped)
 
 
 def _source(entry: dict[str, Any], name: str, key: str, fail: _Fail, index: int) -> str:

@@ -41,6 +41,8 @@ def test_minor_admitted_edges() -> None:
         (">=3.8 <3.10", ["3.8", "3.9"]),
         ("3.11.*", ["3.11"]),
         ("~2.7 || ^3.12", ["3.12", "3.13", "3.14", "3.15"]),
+        ("=3.11", ["3.11"]),
+        ("*", [f"3.{m}" for m in range(16)]),
     ],
 )
 def test_poetry_constraint(constraint: str, expected: list[str]) -> None:
