@@ -229,12 +229,8 @@ def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) 
     return _UsageLookup(project.root, modules, env, exclude)
 
 
-def _locate(path: Path, name: str, version: str) -> int | None:
-    """The line of a package in a lockfile, by text search (good enough for SARIF)."""
-    try:
-        lines = read_text(path).splitlines()
-    except DepwatchError:
-        return None
+def _locate(lines: Sequence[str], name: str, version: str) -> int | None:
+    """The line of a package in a lockfile's lines, by text search (good enough for SARIF)."""
     variants = {name, name.replace("-", "_"), name.replace("-", ".")}
     fallback = None
     for number, line in enumerate(lines, start=1):
@@ -282,14 +278,19 @@ def _since_key(finding: Finding) -> tuple[str, str, str]:
 
 
 def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
+    """Findings with the line of their package in their first lockfile (each file read once)."""
+    lines: dict[str, list[str]] = {}
     out = []
     for finding in findings:
-        if finding.lockfiles and finding.lock_line is None:
-            path = project.texts.get(finding.lockfiles[0])
-            if path is not None:
-                finding = replace(
-                    finding, lock_line=_locate(path, finding.package, finding.version)
-                )
+        path = project.texts.get(finding.lockfiles[0]) if finding.lockfiles else None
+        if path is not None and finding.lock_line is None:
+            if finding.lockfiles[0] not in lines:
+                try:
+                    lines[finding.lockfiles[0]] = read_text(path).splitlines()
+                except DepwatchError:
+                    lines[finding.lockfiles[0]] = []
+            line = _locate(lines[finding.lockfiles[0]], finding.package, finding.version)
+            finding = replace(finding, lock_line=line)
         out.append(finding)
     return out
 
@@ -490,9 +491,10 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
 def _add_vulnerabilities(pending: PendingAudit, projects: Sequence[Project], run: _Run) -> None:
     result = pending.result()
     vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
-    by_project = {p.shown: p for p in projects}
-    for finding in vuln_findings:
-        run.findings += _with_lines([finding], by_project[finding.project])
+    for project in projects:
+        run.findings += _with_lines(
+            [f for f in vuln_findings if f.project == project.shown], project
+        )
     run.infos.update(vuln_infos)
     run.not_audited = tuple(result.not_audited)
     run.warnings += list(result.warnings)
