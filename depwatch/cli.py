@@ -338,8 +338,8 @@ def rules_list(
     rules: RulesOption = None,
 ) -> None:
     """List the rules: the shipped ones and any --rules folders."""
+    from depwatch.reporters.rules import render_rule_list
     from depwatch.rulebook import load_rulebook
-    from depwatch.rulebook.render import render_rule_list
 
     try:
         book = load_rulebook(list(rules or ()))
@@ -359,8 +359,8 @@ def rules_show(
     rules: RulesOption = None,
 ) -> None:
     """Show one rule in full."""
+    from depwatch.reporters.rules import render_rule
     from depwatch.rulebook import load_rulebook
-    from depwatch.rulebook.render import render_rule
 
     try:
         book = load_rulebook(list(rules or ()))

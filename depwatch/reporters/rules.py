@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from depwatch.reporters.markdown import md
 from depwatch.rulebook.model import CallPattern, Rule
 
 __all__ = ["render_rule", "render_rule_list", "rule_dict"]
@@ -62,13 +63,6 @@ def describe_call(call: CallPattern) -> str:
     return f"{call.name}(...)"
 
 
-def _md(text: str) -> str:
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "`*_[]":
-        out = out.replace(ch, "\\" + ch)
-    return " ".join(out.split())
-
-
 def render_rule_list(
     rules: Sequence[Rule], fmt: str, *, color: bool = False, width: int = 100
 ) -> str:
@@ -80,7 +74,7 @@ def render_rule_list(
     if fmt == "markdown":
         lines = ["| id | kind | tag | affected | title |", "|---|---|---|---|---|"]
         lines += [
-            f"| `{r.id}` | {r.kind} | {r.tag.value} | `{r.affected}` | {_md(r.title)} |"
+            f"| `{r.id}` | {r.kind} | {r.tag.value} | `{r.affected}` | {md(r.title)} |"
             for r in ordered
         ]
         return "\n".join(lines) + "\n"
