@@ -77,15 +77,10 @@ class VulnService(str, Enum):
 
 
 def _fail(exc: DepwatchError) -> NoReturn:
-    sys.stderr.write(f"depwatch: error: {_plain(str(exc))}\n")
+    from depwatch.reporters.text import sanitize
+
+    sys.stderr.write(f"depwatch: error: {sanitize(str(exc))}\n")
     raise typer.Exit(ExitCode.ERROR)
-
-
-def _plain(text: str) -> str:
-    """Text for a terminal: control characters other than newline shown as escapes."""
-    return "".join(
-        ch if ch == "\n" or (ch.isprintable() and ch != "\x1b") else repr(ch)[1:-1] for ch in text
-    )
 
 
 def _color() -> bool:
@@ -309,7 +304,9 @@ def _run_check(
         )
     if options.strict and outcome.gaps and not quiet:
         sys.stderr.write("depwatch: --strict: the audit has gaps:\n")
-        sys.stderr.writelines(f"  {_plain(gap)}\n" for gap in outcome.gaps)
+        from depwatch.reporters.text import sanitize
+
+        sys.stderr.writelines(f"  {sanitize(gap)}\n" for gap in outcome.gaps)
     raise typer.Exit(outcome.exit_code)
 
 

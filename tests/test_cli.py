@@ -412,3 +412,12 @@ def test_since_follows_includes_at_the_revision(tmp_path: Path) -> None:
         ("db-dtypes/python-3.10-required", "immediate")
     ]
     assert code == 1
+
+
+def test_error_messages_show_control_characters_inertly(tmp_path: Path) -> None:
+    (tmp_path / "Pipfile.lock").write_text(
+        '{"_meta": {}, "default": {"x\\u001b[31m": {"version": 1}}}'
+    )
+    stderr = _error(run_depwatch("check", cwd=tmp_path))
+    assert "\x1b" not in stderr
+    assert "\\x1b[31m" in stderr
