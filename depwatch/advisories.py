@@ -124,11 +124,6 @@ class Vulnerability:
     link: str = ""
 
     @property
-    def ids(self) -> tuple[str, ...]:
-        """The id and every alias: what an ignore entry may name."""
-        return (self.id, *self.aliases)
-
-    @property
     def title(self) -> str:
         """The description cut to a short title."""
         return _shorten(self.description, 120) or self.id
