@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import shutil
 import sys
 from enum import Enum
 from pathlib import Path
@@ -92,10 +93,8 @@ def _color() -> bool:
 
 
 def _width() -> int:
-    try:
-        return max(60, int(os.environ.get("COLUMNS", "")) or 100)
-    except ValueError:
-        return os.get_terminal_size().columns if sys.stdout.isatty() else 100
+    """$COLUMNS, else the terminal's width, else 100 (piped output); never under 60."""
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _write(text: str, output: Path | None) -> None:
