@@ -6,14 +6,25 @@ Starts the tests' OSV-compatible server on 127.0.0.1 (real PyPA advisory records
 interleaved round by round so that a noisy neighbour hurts both sides alike:
 
 - **floor**: ``python -m pip_audit -r PINS --no-deps --disable-pip -f json -s osv --osv-url …``
-- **depwatch**: a process that imports ``depwatch.advisories`` and runs ``start(...).result()``
-  on the same pins (every pin as a registry :class:`~depwatch.model.Package`)
+- **depwatch advisories**: a process that imports ``depwatch.advisories`` and runs
+  ``start(...).result()`` on the same pins (every pin as a registry
+  :class:`~depwatch.model.Package`): depwatch's pip-audit path alone
+- **check** and **check --vulns**: ``python -m depwatch check PROJECT --format json`` on a
+  folder holding the pins as ``requirements.txt``, without and with
+  ``--vulns --osv-url …``
+- **bare python wrapper**: an interpreter that starts pip-audit and waits (for reference)
 - any ``--command`` given: a shell-free command line whose ``{osv_url}``, ``{requirements}``,
-  ``{project}`` (a folder holding the pins as ``requirements.txt``) and ``{python}`` are filled
-  in, e.g. ``--command "{python} -m depwatch check {project} --vulns --osv-url {osv_url}"``
+  ``{project}`` and ``{python}`` are filled in
+
+The issue's cost target is what ``--vulns`` *adds* to ``check``: per round,
+``check --vulns`` minus ``check`` (the rules and the code scan run either way), whose median must
+stay within 1.05× pip-audit alone; the advisories path alone is held to the same limit. The whole
+``check --vulns`` process is printed too, as a ratio to pip-audit alone: it also holds
+depwatch's own start-up and its own work, which the target does not count.
 
 It prints the median and best time of each and each ratio to the floor (median / median), and
-exits 1 when a ratio is above ``--limit`` (default 1.05). ``--json`` prints the figures as JSON.
+exits 1 when a held ratio is above ``--limit`` (default 1.05). ``--json`` prints the figures as
+JSON.
 
     python benchmarks/bench_vulns.py [--count 100] [--rounds 7] [--jobs N] [--command CMD ...]
 """
@@ -48,6 +59,12 @@ result = advisories.start(packages, osv_url=sys.argv[2], cache_dir=sys.argv[3], 
 assert result.audited == len(packages), (result.audited, result.not_audited[:3], result.warnings)
 print(len(result.vulnerabilities))
 """
+
+
+ADDED = "added by --vulns"
+"""check --vulns minus check, per round: what the issue's cost target bounds."""
+HELD = ("depwatch advisories", ADDED)
+"""The figures held to ``--limit``; the others are printed for context."""
 
 
 def _load_server() -> object:
@@ -158,6 +175,16 @@ def main() -> int:
                 args.jobs,
             ],
         }
+        check = [sys.executable, "-m", "depwatch", "check", str(project), "--format", "json"]
+        commands["check"] = [*check, "--fail-on", "never"]
+        commands["check --vulns"] = [
+            *check,
+            "--fail-on",
+            "never",
+            "--vulns",
+            "--osv-url",
+            server.query_url,
+        ]
         # The least any Python wrapper costs: an interpreter that starts pip-audit and waits.
         commands["bare python wrapper"] = [
             sys.executable,
@@ -175,6 +202,11 @@ def main() -> int:
             for name, command in commands.items():
                 times[name].append(time_command(command, env))
 
+    # What --vulns adds, paired round by round (both runs met the same neighbours).
+    times[ADDED] = [
+        with_vulns - without
+        for with_vulns, without in zip(times["check --vulns"], times["check"], strict=True)
+    ]
     floor = statistics.median(times["pip-audit alone"])
     figures = {
         name: {
@@ -202,14 +234,10 @@ def main() -> int:
         )
         for name, row in figures.items():
             print(
-                f"  {name:<22} median {row['median_s']:.3f} s  best {row['best_s']:.3f} s  "
+                f"  {name:<20} median {row['median_s']:.3f} s  best {row['best_s']:.3f} s  "
                 f"× {row['ratio']:.3f}"
             )
-    over = [
-        name
-        for name, row in figures.items()
-        if row["ratio"] > args.limit and name != "bare python wrapper"
-    ]
+    over = [name for name in HELD if figures[name]["ratio"] > args.limit]
     if over:
         print(f"above ×{args.limit}: {', '.join(over)}", file=sys.stderr)
         return 1
