@@ -175,16 +175,9 @@ def main() -> int:
                 args.jobs,
             ],
         }
-        check = [sys.executable, "-m", "depwatch", "check", str(project), "--format", "json"]
-        commands["check"] = [*check, "--fail-on", "never"]
-        commands["check --vulns"] = [
-            *check,
-            "--fail-on",
-            "never",
-            "--vulns",
-            "--osv-url",
-            server.query_url,
-        ]
+        commands["check"] = [sys.executable, "-m", "depwatch", "check", str(project)]
+        commands["check"] += ["--format", "json", "--fail-on", "never"]
+        commands["check --vulns"] = [*commands["check"], "--vulns", "--osv-url", server.query_url]
         # The least any Python wrapper costs: an interpreter that starts pip-audit and waits.
         commands["bare python wrapper"] = [
             sys.executable,
