@@ -17,7 +17,7 @@ from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.version import InvalidVersion, Version
 
 from depwatch.model import Evidence, Finding, Lockfile, Package, RuleInfo, Tag
-from depwatch.project import CANDIDATE_PYTHONS, minor_admitted
+from depwatch.project import CANDIDATE_PYTHONS, excluded_minors
 from depwatch.rulebook.model import Rule, Usage
 
 __all__ = ["PLATFORMS", "MatchContext", "Matcher", "RuleSource", "rule_info"]
@@ -181,9 +181,8 @@ class Matcher:
                 else:
                     bad = [
                         py
-                        for py in self.ctx.declared
+                        for py in excluded_minors(rule.python_requires, self.ctx.declared)
                         if any(_admits(pkg.markers, py, pl) for pl in self.ctx.platforms or [None])
-                        and not minor_admitted(rule.python_requires, py)
                     ]
             if rule.usage is not None:
                 if self.ctx.usage is None:

@@ -8,6 +8,7 @@ lock's ``python`` package. The declared range becomes a set of CPython minor rel
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "CANDIDATE_PYTHONS",
     "ProjectFiles",
     "admitted_minors",
+    "excluded_minors",
     "minor_admitted",
     "poetry_constraint",
     "python_constraint_to_pep440",
@@ -64,6 +66,13 @@ def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
             probes.add(pinned)
             probes.add(Version(".".join(str(p) for p in (*release[:3], 0, 0)[:3])))
     return any(spec.contains(probe, prereleases=True) for probe in probes)
+
+
+@functools.lru_cache(maxsize=4096)
+def excluded_minors(spec: SpecifierSet, minors: tuple[str, ...]) -> tuple[str, ...]:
+    """The minors of ``minors`` that no release inside ``spec`` belongs to (memoised: the
+    matcher asks this of every Python-floor rule, and rules share ranges)."""
+    return tuple(minor for minor in minors if not minor_admitted(spec, minor))
 
 
 def admitted_minors(spec: SpecifierSet) -> tuple[str, ...]:
