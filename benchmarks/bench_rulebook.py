@@ -38,7 +38,9 @@ import tomli
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.rulebook import load_rulebook
+from depwatch.matcher import MatchContext, Matcher
+from depwatch.model import Lockfile, Package
+from depwatch.rulebook import RuleBook, load_rulebook
 from depwatch.rulebook import loader as loader_module
 
 WORDS = [
@@ -268,10 +270,26 @@ def main() -> int:
                 for rule in rulebook.for_package(name):
                     rule.affected.contains(version, prereleases=True)
 
+        # The real matcher over a 600-package lock: tags, Python floors, findings.
+        lock = Lockfile("uv.lock", "uv", tuple(Package(name, str(locked[name])) for name in wanted))
+        context = MatchContext(project=".", declared=("3.10", "3.11", "3.12", "3.13"))
+        found: list[int] = []
+
+        def match() -> None:
+            rulebook = books[0]
+            assert isinstance(rulebook, RuleBook)
+            found[:] = [len(Matcher(rulebook, context).match_lockfile(lock))]
+
+        def load_and_match() -> None:
+            books[:] = [load_rulebook([rules_dir], include_shipped=False)]
+            match()
+
         t_floor_match = best(packaging_floor, args.repeat, setup=clear_parse_caches)
         t_lookups = best(lookups, args.repeat, setup=fresh_book)
         t_memo = best(lookups, args.repeat)
-        t_end_to_end = best(lambda: (warm(), fresh_book(), lookups()), args.repeat)
+        t_match_fresh = best(match, args.repeat, setup=fresh_book)
+        t_match = best(match, args.repeat)
+        t_end_to_end = best(load_and_match, args.repeat, setup=clear_parse_caches)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -289,7 +307,9 @@ def main() -> int:
         ("floor: packaging SpecifierSet+contains", t_floor_match, None, None),
         ("lookups, fresh rulebook (builds Rules)", t_lookups, t_floor_match, "packaging"),
         ("lookups, memoised", t_memo, t_floor_match, "packaging"),
-        ("warm load + lookups", t_end_to_end, t_json, "json"),
+        ("matching 600 packages, fresh rulebook", t_match_fresh, t_floor_match, "packaging"),
+        ("matching 600 packages, rules in memory", t_match, t_floor_match, "packaging"),
+        ("warm load + matching (a fresh process)", t_end_to_end, t_json, "json"),
     ]
     for label, ms, floor, floor_name in rows:
         ratio = f"{ms / floor:6.2f}× {floor_name} floor" if floor else ""
@@ -299,7 +319,8 @@ def main() -> int:
         f"{t_memo * 1000 / max(len(touched), 1):.2f} µs memoised; "
         f"packaging floor {t_floor_match * 1000 / max(len(touched), 1):.1f} µs"
     )
-    print(f"  (cache file: {size / 1e6:.1f} MB; targets: warm load ≤ 15 ms, lookups ≤ 15 ms)")
+    print(f"  ({found[0]} findings; cache file: {size / 1e6:.1f} MB)")
+    print("  targets: loading 10,000 rules ≤ 15 ms; matching 600 packages ≤ 15 ms")
     return 0
 
 

@@ -10,11 +10,12 @@ is ever executed.
 Layout: one file per rule folder, named by a hash of the cache format, the depwatch version and
 the folder's absolute path. Line 1 is a small JSON header (format, depwatch version, folder, the
 folder's ``st_mtime_ns`` and, per package, ``[folder mtime_ns, offset, length]``). The rest is
-one segment per package: a JSON line ``{"files": [[name, size, mtime_ns], ...], "rows": [...]}``
-(rows: :func:`depwatch.rulebook.loader.to_row` without the texts), then the five texts of each
-rule (title, what, why, action, code) separated by NUL — rule texts never contain control
-characters, the loader rejects them — because slicing plain text is much cheaper than decoding
-long JSON strings. Loading reads the file and parses only the header; a package's segment is
+one segment per package: a JSON line ``[files, usages]`` (``files``: ``[name, size, mtime_ns]``
+per rule file; ``usages``: each rule's ``[usage]`` or null), then every field of every rule as
+plain strings separated by NUL (:func:`depwatch.rulebook.loader.to_row`: 18 per rule, a list's
+items joined by U+001F) — validated rule text never holds control characters but tab and
+newline, and splitting one long text is several times cheaper than decoding JSON strings.
+Loading reads the file and parses only the header; a package's segment is
 decoded, checked and turned into ``Rule`` objects (``SpecifierSet``, ``Version``) when that
 package is first asked for, and memoised. A load costs one ``stat`` and one small ``json.loads``
 whatever the number of rules; a lookup costs what the packages asked for cost.
@@ -46,8 +47,10 @@ repeat (they come from paths).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import mmap
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -61,7 +64,7 @@ from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 from depwatch.rulebook.loader import (
     INTERPRETER,
-    TEXTS,
+    ROW_FIELDS,
     RuleErrors,
     ScannedDir,
     build_rule,
@@ -75,8 +78,8 @@ from depwatch.rulebook.model import Rule
 __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
 #: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
-#: ``without`` and ``positional_max``).
-CACHE_FORMAT = 2
+#: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart).
+CACHE_FORMAT = 3
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000
@@ -137,8 +140,10 @@ class _DirSource:
             ).hexdigest()[:20]
             self._cache_file = cache / f"rules-{digest}.json"
         self._index: dict[str, list[int]] = {}
-        """package → [folder mtime_ns, offset, length] (offset into ``_blob``)."""
-        self._blob = b""
+        """package → [folder mtime_ns, offset, length] (offset from ``_base`` in ``_blob``)."""
+        self._blob: bytes | mmap.mmap = b""
+        """The cache file, mapped (only the segments looked up are ever read from disk)."""
+        self._base = 0
         self._fresh: dict[str, tuple[list[tuple[str, int, int]], list[dict[str, Any]]]] = {}
         """Packages read from their files in this process: (files, raw rules); written back."""
         self._checked: set[str] = set()
@@ -183,8 +188,14 @@ class _DirSource:
         if self._cache_file is None or self._root_mtime == _UNKNOWN:
             return False
         try:
-            data = self._cache_file.read_bytes()
-            end = data.index(b"\n")
+            with self._cache_file.open("rb") as handle:
+                # Mapped, not read: a lookup touches a few segments of a file that holds every
+                # rule's text. Cache files are replaced whole (os.replace), never rewritten in
+                # place, so the mapping never sees a file shrink under it.
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            end = data.find(b"\n")
+            if end < 0:
+                return False
             header = json.loads(data[:end])
             if (
                 header["format"] != CACHE_FORMAT
@@ -196,10 +207,10 @@ class _DirSource:
             index = header["packages"]
             if not isinstance(index, dict):
                 return False
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):  # ValueError: an empty file, too
             return False
         self._index = index
-        self._blob = data[end + 1 :]
+        self._blob, self._base = data, end + 1
         return True
 
     def _take(self, scanned: ScannedDir, package: str) -> None:
@@ -211,44 +222,36 @@ class _DirSource:
 
     # -- the cache's segments --------------------------------------------------------------
 
-    def _decode(self, package: str, *, texts: bool) -> tuple[list[Any], list[list[Any]]] | None:
-        """A package's cached (files, rows); the rows' texts only when ``texts``. None if bad."""
+    def _decode(self, package: str) -> tuple[list[Any], list[Any], bytes] | None:
+        """A package's cached (files, usages, rows text); None if the entry is bad."""
         try:
             _, offset, length = self._index[package]
+            start = self._base + offset
+            end = start + length
             blob = self._blob
-            split = blob.index(b"\n", offset, offset + length)
-            head = _decode_json(blob[offset:split].decode())
-            files, rows = head["files"], head["rows"]
-            if not texts:
-                return files, rows
-            # The texts: five per rule, NUL-separated (rule texts never hold control
-            # characters); an empty code sample is none.
-            parts = blob[split + 1 : offset + length].decode().split("\0")
-            if len(parts) != 5 * len(rows):
+            split = blob.find(b"\n", start, end)
+            if split < 0 or end > len(blob):
                 return None
-            at = 0
-            for row in rows:
-                row += parts[at : at + 5]
-                at += 5
-                if not row[-1]:
-                    row[-1] = None
+            files, usages = _decode_json(blob[start:split].decode())
+            if not isinstance(files, list) or not isinstance(usages, list):
+                return None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
-        return files, rows
+        return files, usages, blob[split + 1 : end]
 
     @staticmethod
     def _encode(files: list[tuple[str, int, int]], raws: list[dict[str, Any]], racy: int) -> bytes:
-        rows: list[list[Any]] = []
-        texts: list[str] = []
+        fields: list[str] = []
+        usages: list[Any] = []
         for raw in raws:
-            row = to_row(raw)
-            rows.append(row[: TEXTS.start])
-            texts.extend(value or "" for value in row[TEXTS])
+            row, usage = to_row(raw)
+            fields += row
+            usages.append(usage)
         settled = [
             [name, size, _UNKNOWN if mtime >= racy else mtime] for name, size, mtime in files
         ]
-        head = json.dumps({"files": settled, "rows": rows}, separators=(",", ":"))
-        return f"{head}\n{chr(0).join(texts)}".encode()
+        head = json.dumps([settled, usages], ensure_ascii=False, separators=(",", ":"))
+        return f"{head}\n{chr(0).join(fields)}".encode()
 
     def _current(self, package: str, files: list[Any]) -> bool:
         """Whether the package's folder and files are as the cache recorded them."""
@@ -295,17 +298,40 @@ class _DirSource:
         return f"{self._shown}{os.sep}{package}{os.sep}{slug}.toml"
 
     def _from_cache(self, package: str) -> tuple[Rule, ...] | None:
-        decoded = self._decode(package, texts=True)
+        decoded = self._decode(package)
         if decoded is None:
             return None
-        files, rows = decoded
+        files, usages, text = decoded
         if package not in self._checked and not self._current(package, files):
             return None
         prefix = f"{self._shown}{os.sep}{package}{os.sep}"
+        # Building a package's rules allocates many small objects that all live on; pausing
+        # the collector meanwhile saves it from scanning them again and again.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
         try:
-            rules = tuple(rule_from_row(package, row, f"{prefix}{row[0]}.toml") for row in rows)
+            # The rows: ROW_FIELDS strings per rule, NUL-separated (validated text never
+            # holds control characters but tab and newline).
+            fields = text.decode().split("\0") if usages else []
+            if len(fields) != ROW_FIELDS * len(usages):
+                return None
+            rules = tuple(
+                [
+                    rule_from_row(
+                        package,
+                        fields[at : at + ROW_FIELDS],
+                        usage,
+                        f"{prefix}{fields[at]}.toml",
+                    )
+                    for at, usage in zip(range(0, len(fields), ROW_FIELDS), usages, strict=True)
+                ]
+            )
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None  # decodes, but is not ours
+        finally:
+            if paused:
+                gc.enable()
         self._checked.add(package)
         return rules
 
@@ -321,7 +347,7 @@ class _DirSource:
             if package not in again:
                 if package in self._checked:
                     continue
-                decoded = self._decode(package, texts=False)
+                decoded = self._decode(package)
                 if decoded is not None and self._current(package, decoded[0]):
                     self._checked.add(package)
                     continue
@@ -355,7 +381,8 @@ class _DirSource:
             if fresh is not None:
                 chunk = self._encode(*fresh, racy)
             else:
-                chunk = self._blob[old_offset : old_offset + old_length]
+                start = self._base + old_offset
+                chunk = self._blob[start : start + old_length]
             index[package] = [
                 _UNKNOWN if folder_mtime >= racy else folder_mtime,
                 offset,
@@ -371,6 +398,10 @@ class _DirSource:
             "packages": index,
         }
         head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+        if isinstance(self._blob, mmap.mmap):
+            # Windows cannot replace a mapped file: keep the old segments in memory instead.
+            mapped, self._blob = self._blob, self._blob[:]
+            mapped.close()
         import tempfile  # only when writing: it costs start-up time
 
         target = self._cache_file

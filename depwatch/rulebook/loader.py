@@ -40,8 +40,9 @@ from depwatch.rulebook.model import KINDS, CallPattern, Examples, Rule, Usage
 
 __all__ = [
     "INTERPRETER",
+    "LIST_SEP",
     "NAMESPACE_ROOTS",
-    "TEXTS",
+    "ROW_FIELDS",
     "RuleErrors",
     "ScannedDir",
     "build_rule",
@@ -645,47 +646,54 @@ _TAG_OF = {tag.value: tag for tag in Tag}
 
 _date = datetime.date.fromisoformat
 
-#: Where the texts sit in a row (see :func:`to_row`); the cache stores them apart.
-TEXTS = slice(14, 19)
+#: Joins the items of a list field in a row (see :func:`to_row`).
+LIST_SEP = "\x1f"
+#: How many fields a row has.
+ROW_FIELDS = 18
 
 
-def to_row(raw: Mapping[str, Any]) -> list[Any]:
-    """The raw form as a flat list (the compiled index's layout; the package is implied).
+def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any] | None]:
+    """The raw form as a row of strings, and its usage apart (the compiled index's layout).
 
-    ``[slug, kind, tag, affected, boundary, fixed, python_requires, when_unused, eol, added,
-    references, usage, examples.affected, examples.unaffected, title, what, why, action,
-    examples.code]`` with ``usage`` as ``[modules, symbols, calls, env]`` or None, each call
-    as ``[name, keywords, without, positional_max]``.
+    The strings: ``[slug, kind, tag, affected, boundary, fixed, python_requires, when_unused,
+    eol, added, references, examples.affected, examples.unaffected, title, what, why, action,
+    examples.code]``, ``""`` for none (a validated field is never empty), a list's items joined
+    by U+001F (validated text never holds control characters but tab and newline). The usage:
+    ``[modules, symbols, calls, env]`` or None, each call as ``[name, keywords, without,
+    positional_max]``. Strings this plain are split out of one long text far faster than JSON
+    decodes them, and the package is implied by where the row is kept.
     """
     usage = raw["usage"]
     examples = raw["examples"]
-    return [
+    row = [
         raw["id"].split("/", 1)[1],
         raw["kind"],
         raw["tag"],
         raw["affected"],
-        raw["boundary"],
-        raw["fixed"],
-        raw["python_requires"],
+        raw["boundary"] or "",
+        raw["fixed"] or "",
+        raw["python_requires"] or "",
         raw["when_unused"],
-        raw["eol"],
-        raw["added"],
-        raw["references"],
-        None
-        if usage is None
-        else [usage["modules"], usage["symbols"], usage["calls"], usage["env"]],
-        examples["affected"],
-        examples["unaffected"],
+        raw["eol"] or "",
+        raw["added"] or "",
+        LIST_SEP.join(raw["references"]),
+        LIST_SEP.join(examples["affected"]),
+        LIST_SEP.join(examples["unaffected"]),
         raw["title"],
         raw["what"],
         raw["why"],
         raw["action"],
-        examples["code"],
+        examples["code"] or "",
     ]
+    if usage is None:
+        return row, None
+    return row, [usage["modules"], usage["symbols"], usage["calls"], usage["env"]]
 
 
-def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -> Rule:
-    """A :class:`Rule` from a row (:func:`to_row`), without re-checking it."""
+def rule_from_row(
+    package: str, row: Sequence[str], usage: Sequence[Any] | None, source: str | None = None
+) -> Rule:
+    """A :class:`Rule` from a row and its usage (:func:`to_row`), without re-checking it."""
     (
         slug,
         kind,
@@ -698,7 +706,6 @@ def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -
         eol,
         added,
         references,
-        usage,
         examples_affected,
         examples_unaffected,
         title,
@@ -717,10 +724,10 @@ def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -
         what,
         why,
         action,
-        tuple(references),
-        None if boundary is None else _version(boundary),
-        None if fixed is None else _version(fixed),
-        None if python_requires is None else _specifier(python_requires),
+        tuple(references.split(LIST_SEP)),
+        _version(boundary) if boundary else None,
+        _version(fixed) if fixed else None,
+        _specifier(python_requires) if python_requires else None,
         None
         if usage is None
         else Usage(
@@ -735,16 +742,20 @@ def rule_from_row(package: str, row: Sequence[Any], source: str | None = None) -
             tuple(usage[3]),
         ),
         when_unused,
-        None if eol is None else _date(eol),
-        added,
-        Examples(tuple(examples_affected), tuple(examples_unaffected), code),
+        _date(eol) if eol else None,
+        added or None,
+        Examples(
+            tuple(examples_affected.split(LIST_SEP)) if examples_affected else (),
+            tuple(examples_unaffected.split(LIST_SEP)) if examples_unaffected else (),
+            code or None,
+        ),
         source,
     )
 
 
 def build_rule(raw: Mapping[str, Any], *, source: str | None = None) -> Rule:
     """A :class:`Rule` from its raw form (as :func:`validate` returns it), without re-checking."""
-    return rule_from_row(raw["package"], to_row(raw), source)
+    return rule_from_row(raw["package"], *to_row(raw), source)
 
 
 def rule_files(folder: Path) -> list[os.DirEntry[str]]:

@@ -146,7 +146,7 @@ def test_usage_decides_the_tag() -> None:
     assert (used.tag, used.evidence) == (Tag.IMMEDIATE, EVIDENCE)
     _, (unused,) = _match([WIRE], pkg, usage=lambda u: ())
     assert unused.tag is Tag.MONITOR
-    _, silent = _match([replace(WIRE, when_unused="silent")], pkg, usage=lambda u: ())
+    _, silent = _match([WIRE._replace(when_unused="silent")], pkg, usage=lambda u: ())
     assert silent == []
     _, fixed = _match([WIRE], Package("google-genai", "2.0.1"), usage=lambda u: EVIDENCE)
     assert fixed == []

@@ -314,9 +314,20 @@ def test_a_corrupt_segment_is_reread(shipped: Path, cache: Path) -> None:
 def test_a_segment_of_the_wrong_shape_is_reread(shipped: Path, cache: Path) -> None:
     load_rulebook()
     (target,) = cache.glob("rules-*.json")
-    text = target.read_text()
-    target.write_text(text.replace('"tag":"plan"', '"tag":"weird"'))
+    data = target.read_bytes()
+    assert b"\0plan\0" in data  # a tag, between two other fields of a row
+    target.write_bytes(data.replace(b"\0plan\0", b"\0weird\0"))
     assert len(load_rulebook().for_package("numpy")) == 1
+
+
+def test_a_segment_with_a_field_missing_is_reread(shipped: Path, cache: Path) -> None:
+    load_rulebook()
+    (target,) = cache.glob("rules-*.json")
+    data = target.read_bytes()
+    assert b"\0plan\0" in data
+    target.write_bytes(data.replace(b"\0plan\0", b"\0", 1))  # one field fewer
+    assert len(load_rulebook().for_package("numpy")) == 1
+    assert load_rulebook().cached == (True,)
 
 
 def test_an_unwritable_cache_is_not_kept(shipped: Path, cache: Path) -> None:
