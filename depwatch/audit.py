@@ -229,22 +229,6 @@ def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) 
     return _UsageLookup(project.root, modules, env, exclude)
 
 
-def _locate(lines: Sequence[str], name: str, version: str) -> int | None:
-    """The line of a package in a lockfile's lines, by text search (good enough for SARIF)."""
-    variants = {name, name.replace("-", "_"), name.replace("-", ".")}
-    fallback = None
-    for number, line in enumerate(lines, start=1):
-        lowered = line.lower()
-        if not any(v in lowered for v in variants):
-            continue
-        if version in line:
-            return number
-        # TOML lockfiles put the version on the line after the name.
-        if fallback is None and number < len(lines) and version in lines[number]:
-            fallback = number
-    return fallback
-
-
 def _match_project(
     project: Project, rulebook: RuleBook, options: CheckOptions, usage: _UsageLookup | None
 ) -> tuple[list[Finding], Matcher, ProjectReport]:
@@ -279,18 +263,26 @@ def _since_key(finding: Finding) -> tuple[str, str, str]:
 
 def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
     """Findings with the line of their package in their first lockfile (each file read once)."""
-    lines: dict[str, list[str]] = {}
+    from depwatch.lockfiles.lines import LockLines
+
+    formats = {lock.path: lock.format for lock in project.lockfiles}
+    texts: dict[str, LockLines] = {}
     out = []
     for finding in findings:
         path = project.texts.get(finding.lockfiles[0]) if finding.lockfiles else None
         if path is not None and finding.lock_line is None:
-            if finding.lockfiles[0] not in lines:
+            searchable = texts.get(finding.lockfiles[0])
+            if searchable is None:
                 try:
-                    lines[finding.lockfiles[0]] = read_text(path).splitlines()
+                    text = read_text(path)
                 except DepwatchError:
-                    lines[finding.lockfiles[0]] = []
-            line = _locate(lines[finding.lockfiles[0]], finding.package, finding.version)
-            finding = replace(finding, lock_line=line)
+                    text = ""
+                searchable = texts[finding.lockfiles[0]] = LockLines(
+                    text, formats.get(finding.lockfiles[0], "")
+                )
+            finding = replace(
+                finding, lock_line=searchable.locate(finding.package, finding.version)
+            )
         out.append(finding)
     return out
 

@@ -1,0 +1,114 @@
+"""Where a finding points in its lockfile: the line of the package's own entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+
+from depwatch.lockfiles import reader_for
+from depwatch.lockfiles.lines import LockLines
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "lockfiles"
+BENCH_LOCK = Path(__file__).parents[3] / "shared" / "bench" / "uv.lock"
+
+# (lockfile made by the real tool or by hand, format, how its entry line names a package)
+LOCKS = [
+    (FIXTURES / "uv" / "basic" / "uv.lock", "uv", r'name = "([^"]+)"'),
+    (FIXTURES / "uv" / "workspace" / "uv.lock", "uv", r'name = "([^"]+)"'),
+    (FIXTURES / "poetry" / "app" / "poetry.lock", "poetry", r'name = "([^"]+)"'),
+    (FIXTURES / "pdm" / "app" / "pdm.lock", "pdm", r'name = "([^"]+)"'),
+    (FIXTURES / "pylock" / "uv-export" / "pylock.toml", "pylock", r'name = "([^"]+)"'),
+    (FIXTURES / "pipfile" / "basic" / "Pipfile.lock", "pipfile", r'"([^"]+)": \{'),
+    (
+        FIXTURES / "requirements" / "pip-compile" / "requirements.txt",
+        "requirements",
+        r"([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?(?:==| @)",
+    ),
+    (
+        FIXTURES / "conda" / "handmade" / "multi-platform.conda-lock.yml",
+        "conda",
+        r"- name: (\S+)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "entry"), LOCKS, ids=[f"{p.parent.name}/{p.name}" for p, _, _ in LOCKS]
+)
+def test_every_locked_package_points_at_its_own_entry(path: Path, fmt: str, entry: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    search = LockLines(text, fmt)
+    packages = [p for p in reader_for(path).read(path).packages if p.version]
+    assert packages
+    for package in packages:
+        assert package.version is not None
+        number = search.locate(package.name, package.version)
+        assert number is not None, package
+        named = re.fullmatch(rf"\s*{entry}.*", lines[number - 1])
+        assert named is not None, (package, lines[number - 1])
+        assert canonicalize_name(named.group(1)) == package.name
+        # The version is the entry's: on its line, or on one of the lines that follow, before
+        # the next entry starts.
+        following = [lines[number - 1]]
+        for line in lines[number:]:
+            if re.fullmatch(rf"\s*{entry}.*", line) or line.strip() in {"}", "},"}:
+                break
+            following.append(line)
+        assert any(package.version in line for line in following), (package, number)
+
+
+def test_the_benchmark_lock() -> None:
+    if not BENCH_LOCK.is_file():
+        pytest.skip("../shared/bench/uv.lock is not beside this checkout")
+    text = BENCH_LOCK.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    search = LockLines(text, "uv")
+    packages = [p for p in reader_for(BENCH_LOCK).read(BENCH_LOCK).packages if p.version]
+    assert len(packages) > 500
+    for package in packages:
+        assert package.version is not None
+        number = search.locate(package.name, package.version)
+        assert number is not None, package
+        assert lines[number - 1] == f'name = "{package.name}"'
+        assert lines[number] == f'version = "{package.version}"'
+
+
+def test_a_name_locked_at_two_versions_points_at_each() -> None:
+    text = (
+        '[[package]]\nname = "numpy"\nversion = "1.26.4"\nsource = { registry = "x" }\n\n'
+        '[[package]]\nname = "numpy"\nversion = "2.1.0"\nsource = { registry = "x" }\n'
+    )
+    search = LockLines(text, "uv")
+    assert search.locate("numpy", "1.26.4") == 2
+    assert search.locate("numpy", "2.1.0") == 7
+    assert search.locate("numpy", "3.0") == 2  # no entry at that version: the first entry
+
+
+def test_a_dependency_mention_is_not_the_entry() -> None:
+    text = (
+        '[[package]]\nname = "app"\nversion = "1.0"\ndependencies = [\n'
+        '    { name = "six" },\n]\n\n'
+        '[[package]]\nname = "six"\nversion = "1.16.0"\n'
+        'sdist = { url = "https://x/six-1.16.0.tar.gz" }\n'
+    )
+    assert LockLines(text, "uv").locate("six", "1.16.0") == 9
+
+
+def test_spellings_case_and_line_endings() -> None:
+    text = "Zope.Interface==6.0 \\\r\n    --hash=sha256:00\r\nzope_interface==7.0\r\nother==1.0\r\n"
+    search = LockLines(text, "requirements")
+    assert search.locate("zope-interface", "7.0") == 3
+    assert search.locate("zope-interface", "6.0") == 1
+    assert search.locate("zope-interface", "8.0") == 1  # named, at another version
+    assert search.locate("absent", "1.0") is None
+    assert LockLines("", "uv").locate("six", "1.0") is None
+
+
+def test_lowering_that_changes_lengths_does_not_shift_lines() -> None:
+    # "İ".lower() is two characters: matching ignores case without changing the text.
+    text = 'name = "İİİİ"\nversion = "1"\n\n[[package]]\nname = "six"\nversion = "1.16.0"\n'
+    assert LockLines(text, "uv").locate("six", "1.16.0") == 5
