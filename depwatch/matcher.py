@@ -72,14 +72,26 @@ def rule_info(rule: Rule) -> RuleInfo:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _marker(markers: str) -> Marker | None:
+    """``markers`` parsed once, whatever the targets it is judged for; None when unreadable.
+
+    A uv.lock entry's markers are those of its dependency paths, often dozens of clauses: a
+    parse costs up to a millisecond, and each entry is judged for every declared Python.
+    """
+    try:
+        return Marker(markers)
+    except InvalidMarker:
+        return None
+
+
 @functools.lru_cache(maxsize=4096)
 def _admits(markers: str | None, python: str, platform: str | None) -> bool:
     """Whether an entry with ``markers`` is installed on ``python`` (and ``platform``)."""
     if not markers:
         return True
-    try:
-        marker = Marker(markers)
-    except InvalidMarker:
+    marker = _marker(markers)
+    if marker is None:
         return True  # a marker we cannot read limits nothing we can prove
     platforms = [platform] if platform else list(PLATFORMS)
     # Extras and dependency groups are the project's choice, not a target's: admit them all.
