@@ -4,9 +4,10 @@ The readers parse with TOML, JSON and YAML parsers, which keep no line numbers, 
 found afterwards, by the shape each format gives an entry: the line that names the package
 (in any PEP 503 spelling and case) whose entry holds the locked version —
 
-- uv, poetry, pdm, pylock: ``name = "x"`` with ``version = "1.0"`` in the lines just after it;
+- uv, poetry, pdm, pylock: ``name = "x"`` (or ``'x'``) with ``version = "1.0"`` in the lines
+  just after it;
 - Pipfile.lock: ``"x": {`` with ``"version": "==1.0"`` before the entry's closing brace;
-- conda-lock: ``- name: x`` with ``version: 1.0`` in the lines just after it;
+- conda-lock: ``name: x`` with ``version: 1.0`` in the lines after it, within the entry;
 - requirements: ``x==1.0`` (or ``x @ url``) at the start of a line.
 
 When no entry of that name holds the version, the name's first entry is used; a package that
@@ -22,9 +23,9 @@ from packaging.utils import canonicalize_name
 __all__ = ["LockLines"]
 
 _H = r"[ \t]*"
-_TOML = (
-    rf'^{_H}name{_H}={_H}"([^"\n]+)"{_H}$',
-    rf'^{_H}version{_H}={_H}"{{version}}"{_H}$',
+_TOML = (  # basic or literal strings (pylock.toml writers use both)
+    rf"""^{_H}name{_H}={_H}(["'])([^"'\n]+)\1{_H}$""",
+    rf"""^{_H}version{_H}={_H}(["']){{version}}\1{_H}$""",
     rf"^{_H}\[",
     3,
 )
@@ -71,7 +72,9 @@ class LockLines:
         for number, line in enumerate(self.lines, start=1):
             found = named.match(line)
             if found:
-                entries.setdefault(canonicalize_name(found.group(1)), []).append(number)
+                entries.setdefault(canonicalize_name(found.group(found.lastindex or 1)), []).append(
+                    number
+                )
         return entries
 
     def locate(self, name: str, version: str) -> int | None:

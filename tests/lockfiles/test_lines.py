@@ -112,3 +112,52 @@ def test_lowering_that_changes_lengths_does_not_shift_lines() -> None:
     # "İ".lower() is two characters: matching ignores case without changing the text.
     text = 'name = "İİİİ"\nversion = "1"\n\n[[package]]\nname = "six"\nversion = "1.16.0"\n'
     assert LockLines(text, "uv").locate("six", "1.16.0") == 5
+
+
+_CORPUS_ENTRY = {
+    "uv": r'name = "([^"]+)"',
+    "poetry": r'name = "([^"]+)"',
+    "pdm": r'name = "([^"]+)"',
+    "pylock": r"name = [\"']([^\"']+)[\"']",
+    "pipfile": r'"([^"]+)": \{',
+    "conda": r"-?\s*name: (\S+)",
+    "requirements": r"([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*(?:===?|@)",
+}
+
+
+def _corpus_files() -> list[str]:
+    root = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "lockfiles"
+    if not root.is_dir():
+        return ["(corpus absent)"]
+    return sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path.name not in {"environment.yml", "pyproject.toml", "Pipfile"}
+    )
+
+
+@pytest.mark.parametrize("relative", _corpus_files())
+def test_every_corpus_package_points_at_its_own_entry(shared: Path, relative: str) -> None:
+    path = shared / "corpus" / "lockfiles" / relative
+    try:
+        reader = reader_for(path, explicit=True)
+    except Exception:
+        pytest.skip(f"{relative} is not a lockfile depwatch reads")
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    fmt = reader.FORMAT
+    search = LockLines(text, fmt)
+    entry = re.compile(rf"\s*{_CORPUS_ENTRY[fmt]}.*")
+    # A requirements file's -r includes are other files: only what this file names is here.
+    own = {canonicalize_name(m.group(1)) for line in lines if (m := entry.fullmatch(line))}
+    packages = [p for p in reader.read(path).packages if p.version and p.name in own]
+    if not packages:
+        assert not [p for p in reader.read(path).packages if p.version]
+        pytest.skip(f"{relative} pins no version")
+    for package in packages:
+        assert package.version is not None
+        number = search.locate(package.name, package.version)
+        assert number is not None, package
+        named = entry.fullmatch(lines[number - 1])
+        assert named is not None, (package, number)
+        assert canonicalize_name(named.group(1)) == package.name
