@@ -166,7 +166,10 @@ def _declared(
 ) -> tuple[tuple[str, ...] | None, str | None, str | None]:
     """The declared CPython minors, the range as text, and where it came from."""
     if pythons:
-        return tuple(pythons), " ".join(f"=={p}.*" for p in pythons), "--python"
+        from packaging.version import Version
+
+        ordered = sorted(set(pythons), key=Version)  # flags in any order name the same targets
+        return tuple(ordered), " ".join(f"=={p}.*" for p in ordered), "--python"
     files = project.files
     if files.declared is not None:
         return files.declared, files.facts.requires_python, files.facts.python_source

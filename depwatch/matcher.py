@@ -96,26 +96,47 @@ def _admits(markers: str | None, python: str, platform: str | None) -> bool:
     platforms = [platform] if platform else list(PLATFORMS)
     # Extras and dependency groups are the project's choice, not a target's: admit them all.
     names = frozenset(_QUOTED.findall(markers))
-    for name in platforms:
-        env: dict[str, object] = dict(default_environment())
-        env.update(PLATFORMS[name])
-        env.update(
-            python_version=python,
-            python_full_version=f"{python}.0",
-            implementation_name="cpython",
-            platform_python_implementation="CPython",
-            extras=names,
-            dependency_groups=names,
-        )
-        extras = ["", *names] if "extra" in markers else [""]
-        for extra in extras:
-            env["extra"] = extra
-            try:
-                if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
+    for full_version in _patch_releases(markers, python):
+        for name in platforms:
+            env: dict[str, object] = dict(default_environment())
+            env.update(PLATFORMS[name])
+            env.update(
+                python_version=python,
+                python_full_version=full_version,
+                implementation_name="cpython",
+                platform_python_implementation="CPython",
+                extras=names,
+                dependency_groups=names,
+            )
+            extras = ["", *names] if "extra" in markers else [""]
+            for extra in extras:
+                env["extra"] = extra
+                try:
+                    if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
+                        return True
+                except Exception:  # an unevaluable marker limits nothing we can prove
                     return True
-            except Exception:  # an unevaluable marker limits nothing we can prove
-                return True
     return False
+
+
+def _patch_releases(markers: str, python: str) -> list[str]:
+    """The ``python_full_version`` values a minor is judged at: its first release and, when the
+    markers compare patch releases of that minor (``python_full_version >= "3.9.2"``), each
+    release they name and the one after it, and a late one — so that a minor is admitted when
+    any of its patch releases is."""
+    if "python_full_version" not in markers:
+        return [f"{python}.0"]
+    probes = {Version(f"{python}.0"), Version(f"{python}.99")}
+    for text in _QUOTED.findall(markers):
+        if not text.startswith(f"{python}."):
+            continue
+        try:
+            named = Version(text)
+        except InvalidVersion:
+            continue
+        patch = named.release[2] if len(named.release) > 2 else 0
+        probes.update({named, Version(f"{python}.{patch + 1}")})
+    return [str(probe) for probe in sorted(probes)]
 
 
 class Matcher:
@@ -141,8 +162,16 @@ class Matcher:
         pythons = self._pythons()
         platforms: Sequence[str | None] = self.ctx.platforms or list(PLATFORMS)
         admitted = [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
+        if not admitted:
+            return None  # installed on no target we judge: every entry counts, unlabelled
         if not self.ctx.explicit_targets and len(admitted) == len(pythons) * len(platforms):
             return None
+        return _labels(admitted, pythons, platforms, with_platform=bool(self.ctx.platforms))
+
+    def _labels_for(self, pkg: Package, pythons: Sequence[str]) -> tuple[str, ...]:
+        """Target labels for ``pythons``, each with the platforms the entry is installed on."""
+        platforms: Sequence[str | None] = self.ctx.platforms or list(PLATFORMS)
+        admitted = [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
         return _labels(admitted, pythons, platforms, with_platform=bool(self.ctx.platforms))
 
     def admitted(self, pkg: Package) -> bool:
@@ -160,12 +189,15 @@ class Matcher:
             if pkg.version is None:
                 continue
             rules = self.rules.for_package(pkg.name)
-            if not rules or not self.admitted(pkg):
-                continue
             try:
                 version = Version(pkg.version)
             except InvalidVersion:
-                self.not_pep440.append(f"{pkg.name} {pkg.version} in {lock.path}")
+                # Listed whether or not a rule names the package (conda's ``9e``): no rule
+                # can match it, now or after a rule update.
+                if self.admitted(pkg):
+                    self.not_pep440.append(f"{pkg.name} {pkg.version} in {lock.path}")
+                continue
+            if not rules or not self.admitted(pkg):
                 continue
             for rule in rules:
                 finding = self._evaluate(rule, pkg, version, lock)
@@ -204,7 +236,7 @@ class Matcher:
             if bad or evidence:
                 tag = rule.tag if inside else Tag.PLAN
                 if bad:
-                    targets = tuple(bad)
+                    targets = self._labels_for(pkg, bad)
             elif inside and rule.python_requires is None and rule.when_unused == "monitor":
                 tag = Tag.MONITOR
         if tag is None:
@@ -233,11 +265,14 @@ class Matcher:
             if self.ctx.declared is None:
                 self.skipped_python_rules.add(rule.id)
                 continue
-            concerned = [
-                py
-                for py in self.ctx.declared
-                if rule.affected.contains(Version(py), prereleases=True)
-            ]
+            concerned = sorted(  # the lowest first: it names the finding (DESIGN.md)
+                (
+                    py
+                    for py in self.ctx.declared
+                    if rule.affected.contains(Version(py), prereleases=True)
+                ),
+                key=Version,
+            )
             evidence: tuple[Evidence, ...] = ()
             tag: Tag | None = rule.tag
             if not concerned:

@@ -100,7 +100,9 @@ def _brief(console: Console, finding: Finding) -> None:
     console.print(line, no_wrap=True, overflow="ellipsis")
 
 
-def _finding(console: Console, finding: Finding, verbose: bool) -> None:
+def _finding(
+    console: Console, finding: Finding, verbose: bool, python_sources: dict[str, str | None]
+) -> None:
     _indented(
         console,
         _text((subject(finding), "bold"), "  ", (finding.rule, "cyan")),
@@ -120,7 +122,10 @@ def _finding(console: Console, finding: Finding, verbose: bool) -> None:
             locks += f":{finding.lock_line}"
         where += ["in ", (locks, "")]
     elif finding.package == "python":
-        where += ["declared Python (pyproject.toml)"]
+        source = python_sources.get(finding.project)
+        where.append("declared Python")
+        if source:
+            where += [" (", (source, ""), ")"]
     if finding.targets:
         where += ["  targets: " if where else "targets: ", (", ".join(finding.targets), "")]
     if finding.kind == "vulnerability":
@@ -150,6 +155,7 @@ def _section(console: Console, title: str, style: str) -> None:
 def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
     """The human report: actions by urgency, then what was not checked or silenced."""
     console = _console(color, width)
+    python_sources = {project.root: project.python_source for project in report.projects}
     for project in report.projects:
         locks = ", ".join(
             f"{lock.path} ({plural(len(lock.packages), 'package')})" for lock in project.lockfiles
@@ -176,7 +182,7 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
             if tag is Tag.MONITOR and not verbose and not finding.evidence:
                 _brief(console, finding)
             else:
-                _finding(console, finding, verbose)
+                _finding(console, finding, verbose, python_sources)
         if tag is Tag.MONITOR and not verbose:
             _indented(
                 console,

@@ -267,3 +267,71 @@ def test_stdlib_removal(
     ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=lambda u: evidence)
     findings = Matcher(Book([STDLIB]), ctx).match_interpreter()
     assert [(f.version, f.tag) for f in findings] == expected
+
+
+def test_stdlib_removal_names_the_lowest_declared_python_whatever_the_order() -> None:
+    ctx = MatchContext(
+        project=".", declared=("3.13", "3.12"), today=TODAY, usage=lambda u: EVIDENCE
+    )
+    (finding,) = Matcher(Book([STDLIB]), ctx).match_interpreter()
+    assert finding.version == "3.12"
+
+
+@pytest.mark.parametrize(
+    ("markers", "version", "expected"),
+    [
+        # A floor crossed on the patch releases of a declared minor the markers admit.
+        ("python_full_version >= '3.9.2'", "1.7.0", [("1.7.0", Tag.IMMEDIATE, ("3.9",))]),
+        ("python_full_version >= '3.9.2'", "1.6.0", [("1.6.0", Tag.PLAN, ("3.9",))]),
+        (
+            "python_full_version >= '3.9.2' and python_full_version < '3.9.5'",
+            "1.7.0",
+            [("1.7.0", Tag.IMMEDIATE, ("3.9",))],
+        ),
+        (
+            "python_full_version > '3.9.2' and python_full_version < '3.9.4'",
+            "1.7.0",
+            [("1.7.0", Tag.IMMEDIATE, ("3.9",))],
+        ),
+        # Installed from 3.10 on only: the project's 3.9 never gets it.
+        ("python_full_version >= '3.10.1'", "1.7.0", []),
+    ],
+)
+def test_patch_level_markers_are_judged_at_every_patch_release(
+    markers: str, version: str, expected: list[tuple[str, Tag, tuple[str, ...] | None]]
+) -> None:
+    _, findings = _match([FLOOR], Package("db-dtypes", version, markers=markers))
+    assert [(f.version, f.tag, f.targets) for f in findings] == expected
+
+
+def test_a_fork_at_a_patch_release() -> None:
+    _, findings = _match(
+        [FLOOR],
+        Package("db-dtypes", "1.6.0", markers="python_full_version < '3.9.2'"),
+        Package("db-dtypes", "1.7.0", markers="python_full_version >= '3.9.2'"),
+    )
+    assert sorted((f.version, f.tag) for f in findings) == [
+        ("1.6.0", Tag.PLAN),
+        ("1.7.0", Tag.IMMEDIATE),
+    ]
+
+
+def test_python_floor_targets_keep_the_platforms_the_entry_is_limited_to() -> None:
+    _, (finding,) = _match(
+        [FLOOR], Package("db-dtypes", "1.7.0", markers="sys_platform == 'win32'")
+    )
+    assert finding.tag is Tag.IMMEDIATE
+    assert finding.targets == ("3.9/windows",)
+
+
+def test_an_entry_installed_on_no_declared_python_has_no_target_labels() -> None:
+    _, (finding,) = _match(
+        [PLAIN], Package("jax", "0.10.1", markers="python_version < '3.9'"), declared=PY310
+    )
+    assert finding.targets is None
+
+
+def test_versions_that_are_not_pep440_are_listed_with_or_without_rules() -> None:
+    matcher, findings = _match([PLAIN], Package("openssl", "9e"), Package("jax", "0.10.x"))
+    assert findings == []
+    assert matcher.not_pep440 == ["openssl 9e in uv.lock", "jax 0.10.x in uv.lock"]

@@ -136,3 +136,19 @@ def test_monitor_is_one_line_unless_verbose(report: Report) -> None:
         assert finding.action not in brief
         assert finding.action.split()[0] in full
     assert "--verbose shows all" in brief
+
+
+def test_an_interpreter_finding_says_where_the_declared_python_comes_from(report: Report) -> None:
+    for source in ("conda-lock.yml python package", None):
+        projects = tuple(
+            dataclasses.replace(project, python_source=source) if project.root == "." else project
+            for project in report.projects
+        )
+        shown = dataclasses.replace(report, projects=projects)
+        text = render("table", shown, verbose=True)
+        (line,) = [line for line in text.splitlines() if "declared Python" in line]
+        if source:
+            assert line.strip().startswith(f"declared Python ({source})")
+        else:
+            assert line.strip().startswith("declared Python")
+            assert "(" not in line
