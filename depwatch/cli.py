@@ -303,9 +303,9 @@ def _run_check(
         )
     if options.strict and outcome.gaps and not quiet:
         sys.stderr.write("depwatch: --strict: the audit has gaps:\n")
-        from depwatch.reporters.text import sanitize
+        from depwatch.reporters.text import oneline
 
-        sys.stderr.writelines(f"  {sanitize(gap)}\n" for gap in outcome.gaps)
+        sys.stderr.writelines(f"  {oneline(gap)}\n" for gap in outcome.gaps)
     raise typer.Exit(outcome.exit_code)
 
 

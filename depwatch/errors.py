@@ -8,6 +8,7 @@ exit 2, in exactly one place. Odd but harmless input is a warning, never this.
 from __future__ import annotations
 
 import enum
+import re
 
 __all__ = ["DepwatchError", "ExitCode"]
 
@@ -50,15 +51,15 @@ class DepwatchError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.path:
-            where = self.path
+            where = _single_line(self.path)
             if self.line is not None:
                 where += f":{self.line}"
             where += ": "
-        text = f"{where}{self.message}"
+        text = f"{where}{_single_line(self.message)}"
         if self.key:
-            text += f" (at '{self.key}')"
+            text += f" (at '{_single_line(self.key)}')"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {_single_line(self.hint)}"
         return text
 
     def with_path(self, path: str) -> DepwatchError:
@@ -66,3 +67,14 @@ class DepwatchError(Exception):
         if self.path is None:
             self.path = path
         return self
+
+
+#: Line breaks as a terminal, ``str.splitlines`` or a CI log reader sees them.
+_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _single_line(text: str) -> str:
+    """``text`` with its line breaks shown as escapes (``\\n``): a file name or TOML key
+    holding a newline cannot start a line of its own on stderr, where a CI runner reads
+    workflow commands (``::error::``) too."""
+    return _BREAKS.sub(lambda match: repr(match.group())[1:-1], text)

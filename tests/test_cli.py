@@ -421,3 +421,52 @@ def test_error_messages_show_control_characters_inertly(tmp_path: Path) -> None:
     stderr = _error(run_depwatch("check", cwd=tmp_path))
     assert "\x1b" not in stderr
     assert "\\x1b[31m" in stderr
+
+
+INJECTED = "\n::error file=README.md,line=1::INJECTED"
+
+
+def _no_injected_line(text: str) -> None:
+    """No line of ``text`` starts with what a CI runner reads as a workflow command."""
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::error")], text
+
+
+def test_a_file_name_with_a_newline_cannot_start_a_line_on_stderr(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.10"\n')
+    bad = project / f"requirements{INJECTED}.txt"
+    bad.write_text("not a ][ requirement\n")
+    result = run_depwatch("check", str(bad))
+    assert result.returncode == 2
+    assert "\\n::error" in result.stderr
+    _no_injected_line(result.stderr)
+
+
+def test_a_toml_key_with_a_newline_cannot_start_a_line_on_stderr(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "lockfiles" / "requirements" / "pip-compile", tmp_path / "p")
+    (tmp_path / "p" / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nrequires-python = ">=3.10"\n'
+        '[[tool.depwatch.ignore]]\nid = "x"\nreason = "y"\n'
+        '"k\\n::error file=README.md,line=1::INJECTED" = 1\n'
+    )
+    result = run_depwatch("check", str(tmp_path / "p"))
+    assert result.returncode == 2
+    assert "unknown key" in result.stderr
+    _no_injected_line(result.stderr)
+
+
+def test_strict_gaps_are_one_line_each(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "lockfiles" / "requirements" / "pip-compile", tmp_path / "p")
+    project = tmp_path / "p"
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nrequires-python = ">=3.10"\n'
+        f'[[tool.depwatch.ignore]]\nid = "none{INJECTED.encode("unicode_escape").decode()}"\n'
+        'reason = "x"\n'
+    )
+    (project / f"x{INJECTED}.py").write_text("import yaml\nx = (\n")
+    result = run_depwatch("check", str(project), "--strict", "--format", "github")
+    assert result.returncode == 2
+    assert "--strict: the audit has gaps" in result.stderr
+    _no_injected_line(result.stderr)
+    _no_injected_line(result.stdout)

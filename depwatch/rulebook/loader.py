@@ -123,12 +123,18 @@ class RuleErrors(DepwatchError):
             )
             return
         files = len({error.path for error in self.errors})
-        lines = "\n".join(f"  {one_line(error)}" for error in self.errors)
         super().__init__(
-            f"{len(self.errors)} problems in {files} rule file{'s' if files != 1 else ''}:\n"
-            f"{lines}",
+            f"{len(self.errors)} problems in {files} rule file{'s' if files != 1 else ''}",
             hint="fix them and run `depwatch rules check` on the folder",
         )
+
+    def __str__(self) -> str:
+        if len(self.errors) == 1:
+            return super().__str__()
+        # One line per problem (each escaped on its own), then the hint.
+        lines = "".join(f"\n  {one_line(error)}" for error in self.errors)
+        head, _, hint = super().__str__().partition("\n")
+        return f"{head}:{lines}\n{hint}"
 
 
 def one_line(error: DepwatchError) -> str:
