@@ -391,7 +391,10 @@ def rules_check(
         checked = check_dirs(targets)
     except DepwatchError as exc:
         _fail(exc)
-    sys.stdout.write(f"{len(checked)} rule(s) valid in {', '.join(map(str, targets))}\n")
+    from depwatch.reporters.text import oneline
+
+    folders = ", ".join(oneline(str(target)) for target in targets)
+    sys.stdout.write(f"{len(checked)} rule(s) valid in {folders}\n")
 
 
 @baseline_app.command("write")

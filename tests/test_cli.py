@@ -12,7 +12,7 @@ import pytest
 
 from depwatch import __version__
 
-from .conftest import FIXTURES, run_depwatch
+from .conftest import FIXTURES, REPO, run_depwatch
 
 PROJECTS = FIXTURES / "projects"
 WIRE = "google-genai/response-format-wire-names"
@@ -470,3 +470,13 @@ def test_strict_gaps_are_one_line_each(tmp_path: Path) -> None:
     assert "--strict: the audit has gaps" in result.stderr
     _no_injected_line(result.stderr)
     _no_injected_line(result.stdout)
+
+
+def test_rules_check_shows_a_hostile_folder_name_inert(tmp_path: Path) -> None:
+    folder = tmp_path / "rules\x1b[31mRED\u202e"
+    shutil.copytree(REPO / "rules" / "pyyaml", folder / "pyyaml")
+    result = run_depwatch("rules", "check", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert "\u202e" not in result.stdout
+    assert "rules\\x1b[31mRED\\u202e" in result.stdout

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from depwatch.reporters.json import dumps
 from depwatch.reporters.markdown import md
+from depwatch.reporters.text import oneline, sanitize
 from depwatch.rulebook.model import CallPattern, Rule
 
 __all__ = ["render_rule", "render_rule_list", "rule_dict"]
@@ -70,7 +71,7 @@ def render_rule_list(
     ordered = sorted(rules, key=lambda r: r.id)
     if fmt == "json":
         doc = {"schema_version": 1, "rules": [rule_dict(r) for r in ordered]}
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return dumps(doc)
     if fmt == "markdown":
         lines = ["| id | kind | tag | affected | title |", "|---|---|---|---|---|"]
         lines += [
@@ -88,7 +89,9 @@ def render_rule_list(
     table.add_column("affected", overflow="fold", max_width=18)
     table.add_column("title", overflow="fold", ratio=1, min_width=30)
     for r in ordered:
-        table.add_row(Text(r.id), r.tag.value, Text(str(r.affected) or "any"), Text(r.title))
+        table.add_row(
+            Text(oneline(r.id)), r.tag.value, Text(str(r.affected) or "any"), Text(oneline(r.title))
+        )
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -115,8 +118,9 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
         force_terminal=color,
         highlight=False,
     )
-    console.print(Text(rule.id, style="bold"))
-    console.print(Text(rule.title))
+    # Rule texts are validated plain text, but a user's rule folder is input like any other.
+    console.print(Text(oneline(rule.id), style="bold"))
+    console.print(Text(oneline(rule.title)))
     console.print()
     facts = [
         ("package", rule.package),
@@ -130,7 +134,7 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     ]
     for label, value in facts:
         if value:
-            console.print(Text(f"  {label:<16}{value}"))
+            console.print(Text(f"  {label:<16}{oneline(value)}"))
     for heading, body in (
         ("What changed", rule.what),
         ("Why it matters", rule.why),
@@ -138,21 +142,21 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     ):
         console.print()
         console.print(Text(heading, style="bold"))
-        console.print(Text(body))
+        console.print(Text(sanitize(body)))
     if rule.usage is not None:
         console.print()
         console.print(Text("Usage that concerns it", style="bold"))
         for symbol in rule.usage.symbols:
-            console.print(Text(f"  {symbol}"))
+            console.print(Text(f"  {oneline(symbol)}"))
         for call in rule.usage.calls:
-            console.print(Text(f"  {describe_call(call)}"))
+            console.print(Text(f"  {oneline(describe_call(call))}"))
         for env in rule.usage.env:
-            console.print(Text(f"  environment variable {env}"))
+            console.print(Text(f"  environment variable {oneline(env)}"))
         console.print(Text(f"  without usage: {rule.when_unused}"))
     console.print()
     console.print(Text("References", style="bold"))
     for ref in rule.references:
-        console.print(Text(f"  {ref}"), soft_wrap=True)
+        console.print(Text(f"  {oneline(ref)}"), soft_wrap=True)
     return _stripped(buffer.getvalue())
 
 

@@ -78,8 +78,9 @@ from depwatch.rulebook.model import Rule
 __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
 #: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
-#: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart).
-CACHE_FORMAT = 3
+#: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart; 4: rule text
+#: may not hold C1 controls, carriage returns or text-direction characters).
+CACHE_FORMAT = 4
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000

@@ -91,7 +91,13 @@ _EXAMPLE_KEYS = ("affected", "unaffected", "code")
 _WHEN_UNUSED = ("monitor", "silent")
 _TAGS = tuple(tag.value for tag in Tag)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What rule text may not hold: control characters but tab and newline (a carriage return
+#: included: TOML turns CRLF line ends into newlines already), the C1 controls (``\x9b`` is a
+#: one-byte CSI on some terminals), line and paragraph separators, and the bidirectional
+#: formatting characters that make text read differently from what it says.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _SPACE = re.compile(r"\s")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -253,7 +259,7 @@ class _Checker:
         found = _CONTROL.search(value)
         if found:
             self.error(
-                f"contains the control character U+{ord(found.group()):04X}",
+                f"contains U+{ord(found.group()):04X}, a control or text-direction character",
                 where,
                 "remove it; rule texts are plain text",
             )

@@ -391,12 +391,27 @@ BAD: list[tuple[str, tuple[str, str] | str, list[str]]] = [
     (
         "control-character",
         ('why = "The service may ignore the options."', 'why = "The \\u001b[31mservice"'),
-        ["contains the control character U+001B", "(at 'why')"],
+        ["contains U+001B, a control or text-direction character", "(at 'why')"],
     ),
     (
         "control-character-in-list",
         ('env = ["GOOGLE_CLOUD_DISABLE_METRICS"]', 'env = ["A\\u0000"]'),
-        ["contains the control character U+0000", "(at 'usage.env[0]')"],
+        ["contains U+0000", "(at 'usage.env[0]')"],
+    ),
+    (
+        "c1-control",
+        ('why = "The service may ignore the options."', 'why = "The \\u009b31mservice"'),
+        ["contains U+009B", "(at 'why')"],
+    ),
+    (
+        "bidi-override",
+        ('why = "The service may ignore the options."', 'why = "The \\u202eecivres"'),
+        ["contains U+202E", "(at 'why')"],
+    ),
+    (
+        "carriage-return",
+        ('why = "The service may ignore the options."', 'why = "The\\rOVERWRITE"'),
+        ["contains U+000D", "(at 'why')"],
     ),
     (
         "usage-empty",
