@@ -31,6 +31,9 @@ __all__ = ["md", "md_link", "render"]
 # of a block (headings, list markers, "1.") is escaped there alone (_BLOCK_START).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _BLOCK_START = re.compile(r"\A(?:([#+=-])|(\d+)([.)]))")
+# GitHub turns bare web addresses into links ("www.x", "https://x"); a backslash before the
+# "." or ":" keeps them text. (Bare e-mail addresses still become mailto: links.)
+_AUTOLINK = re.compile(r"(?i)\b(www)(\.)|\b(https?|ftp)(:)(?=//)")
 _WEB_URL = re.compile(r"https?://[^\s<>\"`\\]+\Z")
 _HEADINGS = {Tag.IMMEDIATE: "Immediate", Tag.PLAN: "Plan", Tag.MONITOR: "Monitor"}
 
@@ -40,7 +43,13 @@ def md(text: str) -> str:
     text = oneline(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(_escape_autolink, text)
     return _BLOCK_START.sub(_escape_block_start, text)
+
+
+def _escape_autolink(match: re.Match[str]) -> str:
+    word, punctuation = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    return f"{word}\\{punctuation}"
 
 
 def _escape_block_start(match: re.Match[str]) -> str:

@@ -113,17 +113,21 @@ def _rule_name(rule_id: str) -> str:
 
 
 def _help(info: RuleInfo) -> dict[str, str]:
+    from depwatch.reporters.markdown import md, md_link
+
+    # Rule texts come from rule folders and advisories: the Markdown form escapes them (a
+    # viewer renders it), and links only what is a plain web address.
     text_parts = [p for p in (info.what, info.why) if p]
-    md_parts = list(text_parts)
+    md_parts = [md(p) for p in text_parts]
     if info.action:
         text_parts.append(f"Action: {info.action}")
-        md_parts.append(f"**Action:** {info.action}")
+        md_parts.append(f"**Action:** {md(info.action)}")
     if info.references:
         text_parts.append("References:\n" + "\n".join(info.references))
-        md_parts.append("References:\n\n" + "\n".join(f"- <{r}>" for r in info.references))
+        md_parts.append("References:\n\n" + "\n".join(f"- {md_link(r)}" for r in info.references))
     return {
         "text": "\n\n".join(text_parts) or info.title,
-        "markdown": "\n\n".join(md_parts) or info.title,
+        "markdown": "\n\n".join(md_parts) or md(info.title),
     }
 
 

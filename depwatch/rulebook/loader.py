@@ -99,6 +99,9 @@ _CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
 _SPACE = re.compile(r"\s")
+#: A URL as RFC 3986 writes it (ASCII; anything else percent-encoded), so that reports can link
+#: it as it is: no "<", ">", quotes, backslashes or braces to close a link or a tag early.
+_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*\Z")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _EXPECT = re.compile(r"#\s*expect\s*\Z")
@@ -434,6 +437,12 @@ def validate(
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.netloc or _SPACE.search(url):
             check.error(f"{url!r} is not an https:// URL", where)
+        elif not _URL.fullmatch(url):
+            check.error(
+                f"{url!r} holds characters a URL does not",
+                where,
+                "percent-encode them (a space is %20, < is %3C, é is %C3%A9)",
+            )
 
     eol = check.get(data, "eol", datetime.date, "", hint="write a TOML date: eol = 2026-10-31")
     if "eol" in data and not interpreter:

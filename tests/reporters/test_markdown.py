@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+
+import pytest
+
 from depwatch.model import Report
 from depwatch.reporters import render
 from depwatch.reporters.markdown import md, md_link
@@ -22,7 +28,8 @@ def test_md_escapes_markdown_and_html() -> None:
 def test_md_link() -> None:
     assert md_link("https://example.com/a_(b)", "ref") == "[ref](https://example.com/a_%28b%29)"
     assert md_link("javascript:alert(1)") == "javascript:alert(1)"
-    assert md_link("https://x.y/<script>") == "https://x.y/&lt;script&gt;"
+    # not a plain web address: shown as text, which GitHub must not turn into a link either
+    assert md_link("https://x.y/<script>") == "https\\://x.y/&lt;script&gt;"
 
 
 def test_structure(report: Report) -> None:
@@ -63,3 +70,61 @@ def test_no_actions(empty_report: Report) -> None:
     out = render("markdown", empty_report)
     assert out.startswith("## depwatch: 0 immediate, 0 plan, 0 monitor\n\nNo actions.\n")
     assert "<details>" not in out
+
+
+LINKS = "see www.evil.example, https://evil.example/login and ![i](https://evil.example/p.png)"
+
+
+def _hostile_report(report: Report) -> Report:
+    """The fixture report with web addresses and Markdown in every text a rule can set."""
+    findings = tuple(
+        dataclasses.replace(f, title=f"{f.title} {LINKS}", action=f"{f.action} {LINKS}")
+        for f in report.findings
+    )
+    rules = {
+        key: dataclasses.replace(
+            info,
+            what=f"What {LINKS} <img src=x onerror=alert(1)> [docs](javascript:alert(1))",
+            why=f"Why {LINKS}",
+            action=f"Act {LINKS}",
+            references=(
+                *info.references,
+                "https://evil.example/>[click](https://evil.example/phish)<x",
+            ),
+        )
+        for key, info in report.rules.items()
+    }
+    return dataclasses.replace(report, findings=findings, rules=rules)
+
+
+def _rendered_links(markdown: str) -> list[str]:
+    """What GitHub's own renderer (cmark-gfm) makes links and images of."""
+    cmarkgfm = pytest.importorskip(
+        "cmarkgfm", reason="cmarkgfm (GitHub's renderer) is a test dependency"
+    )
+    html = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    assert "<img" not in html
+    assert "<script" not in html
+    return re.findall(r'href="([^"]*)"', html)
+
+
+def _ours(report: Report) -> set[str]:
+    references = {r for f in report.findings for r in f.references}
+    references |= {r for info in report.rules.values() for r in info.references}
+    return {r for r in references if r.startswith("https://") and "evil" not in r}
+
+
+def test_markdown_links_only_the_references_github_renders(report: Report) -> None:
+    hostile = _hostile_report(report)
+    links = _rendered_links(render("markdown", hostile, verbose=True))
+    assert links
+    assert set(links) <= _ours(report)
+
+
+def test_sarif_help_markdown_links_only_plain_references(report: Report) -> None:
+    hostile = _hostile_report(report)
+    sarif = json.loads(render("sarif", hostile))
+    helps = [rule["help"]["markdown"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]]
+    assert any("evil" in text for text in helps)
+    for text in helps:
+        assert set(_rendered_links(text)) <= _ours(report)

@@ -383,6 +383,14 @@ BAD: list[tuple[str, tuple[str, str] | str, list[str]]] = [
         ["(at 'references[1]')", "not an integer"],
     ),
     (
+        "reference-with-markup",
+        (
+            'references = ["https://github.com/googleapis/python-genai/commit/97142b1"]',
+            'references = ["https://a.example/>[click](https://evil.example)<x"]',
+        ),
+        ["holds characters a URL does not", "(at 'references[0]')"],
+    ),
+    (
         "when-unused-enum",
         ('when-unused = "silent"', 'when-unused = "quiet"'),
         ["unknown value 'quiet'", "(at 'when-unused')"],
