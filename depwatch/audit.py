@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -161,6 +162,9 @@ def inventory(paths: Sequence[str]) -> list[tuple[str, Lockfile]]:
 # -- check -------------------------------------------------------------------------------
 
 
+_CPYTHON = re.compile(r"([0-9]+)\.([0-9]+)(?:\.[0-9]+)?\Z")
+
+
 def _declared(
     project: Project, pythons: Sequence[str]
 ) -> tuple[tuple[str, ...] | None, str | None, str | None]:
@@ -183,13 +187,17 @@ def _declared(
                 continue
             return admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"
     for lock in project.lockfiles:
-        if lock.python_versions:
-            minors = sorted(
-                {".".join(v.split(".")[:2]) for v in lock.python_versions},
-                key=lambda m: tuple(int(x) for x in m.split(".") if x.isdigit()),
+        # A conda python package version that is not a CPython X.Y[.Z] (conda keeps any text)
+        # declares nothing.
+        found = [m for v in lock.python_versions if (m := _CPYTHON.match(v))]
+        if found:
+            minors = sorted({(int(m[1]), int(m[2])) for m in found})
+            pins = ", ".join(f"=={version}" for version in sorted({m.string for m in found}))
+            return (
+                tuple(f"{major}.{minor}" for major, minor in minors),
+                pins,
+                f"{lock.path} python package",
             )
-            pins = ", ".join(f"=={v}" for v in sorted(set(lock.python_versions)))
-            return tuple(minors), pins, f"{lock.path} python package"
     return None, None, None
 
 

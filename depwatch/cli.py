@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import sys
 from enum import Enum
@@ -132,11 +133,14 @@ def _today(value: str | None) -> datetime.date:
         raise typer.BadParameter(f"{value!r} is not a date like 2026-12-31") from None
 
 
+_ASCII_NUMBER = re.compile(r"[0-9]+")
+
+
 def _pythons(values: list[str]) -> tuple[str, ...]:
     out = []
     for value in values:
         parts = value.split(".")
-        if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        if len(parts) < 2 or not all(_ASCII_NUMBER.fullmatch(p) for p in parts[:2]):
             raise typer.BadParameter(f"{value!r} is not a Python version like 3.10")
         out.append(f"{int(parts[0])}.{int(parts[1])}")
     return tuple(dict.fromkeys(out))

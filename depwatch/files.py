@@ -8,7 +8,19 @@ from pathlib import Path
 
 from depwatch.errors import DepwatchError
 
-__all__ = ["display_path", "read_bytes", "read_text"]
+__all__ = ["display_path", "printable_name", "read_bytes", "read_text"]
+
+
+def printable_name(name: str) -> str:
+    """A file name as text every output can encode: bytes that are not UTF-8 (which Python keeps
+    as lone surrogates) are shown as ``\\xff`` escapes. The name is for showing only."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def display_path(path: Path | str) -> str:
@@ -17,8 +29,8 @@ def display_path(path: Path | str) -> str:
     try:
         rel = os.path.relpath(text)
     except ValueError:  # another drive on Windows
-        return text
-    return text if rel.startswith("..") else rel
+        return printable_name(text)
+    return printable_name(text if rel.startswith("..") else rel)
 
 
 def read_bytes(path: Path) -> bytes:

@@ -116,6 +116,10 @@ def read_baseline(path: Path) -> frozenset[BaselineKey]:
         doc = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise DepwatchError(f"is not valid JSON: {exc.msg}", path=shown, line=exc.lineno) from None
+    except RecursionError:
+        raise DepwatchError(
+            "is not a depwatch baseline: its arrays or objects are nested too deeply", path=shown
+        ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise DepwatchError(
             "is not a depwatch baseline (no 'findings' list)",

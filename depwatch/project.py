@@ -115,7 +115,7 @@ def python_constraint_to_pep440(constraint: str) -> str | None:
         op, version = found.group(1) or "", found.group(2)
         if op in {"^", "~"}:
             numbers = version.split(".")
-            if not all(n.isdigit() for n in numbers):
+            if not all(n.isascii() and n.isdigit() for n in numbers):
                 return None
             parts.append(f">={version}")
             parts.append(f"<{_upper_bound([int(n) for n in numbers], caret=op == '^')}")

@@ -27,6 +27,11 @@ def loads(text: str, *, path: str) -> dict[str, Any]:
             found = _LINE.search(str(exc))
             lineno = int(found.group(1)) if found else None
         raise DepwatchError(f"is not valid TOML: {message}", path=path, line=lineno) from None
+    except RecursionError:  # tomli's own limit, or the interpreter's
+        raise DepwatchError(
+            "is not a file depwatch can read: its arrays or tables are nested too deeply",
+            path=path,
+        ) from None
 
 
 def load(path: Path) -> dict[str, Any]:

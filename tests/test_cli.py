@@ -480,3 +480,26 @@ def test_rules_check_shows_a_hostile_folder_name_inert(tmp_path: Path) -> None:
     assert "\x1b" not in result.stdout
     assert "\u202e" not in result.stdout
     assert "rules\\x1b[31mRED\\u202e" in result.stdout
+
+
+def test_a_source_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    import os
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.10"\n')
+    (project / "requirements.txt").write_text("pyyaml==6.0.1\n")
+    try:
+        fd = os.open(os.fsencode(project) + b"/bad\xff.py", os.O_CREAT | os.O_WRONLY)
+    except OSError:
+        pytest.skip("this file system only takes UTF-8 file names")
+    os.write(fd, b"import yaml\nyaml.load(a)\n")
+    os.close(fd)
+    for fmt in ("json", "sarif", "table", "markdown", "github"):
+        out = tmp_path / f"out.{fmt}"
+        result = run_depwatch("check", str(project), "--format", fmt, "--output", str(out))
+        assert result.returncode == 1, (fmt, result.stderr)
+        text = out.read_bytes().decode("utf-8")  # strict: every byte is UTF-8
+        assert "bad" in text, fmt
+    evidence = json.loads((tmp_path / "out.json").read_text())["findings"][0]["evidence"]
+    assert evidence[0]["path"] == "bad\\xff.py"

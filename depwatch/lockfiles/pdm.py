@@ -125,7 +125,7 @@ def _check_version(metadata: dict[str, Any], warnings: list[str], fail: _Fail) -
             f"'lock_version' must be a string, not {lock_version!r}", "metadata.lock_version", None
         )
     major = lock_version.partition(".")[0]
-    if not major.isdigit() or int(major) > _KNOWN_MAJOR:
+    if not (major.isascii() and major.isdigit()) or int(major) > _KNOWN_MAJOR:
         warnings.append(f"lock_version {lock_version} is newer than this depwatch knows")
 
 

@@ -44,6 +44,10 @@ def read(path: Path) -> LockContents:
             line=exc.lineno,
             hint="regenerate it with `pipenv lock`",
         ) from None
+    except RecursionError:
+        raise DepwatchError(
+            "is not a Pipfile.lock: its arrays or objects are nested too deeply", path=shown
+        ) from None
     if not isinstance(data, dict):
         raise DepwatchError(
             f"is not a Pipfile.lock: the top level is {_kind(data)}, not an object", path=shown

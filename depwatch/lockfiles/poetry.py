@@ -59,7 +59,7 @@ def read(path: Path) -> LockContents:
                 f"'lock-version' must be a string, not {lock_version!r}", "metadata.lock-version"
             )
         major = lock_version.partition(".")[0]
-        if not major.isdigit() or int(major) > _KNOWN_MAJOR:
+        if not (major.isascii() and major.isdigit()) or int(major) > _KNOWN_MAJOR:
             warnings.append(
                 f"lock-version {lock_version} is newer than this depwatch knows; read as 2.x"
             )

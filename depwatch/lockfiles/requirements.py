@@ -91,7 +91,7 @@ def matches(path: Path) -> bool:
 
 def read(path: Path) -> LockContents:
     """Read ``path`` and the files it includes; pinned lines become packages."""
-    state = _State(root=path.parent, top=path.resolve())
+    state = _State(root=path.parent, top=_resolved(path, display_path(path)))
     state.read_file(path, constraint=False, chain=())
     return LockContents(packages=state.packages(), warnings=tuple(state.warnings))
 
@@ -128,10 +128,10 @@ class _State:
 
     def read_file(self, path: Path, *, constraint: bool, chain: tuple[Path, ...]) -> None:
         """Read one file, following its includes (a file already read is not read again)."""
-        resolved = path.resolve()
+        shown = display_path(path)
+        resolved = _resolved(path, shown)
         self.done.add((resolved, constraint))
         chain = (*chain, resolved)
-        shown = display_path(path)
         text = read_text(path)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -168,17 +168,30 @@ class _State:
             line = line.strip()
             if not line:
                 continue
-            if line[0] == "-":
-                self._option(
-                    line, path=path, shown=shown, lineno=here, constraint=constraint, chain=chain
+            try:
+                if line[0] == "-":
+                    self._option(
+                        line,
+                        path=path,
+                        shown=shown,
+                        lineno=here,
+                        constraint=constraint,
+                        chain=chain,
+                    )
+                    continue
+                cut = line.find(" -")
+                if cut >= 0:
+                    line = line[:cut].rstrip()
+                last = self._requirement(
+                    line, path=path, shown=shown, lineno=here, constraint=constraint
                 )
-                continue
-            cut = line.find(" -")
-            if cut >= 0:
-                line = line[:cut].rstrip()
-            last = self._requirement(
-                line, path=path, shown=shown, lineno=here, constraint=constraint
-            )
+            except (ValueError, RuntimeError, OSError) as exc:
+                # What the path and URL helpers raise on a line they cannot make sense of
+                # (urlsplit on "http://[x", expanduser on "~nosuchuser", a folder that
+                # cannot be searched): the line is at fault, and says so.
+                raise DepwatchError(
+                    f"cannot be read: {_reason(exc)}", path=shown, line=here
+                ) from None
             if last is not None and comment and comment.startswith("via "):
                 last.via = _split_via(comment[4:])
 
@@ -446,6 +459,22 @@ def _looks_like_location(text: str) -> bool:
         or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
         or text.endswith(_ARCHIVES)
     )
+
+
+def _resolved(path: Path, shown: str) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic link loop (RuntimeError until 3.13)
+        raise DepwatchError(f"cannot be read: {_reason(exc)}", path=shown) from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).splitlines()
+    if isinstance(exc, RuntimeError) and text and text[0].startswith("Symlink loop"):
+        return "it is a symbolic link loop"
+    return text[0] if text else type(exc).__name__
 
 
 def _url_source(url: str) -> str:

@@ -25,7 +25,9 @@ SCHEMA_VERSION = 1
 # is a one-byte CSI) and the bidirectional overrides through raw; ``cat report.json`` must
 # not be able to drive a terminal, so they are written as \u escapes too. They can only
 # occur inside JSON strings, so the substitution keeps the document valid.
-_RAW_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_RAW_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
 
 
 def dumps(document: Any) -> str:

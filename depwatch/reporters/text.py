@@ -14,9 +14,13 @@ __all__ = ["oneline", "sanitize", "visible_escape"]
 # C0 controls except \t and \n, DEL, the C1 controls (\x9b is a one-byte CSI on some
 # terminals), and the bidirectional overrides/isolates that make code read differently
 # from how it runs ("Trojan source").
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (a file name's bytes that are not UTF-8) cannot be written as UTF-8 at all.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _UNSAFE_ONELINE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\ud800-\udfff]"
 )
 _WHITESPACE_RUN = re.compile(r"[ \t\n]+")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from depwatch.files import printable_name
 from depwatch.model import Evidence
 from depwatch.rulebook.model import CallPattern, Usage
 from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts, Ref
@@ -49,7 +50,7 @@ def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ..
     def add(path: str, cell: int | None, line: int, column: int, code: str, what: str) -> None:
         key = (path, cell or 0, line, column)
         if key not in found:
-            found[key] = Evidence(path, line, column, code, cell=cell, symbol=what)
+            found[key] = Evidence(printable_name(path), line, column, code, cell=cell, symbol=what)
 
     for file in facts:
         for ref in file.refs:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from depwatch import __version__
+from depwatch.errors import DepwatchError
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
 from depwatch.usage.scan import Compact, module_name
@@ -166,6 +167,14 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
     if exclude:
         import pathspec
 
+        for pattern in exclude:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([pattern])
+            except Exception:  # pathspec's own error types vary between releases
+                raise DepwatchError(
+                    f"{pattern!r} is not a valid exclude pattern",
+                    hint="--exclude and [tool.depwatch] exclude take .gitignore-style globs",
+                ) from None
         excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)

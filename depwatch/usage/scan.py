@@ -87,6 +87,17 @@ def decode_source(data: bytes, path: str) -> tuple[str, list[str]]:
             return data.decode("utf-8", errors="replace"), notes
 
 
+def _notebook_problem(exc: BaseException) -> str:
+    """Why a notebook could not be read, in the user's terms (not Python's)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at line {exc.lineno}"
+    if isinstance(exc, RecursionError):
+        return "its JSON is nested too deeply"
+    if isinstance(exc, ValueError):
+        return _one_line(exc)
+    return "no list of cells where the notebook format puts it"
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()
     return text[0] if text else type(exc).__name__
@@ -269,8 +280,8 @@ def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, 
         cells = data["cells"] if isinstance(data, dict) else data["worksheets"][0]["cells"]
         if not isinstance(cells, list):
             raise TypeError("cells is not a list")
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
-        notes.append(f"{path}: skipped, not a readable notebook ({_one_line(exc)})")
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+        notes.append(f"{path}: skipped, not a readable notebook ({_notebook_problem(exc)})")
         return None, [], notes
     chunks: list[str] = []
     mapping: list[tuple[int, int]] = []

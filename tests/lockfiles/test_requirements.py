@@ -248,3 +248,47 @@ def test_shared_corpus_files_give_exactly_the_expected_pins(shared: Path, name: 
     got = {(p.name, _as_version(p.version)) for p in requirements.read(lock).packages if p.version}
     key = "packages_with_includes" if "packages_with_includes" in expected else "packages"
     assert got == {(n, _as_version(v)) for n, v in expected[key]}
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("idna==3.10\nhttp://[foo/pkg-1.0.whl\n", "Invalid IPv6 URL"),
+        ("idna==3.10\ngit+https://[/x#egg=foo\n", "Invalid IPv6 URL"),
+        ("-r file://[x/req.txt\n", "Invalid IPv6 URL"),
+        ("-r ~nosuchuser-depwatch/x.txt\n", "home directory"),
+        ("-e ~nosuchuser-depwatch/pkg\n", "home directory"),
+    ],
+)
+def test_a_line_the_path_helpers_cannot_take_is_an_error_naming_it(
+    tmp_path: Path, lines: str, message: str
+) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(lines)
+    with pytest.raises(DepwatchError) as raised:
+        requirements.read(path)
+    assert raised.value.line == lines.count("\n")
+    assert message in str(raised.value)
+
+
+def test_a_symbolic_link_loop_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.symlink_to(path)
+    with pytest.raises(DepwatchError, match=r"symbolic link loop|cannot be read"):
+        requirements.read(path)
+
+
+def test_an_include_in_a_folder_that_cannot_be_searched_is_an_error(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can search any folder")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "requirements.txt").write_text("idna==3.10\n")
+    (tmp_path / "requirements.txt").write_text("-r sub/requirements.txt\n")
+    (tmp_path / "sub").chmod(0)
+    try:
+        with pytest.raises(DepwatchError, match="Permission denied"):
+            requirements.read(tmp_path / "requirements.txt")
+    finally:
+        (tmp_path / "sub").chmod(0o755)
