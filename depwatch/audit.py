@@ -444,6 +444,10 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
     from depwatch.matcher import merge
 
     exclude = (*project.settings.exclude, *options.exclude)
+    if exclude:  # a bad glob is an error whether or not a rule needs the scan
+        from depwatch.usage.project import exclude_spec
+
+        exclude_spec(exclude)
     usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)

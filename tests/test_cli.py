@@ -503,3 +503,45 @@ def test_a_source_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) ->
         assert "bad" in text, fmt
     evidence = json.loads((tmp_path / "out.json").read_text())["findings"][0]["evidence"]
     assert evidence[0]["path"] == "bad\\xff.py"
+
+
+DEEP_TOML = "x = " + "[" * 1000 + "]" * 1000 + "\n"
+DEEP_JSON = "[" * 1000 + "]" * 1000 + "\n"
+CONDA_PYTHON_X = """\
+metadata: {platforms: [linux-64], sources: [environment.yml]}
+package:
+- {name: python, manager: conda, platform: linux-64, version: "x", dependencies: {},
+   url: "https://conda.anaconda.org/conda-forge/linux-64/python-3.10.2-h0_cpython.tar.bz2",
+   hash: {md5: 3a8fc8b627d5fb6af827e126a10a86c6}, category: main, optional: false}
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "code", "message"),
+    [
+        ({"uv.lock": DEEP_TOML}, (), 2, "nested too deeply"),
+        ({"pyproject.toml": DEEP_TOML, "requirements.txt": "idna==3.10\n"}, (), 2, "nested"),
+        ({"Pipfile.lock": DEEP_JSON}, (), 2, "nested too deeply"),
+        ({"requirements.txt": "idna==3.10\n"}, ("--baseline", "deep.json"), 2, "nested"),
+        ({"requirements.txt": "idna==3.10\n"}, ("--python", "\u00b3.10"), 2, "3.10"),
+        ({"poetry.lock": '[metadata]\nlock-version = "\u00b2"\n'}, (), 0, ""),
+        ({"pdm.lock": '[metadata]\nlock_version = "\u00b2"\n'}, (), 0, ""),
+        ({"conda-lock.yml": CONDA_PYTHON_X}, (), 0, ""),
+        (
+            {"requirements.txt": "idna==3.10\n", "a.py": "x = 1\n"},
+            ("--exclude", "foo\\"),
+            2,
+            "not a valid exclude pattern",
+        ),
+    ],
+)
+def test_odd_input_is_an_answer_not_a_traceback(
+    tmp_path: Path, files: dict[str, str], args: tuple[str, ...], code: int, message: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "deep.json").write_text(DEEP_JSON)
+    result = run_depwatch("check", ".", *args, cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr

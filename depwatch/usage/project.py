@@ -160,22 +160,27 @@ class _Ignores:
         return bool(verdict)
 
 
+def exclude_spec(patterns: Sequence[str]) -> Any:
+    """``--exclude`` / ``[tool.depwatch] exclude`` globs compiled; a bad one is an error."""
+    import pathspec  # only here: it costs start-up time
+
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except Exception:  # pathspec's own error types vary between releases
+            raise DepwatchError(
+                f"{pattern!r} is not a valid exclude pattern",
+                hint="--exclude and [tool.depwatch] exclude take .gitignore-style globs",
+            ) from None
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
 def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_File], list[str]]:
     """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable."""
     notes: list[str] = []
     excluded: Any = None
     if exclude:
-        import pathspec
-
-        for pattern in exclude:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([pattern])
-            except Exception:  # pathspec's own error types vary between releases
-                raise DepwatchError(
-                    f"{pattern!r} is not a valid exclude pattern",
-                    hint="--exclude and [tool.depwatch] exclude take .gitignore-style globs",
-                ) from None
-        excluded = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+        excluded = exclude_spec(exclude)
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)
     found: list[_File] = []
