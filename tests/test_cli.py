@@ -527,6 +527,9 @@ package:
         ({"poetry.lock": '[metadata]\nlock-version = "\u00b2"\n'}, (), 0, ""),
         ({"pdm.lock": '[metadata]\nlock_version = "\u00b2"\n'}, (), 0, ""),
         ({"conda-lock.yml": CONDA_PYTHON_X}, (), 0, ""),
+        ({"uv.lock": "x = 1\n"}, (), 2, "is not a uv lockfile"),
+        ({"poetry.lock": "x = 1\n"}, (), 2, "is not a Poetry lockfile"),
+        ({"pdm.lock": "x = 1\n"}, (), 2, "is not a PDM lockfile"),
         (
             {"requirements.txt": "idna==3.10\n", "a.py": "x = 1\n"},
             ("--exclude", "foo\\"),

@@ -39,6 +39,12 @@ def read(path: Path) -> LockContents:
     data = tomlfile.load(path)
     if not data:
         raise DepwatchError("is empty: not a PDM lockfile", path=shown, hint="run `pdm lock`")
+    if "metadata" not in data and "package" not in data:
+        raise DepwatchError(
+            "is not a PDM lockfile: it has neither [metadata] nor [[package]]",
+            path=shown,
+            hint="run `pdm lock`",
+        )
     warnings: list[str] = []
 
     def fail(message: str, key: str, index: int | None = None) -> DepwatchError:

@@ -43,6 +43,12 @@ def read(path: Path) -> LockContents:
     data = tomlfile.load(path)
     if not data:
         raise DepwatchError("is empty: not a Poetry lockfile", path=shown, hint="run `poetry lock`")
+    if "metadata" not in data and "package" not in data:
+        raise DepwatchError(
+            "is not a Poetry lockfile: it has neither [metadata] nor [[package]]",
+            path=shown,
+            hint="run `poetry lock`",
+        )
     warnings: list[str] = []
 
     def fail(message: str, key: str, index: int | None = None) -> DepwatchError:

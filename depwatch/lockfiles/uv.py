@@ -79,6 +79,12 @@ class _UvReader:
             raise DepwatchError(
                 "is empty: not a uv lockfile", path=self.shown, hint="run `uv lock` to write it"
             )
+        if "version" not in data and self.table not in data:
+            raise DepwatchError(
+                f"is not a uv lockfile: it has neither a lock version nor [[{self.table}]]",
+                path=self.shown,
+                hint="run `uv lock` to write it",
+            )
         self._check_header()
         requires_python = data.get("requires-python")
         if requires_python is not None and not isinstance(requires_python, str):
