@@ -527,7 +527,7 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
     run.gaps += [f"ignore entry matched nothing: {s}" for s in run.stale]
     if options.baseline is not None:
         keys = policy.read_baseline(options.baseline)
-        kept, base_suppressed = policy.apply_baseline(kept, keys, display_path(options.baseline))
+        kept, base_suppressed = policy.apply_baseline(kept, keys, options.baseline)
         run.suppressed += base_suppressed
     return sorted(kept, key=Finding.sort_key)
 

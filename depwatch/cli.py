@@ -427,5 +427,5 @@ def baseline_write(
         outcome = audit.check(options)
     except DepwatchError as exc:
         _fail(exc)
-    _write(policy.baseline_document(outcome.report.findings), file)
+    _write(policy.baseline_document(outcome.report.findings, file), file)
     sys.stdout.write(f"wrote {len(outcome.report.findings)} finding(s) to {file}\n")

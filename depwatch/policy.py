@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,13 +93,22 @@ def apply_ignores(
     return PolicyResult(tuple(kept), tuple(suppressed), stale, tuple(expired_lines))
 
 
-def _key(finding: Finding) -> BaselineKey:
-    return (finding.project, finding.rule, finding.package, finding.version, finding.tag.value)
+def _key(finding: Finding, base: Path) -> BaselineKey:
+    """What identifies a finding in a baseline: its project as a path from the baseline's own
+    folder (so that ``check`` run from anywhere, the project named any way, finds it), then
+    rule, package, version and tag (a moved line is not new; a tag that rose is)."""
+    where = Path.cwd() / finding.project
+    try:
+        project = Path(os.path.relpath(where, base)).as_posix()
+    except ValueError:  # another drive on Windows
+        project = where.as_posix()
+    return (project, finding.rule, finding.package, finding.version, finding.tag.value)
 
 
-def baseline_document(findings: Iterable[Finding]) -> str:
-    """The baseline file for ``findings``: keyed so that a moved line is not new."""
-    entries = sorted({_key(f) for f in findings})
+def baseline_document(findings: Iterable[Finding], path: Path) -> str:
+    """The baseline file at ``path`` for ``findings``."""
+    base = Path.cwd() / path.parent
+    entries = sorted({_key(f, base) for f in findings})
     doc = {
         "schema_version": 1,
         "findings": [
@@ -140,12 +150,14 @@ def read_baseline(path: Path) -> frozenset[BaselineKey]:
 
 
 def apply_baseline(
-    findings: Iterable[Finding], keys: frozenset[BaselineKey], source: str
+    findings: Iterable[Finding], keys: frozenset[BaselineKey], path: Path
 ) -> tuple[list[Finding], list[Suppressed]]:
-    """Drop the findings recorded in the baseline (a finding whose tag rose is new)."""
+    """Drop the findings recorded in the baseline at ``path`` (a finding whose tag rose is new)."""
+    base = Path.cwd() / path.parent
+    source = display_path(path)
     kept, suppressed = [], []
     for finding in findings:
-        if _key(finding) in keys:
+        if _key(finding, base) in keys:
             suppressed.append(
                 Suppressed(
                     rule=finding.rule,

@@ -28,10 +28,11 @@ def _finding(
     version: str = "2.0.0",
     tag: Tag = Tag.IMMEDIATE,
     aliases: tuple[str, ...] = (),
+    project: str = ".",
 ) -> Finding:
     return Finding(
         rule=rule,
-        project=".",
+        project=project,
         package="google-genai",
         version=version,
         tag=tag,
@@ -76,22 +77,46 @@ def test_stale_ignore() -> None:
     assert result.stale == ("numpy/x",)
 
 
-def test_baseline_round_trip(tmp_path: Path) -> None:
-    path = tmp_path / "baseline.json"
-    path.write_text(baseline_document([_finding()]))
+def test_baseline_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = Path("baseline.json")
+    path.write_text(baseline_document([_finding()], path))
     keys = read_baseline(path)
-    kept, suppressed = apply_baseline([_finding(), _finding(rule="other/x")], keys, "b.json")
+    kept, suppressed = apply_baseline([_finding(), _finding(rule="other/x")], keys, path)
     assert [f.rule for f in kept] == ["other/x"]
-    assert suppressed[0].reason == "in the baseline b.json"
+    assert suppressed[0].reason == "in the baseline baseline.json"
     # A finding whose tag rose is new.
     kept, _ = apply_baseline(
         [_finding(tag=Tag.IMMEDIATE)],
         frozenset(
             {(".", "google-genai/response-format-wire-names", "google-genai", "2.0.0", "monitor")}
         ),
-        "b",
+        path,
     )
     assert len(kept) == 1
+
+
+def test_a_baseline_names_projects_from_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path)
+    written = Path("baseline.json")
+    written.write_text(baseline_document([_finding(project="app")], written))
+    assert json.loads(written.read_text())["findings"][0]["project"] == "app"
+    # The same project checked from inside its folder, the baseline named from there.
+    monkeypatch.chdir(tmp_path / "app")
+    read = Path("../baseline.json")
+    kept, suppressed = apply_baseline([_finding(project=".")], read_baseline(read), read)
+    assert kept == []
+    assert len(suppressed) == 1
+    # ... and by an absolute path from elsewhere.
+    monkeypatch.chdir("/")
+    absolute = tmp_path / "baseline.json"
+    kept, _ = apply_baseline(
+        [_finding(project=str(tmp_path / "app"))], read_baseline(absolute), absolute
+    )
+    assert kept == []
 
 
 @pytest.mark.parametrize(
@@ -112,9 +137,10 @@ def test_bad_baseline(tmp_path: Path, text: str, needle: str) -> None:
 
 def test_baseline_is_deterministic() -> None:
     findings = [_finding(rule="b/x"), _finding(rule="a/x")]
-    doc = json.loads(baseline_document(findings))
+    path = Path("baseline.json")
+    doc = json.loads(baseline_document(findings, path))
     assert [e["rule"] for e in doc["findings"]] == ["a/x", "b/x"]
-    assert baseline_document(findings) == baseline_document(list(reversed(findings)))
+    assert baseline_document(findings, path) == baseline_document(list(reversed(findings)), path)
 
 
 @pytest.mark.parametrize(
