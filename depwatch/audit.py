@@ -422,6 +422,18 @@ def _project_at(project: Project, rev: str, tmp: Path) -> Project:
     return Project(project.root, project.shown, old.files, old.settings, old.lockfiles, old.texts)
 
 
+def _at_revision(exc: DepwatchError, root: Path, project: Project, rev: str) -> DepwatchError:
+    """An error about a file checked out at ``rev`` (in a temporary folder that is gone by the
+    time the user reads it), named as the project's file at that revision."""
+    if exc.path is not None:
+        shown_root = display_path(root)
+        if exc.path == shown_root or exc.path.startswith(shown_root + os.sep):
+            rel = Path(os.path.relpath(exc.path, shown_root)).as_posix()
+            prefix = "" if project.shown == "." else f"{project.shown}/"
+            exc.path = f"{prefix}{rel} at {rev}"
+    return exc
+
+
 @dataclass
 class _Run:
     """What a check gathers across projects before the report is made."""
@@ -454,8 +466,11 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
     run.infos.update(matcher.infos)
     if options.since:
         with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
-            old_project = _project_at(project, options.since, Path(tmp))
-            old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
+            try:
+                old_project = _project_at(project, options.since, Path(tmp))
+                old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
+            except DepwatchError as exc:
+                raise _at_revision(exc, Path(tmp) / "at-rev", project, options.since) from None
         run.infos.update(old_matcher.infos)
         # A rule that applied before and still applies is not news, whatever the version
         # moved to; one whose tag rose is.

@@ -130,7 +130,9 @@ def _today(value: str | None) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-12-31") from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-12-31", param_hint="'--today'"
+        ) from None
 
 
 _ASCII_NUMBER = re.compile(r"[0-9]+")
@@ -141,7 +143,9 @@ def _pythons(values: list[str]) -> tuple[str, ...]:
     for value in values:
         parts = value.split(".")
         if len(parts) < 2 or not all(_ASCII_NUMBER.fullmatch(p) for p in parts[:2]):
-            raise typer.BadParameter(f"{value!r} is not a Python version like 3.10")
+            raise typer.BadParameter(
+                f"{value!r} is not a Python version like 3.10", param_hint="'--python'"
+            )
         out.append(f"{int(parts[0])}.{int(parts[1])}")
     return tuple(dict.fromkeys(out))
 
@@ -259,6 +263,10 @@ def check(
     """Match the lockfiles against the change rules and print the actions to take."""
     from depwatch.audit import CheckOptions
 
+    if since is not None and not since.strip():
+        raise typer.BadParameter(
+            "needs a git revision (a branch, tag or commit)", param_hint="'--since'"
+        )
     options = CheckOptions(
         paths=tuple(paths or (".",)),
         rules_dirs=tuple(rules or ()),
@@ -368,7 +376,11 @@ def rules_show(
         _fail(exc)
     rule = book.get(rule_id)
     if rule is None:
-        close = [r.id for r in book if rule_id.split("/")[0] in r.id][:5]
+        from packaging.utils import canonicalize_name
+
+        package = canonicalize_name(rule_id.partition("/")[0].strip())
+        same = book.interpreter_rules() if package == "python" else book.for_package(package)
+        close = [r.id for r in same][:5] if package else []
         hint = (
             f"rules for that package: {', '.join(close)}"
             if close

@@ -102,9 +102,11 @@ def discover(paths: Sequence[str]) -> list[Target]:
                 if lock not in target.lockfiles:
                     target.lockfiles.append(lock)
         else:
-            root = find_root(resolved)
+            # The file as named (a link named uv.lock is read as a uv.lock), in its folder.
+            lock = path.absolute().parent.resolve() / path.name
+            root = find_root(lock)
             target = targets.setdefault(root, Target(root))
-            if resolved not in target.lockfiles:
-                target.lockfiles.append(resolved)
-            target.explicit.add(resolved)
+            if lock not in target.lockfiles:
+                target.lockfiles.append(lock)
+            target.explicit.add(lock)
     return list(targets.values())

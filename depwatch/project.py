@@ -221,6 +221,8 @@ def read_project(root: Path) -> ProjectFiles:
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
         raw = project.get("requires-python")
+        if isinstance(raw, str) and not raw.strip():
+            raw = None  # "" admits every Python: it declares nothing, so look further
         if raw is not None:
             spec = _spec(raw, path=shown, key="project.requires-python")
             requires, source = str(spec), "pyproject.toml [project] requires-python"

@@ -548,3 +548,49 @@ def test_odd_input_is_an_answer_not_a_traceback(
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == code, result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_names_a_broken_file_as_it_was_at_the_revision(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    lock = project / "uv.lock"
+    good = lock.read_text()
+    lock.write_text("garbage [[[\n")
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "broken")
+    lock.write_text(good)
+    error = _error(run_depwatch("check", "--since", "HEAD", cwd=project))
+    assert error.startswith("depwatch: error: uv.lock at HEAD:1: is not valid TOML"), error
+    result = run_depwatch("check", "--since", "", cwd=project)
+    assert result.returncode == 2
+    assert "'--since': needs a git revision" in result.stderr
+
+
+def test_a_link_named_like_a_lockfile_reads_as_that_lockfile(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    shutil.copy(
+        FIXTURES / "lockfiles" / "uv" / "basic" / "uv.lock", tmp_path / "real" / "data.toml"
+    )
+    (tmp_path / "uv.lock").symlink_to(Path("real") / "data.toml")
+    result = run_depwatch("packages", "uv.lock", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("uv.lock (uv)")
+
+
+def test_rules_show_suggests_rules_of_the_same_package_only() -> None:
+    named = run_depwatch("rules", "show", "Google_GenAI/nope")
+    assert "hint: rules for that package: google-genai/" in named.stderr
+    empty = run_depwatch("rules", "show", "")
+    assert "hint: list them with: depwatch rules list" in empty.stderr
+
+
+def test_rules_check_names_a_rule_file_that_is_not_a_file(tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(REPO / "rules" / "pyyaml", folder / "pyyaml")
+    (folder / "pyyaml" / "gone.toml").symlink_to(tmp_path / "nowhere.toml")
+    (folder / "pyyaml" / "folder.toml").mkdir()
+    result = run_depwatch("rules", "check", str(folder))
+    assert result.returncode == 2
+    assert "gone.toml: cannot be read" in result.stderr
+    assert "folder.toml: cannot be read: Is a directory" in result.stderr

@@ -780,12 +780,16 @@ def build_rule(raw: Mapping[str, Any], *, source: str | None = None) -> Rule:
 
 
 def rule_files(folder: Path) -> list[os.DirEntry[str]]:
-    """The rule files of one package folder, by name: ``*.toml``, not hidden, not folders."""
+    """The rule files of one package folder, by name: ``*.toml``, not hidden.
+
+    A folder or a broken link under a rule file's name is kept: reading it says what is wrong,
+    where skipping it would leave a rule out without a word.
+    """
     with os.scandir(folder) as entries:
         found = [
             entry
             for entry in entries
-            if entry.name.endswith(".toml") and not entry.name.startswith(".") and entry.is_file()
+            if entry.name.endswith(".toml") and not entry.name.startswith(".")
         ]
     return sorted(found, key=lambda entry: entry.name)
 

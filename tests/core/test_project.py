@@ -106,3 +106,14 @@ def test_bad_pyproject(tmp_path: Path, text: str, needle: str) -> None:
         read_project(tmp_path)
     assert needle in str(info.value)
     assert "pyproject.toml" in str(info.value)
+
+
+def test_an_empty_requires_python_declares_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nrequires-python = ""\n'
+        '[tool.poetry.dependencies]\npython = "^3.10"\n'
+    )
+    files = read_project(tmp_path)
+    assert files.declared == admitted_minors(SpecifierSet(">=3.10,<4"))
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = " "\n')
+    assert read_project(tmp_path).declared is None
