@@ -325,7 +325,19 @@ def main() -> int:
         f"packaging floor {t_floor_match * 1000 / max(len(touched), 1):.1f} µs"
     )
     print(f"  ({found[0]} findings; cache file: {size / 1e6:.1f} MB)")
-    print("  targets: loading 10,000 rules ≤ 15 ms; matching 600 packages ≤ 15 ms")
+
+    def verdict(ms: float) -> str:
+        return "met" if ms <= 15 else "NOT met"
+
+    print(f"  target: loading 10,000 rules ≤ 15 ms — {t_warm:.1f} ms, {verdict(t_warm)}")
+    print(
+        f"  target: matching 600 packages ≤ 15 ms (rules in memory) — {t_match:.1f} ms, "
+        f"{verdict(t_match)}"
+    )
+    print(
+        f"  beside them: the first matching in a process also builds the rules it touches: "
+        f"{t_match_fresh:.1f} ms; load and match in a fresh process: {t_end_to_end:.1f} ms"
+    )
     return 0
 
 
