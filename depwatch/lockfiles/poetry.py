@@ -110,13 +110,14 @@ def read(path: Path) -> LockContents:
         if not is_pep440(version):
             note = f"version {version!r} is not a PEP 440 version"
             warnings.append(f"{name}: {note}")
+        groups = _groups(entry, key, fail, index)
         packages.append(
             Package(
                 name=name,
                 version=version,
                 source=_source(entry, name, key, fail, index),
-                markers=_markers(entry, key, fail, index),
-                groups=_groups(entry, key, fail, index),
+                markers=_markers(entry, groups, key, fail, index),
+                groups=groups,
                 direct=None,
                 note=note,
             )
@@ -145,8 +146,11 @@ def _source(entry: dict[str, Any], name: str, key: str, fail: _Fail, index: int)
     return mapped
 
 
-def _markers(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> str | None:
-    """``markers`` (``marker`` before 1.1): a string, or (2.1) a table of marker per group."""
+def _markers(
+    entry: dict[str, Any], groups: tuple[str, ...], key: str, fail: _Fail, index: int
+) -> str | None:
+    """``markers`` (``marker`` before 1.1): a string, or (2.1) a table of marker per group,
+    where a group of ``groups`` that the table leaves out installs the package everywhere."""
     field = "markers" if "markers" in entry else "marker"
     value = entry.get(field)
     key = f"{key}.{field}"
@@ -155,6 +159,8 @@ def _markers(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> str | 
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        if any(group not in value for group in groups) or "" in value.values():
+            return None
         unique = list(dict.fromkeys(value.values()))
         if not unique:
             return None
