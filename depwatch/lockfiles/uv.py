@@ -43,6 +43,8 @@ _ROOT_KINDS = frozenset({"editable", "virtual", "directory"})
 
 _Edge = tuple[str, str | None, str | None, tuple[str, ...]]
 """A dependency edge: target name, target version (forks only), marker, extras."""
+_Node = tuple[str, str | None]
+"""One locked entry: name and version (a name locked at several versions is several nodes)."""
 
 
 def matches(path: Path) -> bool:
@@ -97,10 +99,10 @@ class _UvReader:
         members = self._members()
 
         rows: list[tuple[str, str | None, str, list[str] | None]] = []
-        deps: dict[str, list[_Edge]] = {}
-        optional: dict[str, dict[str, list[_Edge]]] = {}
-        dev: dict[str, dict[str, list[_Edge]]] = {}
-        roots: list[str] = []
+        deps: dict[_Node, list[_Edge]] = {}
+        optional: dict[_Node, dict[str, list[_Edge]]] = {}
+        dev: dict[_Node, dict[str, list[_Edge]]] = {}
+        roots: list[_Node] = []
         for index, entry in enumerate(entries):
             key = f"{self.table}[{index}]"
             if not isinstance(entry, dict):
@@ -114,12 +116,13 @@ class _UvReader:
                     index,
                 )
             kind, location = self._source(entry, name, key, index)
+            node = (name, version)
             if name in members:
-                roots.append(name)
+                roots.append(node)
                 if kind == "directory":
                     kind = "workspace"
             elif kind in _ROOT_KINDS and location == ".":
-                roots.append(name)
+                roots.append(node)
             field = "resolution-markers" if "resolution-markers" in entry else "environment-markers"
             forks = entry.get(field)  # uv 0.4 called them environment-markers
             if forks is not None and not (
@@ -129,7 +132,7 @@ class _UvReader:
             rows.append((name, version, kind, forks))
             edges = self._edges(entry.get("dependencies"), f"{key}.dependencies", index)
             if edges:
-                deps.setdefault(name, []).extend(edges)
+                deps.setdefault(node, []).extend(edges)
             for table_name, into in (
                 ("optional-dependencies", optional),
                 ("dev-dependencies", dev),
@@ -139,14 +142,15 @@ class _UvReader:
                     continue
                 if not isinstance(table, dict):
                     raise self.fail(f"'{table_name}' must be a table", f"{key}.{table_name}", index)
-                groups = into.setdefault(name, {})
+                groups = into.setdefault(node, {})
                 for group, items in table.items():
                     groups.setdefault(group, []).extend(
                         self._edges(items, f"{key}.{table_name}.{group}", index)
                     )
 
-        markers = _incoming_markers(roots, deps, optional, dev)
-        groups_of, direct_names = _root_groups(roots, deps, optional, dev)
+        graph = _Graph(rows, deps, optional, dev)
+        markers, reached = _incoming_markers(roots, graph)
+        groups_of, direct_names = _root_groups(roots, graph)
         know_direct = bool(roots)
         packages: list[Package] = []
         for name, version, kind, forks in rows:
@@ -158,17 +162,19 @@ class _UvReader:
             ):
                 note = f"version {version!r} is not a PEP 440 version"
                 self.warnings.append(f"{name}: {note}")
-            if forks:
-                marker: str | None = _any_of(forks)
-            else:
-                marker = markers.get((name, version)) or markers.get((name, None))
+            node = (name, version)
+            # Where a root reaches it, the paths say where it is installed (a fork's own
+            # resolution markers included); elsewhere its forks, if any, do.
+            marker = markers.get(node)
+            if node not in reached and forks:
+                marker = _any_of(forks)
             packages.append(
                 Package(
                     name=name,
                     version=version,
                     source=kind,
                     markers=marker,
-                    groups=groups_of.get(name, ()),
+                    groups=groups_of.get(node, ()),
                     direct=(name in direct_names) if know_direct else None,
                     note=note,
                 )
@@ -316,42 +322,71 @@ def _absorb(terms: set[frozenset[str]], new: set[frozenset[str]]) -> bool:
     return grew
 
 
-def _incoming_markers(
-    roots: list[str],
-    deps: dict[str, list[_Edge]],
-    optional: dict[str, dict[str, list[_Edge]]],
-    dev: dict[str, dict[str, list[_Edge]]],
-) -> dict[tuple[str, str | None], str]:
-    """Per (name, version): where the package is installed, from the roots' dependency paths.
+class _Graph:
+    """The lock's dependency graph over locked entries (name, version)."""
 
-    A package's marker is the "or" over every path from a root of the "and" of the edge
-    markers along it (what ``uv export`` writes). Without a root, the dependents' own
-    markers stand in, where every incoming edge has one.
+    def __init__(
+        self,
+        rows: Iterable[tuple[str, str | None, str, list[str] | None]],
+        deps: dict[_Node, list[_Edge]],
+        optional: dict[_Node, dict[str, list[_Edge]]],
+        dev: dict[_Node, dict[str, list[_Edge]]],
+    ) -> None:
+        self.deps, self.optional, self.dev = deps, optional, dev
+        self.versions: dict[str, list[str | None]] = {}
+        self.forks: dict[_Node, str] = {}
+        for name, version, _, forks in rows:
+            self.versions.setdefault(name, []).append(version)
+            fork = _any_of(forks or ())
+            if fork is not None:
+                self.forks[(name, version)] = fork
+        self.out: dict[_Node, list[_Edge]] = {}
+        for parent, edges in deps.items():
+            self.out.setdefault(parent, []).extend(edges)
+        for table in (optional, dev):
+            for parent, groups in table.items():
+                for edges in groups.values():
+                    self.out.setdefault(parent, []).extend(edges)
+
+    def targets(self, edge: _Edge) -> list[_Node]:
+        """The entries an edge leads to: the version it names (uv names one where a name is
+        locked at several), else every version of the name."""
+        name, version = edge[0], edge[1]
+        if version is not None:
+            return [(name, version)]
+        return [(name, known) for known in self.versions.get(name, [None])]
+
+
+def _incoming_markers(roots: list[_Node], graph: _Graph) -> tuple[dict[_Node, str], set[_Node]]:
+    """Per entry: where it is installed, from the roots' dependency paths; and which entries a
+    root reaches at all.
+
+    An entry's marker is the "or" over every path from a root of the "and" of the edge
+    markers along it and the resolution markers of the forked entries it passes (what ``uv
+    export`` writes). Without a root, the dependents' own markers stand in, where every
+    incoming edge has one.
     """
-    out: dict[str, list[_Edge]] = {}
-    for parent, edges in deps.items():
-        out.setdefault(parent, []).extend(edges)
-    for table in (optional, dev):
-        for parent, groups in table.items():
-            for edges in groups.values():
-                out.setdefault(parent, []).extend(edges)
     if not roots:
-        return _direct_markers(out)
-    by_name: dict[str, set[frozenset[str]]] = {root: {_ALWAYS} for root in roots}
-    by_target: dict[tuple[str, str | None], set[frozenset[str]]] = {}
+        return _direct_markers(graph), set()
+    by_node: dict[_Node, set[frozenset[str]]] = {root: {_ALWAYS} for root in roots}
     pending = list(roots)
     budget = 200_000  # visits; a pathological graph keeps what it has (unrestricted)
     while pending and budget:
         budget -= 1
         parent = pending.pop()
-        conditions = by_name.get(parent, set())
-        for name, version, marker, _ in out.get(parent, ()):
-            reach = {term | {marker} if marker else term for term in conditions}
-            _absorb(by_target.setdefault((name, version), set()), reach)
-            if _absorb(by_name.setdefault(name, set()), reach):
-                pending.append(name)
-    result: dict[tuple[str, str | None], str] = {}
-    for target, terms in by_target.items():
+        conditions = by_node.get(parent, set())
+        for edge in graph.out.get(parent, ()):
+            marker = edge[2]
+            for target in graph.targets(edge):
+                added = {marker} if marker else set()
+                fork = graph.forks.get(target)
+                if fork:
+                    added.add(fork)
+                reach = {term | added for term in conditions}
+                if _absorb(by_node.setdefault(target, set()), reach):
+                    pending.append(target)
+    result: dict[_Node, str] = {}
+    for target, terms in by_node.items():
         if terms and _ALWAYS not in terms and budget:
             ands = sorted(_all_of(term) for term in terms)
             result[target] = (
@@ -359,7 +394,7 @@ def _incoming_markers(
                 if len(ands) == 1
                 else " or ".join(f"({a})" if " or " in a or " and " in a else a for a in ands)
             )
-    return result
+    return result, set(by_node)
 
 
 def _all_of(term: frozenset[str]) -> str:
@@ -368,19 +403,20 @@ def _all_of(term: frozenset[str]) -> str:
     return " and ".join(f"({m})" if " or " in m else m for m in sorted(term))
 
 
-def _direct_markers(out: dict[str, list[_Edge]]) -> dict[tuple[str, str | None], str]:
-    """Per (name, version): the dependents' markers, where every incoming edge has one."""
-    seen: dict[tuple[str, str | None], list[str] | None] = {}
-    for edges in out.values():
-        for name, version, marker, _ in edges:
-            target = (name, version)
-            if marker is None:
-                seen[target] = None
-            else:
-                known = seen.setdefault(target, [])
-                if known is not None:
-                    known.append(marker)
-    result: dict[tuple[str, str | None], str] = {}
+def _direct_markers(graph: _Graph) -> dict[_Node, str]:
+    """Per entry: the dependents' markers, where every incoming edge has one."""
+    seen: dict[_Node, list[str] | None] = {}
+    for edges in graph.out.values():
+        for edge in edges:
+            marker = edge[2]
+            for target in graph.targets(edge):
+                if marker is None:
+                    seen[target] = None
+                else:
+                    known = seen.setdefault(target, [])
+                    if known is not None:
+                        known.append(marker)
+    result: dict[_Node, str] = {}
     for target, found in seen.items():
         if found:
             combined = _any_of(found)
@@ -390,33 +426,33 @@ def _direct_markers(out: dict[str, list[_Edge]]) -> dict[tuple[str, str | None],
 
 
 def _root_groups(
-    roots: list[str],
-    deps: dict[str, list[_Edge]],
-    optional: dict[str, dict[str, list[_Edge]]],
-    dev: dict[str, dict[str, list[_Edge]]],
-) -> tuple[dict[str, tuple[str, ...]], set[str]]:
-    """The root groups (main, extras, dependency groups) each name is reachable from."""
+    roots: list[_Node], graph: _Graph
+) -> tuple[dict[_Node, tuple[str, ...]], set[str]]:
+    """The root groups (main, extras, dependency groups) each entry is reachable from, and the
+    names the roots depend on directly (the project's own entries are neither)."""
     starts: dict[str, list[_Edge]] = {}
-    direct: set[str] = set()
     for root in dict.fromkeys(roots):
-        starts.setdefault("main", []).extend(deps.get(root, ()))
-        for table in (optional, dev):
+        starts.setdefault("main", []).extend(graph.deps.get(root, ()))
+        for table in (graph.optional, graph.dev):
             for group, edges in table.get(root, {}).items():
                 starts.setdefault(group, []).extend(edges)
-    for edges in starts.values():
-        direct.update(edge[0] for edge in edges)
-    groups_of: dict[str, list[str]] = {}
+    own = set(roots)
+    own_names = {name for name, _ in roots}
+    direct = {edge[0] for edges in starts.values() for edge in edges} - own_names
+    groups_of: dict[_Node, list[str]] = {}
     for group, edges in starts.items():
         stack = list(edges)
-        visited: set[tuple[str, str | None]] = set()
+        visited: set[tuple[_Node, str | None]] = set()
         while stack:
-            name, _, _, extras = stack.pop()
-            if (name, None) not in visited:
-                visited.add((name, None))
-                groups_of.setdefault(name, []).append(group)
-                stack.extend(deps.get(name, ()))
-            for extra in extras:
-                if (name, extra) not in visited:
-                    visited.add((name, extra))
-                    stack.extend(optional.get(name, {}).get(extra, ()))
-    return {name: tuple(found) for name, found in groups_of.items()}, direct
+            edge = stack.pop()
+            for target in graph.targets(edge):
+                if (target, None) not in visited:
+                    visited.add((target, None))
+                    if target not in own:
+                        groups_of.setdefault(target, []).append(group)
+                    stack.extend(graph.deps.get(target, ()))
+                for extra in edge[3]:
+                    if (target, extra) not in visited:
+                        visited.add((target, extra))
+                        stack.extend(graph.optional.get(target, {}).get(extra, ()))
+    return {node: tuple(found) for node, found in groups_of.items()}, direct

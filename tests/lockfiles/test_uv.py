@@ -321,3 +321,102 @@ def test_agrees_with_uv_export(project: str) -> None:
     for p in packages:
         if p.source in {"git", "url"}:
             assert p.name in text
+
+
+# -- markers and groups against `uv export` -----------------------------------------------
+
+_ENVIRONMENTS = [
+    {
+        "python_version": full.rsplit(".", 1)[0],
+        "python_full_version": full,
+        "sys_platform": platform,
+        "os_name": os_name,
+        "platform_system": system,
+        "platform_machine": "x86_64",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "extra": "",
+    }
+    for full in ("3.9.0", "3.9.18", "3.10.4", "3.11.9", "3.12.3", "3.13.1")
+    for platform, os_name, system in (
+        ("linux", "posix", "Linux"),
+        ("win32", "nt", "Windows"),
+        ("darwin", "posix", "Darwin"),
+    )
+]
+
+
+def _where(marker: str | None) -> frozenset[int]:
+    """The test environments a marker admits (None admits all)."""
+    from packaging.markers import Marker
+
+    if not marker:
+        return frozenset(range(len(_ENVIRONMENTS)))
+    parsed = Marker(marker)
+    return frozenset(i for i, env in enumerate(_ENVIRONMENTS) if parsed.evaluate(env))
+
+
+def _export(project: Path, *args: str) -> dict[tuple[str, str], str | None]:
+    """``uv export``'s pins: (name, version) → marker."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    uv_bin = _uv()
+    if uv_bin is None:
+        pytest.skip("uv is not installed")
+    result = subprocess.run(
+        [
+            uv_bin,
+            "export",
+            "--frozen",
+            "--offline",
+            "--format",
+            "requirements-txt",
+            "--no-hashes",
+            "--no-header",
+            "--no-annotate",
+            *args,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    pins: dict[tuple[str, str], str | None] = {}
+    for line in result.stdout.splitlines():
+        if not line.strip() or line.startswith(("#", "-", ".", "/")):
+            continue  # comments, options, and local paths (the project's own members)
+        requirement = Requirement(line)
+        if requirement.url:
+            continue  # git and URL sources carry no version to key them by
+        (spec,) = requirement.specifier
+        marker = str(requirement.marker) if requirement.marker else None
+        pins[(canonicalize_name(requirement.name), spec.version)] = marker
+    return pins
+
+
+@pytest.mark.parametrize("project", ["paths", "fork", "basic", "workspace"])
+def test_markers_say_where_uv_export_installs_each_version(project: str) -> None:
+    exported = _export(FIXTURES / project, "--all-extras", "--all-groups")
+    packages = {(p.name, p.version): p for p in uv.read(FIXTURES / project / "uv.lock").packages}
+    assert exported
+    for (name, version), marker in exported.items():
+        ours = packages[(name, version)].markers
+        assert _where(ours) == _where(marker), (name, version, ours, marker)
+
+
+def test_each_version_belongs_to_the_groups_that_reach_it() -> None:
+    project = FIXTURES / "conflicts"
+    packages = {(p.name, p.version): p for p in uv.read(project / "uv.lock").packages}
+    for group in ("legacy", "modern"):
+        for pin in _export(project, "--only-group", group):
+            assert group in packages[pin].groups, (pin, group)
+    for extra in ("old", "new"):
+        for pin in _export(project, "--no-default-groups", "--extra", extra):
+            assert extra in packages[pin].groups or pin[0] == "attrs", (pin, extra)
+    urllib3 = sorted((v, p.groups) for (n, v), p in packages.items() if n == "urllib3")
+    assert [groups for _, groups in urllib3] == [("legacy",), ("modern",)]
+    idna = {v: p.groups for (n, v), p in packages.items() if n == "idna"}
+    assert "new" not in idna["3.7"]
+    assert "old" not in idna["3.10"]
