@@ -104,6 +104,8 @@ class _Entry:
     markers: str | None
     constraint: bool
     via: list[str] | None = None
+    own: bool = False
+    """An editable install of the folder the lockfile is in (``-e .``): the project itself."""
 
 
 @dataclass(slots=True)
@@ -170,7 +172,8 @@ class _State:
                 continue
             try:
                 if line[0] == "-":
-                    self._option(
+                    # An editable entry has "# via" lines like a requirement; other options none.
+                    last = self._option(
                         line,
                         path=path,
                         shown=shown,
@@ -204,18 +207,19 @@ class _State:
         lineno: int,
         constraint: bool,
         chain: tuple[Path, ...],
-    ) -> None:
+    ) -> _Entry | None:
         option, value = _split_option(line)
         kind = _INCLUDE_OPTIONS.get(option)
         if kind is None:
             if option not in _IGNORED_OPTIONS:
                 self.warnings.append(f"{self.where(path, lineno)}: unknown option {option} ignored")
-            return
+            return None
         if not value:
             raise DepwatchError(f"{option} needs a value", path=shown, line=lineno)
         if kind == "editable":
-            self._location(value, path=path, lineno=lineno, constraint=constraint, editable=True)
-            return
+            return self._location(
+                value, path=path, lineno=lineno, constraint=constraint, editable=True
+            )
         self._include(
             value,
             option=option,
@@ -225,6 +229,7 @@ class _State:
             constraint=constraint or kind == "constraint",
             chain=chain,
         )
+        return None
 
     def _include(
         self,
@@ -317,7 +322,11 @@ class _State:
             )
             return None
         source = "editable" if editable else _url_source(location)
-        return self._add(_Entry(canonicalize_name(name), None, source, markers_text, constraint))
+        entry = _Entry(canonicalize_name(name), None, source, markers_text, constraint)
+        if editable:
+            folder = _local_folder(location, base=path.parent)
+            entry.own = folder is not None and self.top.is_relative_to(_resolved(folder, ""))
+        return self._add(entry)
 
     def _add(self, entry: _Entry) -> _Entry:
         self.entries.append(entry)
@@ -327,7 +336,7 @@ class _State:
         """Merge entries: one package per name, version and source; requirements before constraints."""
         merged: dict[tuple[str, str | None, str], _Merged] = {}
         listed = {entry.name for entry in self.entries} | self.unsafe
-        editable = {entry.name for entry in self.entries if entry.source == "editable"}
+        editable = {entry.name for entry in self.entries if entry.own}
         for constraint in (False, True):
             seen_here: set[tuple[str, str | None, str]] = set()
             for entry in self.entries:
@@ -403,8 +412,9 @@ def _split_via(text: str) -> list[str]:
 def _direct(via: list[str] | None, listed: set[str], editable: set[str]) -> bool | None:
     """Whether ``# via`` names an input file or the project itself; None without ``# via``.
 
-    The project is an editable entry of the file, or (``uv export --no-emit-project``) a name
-    that the file does not list at all.
+    The project is an editable entry of the folder the file is in (``-e .``), or (``uv export
+    --no-emit-project``) a name that the file does not list at all; another editable entry is
+    a dependency like any other.
     """
     if via is None:
         return None
@@ -519,6 +529,15 @@ def _name_of_location(location: str, *, base: Path) -> str | None:
     if not folder.is_absolute():
         folder = base / folder
     return _project_name(folder)
+
+
+def _local_folder(location: str, *, base: Path) -> Path | None:
+    """The folder a local path or ``file:`` URL names; None for a remote URL."""
+    if "://" in location and not location.startswith("file:"):
+        return None
+    url_path = urlsplit(location).path if location.startswith("file:") else location
+    folder = Path(unquote(url_path.split("#", 1)[0])).expanduser()
+    return folder if folder.is_absolute() else base / folder
 
 
 def _project_name(folder: Path) -> str | None:

@@ -292,3 +292,18 @@ def test_an_include_in_a_folder_that_cannot_be_searched_is_an_error(tmp_path: Pa
             requirements.read(tmp_path / "requirements.txt")
     finally:
         (tmp_path / "sub").chmod(0o755)
+
+
+def test_an_editable_dependency_is_not_the_project(tmp_path: Path) -> None:
+    # As pip-compile writes a project (-e .) that depends on a local editable package.
+    for folder, name in ((tmp_path, "my-app"), (tmp_path / "localpkg", "local-pkg")):
+        folder.mkdir(exist_ok=True)
+        (folder / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n')
+    (tmp_path / "requirements.txt").write_text(
+        "-e file:.\n    # via -r requirements.in\n"
+        "-e ./localpkg\n    # via my-app\n"
+        "idna==3.10\n    # via my-app\n"
+        "six==1.17.0\n    # via local-pkg\n"
+    )
+    got = {p.name: p.direct for p in requirements.read(tmp_path / "requirements.txt").packages}
+    assert got == {"my-app": True, "local-pkg": True, "idna": True, "six": False}
