@@ -38,6 +38,9 @@ __all__ = [
 #: The CPython minor releases a declared range is matched against.
 CANDIDATE_PYTHONS: tuple[str, ...] = tuple(f"3.{minor}" for minor in range(16))
 
+#: Pipfile tables that are pipenv's settings, not package categories.
+_PIPFILE_SETTINGS = frozenset({"source", "requires", "scripts", "pipenv"})
+
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -156,14 +159,39 @@ def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
         ) from None
 
 
-def _names(requirements: Iterable[object]) -> set[str]:
+def _names(requirements: Iterable[object], root: Path | None = None) -> set[str]:
+    """The names of PEP 508 requirement strings; with ``root``, of ``-e PATH`` entries too
+    (PDM's editables: ``#egg=name``, else the folder's ``[project] name``)."""
     names: set[str] = set()
     for requirement in requirements:
-        if isinstance(requirement, str):
-            found = _NAME.match(requirement)
-            if found:
-                names.add(canonicalize_name(found.group(1)))
+        if not isinstance(requirement, str):
+            continue
+        if requirement.startswith("-e"):
+            name = _editable_name(requirement[2:].strip(), root) if root else None
+            if name:
+                names.add(canonicalize_name(name))
+            continue
+        found = _NAME.match(requirement)
+        if found:
+            names.add(canonicalize_name(found.group(1)))
     return names
+
+
+def _editable_name(location: str, root: Path) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    location = location.replace("${PROJECT_ROOT}", root.as_posix())
+    egg = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", location)
+    if egg:
+        return egg.group(1)
+    path = unquote(urlsplit(location).path) if location.startswith("file:") else location
+    folder = Path(path.split("#", 1)[0])
+    pyproject = (folder if folder.is_absolute() else root / folder) / "pyproject.toml"
+    try:
+        name = _table(tomlfile.load(pyproject), "project").get("name")
+    except DepwatchError:
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
@@ -175,7 +203,7 @@ def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
     return data
 
 
-def _pyproject_direct(data: Mapping[str, Any]) -> set[str]:
+def _pyproject_direct(data: Mapping[str, Any], root: Path) -> set[str]:
     project = _table(data, "project")
     direct = _names(project.get("dependencies") or ())
     for extra in _table(project, "optional-dependencies").values():
@@ -195,7 +223,7 @@ def _pyproject_direct(data: Mapping[str, Any]) -> set[str]:
         direct |= {canonicalize_name(name) for name in table if name != "python"}
     for group in _table(data, "tool", "pdm", "dev-dependencies").values():
         if isinstance(group, list):
-            direct |= _names(group)
+            direct |= _names(group, root)
     uv_dev = _table(data, "tool", "uv").get("dev-dependencies")
     if isinstance(uv_dev, list):
         direct |= _names(uv_dev)
@@ -216,7 +244,7 @@ def read_project(root: Path) -> ProjectFiles:
     if pyproject_path.is_file():
         shown = display_path(pyproject_path)
         pyproject = tomlfile.load(pyproject_path)
-        direct |= _pyproject_direct(pyproject)
+        direct |= _pyproject_direct(pyproject, root)
         project = _table(pyproject, "project")
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
@@ -248,8 +276,11 @@ def read_project(root: Path) -> ProjectFiles:
 
     if pipfile_path.is_file():
         pipfile = tomlfile.load(pipfile_path)
-        for section in ("packages", "dev-packages"):
-            direct |= {canonicalize_name(n) for n in _table(pipfile, section)}
+        # Every table but pipenv's own settings is a package category ([packages],
+        # [dev-packages] and any custom one, like [lint]).
+        for section, table in pipfile.items():
+            if section not in _PIPFILE_SETTINGS and isinstance(table, Mapping):
+                direct |= {canonicalize_name(n) for n in table}
         if declared is None:
             req = _table(pipfile, "requires")
             full, minor = req.get("python_full_version"), req.get("python_version")

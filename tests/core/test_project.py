@@ -117,3 +117,21 @@ def test_an_empty_requires_python_declares_nothing(tmp_path: Path) -> None:
     assert files.declared == admitted_minors(SpecifierSet(">=3.10,<4"))
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = " "\n')
     assert read_project(tmp_path).declared is None
+
+
+def test_direct_names_from_pdm_editables_and_pipfile_categories(tmp_path: Path) -> None:
+    (tmp_path / "libs" / "helper").mkdir(parents=True)
+    (tmp_path / "libs" / "helper" / "pyproject.toml").write_text('[project]\nname = "My_Helper"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = ["requests"]\n'
+        "[tool.pdm.dev-dependencies]\n"
+        'editables = ["-e file:///${PROJECT_ROOT}/libs/helper", "-e ./other#egg=other-pkg"]\n'
+    )
+    (tmp_path / "Pipfile").write_text(
+        '[packages]\nflask = "*"\n[dev-packages]\npytest = "*"\n[lint]\nruff = "*"\n'
+        '[requires]\npython_version = "3.11"\n[[source]]\nname = "pypi"\n'
+    )
+    facts = read_project(tmp_path).facts
+    assert facts.direct >= {"requests", "my-helper", "other-pkg", "flask", "pytest", "ruff"}
+    assert "pypi" not in facts.direct
+    assert "python-version" not in facts.direct
