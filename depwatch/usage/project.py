@@ -496,6 +496,7 @@ def scan_project(
         if table:
             exports[dotted] = dict(table)
     done_deps: dict[str, str] = {}
+    dropped = False
     for _ in range(_MAX_ROUNDS):
         again: list[_File] = []
         for rel, facts in first.items():
@@ -503,6 +504,14 @@ def scan_project(
                 continue
             deps = _deps(facts, exports)
             if not deps:
+                # Nothing it imports binds a tracked object (any more): its first pass is
+                # the whole answer, and a second-pass result kept from an earlier round or
+                # run is stale.
+                done_deps.pop(rel, None)
+                final[rel] = facts
+                entry = new.get(rel)
+                if isinstance(entry, dict) and entry.pop("second", None) is not None:
+                    dropped = True
                 continue
             deps_key = json.dumps(deps)
             if done_deps.get(rel) == deps_key:
@@ -525,15 +534,22 @@ def scan_project(
                     "deps": done_deps[facts.path],
                     "facts": facts_to_json(facts),
                 }
-        for rel in done_deps:
-            facts = final[rel]
+        # Every module's exports as its final facts give them, so that a table seeded from
+        # the cache but no longer true (an export removed upstream) is corrected too.
+        for rel, facts in final.items():
             dotted = _dotted(rel)
-            if dotted and facts.exports and exports.get(dotted) != dict(facts.exports):
-                exports[dotted] = dict(facts.exports)
+            if not dotted:
+                continue
+            current = dict(facts.exports)
+            if exports.get(dotted, {}) != current:
+                if current:
+                    exports[dotted] = current
+                else:
+                    exports.pop(dotted, None)
                 changed = True
         if not changed:
             break
-    if where is not None and (parsed or set(new) != set(old)):
+    if where is not None and (parsed or dropped or set(new) != set(old)):
         _save_cache(where, key, root, new)
     kept = tuple(final[f.rel] for f in files if final[f.rel].refs or final[f.rel].warnings)
     warnings = list(notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -237,6 +238,28 @@ def test_cache_hit_and_invalidation(tmp_path: Path, cache_dir: Path) -> None:
     # other modules extracted: a different cache key
     other = scan_project(tmp_path, ["numpy"])
     assert other.cache_hits == 0
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_an_export_removed_upstream_is_seen_through_a_cached_reexport(
+    tmp_path: Path, cache_dir: Path, depth: int
+) -> None:
+    # app/__init__.py re-exports (through `depth` modules) a client main.py uses; when the
+    # client stops being one, the unchanged re-exporting modules must not keep it alive.
+    write(tmp_path, "app/clients.py", CLIENTS)
+    chain = ["clients"] + [f"mid{i}" for i in range(1, depth)]
+    for upstream, module in itertools.pairwise(chain):
+        write(tmp_path, f"app/{module}.py", f"from .{upstream} import client\n")
+    write(tmp_path, "app/__init__.py", f"from .{chain[-1]} import client\n")
+    write(tmp_path, "main.py", "from app import client\n" + APP_CALL)
+    used = scan_project(tmp_path, ["google.genai"])
+    assert [(e.path, e.line) for e in evidence_for(used.facts, USAGE)] == [("main.py", 2)]
+    path = write(tmp_path, "app/clients.py", "client = object()\n")
+    os.utime(path, ns=(1, 1))
+    for _ in range(2):  # the run that notices, and the run after it (from the cache)
+        gone = scan_project(tmp_path, ["google.genai"])
+        assert evidence_for(gone.facts, USAGE) == ()
+    assert gone.facts == scan_project(tmp_path, ["google.genai"], cache=False).facts
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
