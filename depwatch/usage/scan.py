@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import tokenize
 import warnings
 from collections.abc import Iterable, Mapping
@@ -187,8 +188,9 @@ def scan_compact(
     """:func:`scan_text` as a :data:`Compact` tuple."""
     warned = list(notes)
     cells: list[tuple[int, int]] | None = None  # (first line in the joined source, cell number)
+    shown: list[str] | None = None  # a notebook's lines as written, for evidence
     if path.endswith(".ipynb"):
-        source, cells, cell_notes = _notebook_source(text, path)
+        source, cells, cell_notes, shown = _notebook_source(text, path)
         warned.extend(cell_notes)
         if source is None:
             return (path, (), tuple(warned), (), ())
@@ -209,7 +211,12 @@ def scan_compact(
     except RecursionError:
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
     del tree
-    refs = _places(resolver.refs, resolver.arg_shapes, _split_lines(text), cells)
+    refs = _places(
+        resolver.refs,
+        resolver.arg_shapes,
+        shown if shown is not None else _split_lines(text),
+        cells,
+    )
     return (
         path,
         refs,
@@ -268,11 +275,35 @@ def _places(
 # --- notebooks ---------------------------------------------------------------------------
 
 
-def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, int]], list[str]]:
-    """The code cells joined into one module (so names flow between cells), and a line map.
+#: Cell magics whose body is Python that IPython runs (timed, captured, profiled, debugged).
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "px"})
+#: A line in IPython's own syntax: a magic or shell line, an assignment from one, or help.
+_IPYTHON_LINE = re.compile(
+    r"^([ \t]*)(?:[%!].*|[\w.\[\], ]+=[ \t]*[%!].*|[?].*|[\w.]+[ \t]*\?{1,2}[ \t]*)$"
+)
 
-    Line magics and shell lines become blank lines (numbering kept); a cell that starts with a
-    cell magic, or that is not valid Python, is left out with a warning.
+
+#: ``%time stmt`` (and timeit, prun) without options: the statement is Python IPython runs.
+_TIMED_LINE = re.compile(r"^([ \t]*)(%(?:time|timeit|prun)[ \t]+)(?=[^-\s])")
+
+
+def _blank_magic(match: re.Match[str]) -> str:
+    """The magic replaced by ``pass;`` and spaces of the same width: the statement keeps its
+    indentation (it may open a block) and its columns (evidence points into it)."""
+    return match.group(1) + "pass;".ljust(len(match.group(2)))
+
+
+def _notebook_source(
+    text: str, path: str
+) -> tuple[str | None, list[tuple[int, int]], list[str], list[str]]:
+    """The code cells joined into one module (so names flow between cells), a line map, notes,
+    and the joined lines as written (what evidence shows).
+
+    IPython's own syntax becomes ``pass`` at its indentation (numbering kept): line magics and
+    shell lines (``%time x``, ``!ls``), assignments from them (``files = !ls``), help
+    (``np.product?``). A cell under a cell magic whose body is Python (``%%time``,
+    ``%%capture``, ...) is read without its first line; one under any other cell magic
+    (``%%bash``), or that is not valid Python, is left out with a warning.
     """
     notes: list[str] = []
     try:
@@ -282,8 +313,9 @@ def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, 
             raise TypeError("cells is not a list")
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         notes.append(f"{path}: skipped, not a readable notebook ({_notebook_problem(exc)})")
-        return None, [], notes
+        return None, [], notes, []
     chunks: list[str] = []
+    written: list[str] = []
     mapping: list[tuple[int, int]] = []
     line = 1
     number = 0
@@ -295,12 +327,18 @@ def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, 
         src = "".join(s for s in raw if isinstance(s, str)) if isinstance(raw, list) else raw
         if not isinstance(src, str):
             continue
-        cell_lines = _split_lines(src)
+        cell_lines = original = _split_lines(src)
         first = next((ln.strip() for ln in cell_lines if ln.strip()), "")
         if first.startswith("%%"):
-            notes.append(f"{path}: cell {number} skipped (cell magic {first.split()[0]})")
-            continue
-        cleaned = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell_lines]
+            magic = first.split()[0]
+            if magic[2:] not in _PYTHON_CELL_MAGICS:
+                notes.append(f"{path}: cell {number} skipped (cell magic {magic})")
+                continue
+            at = next(i for i, ln in enumerate(cell_lines) if ln.strip())
+            cell_lines = [*cell_lines[:at], "", *cell_lines[at + 1 :]]
+        cleaned = [
+            _IPYTHON_LINE.sub(r"\1pass", _TIMED_LINE.sub(_blank_magic, ln)) for ln in cell_lines
+        ]
         code = "\n".join(cleaned)
         try:
             _parse(code)
@@ -309,5 +347,6 @@ def _notebook_source(text: str, path: str) -> tuple[str | None, list[tuple[int, 
             continue
         mapping.append((line, number))
         chunks.append(code)
+        written.extend(original)
         line += len(cleaned)
-    return "\n".join(chunks), mapping, notes
+    return "\n".join(chunks), mapping, notes, written

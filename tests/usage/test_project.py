@@ -167,6 +167,35 @@ def test_notebook_in_project(tmp_path: Path) -> None:
     )
 
 
+def test_notebook_ipython_syntax_keeps_the_python_around_it(tmp_path: Path) -> None:
+    cells = [
+        "import numpy as np\n",
+        "%%time\nz = np.float_(1)\n",
+        "files = !ls\nw = np.float_(2)\n",
+        "res = %timeit -o f()\nnp.product?\nd = np.float_(3)\n",
+        "for i in range(2):\n    %time v = np.float_(4)\n    q = np.float_(5)\n",
+        "%%bash\necho np.float_\n",
+    ]
+    nb = {
+        "cells": [{"cell_type": "code", "source": cell} for cell in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    write(tmp_path, "nb.ipynb", json.dumps(nb))
+    result = scan_project(tmp_path, MODULES, cache=False)
+    usage = Usage(modules=("numpy",), symbols=("numpy.float_",))
+    found = [(e.cell, e.line, e.column, e.code) for e in evidence_for(result.facts, usage)]
+    assert found == [
+        (2, 2, 5, "z = np.float_(1)"),
+        (3, 2, 5, "w = np.float_(2)"),
+        (4, 3, 5, "d = np.float_(3)"),
+        (5, 2, 15, "%time v = np.float_(4)"),
+        (5, 3, 9, "q = np.float_(5)"),
+    ]
+    assert result.warnings == ("nb.ipynb: cell 6 skipped (cell magic %%bash)",)
+
+
 CLIENTS = "from google import genai\nclient = genai.Client()\n"
 APP_CALL = "client.interactions.create(response_format='wav')\n"
 USAGE = Usage(

@@ -236,7 +236,7 @@ def test_notebook_cells_and_magics() -> None:
     got = {(r.name, r.cell, r.line, r.column) for r in facts.refs}
     assert got == {("numpy", 1, 2, 8), ("numpy.float_", 3, 3, 1)}
     assert any("cell 2 skipped" in w for w in facts.warnings)
-    assert any("cell 4 skipped" in w for w in facts.warnings)
+    assert not any("cell 4" in w for w in facts.warnings)  # help (`np.sum?`) is not an error
 
 
 def test_evidence_matching_semantics() -> None:
