@@ -28,6 +28,20 @@ _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__sp
 _INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", "setup_method")
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
 
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for item in target.elts for name in _target_names(item)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
 RawRef = tuple[str, str, int, int, tuple[tuple[str, int, int], ...]]
 """(kind, name, line, byte column (0-based), keywords as (name, line, byte column))."""
 
@@ -208,8 +222,34 @@ class Resolver:
             self.defaults(node.args)  # type: ignore[attr-defined]
             self.deferred.append((node, list(self.scopes), None))  # type: ignore[arg-type]
             return None
+        if kind in _COMPREHENSIONS:
+            self.comprehension(node)  # type: ignore[arg-type]
+            return None
         self.children(node)
         return None
+
+    def comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        """A comprehension's own scope: its targets shadow outer names (``[np for np in x]``);
+        the first iterable is evaluated outside it, as Python does."""
+        self.expr(node.generators[0].iter)
+        self.scopes.append({})
+        try:
+            for index, generator in enumerate(node.generators):
+                if index:
+                    self.expr(generator.iter)
+                for name in _target_names(generator.target):
+                    self.scopes[-1][name] = None
+                for condition in generator.ifs:
+                    self.expr(condition)
+            if type(node) is ast.DictComp:
+                self.expr(node.key)
+                self.expr(node.value)
+            else:
+                self.expr(node.elt)  # type: ignore[union-attr]
+        finally:
+            self.scopes.pop()
 
     def children(self, node: ast.AST) -> None:
         for field in node._fields:
@@ -234,8 +274,11 @@ class Resolver:
             return None
         self.emit("call", func, node, tuple(keywords))
         env = self.tracker.env
-        if env and func in _ENV_GETTERS and node.args:
-            first = node.args[0]
+        if env and func in _ENV_GETTERS:
+            # The variable's name: the first argument, or `key=` (both getters call it key).
+            first = node.args[0] if node.args else None
+            if first is None:
+                first = next((kw.value for kw in node.keywords if kw.arg == "key"), None)
             if type(first) is ast.Constant and first.value in env:
                 self.refs.append(("env", first.value, node.lineno, node.col_offset, ()))
         return func
@@ -246,6 +289,7 @@ class Resolver:
         env = self.tracker.env
         if (
             env
+            and type(node.ctx) is ast.Load  # `del os.environ[...]` reads nothing
             and type(node.slice) is ast.Constant
             and node.slice.value in env
             and self.ev_quiet(node.value) == "os.environ"

@@ -384,3 +384,31 @@ def test_facts_json_round_trip_keeps_argument_shapes() -> None:
     old["refs"] = [row[:7] for row in old["refs"]]
     with pytest.raises(ValueError, match="values to unpack"):
         facts_from_json(old)
+
+
+def test_a_comprehension_variable_shadows_a_module() -> None:
+    src = textwrap.dedent("""\
+        import numpy as np
+        vals = [np.float_ for np in (1, 2)]
+        pairs = {k: np.float_ for k, np in [(1, 2)]}
+        used = [np.float_(x) for x in range(3)]
+        firsts = [x for x in np.float_(1) for np in [0]]
+        """)
+    facts = scan_source(src, "comp.py", MODULES)
+    lines = sorted({r.line for r in facts.refs if r.name == "numpy.float_"})
+    assert lines == [4, 5]  # the iterable of the first loop is evaluated outside the scope
+
+
+def test_environment_reads_deletes_and_keywords() -> None:
+    src = textwrap.dedent("""\
+        import os
+        os.environ["BIGTABLE_EMULATOR_HOST"] = "x"
+        del os.environ["BIGTABLE_EMULATOR_HOST"]
+        os.getenv(key="BIGTABLE_EMULATOR_HOST")
+        os.environ.get(key="BIGTABLE_EMULATOR_HOST", default=None)
+        """)
+    facts = scan_source(src, "env.py", (), env=("BIGTABLE_EMULATOR_HOST",))
+    assert sorted((r.kind, r.line) for r in facts.refs if r.kind == "env") == [
+        ("env", 4),
+        ("env", 5),
+    ]
