@@ -440,6 +440,9 @@ class _Run:
 
     findings: list[Finding] = field(default_factory=list)
     resolved: list[Finding] = field(default_factory=list)
+    unchanged: list[Finding] = field(default_factory=list)
+    """With ``--since``: findings there before the change (not reported, but an ignore that
+    matches one is in use, not stale)."""
     suppressed: list[Suppressed] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     infos: dict[str, RuleInfo] = field(default_factory=dict)
@@ -478,6 +481,7 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
         old_keys = {(*_since_key(f), f.tag) for f in old_findings}
         now_keys = {_since_key(f) for f in merge(found)}
         run.resolved += [f for f in old_findings if _since_key(f) not in now_keys]
+        run.unchanged += [f for f in found if (*_since_key(f), f.tag) in old_keys]
         found = [f for f in found if (*_since_key(f), f.tag) not in old_keys]
     run.findings += _with_lines(merge(found), project)
 
@@ -536,7 +540,13 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
         )
         kept += outcome.findings
         run.suppressed += outcome.suppressed
-        run.stale += [s for s in outcome.stale if s not in run.stale]
+        stale = outcome.stale
+        if stale and run.unchanged:
+            stale = policy.apply_ignores(
+                [f for f in run.unchanged if f.project == shown], ignores, options.today
+            ).stale
+            stale = tuple(s for s in outcome.stale if s in stale)
+        run.stale += [s for s in stale if s not in run.stale]
         run.warnings += list(outcome.expired)
         run.gaps += list(outcome.expired)
     run.gaps += [f"ignore entry matched nothing: {s}" for s in run.stale]

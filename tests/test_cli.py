@@ -594,3 +594,20 @@ def test_rules_check_names_a_rule_file_that_is_not_a_file(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "gone.toml: cannot be read" in result.stderr
     assert "folder.toml: cannot be read: Is a directory" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_keeps_an_ignore_of_an_unchanged_finding_in_use(tmp_path: Path) -> None:
+    project = _copy("genai-app", tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + f'\n[[tool.depwatch.ignore]]\nid = "{WIRE}"\nreason = "tracked in #12"\n'
+    )
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    (project / "notes.txt").write_text("a change that touches no lockfile\n")
+    code, report = _json("--since", "HEAD", "--strict", cwd=project)
+    assert report["stale_ignores"] == []
+    assert code == 0
