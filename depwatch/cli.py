@@ -338,6 +338,19 @@ def packages(
     sys.stdout.write(reporters.render_packages(items, format.value, color=_color(), width=_width()))
 
 
+def _rule_dirs(rules: list[Path] | None) -> list[Path]:
+    """The rule folders ``[tool.depwatch] rules`` names in ./pyproject.toml (as ``check`` here
+    would load them), then the ``--rules`` ones."""
+    from depwatch import tomlfile
+    from depwatch.settings import parse_settings
+
+    pyproject = Path("pyproject.toml")
+    found: list[Path] = []
+    if pyproject.is_file():
+        found += parse_settings(tomlfile.load(pyproject), path=pyproject).rules
+    return found + [d for d in rules or () if d not in found]
+
+
 @rules_app.command("list")
 def rules_list(
     format: Annotated[
@@ -345,12 +358,12 @@ def rules_list(
     ] = RulesFormat.table,
     rules: RulesOption = None,
 ) -> None:
-    """List the rules: the shipped ones and any --rules folders."""
+    """List the rules: the shipped ones, [tool.depwatch] rules here, and any --rules folders."""
     from depwatch.reporters.rules import render_rule_list
     from depwatch.rulebook import load_rulebook
 
     try:
-        book = load_rulebook(list(rules or ()))
+        book = load_rulebook(_rule_dirs(rules))
     except DepwatchError as exc:
         _fail(exc)
     sys.stdout.write(render_rule_list(list(book), format.value, color=_color(), width=_width()))
@@ -371,7 +384,7 @@ def rules_show(
     from depwatch.rulebook import load_rulebook
 
     try:
-        book = load_rulebook(list(rules or ()))
+        book = load_rulebook(_rule_dirs(rules))
     except DepwatchError as exc:
         _fail(exc)
     rule = book.get(rule_id)

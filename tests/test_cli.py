@@ -611,3 +611,14 @@ def test_since_keeps_an_ignore_of_an_unchanged_finding_in_use(tmp_path: Path) ->
     code, report = _json("--since", "HEAD", "--strict", cwd=project)
     assert report["stale_ignores"] == []
     assert code == 0
+
+
+def test_rules_list_and_show_read_the_rule_folders_of_the_pyproject_here(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "rules" / "pyyaml", tmp_path / "ci" / "rules" / "pyyaml")
+    source = tmp_path / "ci" / "rules" / "pyyaml" / "load-requires-loader.toml"
+    source.rename(source.with_name("ours.toml"))
+    (tmp_path / "pyproject.toml").write_text('[tool.depwatch]\nrules = ["ci/rules"]\n')
+    shown = run_depwatch("rules", "show", "pyyaml/ours", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    listed = run_depwatch("rules", "list", "--format", "json", cwd=tmp_path)
+    assert "pyyaml/ours" in {rule["id"] for rule in json.loads(listed.stdout)["rules"]}
