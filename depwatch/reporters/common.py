@@ -60,6 +60,12 @@ def subject(finding: Finding) -> str:
     return f"{finding.package} {finding.version}"
 
 
+def suppressed_subject(item: Suppressed) -> str:
+    """``numpy 2.0.0``, or ``Python 3.9`` for a silenced interpreter finding (unsanitized)."""
+    name = "Python" if item.package == "python" else item.package
+    return f"{name} {item.version}"
+
+
 def project_path(root: str, path: str) -> str:
     """``path`` (relative to the project root) relative to where depwatch ran, with ``/``."""
     root = root.replace("\\", "/")
@@ -121,6 +127,8 @@ def summary_line(report: Report) -> str:
         n = len(report.not_audited)
         extras.append(f"{n} package{'s' if n != 1 else ''} not audited")
     if extras:
+        if not report.findings:
+            parts[0] = "No actions"  # "No actions; 13 suppressed"
         parts.append("; ".join(extras))
     return "; ".join(parts)
 

@@ -21,6 +21,7 @@ from depwatch.reporters.common import (
     sorted_suppressed,
     subject,
     summary_line,
+    suppressed_subject,
 )
 from depwatch.reporters.text import oneline
 
@@ -131,7 +132,7 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         out += ["", "<details>", f"<summary>Suppressed ({len(report.suppressed)})</summary>", ""]
         for s in sorted_suppressed(report.suppressed):
             until = f" (until {md(s.until)})" if s.until else ""
-            out.append(f"- {md(s.package)} {md(s.version)}: {md(s.rule)} — {md(s.reason)}{until}")
+            out.append(f"- {md(suppressed_subject(s))}: {md(s.rule)} — {md(s.reason)}{until}")
         out += ["", "</details>"]
     if report.not_audited:
         n = len(report.not_audited)

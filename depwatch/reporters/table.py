@@ -26,6 +26,7 @@ from depwatch.reporters.common import (
     sorted_suppressed,
     subject,
     summary_line,
+    suppressed_subject,
 )
 from depwatch.reporters.text import oneline, sanitize
 
@@ -207,7 +208,7 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         _section(console, f"Suppressed ({len(report.suppressed)})", "bold")
         for s in sorted_suppressed(report.suppressed):
             parts: list[str | tuple[str, str]] = [
-                (f"{s.package} {s.version}", "bold"),
+                (suppressed_subject(s), "bold"),
                 "  ",
                 (s.rule, "cyan"),
                 "  ",

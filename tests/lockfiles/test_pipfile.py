@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,12 @@ def test_agrees_with_the_committed_pipenv_requirements_export() -> None:
 
 
 def _pipenv() -> str:
-    found = os.environ.get("PIPENV") or shutil.which("pipenv")
+    # The dev group installs pipenv beside the interpreter; the venv need not be activated.
+    found = (
+        os.environ.get("PIPENV")
+        or shutil.which("pipenv")
+        or shutil.which("pipenv", path=str(Path(sys.executable).parent))
+    )
     if not found:
         pytest.skip("pipenv is not installed (set PIPENV=/path/to/pipenv to run this test)")
     return found
