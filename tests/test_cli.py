@@ -505,8 +505,8 @@ def test_a_source_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) ->
     assert evidence[0]["path"] == "bad\\xff.py"
 
 
-DEEP_TOML = "x = " + "[" * 1000 + "]" * 1000 + "\n"
-DEEP_JSON = "[" * 1000 + "]" * 1000 + "\n"
+DEEP_TOML = "x = " + "[" * 2000 + "]" * 2000 + "\n"  # past every tomli's limit (400 to 1000)
+DEEP_JSON = "[" * 2000 + "]" * 2000 + "\n"
 CONDA_PYTHON_X = """\
 metadata: {platforms: [linux-64], sources: [environment.yml]}
 package:
