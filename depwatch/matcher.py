@@ -122,20 +122,25 @@ def _admits(markers: str | None, python: str, platform: str | None) -> bool:
 def _patch_releases(markers: str, python: str) -> list[str]:
     """The ``python_full_version`` values a minor is judged at: its first release and, when the
     markers compare patch releases of that minor (``python_full_version >= "3.9.2"``), each
-    release they name and the one after it, and a late one — so that a minor is admitted when
-    any of its patch releases is."""
+    release they name, the one after it and a late one — so that a minor is admitted when any
+    of its patch releases is. Markers that name no release of the minor are judged once."""
+    first = f"{python}.0"
     if "python_full_version" not in markers:
-        return [f"{python}.0"]
-    probes = {Version(f"{python}.0"), Version(f"{python}.99")}
+        return [first]
+    major, minor = (int(part) for part in python.split("."))
+    probes: set[Version] = set()
     for text in _QUOTED.findall(markers):
-        if not text.startswith(f"{python}."):
-            continue
         try:
             named = Version(text)
         except InvalidVersion:
             continue
+        if named.release[:2] != (major, minor):
+            continue
         patch = named.release[2] if len(named.release) > 2 else 0
-        probes.update({named, Version(f"{python}.{patch + 1}")})
+        probes.update({named, Version(f"{python}.{patch + 1}"), Version(f"{python}.99")})
+    if not probes:
+        return [first]
+    probes.add(Version(first))
     return [str(probe) for probe in sorted(probes)]
 
 

@@ -378,9 +378,12 @@ def _incoming_markers(roots: list[_Node], graph: _Graph) -> tuple[dict[_Node, st
         for edge in graph.out.get(parent, ()):
             marker = edge[2]
             for target in graph.targets(edge):
+                # uv writes an edge to one version of a forked package with the marker of
+                # that fork; only an edge without one needs the fork's own markers (which are
+                # long: adding them everywhere made markers three times as long to evaluate).
                 added = {marker} if marker else set()
                 fork = graph.forks.get(target)
-                if fork:
+                if fork and not marker:
                     added.add(fork)
                 reach = {term | added for term in conditions}
                 if _absorb(by_node.setdefault(target, set()), reach):
