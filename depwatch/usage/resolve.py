@@ -607,8 +607,34 @@ class Resolver:
 
 
 def _init_rank(node: ast.AST) -> int:
+    """Initialisers first, then the other methods that set ``self.x`` (a ``connect()`` that
+    sets the client a method above it uses), then the rest."""
     name = getattr(node, "name", "")
-    return 0 if name in _INIT_METHODS else 1
+    if name in _INIT_METHODS:
+        return 0
+    return 1 if _sets_self_attributes(node) else 2
+
+
+def _sets_self_attributes(node: ast.AST) -> bool:
+    args = getattr(node, "args", None)
+    positional = (args.posonlyargs + args.args) if isinstance(args, ast.arguments) else []
+    if not positional:
+        return False
+    me = positional[0].arg
+    for child in ast.walk(node):
+        targets: list[ast.expr] = []
+        if isinstance(child, ast.Assign):
+            targets = child.targets
+        elif isinstance(child, (ast.AnnAssign, ast.AugAssign)):
+            targets = [child.target]
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == me
+            ):
+                return True
+    return False
 
 
 _STMT: dict[type[ast.AST], Callable[[Resolver, Any], None]] = {

@@ -412,3 +412,19 @@ def test_environment_reads_deletes_and_keywords() -> None:
         ("env", 4),
         ("env", 5),
     ]
+
+
+def test_an_attribute_set_in_a_later_method_is_known_above_it() -> None:
+    src = textwrap.dedent("""\
+        from google import genai
+
+        class Lazy:
+            def ask(self, f):
+                return self.client.interactions.create(response_format=f)
+
+            def connect(self):
+                self.client = genai.Client()
+        """)
+    facts = scan_source(src, "lazy.py", MODULES)
+    calls = {(r.name, r.line) for r in facts.refs if r.kind == "call"}
+    assert ("google.genai.Client.interactions.create", 5) in calls
