@@ -13,7 +13,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -418,8 +418,22 @@ def _project_at(project: Project, rev: str, tmp: Path) -> Project:
         if (root / rel_lock).is_file():
             target.lockfiles.append(root / rel_lock)
             target.explicit.add(root / rel_lock)
+    # And every lockfile the folder had by name then: one renamed or moved since (or
+    # replaced by another format) still holds what the project locked before the change.
+    for lock in discovery.search(root):
+        if lock not in target.lockfiles:
+            target.lockfiles.append(lock)
     old = _load_project(target)
     return Project(project.root, project.shown, old.files, old.settings, old.lockfiles, old.texts)
+
+
+def _old_project(project: Project, rev: str) -> Project:
+    """The project as it was at ``rev`` (read whole; its files are gone afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
+        try:
+            return _project_at(project, rev, Path(tmp))
+        except DepwatchError as exc:
+            raise _at_revision(exc, Path(tmp) / "at-rev", project, rev) from None
 
 
 def _at_revision(exc: DepwatchError, root: Path, project: Project, rev: str) -> DepwatchError:
@@ -454,7 +468,13 @@ class _Run:
     not_audited: tuple[NotAudited, ...] | None = None
 
 
-def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, run: _Run) -> None:
+def _audit_project(
+    project: Project,
+    rulebook: RuleBook,
+    options: CheckOptions,
+    run: _Run,
+    old_project: Project | None = None,
+) -> None:
     """Match one project (and, with ``--since``, the same project at the revision)."""
     from depwatch.matcher import merge
 
@@ -467,22 +487,10 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)
     run.infos.update(matcher.infos)
-    if options.since:
-        with tempfile.TemporaryDirectory(prefix="depwatch-since-") as tmp:
-            try:
-                old_project = _project_at(project, options.since, Path(tmp))
-                old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
-            except DepwatchError as exc:
-                raise _at_revision(exc, Path(tmp) / "at-rev", project, options.since) from None
+    if old_project is not None:
+        old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
         run.infos.update(old_matcher.infos)
-        # A rule that applied before and still applies is not news, whatever the version
-        # moved to; one whose tag rose is.
-        old_findings = merge(old_found)
-        old_keys = {(*_since_key(f), f.tag) for f in old_findings}
-        now_keys = {_since_key(f) for f in merge(found)}
-        run.resolved += [f for f in old_findings if _since_key(f) not in now_keys]
-        run.unchanged += [f for f in found if (*_since_key(f), f.tag) in old_keys]
-        found = [f for f in found if (*_since_key(f), f.tag) not in old_keys]
+        found = _since_filter(merge(found), merge(old_found), run)
     run.findings += _with_lines(merge(found), project)
 
     prefix = "" if project.shown == "." else f"{project.shown}/"
@@ -514,9 +522,29 @@ def _audit_project(project: Project, rulebook: RuleBook, options: CheckOptions, 
     run.ignores.append((project.shown, ignores))
 
 
-def _add_vulnerabilities(pending: PendingAudit, projects: Sequence[Project], run: _Run) -> None:
+def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:
+    """What the change brings: a finding that applied before and still applies is not news,
+    whatever the version moved to; one whose tag rose is. Gone ones are resolved."""
+    old_keys = {(*_since_key(f), f.tag) for f in old}
+    now_keys = {_since_key(f) for f in found}
+    run.resolved += [f for f in old if _since_key(f) not in now_keys]
+    run.unchanged += [f for f in found if (*_since_key(f), f.tag) in old_keys]
+    return [f for f in found if (*_since_key(f), f.tag) not in old_keys]
+
+
+def _add_vulnerabilities(
+    pending: PendingAudit,
+    projects: Sequence[Project],
+    run: _Run,
+    olds: Mapping[Path, Project] | None = None,
+) -> None:
     result = pending.result()
     vuln_findings, vuln_infos = _vulnerability_findings(result, projects)
+    if olds:
+        # An advisory the project's lock already had before the change is not news either.
+        old_findings, old_infos = _vulnerability_findings(result, list(olds.values()))
+        vuln_infos.update(old_infos)
+        vuln_findings = _since_filter(vuln_findings, old_findings, run)
     for project in projects:
         run.findings += _with_lines(
             [f for f in vuln_findings if f.project == project.shown], project
@@ -562,8 +590,10 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     projects = read_projects(options.paths, hook=options.hook)
     if not projects:
         return Outcome(Report(projects=(), findings=()), ExitCode.OK, quiet=True)
+    # The projects as they were at --since (read first: pip-audit audits their pins too).
+    olds = {p.root: _old_project(p, options.since) for p in projects} if options.since else {}
     # pip-audit starts first and runs while the rules are matched and the code is scanned.
-    pending = _start_vulns(projects, options) if options.vulns else None
+    pending = _start_vulns([*projects, *olds.values()], options) if options.vulns else None
 
     from depwatch import policy
 
@@ -578,9 +608,9 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
 
     run = _Run()
     for project in projects:
-        _audit_project(project, rulebook, options, run)
+        _audit_project(project, rulebook, options, run, olds.get(project.root))
     if pending is not None:
-        _add_vulnerabilities(pending, projects, run)
+        _add_vulnerabilities(pending, projects, run, olds)
     kept = _apply_policy(run, options)
 
     fail_on = options.fail_on or next(

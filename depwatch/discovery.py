@@ -52,7 +52,7 @@ def find_root(lockfile: Path) -> Path:
     return folder
 
 
-def _search(folder: Path) -> list[Path]:
+def search(folder: Path) -> list[Path]:
     found = []
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
@@ -92,13 +92,13 @@ def discover(paths: Sequence[str]) -> list[Target]:
             raise DepwatchError("is a directory, not a lockfile", path=raw)
         if resolved.is_dir():
             target = targets.setdefault(resolved, Target(resolved))
-            for lock in _search(resolved):
+            for lock in search(resolved):
                 if lock not in target.lockfiles:
                     target.lockfiles.append(lock)
         elif resolved.name in _MANIFESTS:
             folder = resolved.parent
             target = targets.setdefault(folder, Target(folder))
-            for lock in _search(folder):
+            for lock in search(folder):
                 if lock not in target.lockfiles:
                     target.lockfiles.append(lock)
         else:

@@ -635,3 +635,60 @@ def test_pypi_service_unreachable(
     assert result.warnings[0].startswith(
         "the vulnerability service answered for none of the 1 packages"
     )
+
+
+# -- --since: what the change brings -----------------------------------------------------------
+
+
+def _git_repo(root: Path, *commands: list[str]) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(root),
+    }
+    for command in commands:
+        subprocess.run(["git", *command], cwd=root, env=env, check=True, capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_reports_only_the_advisories_the_change_brings(
+    osv: OsvServer, tmp_path: Path, cache_dir: Path
+) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "p"\nrequires-python = ">=3.12"\n')
+    (project / "requirements.txt").write_text("jinja2==2.10\nidna==3.10\n")
+    _git_repo(project, ["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"])
+    # The change renames the lockfile and adds a vulnerable pin; jinja2's advisory was there.
+    (project / "requirements.txt").rename(project / "requirements-prod.txt")
+    (project / "requirements-prod.txt").write_text("jinja2==2.10\nidna==3.10\npyyaml==5.3\n")
+    env = {**os.environ, "PIP_AUDIT_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "depwatch",
+            "check",
+            ".",
+            "--format",
+            "json",
+            "--vulns",
+            "--osv-url",
+            osv.query_url,
+            "--since",
+            "HEAD",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert [(f["package"], f["rule"]) for f in report["findings"]] == [("pyyaml", "PYSEC-2020-96")]
+    assert report["resolved"] == []
+    assert done.returncode == 1
