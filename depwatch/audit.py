@@ -613,9 +613,13 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         _add_vulnerabilities(pending, projects, run, olds)
     kept = _apply_policy(run, options)
 
-    fail_on = options.fail_on or next(
-        (p.settings.fail_on for p in projects if p.settings.fail_on), "immediate"
-    )
+    # --fail-on decides for every project; else each project's own [tool.depwatch] fail-on.
+    own = {p.shown: options.fail_on or p.settings.fail_on or "immediate" for p in projects}
+    by_project: tuple[tuple[str, str], ...] = ()
+    if len(set(own.values())) == 1:
+        fail_on = next(iter(own.values()))
+    else:
+        fail_on, by_project = options.fail_on or "immediate", tuple(sorted(own.items()))
     report = Report(
         projects=tuple(run.reports),
         findings=tuple(kept),
@@ -626,6 +630,15 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         resolved=tuple(sorted(run.resolved, key=Finding.sort_key)) if options.since else None,
         warnings=tuple(run.warnings),
         fail_on=fail_on,
+        fail_on_by_project=by_project,
     )
-    code = policy.exit_code(kept, fail_on, gaps=run.gaps, strict=options.strict)
+    code = max(
+        (
+            policy.exit_code([f for f in kept if f.project == p.shown], report.fail_on_for(p.shown))
+            for p in projects
+        ),
+        default=ExitCode.OK,
+    )
+    if options.strict and run.gaps:
+        code = ExitCode.ERROR
     return Outcome(report, code, tuple(run.gaps))

@@ -209,6 +209,13 @@ class Report:
     warnings: tuple[str, ...] = ()
     """Things the user should know that are not findings (skipped files, skipped rules)."""
     fail_on: str = "immediate"
+    fail_on_by_project: tuple[tuple[str, str], ...] = ()
+    """Where a project's own ``[tool.depwatch] fail-on`` differs from ``fail_on``: (project,
+    fail-on) pairs; its findings gate by that."""
+
+    def fail_on_for(self, project: str) -> str:
+        """The fail-on that gates ``project``'s findings."""
+        return dict(self.fail_on_by_project).get(project, self.fail_on)
 
     @property
     def summary(self) -> dict[str, int]:

@@ -622,3 +622,22 @@ def test_rules_list_and_show_read_the_rule_folders_of_the_pyproject_here(tmp_pat
     assert shown.returncode == 0, shown.stderr
     listed = run_depwatch("rules", "list", "--format", "json", cwd=tmp_path)
     assert "pyyaml/ours" in {rule["id"] for rule in json.loads(listed.stdout)["rules"]}
+
+
+def test_each_project_gates_by_its_own_fail_on(tmp_path: Path) -> None:
+    quiet = _copy("genai-app", tmp_path)
+    pyproject = quiet / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.depwatch]\nfail-on = "never"\n')
+    gated = tmp_path / "gated"
+    shutil.copytree(PROJECTS / "genai-app", gated)
+    for order in (["genai-app", "gated"], ["gated", "genai-app"]):
+        code, _ = _json(*order, cwd=tmp_path)
+        assert code == 1, order  # gated has an immediate finding, whatever quiet says
+    code, _ = _json("genai-app", cwd=tmp_path)
+    assert code == 0
+    assert (
+        run_depwatch("check", "genai-app", "gated", "--fail-on", "never", cwd=tmp_path).returncode
+        == 0
+    )
+    summary = run_depwatch("check", "genai-app", "gated", cwd=tmp_path).stdout.splitlines()[-1]
+    assert summary.endswith("failing on each project's fail-on"), summary

@@ -94,11 +94,12 @@ def evidence_where(evidence: Evidence) -> str:
 
 def failing_tags(report: Report) -> list[str]:
     """The tags present in the report at or above ``report.fail_on`` (empty: the gate passes)."""
-    limit = _FAIL_RANK.get(report.fail_on)
-    if limit is None:  # "never"
-        return []
-    present = {f.tag for f in report.findings}
-    return [t.value for t in Tag if t in present and t.rank <= limit]
+    failing: set[Tag] = set()
+    for finding in report.findings:
+        limit = _FAIL_RANK.get(report.fail_on_for(finding.project))
+        if limit is not None and finding.tag.rank <= limit:  # None: "never"
+            failing.add(finding.tag)
+    return [t.value for t in Tag if t in failing]
 
 
 def summary_line(report: Report) -> str:
@@ -108,12 +109,13 @@ def summary_line(report: Report) -> str:
     if report.findings:
         main = ", ".join(f"{counts[t.value]} {t.value}" for t in Tag if counts[t.value])
         failing = failing_tags(report)
+        gate = report.fail_on if not report.fail_on_by_project else "each project's fail-on"
         if failing:
-            main += f" — failing on {report.fail_on}"
-        elif report.fail_on == "never":
+            main += f" — failing on {gate}"
+        elif report.fail_on == "never" and not report.fail_on_by_project:
             main += " — not failing (--fail-on never)"
         else:
-            main += f" — nothing at or above {report.fail_on}"
+            main += f" — nothing at or above {gate}"
     else:
         main = "No actions."
     parts.append(main)
