@@ -82,7 +82,7 @@ _SEPARATORS = re.compile(r"[-_.]+")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*")
-_USERINFO = re.compile(r"//[^/@\s]+@")
+_USERINFO = re.compile(r"//[^/\s]*@")  # up to the last "@": a password may hold one
 _LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.]+:\s?(.*)$")
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Timeout))(?::\s*(.*))?$")
 _HTTP_STATUS = re.compile(r"\b(\d{3}) (?:Client|Server) Error: (.*?)(?: for url: \S+)?$")
@@ -156,7 +156,7 @@ def check_osv_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     hint = "give the service's /v1/query endpoint, e.g. https://api.osv.dev/v1/query"
-    shown = _CONTROL.sub("?", url)[:200]
+    shown = _USERINFO.sub("//***@", _CONTROL.sub("?", url))[:200]  # never the password
     if _CONTROL.search(url) or any(c.isspace() for c in url):
         raise DepwatchError(f"--osv-url {shown!r} contains spaces or control characters", hint=hint)
     try:
@@ -513,7 +513,11 @@ def start(
             str(run.output),
         ]
         if osv_url is not None:
-            command += ["--osv-url", osv_url]
+            if _USERINFO.search(osv_url) and _takes_osv_url_from_environment():
+                # Credentials go through the environment, out of the process list.
+                env["PIP_AUDIT_OSV_URL"] = osv_url
+            else:
+                command += ["--osv-url", osv_url]
         try:
             with run.stderr.open("wb") as err:
                 run.process = subprocess.Popen(
@@ -542,6 +546,20 @@ def audit(packages: Iterable[Package], **options: Any) -> AdvisoryResult:
     """:func:`start` and wait: the audit in one call."""
     with start(packages, **options) as pending:
         return pending.result()
+
+
+def _takes_osv_url_from_environment() -> bool:
+    """Whether the installed pip-audit reads ``PIP_AUDIT_OSV_URL`` (2.10 does; it is not
+    documented, so its own source is checked: were it dropped, the URL would silently fall
+    back to the public api.osv.dev, so it is used only when found)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("pip_audit._cli")
+        origin = spec.origin if spec is not None else None
+        return origin is not None and "PIP_AUDIT_OSV_URL" in Path(origin).read_text("utf-8")
+    except (ImportError, OSError, ValueError):
+        return False
 
 
 def _pip_audit_installed() -> bool:

@@ -246,7 +246,10 @@ def check(
         typer.Option(
             "--osv-url",
             metavar="URL",
-            help="A custom OSV /v1/query endpoint (implies --vuln-service osv).",
+            envvar="DEPWATCH_OSV_URL",
+            show_envvar=True,
+            help="A custom OSV /v1/query endpoint (implies --vuln-service osv). Put one with "
+            "credentials in DEPWATCH_OSV_URL: a command line is visible to every user.",
         ),
     ] = None,
     strict: Annotated[

@@ -439,6 +439,36 @@ def test_bad_osv_url_is_an_error(url: str) -> None:
         advisories.start([Package("idna", "3.7")], osv_url=url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://user:s3cret@127.0.0.1/v1/query",
+        "http://user:s3cret@127.0.0.1:99999/v1/query",
+        "http://user:p@ss@s3cret@127.0.0.1/v1 query",
+    ],
+)
+def test_a_rejected_osv_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(DepwatchError) as raised:
+        advisories.start([Package("idna", "3.7")], osv_url=url)
+    assert "s3cret" not in str(raised.value)
+    assert "ss@" not in str(raised.value)
+    assert "//***@" in str(raised.value)
+
+
+def test_credentials_stay_out_of_the_process_list(osv: OsvServer, cache_dir: Path) -> None:
+    url = osv.query_url.replace("http://", "http://user:s3cret@")
+    with advisories.start([Package("jinja2", "2.10")], osv_url=url, cache_dir=cache_dir) as pending:
+        for audit_run in pending._runs:  # the pip-audit processes, while they run
+            assert audit_run.process is not None
+            command = Path(f"/proc/{audit_run.process.pid}/cmdline")
+            if command.exists():  # Linux: what `ps` shows
+                assert b"s3cret" not in command.read_bytes()
+            assert not any("s3cret" in str(arg) for arg in audit_run.process.args)  # type: ignore[union-attr]
+        result = pending.result()
+    assert result.not_audited == ()
+    assert {v.id for v in result.vulnerabilities} == {"PYSEC-2019-217"}
+
+
 def test_service_arguments() -> None:
     with pytest.raises(DepwatchError, match="unknown vulnerability service"):
         advisories.start([], service="esms")
@@ -692,3 +722,21 @@ def test_since_reports_only_the_advisories_the_change_brings(
     assert [(f["package"], f["rule"]) for f in report["findings"]] == [("pyyaml", "PYSEC-2020-96")]
     assert report["resolved"] == []
     assert done.returncode == 1
+
+
+def test_the_osv_url_can_come_from_the_environment(osv: OsvServer, tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("jinja2==2.10\n")
+    env = {**os.environ, "DEPWATCH_OSV_URL": osv.query_url.replace("http://", "http://u:s3cret@")}
+    done = subprocess.run(
+        [sys.executable, "-m", "depwatch", "check", ".", "--vulns", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert "s3cret" not in done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert [f["rule"] for f in report["findings"] if f["kind"] == "vulnerability"] == [
+        "PYSEC-2019-217"
+    ]
