@@ -138,6 +138,11 @@ def _today(value: str | None) -> datetime.date:
 _ASCII_NUMBER = re.compile(r"[0-9]+")
 
 
+def _env_osv_url() -> str | None:
+    """``DEPWATCH_OSV_URL``: where ``--vulns`` audits, kept off the command line."""
+    return os.environ.get("DEPWATCH_OSV_URL") or None
+
+
 def _pythons(values: list[str]) -> tuple[str, ...]:
     out = []
     for value in values:
@@ -246,10 +251,8 @@ def check(
         typer.Option(
             "--osv-url",
             metavar="URL",
-            envvar="DEPWATCH_OSV_URL",
-            show_envvar=True,
             help="A custom OSV /v1/query endpoint (implies --vuln-service osv). Put one with "
-            "credentials in DEPWATCH_OSV_URL: a command line is visible to every user.",
+            "credentials in DEPWATCH_OSV_URL instead: a command line is visible to every user.",
         ),
     ] = None,
     strict: Annotated[
@@ -281,9 +284,13 @@ def check(
         pythons=_pythons(python or []),
         platforms=tuple(p.value for p in platform or ()),
         today=_today(today),
+        # A URL on the command line asks for the audit; one in DEPWATCH_OSV_URL only says
+        # where to audit (a hook run in the same environment stays off the network).
         vulns=vulns or osv_url is not None or vuln_service is not None,
-        vuln_service=("osv" if osv_url else vuln_service.value if vuln_service else None),
-        osv_url=osv_url,
+        vuln_service=(
+            "osv" if osv_url or _env_osv_url() else vuln_service.value if vuln_service else None
+        ),
+        osv_url=osv_url or _env_osv_url(),
         strict=strict,
         fail_on=fail_on.value if fail_on else None,
         hook=os.environ.get("PRE_COMMIT") == "1",
@@ -440,6 +447,21 @@ def baseline_write(
             "--today", metavar="YYYY-MM-DD", help="The date for end-of-life rules (YYYY-MM-DD)."
         ),
     ] = None,
+    vulns: Annotated[
+        bool, typer.Option("--vulns", help="Record known vulnerabilities too (pip-audit).")
+    ] = False,
+    vuln_service: Annotated[
+        VulnService | None,
+        typer.Option("--vuln-service", help="pip-audit's vulnerability service."),
+    ] = None,
+    osv_url: Annotated[
+        str | None,
+        typer.Option(
+            "--osv-url",
+            metavar="URL",
+            help="A custom OSV /v1/query endpoint (implies --vuln-service osv).",
+        ),
+    ] = None,
 ) -> None:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
     from depwatch import audit, policy
@@ -450,6 +472,11 @@ def baseline_write(
         pythons=_pythons(python or []),
         today=_today(today),
         fail_on="never",
+        vulns=vulns or osv_url is not None or vuln_service is not None,
+        vuln_service=(
+            "osv" if osv_url or _env_osv_url() else vuln_service.value if vuln_service else None
+        ),
+        osv_url=osv_url or _env_osv_url(),
     )
     try:
         outcome = audit.check(options)

@@ -157,7 +157,10 @@ def apply_baseline(
     source = display_path(path)
     kept, suppressed = [], []
     for finding in findings:
-        if _key(finding, base) in keys:
+        key = _key(finding, base)
+        # An advisory is recorded by its id; an entry naming one of its aliases matches too.
+        candidates = [key] + [(key[0], alias, *key[2:]) for alias in finding.aliases]
+        if any(candidate in keys for candidate in candidates):
             suppressed.append(
                 Suppressed(
                     rule=finding.rule,

@@ -740,3 +740,28 @@ def test_the_osv_url_can_come_from_the_environment(osv: OsvServer, tmp_path: Pat
     assert [f["rule"] for f in report["findings"] if f["kind"] == "vulnerability"] == [
         "PYSEC-2019-217"
     ]
+
+
+def test_a_baseline_records_advisories(osv: OsvServer, tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("jinja2==2.10\n")
+    env = {**os.environ, "DEPWATCH_OSV_URL": osv.query_url}
+
+    def depwatch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "depwatch", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+
+    assert depwatch("check", ".", "--vulns").returncode == 1
+    written = depwatch("baseline", "write", "b.json", ".", "--vulns")
+    assert written.returncode == 0, written.stderr
+    recorded = json.loads((tmp_path / "b.json").read_text())["findings"]
+    assert "PYSEC-2019-217" in {entry["rule"] for entry in recorded}
+    assert depwatch("check", ".", "--vulns", "--baseline", "b.json").returncode == 0
+    # Without --vulns, DEPWATCH_OSV_URL audits nothing (a hook in the same environment).
+    quiet = depwatch("check", ".", "--format", "json")
+    assert "not_audited" not in json.loads(quiet.stdout)

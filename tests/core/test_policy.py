@@ -162,3 +162,18 @@ def test_exit_code(tags: list[Tag], fail_on: str, code: ExitCode) -> None:
 def test_strict_gap_is_exit_2() -> None:
     assert exit_code([], "immediate", gaps=["not audited: x"], strict=True) == ExitCode.ERROR
     assert exit_code([], "immediate", gaps=["not audited: x"], strict=False) == ExitCode.OK
+
+
+def test_a_baseline_entry_matches_an_advisory_by_id_or_alias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = Path("baseline.json")
+    by_alias = (".", "CVE-2099-0001", "google-genai", "2.0.0", "immediate")
+    advisory = _finding(rule="PYSEC-9999-1", aliases=("CVE-2099-0001", "GHSA-aaaa-bbbb-cccc"))
+    kept, suppressed = apply_baseline([advisory], frozenset({by_alias}), path)
+    assert kept == []
+    assert len(suppressed) == 1
+    other = _finding(rule="PYSEC-9999-2", aliases=("CVE-2099-0002",))
+    kept, _ = apply_baseline([other], frozenset({by_alias}), path)
+    assert kept == [other]
