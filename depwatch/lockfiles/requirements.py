@@ -321,7 +321,9 @@ class _State:
                 "without building it; not listed"
             )
             return None
-        source = "editable" if editable else _url_source(location)
+        remote = "://" in location and not location.startswith("file:")
+        # `-e git+https://…` is a git checkout, installed editable: audit-wise, a git source.
+        source = "editable" if editable and not remote else _url_source(location)
         entry = _Entry(canonicalize_name(name), None, source, markers_text, constraint)
         if editable:
             folder = _local_folder(location, base=path.parent)

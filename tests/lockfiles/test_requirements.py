@@ -126,7 +126,7 @@ def test_every_kind_of_line_a_requirements_file_may_hold() -> None:
         "packaging": (None, "url"),  # name @ https URL
         "tomli": (None, "git"),  # name @ git+
         "mylib": (None, "directory"),  # name @ file:// folder
-        "sampleproject": (None, "editable"),  # -e VCS with #egg=
+        "sampleproject": (None, "git"),  # -e VCS with #egg=
         "local-thing": (None, "editable"),  # -e ./local: name from its pyproject.toml
         "wheelpkg": (None, "path"),  # a bare wheel path: name from the file name
     }
