@@ -29,7 +29,14 @@ from depwatch.reporters.common import (
 )
 from depwatch.reporters.json import dumps
 
-__all__ = ["FINGERPRINT_KEY", "MAX_LOCATIONS", "fingerprint", "render", "sarif_document"]
+__all__ = [
+    "FINGERPRINT_KEY",
+    "MAX_LOCATIONS",
+    "MAX_RESULTS",
+    "fingerprint",
+    "render",
+    "sarif_document",
+]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/depwatch/depwatch"
@@ -37,6 +44,8 @@ FINGERPRINT_KEY = "depwatch/v1"
 SRCROOT = "%SRCROOT%"
 #: GitHub rejects a result with more than 1,000 locations.
 MAX_LOCATIONS = 1000
+#: GitHub code scanning rejects a run with more results than this.
+MAX_RESULTS = 25_000
 
 _LEVEL = {Tag.IMMEDIATE: "error", Tag.PLAN: "warning", Tag.MONITOR: "note"}
 _NAME_PART = re.compile(r"[^0-9A-Za-z]+")
@@ -221,7 +230,10 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
 
 
 def sarif_document(report: Report) -> dict[str, Any]:
+    # Most urgent first, so that a log cut to GitHub's limit keeps what matters.
     findings = sorted_findings(report.findings)
+    left_out = findings[MAX_RESULTS:]
+    findings = findings[:MAX_RESULTS]
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for finding in sorted(findings, key=lambda f: f.rule):
@@ -230,6 +242,23 @@ def sarif_document(report: Report) -> dict[str, Any]:
             rules.append(_rule_descriptor(_rule_info(report, finding)))
     invocation: dict[str, Any] = {"executionSuccessful": True}
     notifications = _notifications(report)
+    if left_out:
+        counts = ", ".join(
+            f"{sum(f.tag is tag for f in left_out)} {tag.value}"
+            for tag in Tag
+            if any(f.tag is tag for f in left_out)
+        )
+        notifications.insert(
+            0,
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{len(left_out)} findings ({counts}) are not in this log: GitHub "
+                    f"code scanning takes at most {MAX_RESULTS:,} results per run; the least "
+                    "urgent were left out (--format json has them all)"
+                },
+            },
+        )
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     run: dict[str, Any] = {

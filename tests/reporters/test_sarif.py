@@ -172,3 +172,18 @@ def test_control_characters_never_raw(report: Report) -> None:
     assert "\x1b" not in text
     assert "\x9b" not in text
     json.loads(text)
+
+
+def test_a_log_past_githubs_result_limit_keeps_the_most_urgent_and_says_so(
+    shared: Path, report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
+    doc = _doc(report)
+    (run,) = doc["runs"]
+    assert [r["level"] for r in run["results"]] == ["error", "error"]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"].startswith(f"{len(report.findings) - 2} findings (")
+    referenced = {r["ruleId"] for r in run["results"]}
+    assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} == referenced
+    schema = json.loads((shared / "schemas" / "sarif-schema-2.1.0.json").read_text("utf-8"))
+    assert not list(jsonschema.Draft7Validator(schema).iter_errors(doc))
