@@ -1,9 +1,13 @@
 """``--format github``: GitHub Actions workflow commands that annotate the pull request.
 
-``::error file=…,line=…,col=…,title=…::message`` per evidence line (or at the lockfile line,
-or at ``pyproject.toml`` for the interpreter): immediate → ``error``, plan → ``warning``,
-monitor → ``notice``. Escaping follows actions/toolkit ``packages/core/src/command.ts``
-(``escapeData`` / ``escapeProperty``), which is what the runner unescapes.
+``::error file=…,line=…,col=…,title=…::message`` per finding, at its first evidence line (the
+message names the other places), or at the lockfile line, or at ``pyproject.toml`` for the
+interpreter: immediate → ``error``, plan → ``warning``, monitor → ``notice``. GitHub shows at
+most 10 annotations of each kind per step, so the first line is the summary, as an annotation
+of the most urgent kind present, and says when some findings will not show as annotations
+(the step log holds them all). Escaping follows actions/toolkit
+``packages/core/src/command.ts`` (``escapeData`` / ``escapeProperty``), which is what the
+runner unescapes.
 """
 
 from __future__ import annotations
@@ -60,16 +64,29 @@ def _message(finding: Finding, evidence: Evidence | None) -> str:
     return "\n".join(lines)
 
 
+#: GitHub shows this many annotations of each kind per step.
+SHOWN_PER_KIND = 10
+_OTHER_PLACES = 5
+
+
 def _finding_commands(finding: Finding) -> list[str]:
     name = _COMMAND[finding.tag]
     out: list[str] = []
-    for evidence in finding.evidence:
+    if finding.evidence:
+        evidence, *others = finding.evidence
         file = project_path(finding.project, evidence.path)
+        message = _message(finding, evidence)
+        if others:
+            places = [
+                f"{project_path(finding.project, e.path)}:{e.line}" for e in others[:_OTHER_PLACES]
+            ]
+            more = len(others) - len(places)
+            message += "\nAlso at: " + ", ".join(places) + (f" and {more} more" if more else "")
         if evidence.cell is None:
             out.append(
                 command(
                     name,
-                    _message(finding, evidence),
+                    message,
                     file=file,
                     line=evidence.line,
                     col=evidence.column,
@@ -77,7 +94,7 @@ def _finding_commands(finding: Finding) -> list[str]:
                 )
             )
         else:  # lines count within the notebook cell, not the .ipynb file
-            out.append(command(name, _message(finding, evidence), file=file, title=finding.rule))
+            out.append(command(name, message, file=file, title=finding.rule))
     if not finding.evidence:
         path, line = finding_location(finding)
         out.append(
@@ -95,8 +112,19 @@ def _finding_commands(finding: Finding) -> list[str]:
 def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
     """One workflow command per line, and a plain summary line at the end."""
     del color, width, verbose
+    findings = sorted_findings(report.findings)
     lines: list[str] = []
-    for finding in sorted_findings(report.findings):
+    if findings:
+        kinds = [_COMMAND[f.tag] for f in findings]
+        hidden = sum(max(0, kinds.count(kind) - (SHOWN_PER_KIND - 1)) for kind in set(kinds))
+        text = summary_line(report)
+        if hidden:
+            text += (
+                f". GitHub shows {SHOWN_PER_KIND} annotations of each kind per step, so "
+                f"{hidden} finding(s) appear only in this step's log"
+            )
+        lines.append(command(kinds[0], text, title="depwatch"))
+    for finding in findings:
         lines.extend(_finding_commands(finding))
     for item in sorted_not_audited(report.not_audited or ()):
         version = f" {item.version}" if item.version else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from depwatch.model import Report
@@ -29,16 +30,20 @@ def _commands(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith("::")]
 
 
-def test_one_command_per_evidence_or_lockfile_line(report: Report) -> None:
+def test_one_command_per_finding_at_its_first_place(report: Report) -> None:
     out = render("github", report)
     lines = out.splitlines()
+    # First, the summary as an annotation of the most urgent kind present.
+    assert lines[0].startswith("::error title=depwatch::2 immediate, 2 plan, 2 monitor")
     genai = [c for c in lines if "title=google-genai/response-format-wire-names" in c]
-    assert len(genai) == 7  # every evidence line, not capped
+    assert len(genai) == 1  # GitHub shows 10 errors per step: one each, the others named
     assert genai[0].startswith("::error file=voice_bot/speak0.py,line=12,col=9,title=")
     assert (
         "::google-genai 2.0.0: response_format values are now sent as wire names%0AAction: "
         in genai[0]
     )
+    assert "%0AAlso at: voice_bot/speak1.py:13, " in genai[0]
+    assert genai[0].endswith(" and 1 more")
     assert any(
         c.startswith("::error file=uv.lock,line=77,title=GHSA-h5c8-rqwp-cp95::") for c in lines
     )
@@ -81,3 +86,18 @@ def test_hostile_text_cannot_forge_commands(report: Report) -> None:
     assert "%250A 100%25" in message  # "%0A" and "%" in the input stay literal
     assert "%0Asecond line" in message  # a real newline in the input stays inside this command
     assert not re.search(r"[\n\r]", message)
+
+
+def test_findings_past_githubs_annotation_cap_are_announced(report: Report) -> None:
+    many = dataclasses.replace(
+        report,
+        findings=tuple(
+            dataclasses.replace(f, rule=f"{f.rule}-{i}")
+            for f in report.findings
+            if f.tag.value == "immediate"
+            for i in range(8)
+        ),
+    )
+    first = render("github", many).splitlines()[0]
+    assert first.startswith("::error title=depwatch::16 immediate")
+    assert "so 7 finding(s) appear only in this step's log" in first
