@@ -16,6 +16,7 @@ from depwatch.reporters.common import (
     evidence_where,
     grouped,
     plural,
+    project_path,
     sorted_findings,
     sorted_not_audited,
     sorted_suppressed,
@@ -69,10 +70,16 @@ def md_link(url: str, label: str | None = None) -> str:
 
 
 def _where(finding: Finding, verbose: bool) -> str:
+    """Where the finding is, relative to where depwatch ran (several projects may share names)."""
+    here = finding.project
     if not finding.evidence:
-        return " ".join(md(lock) for lock in finding.lockfiles) or "pyproject.toml"
+        return " ".join(md(project_path(here, lock)) for lock in finding.lockfiles) or md(
+            project_path(here, "pyproject.toml")
+        )
     cap = len(finding.evidence) if verbose else EVIDENCE_CAP
-    parts = [md(evidence_where(e).rsplit(":", 1)[0]) for e in finding.evidence[:cap]]
+    parts = [
+        md(project_path(here, evidence_where(e).rsplit(":", 1)[0])) for e in finding.evidence[:cap]
+    ]
     more = len(finding.evidence) - cap
     if more > 0:
         parts.append(f"… and {more} more")
@@ -88,17 +95,31 @@ def _action(finding: Finding) -> str:
     return text
 
 
-def _table(findings: list[Finding], verbose: bool) -> list[str]:
+#: GitHub keeps at most 1 MiB of a step summary; rows past this budget are counted instead.
+SUMMARY_BUDGET = 1_000_000
+
+
+def _table(findings: list[Finding], verbose: bool, budget: list[int]) -> list[str]:
     lines = [
         "| Package | Version | Rule | Action | Where |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for f in findings:
+    for index, f in enumerate(findings):
         package = "Python" if subject(f).startswith("Python ") else f.package
-        lines.append(
+        row = (
             f"| {md(package)} | {md(f.version)} | {md(f.rule)}<br>{md(f.title)} "
             f"| {_action(f)} | {_where(f, verbose)} |"
         )
+        if len(row.encode()) + 1 > budget[0]:
+            left = len(findings) - index
+            lines.append(
+                f"| … | | {left} more not shown: a GitHub step summary holds 1 MiB "
+                "(--format json has them all) | | |"
+            )
+            budget[0] = 0
+            break
+        budget[0] -= len(row.encode()) + 1
+        lines.append(row)
     return lines
 
 
@@ -112,16 +133,18 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         "",
         md(summary_line(report)),
     ]
+    # Most urgent first: what a cut to the summary's size limit leaves out is the least urgent.
+    budget = [SUMMARY_BUDGET - 100_000]  # room for everything but the tables' rows
     for tag, findings in grouped(report.findings):
         title = f"{_HEADINGS[tag]} ({len(findings)}) — {TAG_MEANING[tag]}"
         out.append("")
         if tag is Tag.MONITOR:
             out += ["<details>", f"<summary>{title}</summary>", ""]
-            out += _table(findings, verbose)
+            out += _table(findings, verbose, budget)
             out += ["", "</details>"]
         else:
             out += [f"### {title}", ""]
-            out += _table(findings, verbose)
+            out += _table(findings, verbose, budget)
     if report.resolved:
         out += ["", f"### Resolved ({len(report.resolved)})", ""]
         out += [

@@ -128,3 +128,21 @@ def test_sarif_help_markdown_links_only_plain_references(report: Report) -> None
     assert any("evil" in text for text in helps)
     for text in helps:
         assert set(_rendered_links(text)) <= _ours(report)
+
+
+def test_a_step_summary_stays_under_githubs_limit_and_says_what_it_left_out(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from depwatch.reporters import markdown
+
+    monkeypatch.setattr(markdown, "SUMMARY_BUDGET", 100_000 + 600)  # room for about two rows
+    out = render("markdown", report)
+    assert "more not shown: a GitHub step summary holds 1 MiB" in out
+    assert out.count("| google-genai |") <= 1
+    assert out.index("### Immediate") < out.index("more not shown")
+
+
+def test_where_is_relative_to_the_run_folder(report: Report) -> None:
+    out = render("markdown", report)
+    # The finding of the "sub dir" project names its file under that folder.
+    assert "| sub dir/src/a,b:c%.py:3 |" in out
