@@ -585,6 +585,15 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
     return sorted(kept, key=Finding.sort_key)
 
 
+def _repository_top() -> str | None:
+    """The top folder of the git repository depwatch runs in (found by ``.git``, without git)."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder.as_posix()
+    return None
+
+
 def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
     """Run ``depwatch check``."""
     projects = read_projects(options.paths, hook=options.hook)
@@ -631,6 +640,8 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         warnings=tuple(run.warnings),
         fail_on=fail_on,
         fail_on_by_project=by_project,
+        repo_root=_repository_top(),
+        run_folder=Path.cwd().as_posix(),
     )
     code = max(
         (

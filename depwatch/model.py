@@ -209,6 +209,10 @@ class Report:
     warnings: tuple[str, ...] = ()
     """Things the user should know that are not findings (skipped files, skipped rules)."""
     fail_on: str = "immediate"
+    repo_root: str | None = None
+    """The git repository's top folder (absolute, ``/``), where CI tools resolve paths."""
+    run_folder: str | None = None
+    """The folder depwatch ran in (absolute, ``/``); project roots are relative to it."""
     fail_on_by_project: tuple[tuple[str, str], ...] = ()
     """Where a project's own ``[tool.depwatch] fail-on`` differs from ``fail_on``: (project,
     fail-on) pairs; its findings gate by that."""

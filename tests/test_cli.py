@@ -641,3 +641,34 @@ def test_each_project_gates_by_its_own_fail_on(tmp_path: Path) -> None:
     )
     summary = run_depwatch("check", "genai-app", "gated", cwd=tmp_path).stdout.splitlines()[-1]
     assert summary.endswith("failing on each project's fail-on"), summary
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_ci_paths_are_from_the_repository_top_wherever_depwatch_runs(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "services").mkdir(parents=True)
+    shutil.copytree(PROJECTS / "genai-app", repo / "services" / "api")
+    (repo / "services" / "web").mkdir()
+    _git(repo, "init", "-q")
+    runs = {
+        "top": run_depwatch("check", "services/api", "--format", "sarif", cwd=repo),
+        "inside": run_depwatch("check", "--format", "sarif", cwd=repo / "services" / "api"),
+        "beside": run_depwatch(
+            "check", "../api", "--format", "sarif", cwd=repo / "services" / "web"
+        ),
+    }
+    located = {}
+    for where, done in runs.items():
+        (run,) = json.loads(done.stdout)["runs"]
+        located[where] = sorted(
+            (
+                result["partialFingerprints"]["depwatch/v1"],
+                location["physicalLocation"]["artifactLocation"]["uri"],
+            )
+            for result in run["results"]
+            for location in result["locations"]
+        )
+    assert located["top"] == located["inside"] == located["beside"]
+    assert "services/api/voice_bot/speak.py" in {uri for _, uri in located["top"]}
+    github = run_depwatch("check", "--format", "github", cwd=repo / "services" / "api")
+    assert "file=services/api/voice_bot/speak.py,line=10" in github.stdout

@@ -66,6 +66,20 @@ def suppressed_subject(item: Suppressed) -> str:
     return f"{name} {item.version}"
 
 
+def located_root(report: Report, project: str) -> str:
+    """A project's root as CI tools resolve paths: from the git repository's top folder (so a
+    run from a subfolder, or of ``../other``, still points at the right files); unchanged
+    outside a repository."""
+    if report.repo_root is None or report.run_folder is None:
+        return project
+    shown = project.replace("\\", "/")
+    if shown[1:3] == ":/":  # another drive on Windows
+        return project
+    absolute = posixpath.normpath(posixpath.join(report.run_folder, shown))
+    inside = posixpath.relpath(absolute, report.repo_root)
+    return project if inside.startswith("..") else inside
+
+
 def project_path(root: str, path: str) -> str:
     """``path`` (relative to the project root) relative to where depwatch ran, with ``/``."""
     root = root.replace("\\", "/")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from depwatch.model import Evidence, Finding, Report, Tag
 from depwatch.reporters.common import (
     finding_location,
+    located_root,
     project_path,
     sorted_findings,
     sorted_not_audited,
@@ -69,17 +70,15 @@ SHOWN_PER_KIND = 10
 _OTHER_PLACES = 5
 
 
-def _finding_commands(finding: Finding) -> list[str]:
+def _finding_commands(finding: Finding, root: str) -> list[str]:
     name = _COMMAND[finding.tag]
     out: list[str] = []
     if finding.evidence:
         evidence, *others = finding.evidence
-        file = project_path(finding.project, evidence.path)
+        file = project_path(root, evidence.path)
         message = _message(finding, evidence)
         if others:
-            places = [
-                f"{project_path(finding.project, e.path)}:{e.line}" for e in others[:_OTHER_PLACES]
-            ]
+            places = [f"{project_path(root, e.path)}:{e.line}" for e in others[:_OTHER_PLACES]]
             more = len(others) - len(places)
             message += "\nAlso at: " + ", ".join(places) + (f" and {more} more" if more else "")
         if evidence.cell is None:
@@ -101,7 +100,7 @@ def _finding_commands(finding: Finding) -> list[str]:
             command(
                 name,
                 _message(finding, None),
-                file=project_path(finding.project, path),
+                file=project_path(root, path),
                 line=line,
                 title=finding.rule,
             )
@@ -125,7 +124,7 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
             )
         lines.append(command(kinds[0], text, title="depwatch"))
     for finding in findings:
-        lines.extend(_finding_commands(finding))
+        lines.extend(_finding_commands(finding, located_root(report, finding.project)))
     for item in sorted_not_audited(report.not_audited or ()):
         version = f" {item.version}" if item.version else ""
         lines.append(

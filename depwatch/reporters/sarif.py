@@ -23,6 +23,7 @@ from depwatch.model import Evidence, Finding, Report, RuleInfo, Tag
 from depwatch.reporters.common import (
     finding_location,
     is_interpreter,
+    located_root,
     project_path,
     sorted_findings,
     sorted_not_audited,
@@ -52,9 +53,13 @@ _NAME_PART = re.compile(r"[^0-9A-Za-z]+")
 _WEB_URL = re.compile(r"https?://[^\s<>\"]+\Z")
 
 
-def fingerprint(finding: Finding) -> str:
-    """sha256 of project|rule|package|version: stable across runs and moved lines."""
-    return hashlib.sha256("|".join(finding.key).encode("utf-8")).hexdigest()
+def fingerprint(finding: Finding, root: str | None = None) -> str:
+    """sha256 of project|rule|package|version: stable across runs, moved lines and the folder
+    depwatch ran in (``root``: the project from the repository's top). The version stays in:
+    a lock may pin a name at two versions, each its own result."""
+    project, _, package, version = finding.key
+    parts = (project if root is None else root, finding.rule, package, version)
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
 
 
 def _uri(root: str, path: str) -> tuple[str, str | None]:
@@ -100,14 +105,14 @@ def _evidence_location(root: str, evidence: Evidence) -> dict[str, Any]:
     return location
 
 
-def _locations(finding: Finding) -> list[dict[str, Any]]:
+def _locations(finding: Finding, root: str) -> list[dict[str, Any]]:
     if finding.evidence:
-        return [_evidence_location(finding.project, e) for e in finding.evidence[:MAX_LOCATIONS]]
+        return [_evidence_location(root, e) for e in finding.evidence[:MAX_LOCATIONS]]
     path, line = finding_location(finding)
     return [
         {
             "physicalLocation": {
-                "artifactLocation": _artifact(finding.project, path),
+                "artifactLocation": _artifact(root, path),
                 "region": {"startLine": max(line, 1)},
             }
         }
@@ -187,7 +192,7 @@ def _message(finding: Finding) -> str:
     return text
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "tag": finding.tag.value,
         "kind": finding.kind,
@@ -206,8 +211,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": _LEVEL[finding.tag],
         "message": {"text": _message(finding)},
-        "locations": _locations(finding),
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "locations": _locations(finding, root),
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, root)},
         "properties": properties,
     }
 
@@ -273,10 +278,14 @@ def sarif_document(report: Report) -> dict[str, Any]:
         },
         "invocations": [invocation],
         "originalUriBaseIds": {
-            SRCROOT: {"description": {"text": "The folder depwatch was run from."}}
+            SRCROOT: {
+                "description": {
+                    "text": "The git repository's top folder (outside one: where depwatch ran)."
+                }
+            }
         },
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index[f.rule]) for f in findings],
+        "results": [_result(f, index[f.rule], located_root(report, f.project)) for f in findings],
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
