@@ -298,6 +298,28 @@ def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
     return out
 
 
+_DECLARATION = re.compile(r"^\s*(?:requires-python|python)\s*=", re.MULTILINE)
+
+
+def _with_declaration_line(findings: list[Finding], project: Project) -> list[Finding]:
+    """Interpreter findings with the line of pyproject.toml that declares the Python range
+    (``requires-python``, or Poetry's ``python``), where SARIF and annotations point."""
+    path = project.files.pyproject_path
+    if path is None or not any(f.package == "python" and not f.lockfiles for f in findings):
+        return findings
+    try:
+        found = _DECLARATION.search(read_text(path))
+    except DepwatchError:
+        return findings
+    if found is None:
+        return findings
+    line = found.string.count("\n", 0, found.start()) + 1
+    return [
+        replace(f, lock_line=line) if f.package == "python" and not f.lockfiles else f
+        for f in findings
+    ]
+
+
 def _vulnerability_findings(
     result: AdvisoryResult, projects: Sequence[Project]
 ) -> tuple[list[Finding], dict[str, RuleInfo]]:
@@ -491,7 +513,7 @@ def _audit_project(
         old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
         run.infos.update(old_matcher.infos)
         found = _since_filter(merge(found), merge(old_found), run)
-    run.findings += _with_lines(merge(found), project)
+    run.findings += _with_declaration_line(_with_lines(merge(found), project), project)
 
     prefix = "" if project.shown == "." else f"{project.shown}/"
     for lock in project.lockfiles:

@@ -672,3 +672,5 @@ def test_ci_paths_are_from_the_repository_top_wherever_depwatch_runs(tmp_path: P
     assert "services/api/voice_bot/speak.py" in {uri for _, uri in located["top"]}
     github = run_depwatch("check", "--format", "github", cwd=repo / "services" / "api")
     assert "file=services/api/voice_bot/speak.py,line=10" in github.stdout
+    # Interpreter findings point at the line that declares the Python range.
+    assert "file=services/api/pyproject.toml,line=4,title=python/" in github.stdout

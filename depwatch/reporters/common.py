@@ -96,7 +96,7 @@ def finding_location(finding: Finding) -> tuple[str, int]:
     """
     if finding.lockfiles:
         return finding.lockfiles[0], finding.lock_line or 1
-    return "pyproject.toml", 1
+    return "pyproject.toml", finding.lock_line or 1  # the line declaring the Python range
 
 
 def evidence_where(evidence: Evidence) -> str:
