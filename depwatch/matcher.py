@@ -29,6 +29,11 @@ PLATFORMS: dict[str, dict[str, str]] = {
     "windows": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
 }
 _QUOTED = re.compile(r"""['"]([^'"]*)['"]""")
+#: platform_machine values per --platform: the 64-bit Intel name, then the ARM one.
+_MACHINES: tuple[dict[str, str], ...] = (
+    {"linux": "x86_64", "macos": "x86_64", "windows": "AMD64"},
+    {"linux": "aarch64", "macos": "arm64", "windows": "ARM64"},
+)
 _YEAR = datetime.timedelta(days=365)
 
 
@@ -96,26 +101,31 @@ def _admits(markers: str | None, python: str, platform: str | None) -> bool:
     platforms = [platform] if platform else list(PLATFORMS)
     # Extras and dependency groups are the project's choice, not a target's: admit them all.
     names = frozenset(_QUOTED.findall(markers))
+    # A platform is every machine it runs on (a conda lock's osx-arm64 entry is macOS too),
+    # never the machine depwatch happens to run on.
+    machines = _MACHINES if "platform_machine" in markers else _MACHINES[:1]
     for full_version in _patch_releases(markers, python):
         for name in platforms:
-            env: dict[str, object] = dict(default_environment())
-            env.update(PLATFORMS[name])
-            env.update(
-                python_version=python,
-                python_full_version=full_version,
-                implementation_name="cpython",
-                platform_python_implementation="CPython",
-                extras=names,
-                dependency_groups=names,
-            )
-            extras = ["", *names] if "extra" in markers else [""]
-            for extra in extras:
-                env["extra"] = extra
-                try:
-                    if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
+            for machine in machines:
+                env: dict[str, object] = dict(default_environment())
+                env.update(PLATFORMS[name])
+                env.update(
+                    python_version=python,
+                    python_full_version=full_version,
+                    implementation_name="cpython",
+                    platform_python_implementation="CPython",
+                    platform_machine=machine[name],
+                    extras=names,
+                    dependency_groups=names,
+                )
+                extras = ["", *names] if "extra" in markers else [""]
+                for extra in extras:
+                    env["extra"] = extra
+                    try:
+                        if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
+                            return True
+                    except Exception:  # an unevaluable marker limits nothing we can prove
                         return True
-                except Exception:  # an unevaluable marker limits nothing we can prove
-                    return True
     return False
 
 

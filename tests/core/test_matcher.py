@@ -335,3 +335,23 @@ def test_versions_that_are_not_pep440_are_listed_with_or_without_rules() -> None
     matcher, findings = _match([PLAIN], Package("openssl", "9e"), Package("jax", "0.10.x"))
     assert findings == []
     assert matcher.not_pep440 == ["openssl 9e in uv.lock", "jax 0.10.x in uv.lock"]
+
+
+@pytest.mark.parametrize(
+    ("platform", "expected"), [("macos", ["2.0.1"]), ("linux", ["1.26.4"]), ("windows", [])]
+)
+def test_a_platform_is_every_machine_it_runs_on(platform: str, expected: list[str]) -> None:
+    # A conda lock's osx-arm64 and linux-64 entries, judged wherever depwatch runs.
+    _, findings = _match(
+        [BREAK],
+        Package(
+            "numpy", "2.0.1", markers="sys_platform == 'darwin' and platform_machine == 'arm64'"
+        ),
+        Package(
+            "numpy", "1.26.4", markers="sys_platform == 'linux' and platform_machine == 'x86_64'"
+        ),
+        explicit_targets=True,
+        platforms=(platform,),
+        usage=lambda u: EVIDENCE,
+    )
+    assert sorted(f.version for f in findings) == expected
