@@ -55,11 +55,11 @@ class DepwatchError(Exception):
             if self.line is not None:
                 where += f":{self.line}"
             where += ": "
-        text = f"{where}{_single_line(self.message)}"
+        text = f"{where}{_one_line(self.message)}"
         if self.key:
             text += f" (at '{_single_line(self.key)}')"
         if self.hint:
-            text += f"\n  hint: {_single_line(self.hint)}"
+            text += f"\n  hint: {_one_line(self.hint)}"
         return text
 
     def with_path(self, path: str) -> DepwatchError:
@@ -71,6 +71,12 @@ class DepwatchError(Exception):
 
 #: Line breaks as a terminal, ``str.splitlines`` or a CI log reader sees them.
 _BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """A message on one line: its line breaks (a parser's multi-line explanation, or input
+    text quoted in it) become spaces."""
+    return " ".join(part.strip() for part in _BREAKS.split(text) if part.strip())
 
 
 def _single_line(text: str) -> str:

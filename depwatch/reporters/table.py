@@ -118,7 +118,8 @@ def _finding(
         console.print(link, soft_wrap=True)
     where: list[str | tuple[str, str]] = []
     if finding.lockfiles:
-        locks = ", ".join(finding.lockfiles)
+        # Paths as seen from where depwatch ran: two projects' uv.lock are told apart.
+        locks = ", ".join(project_path(finding.project, lock) for lock in finding.lockfiles)
         if finding.lock_line is not None and len(finding.lockfiles) == 1:
             locks += f":{finding.lock_line}"
         where += ["in ", (locks, "")]
@@ -140,7 +141,11 @@ def _finding(
     for evidence in finding.evidence[:cap]:
         _indented(
             console,
-            _text((evidence_where(evidence), "dim"), "  ", (evidence.code, "")),
+            _text(
+                (project_path(finding.project, evidence_where(evidence)), "dim"),
+                "  ",
+                (evidence.code, ""),
+            ),
             6,
         )
     more = len(finding.evidence) - cap
@@ -276,8 +281,13 @@ def render_packages(
         )
         console.print(title)
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
-        for header in ("name", "version", "source", "groups", "direct", "markers"):
-            table.add_column(header, overflow="fold")
+        # Names, versions, sources and the direct flag never break mid-word (a folded
+        # version reads as another version); groups and markers take what width is left.
+        for header in ("name", "version", "source"):
+            table.add_column(header, no_wrap=True)
+        table.add_column("groups", overflow="fold")
+        table.add_column("direct", no_wrap=True)
+        table.add_column("markers", overflow="fold")
         for package in sorted(
             lock.packages, key=lambda p: (p.name, p.version or "", p.source, p.markers or "")
         ):
