@@ -32,7 +32,7 @@ from depwatch.model import (
     RuleInfo,
     Suppressed,
 )
-from depwatch.project import ProjectFiles, admitted_minors, read_project
+from depwatch.project import ProjectFiles, admitted_minors, declares_dependencies, read_project
 from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
@@ -129,7 +129,9 @@ def _load_project(target: discovery.Target) -> Project:
         path=files.pyproject_path,
         shown=display_path(files.pyproject_path) if files.pyproject_path else "pyproject.toml",
     )
-    known = files.pyproject is not None or (target.root / "Pipfile").is_file()
+    known = (
+        files.pyproject is not None and declares_dependencies(files.pyproject)
+    ) or (target.root / "Pipfile").is_file()
     direct = files.facts.direct if known else None
     locks, texts = [], {}
     for path in target.lockfiles:

@@ -28,6 +28,7 @@ __all__ = [
     "CANDIDATE_PYTHONS",
     "ProjectFiles",
     "admitted_minors",
+    "declares_dependencies",
     "excluded_minors",
     "minor_admitted",
     "poetry_constraint",
@@ -201,6 +202,23 @@ def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
             return {}
         data = value
     return data
+
+
+def declares_dependencies(data: Mapping[str, Any]) -> bool:
+    """Whether a pyproject.toml lists the project's dependencies itself (so a locked name it
+    does not list is known not to be direct): not with ``dynamic = ["dependencies"]``, nor
+    with only ``[build-system]``."""
+    project = _table(data, "project")
+    dynamic = project.get("dynamic")
+    if "dependencies" in project and not (
+        isinstance(dynamic, list) and "dependencies" in dynamic
+    ):
+        return True
+    return bool(
+        _table(data, "tool", "poetry", "dependencies")
+        or _table(data, "dependency-groups")
+        or _table(data, "tool", "pdm", "dev-dependencies")
+    )
 
 
 def _pyproject_direct(data: Mapping[str, Any], root: Path) -> set[str]:

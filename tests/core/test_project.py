@@ -135,3 +135,22 @@ def test_direct_names_from_pdm_editables_and_pipfile_categories(tmp_path: Path) 
     assert facts.direct >= {"requests", "my-helper", "other-pkg", "flask", "pytest", "ruff"}
     assert "pypi" not in facts.direct
     assert "python-version" not in facts.direct
+
+
+@pytest.mark.parametrize(
+    ("text", "declares"),
+    [
+        ('[project]\nname = "a"\ndependencies = ["requests"]\n', True),
+        ('[project]\nname = "a"\ndependencies = []\n', True),
+        ('[project]\nname = "a"\ndynamic = ["dependencies"]\n', False),
+        ('[build-system]\nrequires = ["hatchling"]\n', False),
+        ('[tool.poetry.dependencies]\npython = "^3.10"\nrequests = "*"\n', True),
+        ('[dependency-groups]\ndev = ["pytest"]\n', True),
+    ],
+)
+def test_when_a_pyproject_says_which_dependencies_are_direct(text: str, declares: bool) -> None:
+    import tomli
+
+    from depwatch.project import declares_dependencies
+
+    assert declares_dependencies(tomli.loads(text)) is declares
