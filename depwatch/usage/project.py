@@ -63,7 +63,7 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = 3  # 2: calls record positional counts and splats; 3: imported modules exported
+_CACHE_FORMAT = 2  # 2: calls record positional counts and splats
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40
@@ -423,8 +423,8 @@ def _deps(facts: FileFacts, exports: Mapping[str, Mapping[str, str]]) -> list[li
         table = exports.get(module)
         if not table:
             continue
-        if name in ("", "*"):  # the whole module: what it defines (not what it imports)
-            out.update((module, k, v) for k, v in table.items() if not v.startswith("="))
+        if name in ("", "*"):
+            out.update((module, k, v) for k, v in table.items())
         elif name in table:
             out.add((module, name, table[name]))
     return [list(item) for item in sorted(out)]

@@ -349,22 +349,3 @@ def test_pool_falls_back_when_workers_die(tmp_path: Path, monkeypatch: pytest.Mo
     alone = scan_project(tmp_path, MODULES, cache=False, jobs=1)
     assert pooled.facts == alone.facts
     assert len(pooled.facts) == 45
-
-
-def test_a_module_imported_by_a_compat_module_is_followed_by_name(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        "app/compat.py",
-        "try:\n    import yaml\nexcept ImportError:\n    yaml = None\n",
-    )
-    write(tmp_path, "app/__init__.py", "")
-    write(tmp_path, "app/main.py", "from app.compat import yaml\nyaml.load(open('f'))\n")
-    write(tmp_path, "app/other.py", "from .compat import yaml as y\ny.load(open('f'))\n")
-    # A star import, or attribute access on the whole module, is not followed: every importer
-    # would depend on every import of the module it imports.
-    write(tmp_path, "app/star.py", "from .compat import *\nyaml.load(open('f'))\n")
-    write(tmp_path, "app/whole.py", "from app import compat\ncompat.yaml.load(open('f'))\n")
-    result = scan_project(tmp_path, ["yaml"], cache=False)
-    usage = Usage(modules=("yaml",), calls=(CallPattern("yaml.load", without=("Loader",)),))
-    found = sorted((e.path, e.line) for e in evidence_for(result.facts, usage))
-    assert found == [("app/main.py", 2), ("app/other.py", 2)]
