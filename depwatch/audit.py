@@ -129,9 +129,9 @@ def _load_project(target: discovery.Target) -> Project:
         path=files.pyproject_path,
         shown=display_path(files.pyproject_path) if files.pyproject_path else "pyproject.toml",
     )
-    known = (
-        files.pyproject is not None and declares_dependencies(files.pyproject)
-    ) or (target.root / "Pipfile").is_file()
+    known = (files.pyproject is not None and declares_dependencies(files.pyproject)) or (
+        target.root / "Pipfile"
+    ).is_file()
     direct = files.facts.direct if known else None
     locks, texts = [], {}
     for path in target.lockfiles:

@@ -210,9 +210,7 @@ def declares_dependencies(data: Mapping[str, Any]) -> bool:
     with only ``[build-system]``."""
     project = _table(data, "project")
     dynamic = project.get("dynamic")
-    if "dependencies" in project and not (
-        isinstance(dynamic, list) and "dependencies" in dynamic
-    ):
+    if "dependencies" in project and not (isinstance(dynamic, list) and "dependencies" in dynamic):
         return True
     return bool(
         _table(data, "tool", "poetry", "dependencies")
