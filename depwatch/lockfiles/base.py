@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from depwatch.errors import DepwatchError
 from depwatch.files import read_text
 from depwatch.model import Package
 
-__all__ = ["LockContents", "Reader", "is_pep440", "table_line"]
+__all__ = [
+    "EntryError",
+    "LockContents",
+    "Reader",
+    "entry_error",
+    "is_pep440",
+    "load_toml_lock",
+    "table_line",
+]
+
+
+class EntryError(Protocol):
+    """``fail(message, key, index)``: an error naming the file, the key and the entry's line."""
+
+    def __call__(self, message: str, key: str, index: int | None = None) -> DepwatchError: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,30 @@ def is_pep440(version: str) -> bool:
     except InvalidVersion:
         return False
     return True
+
+
+def load_toml_lock(
+    path: Path, shown: str, *, kind: str, keys: tuple[str, ...], needs: str, hint: str
+) -> dict[str, Any]:
+    """A TOML lockfile parsed, or an error: empty, or holding none of ``keys`` (other TOML
+    under the lock's name is not an empty lock that passes a gate)."""
+    from depwatch import tomlfile  # here: tomli is not needed by every reader
+
+    data = tomlfile.load(path)
+    if not data:
+        raise DepwatchError(f"is empty: not a {kind}", path=shown, hint=hint)
+    if not any(key in data for key in keys):
+        raise DepwatchError(f"is not a {kind}: it has neither {needs}", path=shown, hint=hint)
+    return data
+
+
+def entry_error(path: Path, shown: str, table: str = "package") -> EntryError:
+    """The ``fail`` of a reader whose entries are ``[[table]]`` tables."""
+
+    def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
+        return DepwatchError(message, path=shown, line=table_line(path, table, index), key=key)
+
+    return fail
 
 
 def table_line(path: Path, table: str, index: int | None) -> int | None:

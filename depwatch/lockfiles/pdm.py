@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from depwatch import tomlfile
-from depwatch.errors import DepwatchError
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, is_pep440, table_line
+from depwatch.lockfiles.base import EntryError, LockContents, entry_error, is_pep440, load_toml_lock
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -23,8 +20,6 @@ _VCS_KEYS = ("git", "hg", "svn", "bzr")
 #: A ``path`` that ends so is a local archive (``path`` source); any other is a directory.
 _ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
-_Fail = Callable[[str, str, "int | None"], DepwatchError]
-
 
 def matches(path: Path) -> bool:
     """Whether ``path`` is named ``pdm.lock``."""
@@ -36,20 +31,16 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = tomlfile.load(path)
-    if not data:
-        raise DepwatchError("is empty: not a PDM lockfile", path=shown, hint="run `pdm lock`")
-    if "metadata" not in data and "package" not in data:
-        raise DepwatchError(
-            "is not a PDM lockfile: it has neither [metadata] nor [[package]]",
-            path=shown,
-            hint="run `pdm lock`",
-        )
+    data = load_toml_lock(
+        path,
+        shown,
+        kind="PDM lockfile",
+        keys=("metadata", "package"),
+        needs="[metadata] nor [[package]]",
+        hint="run `pdm lock`",
+    )
     warnings: list[str] = []
-
-    def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = table_line(path, "package", index)
-        return DepwatchError(message, path=shown, line=line, key=key)
+    fail = entry_error(path, shown)
 
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -121,7 +112,7 @@ def read(path: Path) -> LockContents:
     )
 
 
-def _check_version(metadata: dict[str, Any], warnings: list[str], fail: _Fail) -> None:
+def _check_version(metadata: dict[str, Any], warnings: list[str], fail: EntryError) -> None:
     lock_version = metadata.get("lock_version")
     if lock_version is None:
         warnings.append("no 'metadata.lock_version'; read as lock_version 4")
@@ -135,7 +126,7 @@ def _check_version(metadata: dict[str, Any], warnings: list[str], fail: _Fail) -
         warnings.append(f"lock_version {lock_version} is newer than this depwatch knows")
 
 
-def _requires_python(metadata: dict[str, Any], warnings: list[str], fail: _Fail) -> str | None:
+def _requires_python(metadata: dict[str, Any], warnings: list[str], fail: EntryError) -> str | None:
     """``metadata.requires_python``, else the one range every ``[[metadata.targets]]`` shares."""
     value = metadata.get("requires_python")
     if value is not None:

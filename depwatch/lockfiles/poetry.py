@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from depwatch import tomlfile
-from depwatch.errors import DepwatchError
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, is_pep440, table_line
+from depwatch.lockfiles.base import EntryError, LockContents, entry_error, is_pep440, load_toml_lock
 from depwatch.model import Package
 from depwatch.project import python_constraint_to_pep440
 
@@ -27,7 +24,6 @@ _SOURCE_KINDS = {
     "url": "url",
     "legacy": "registry",
 }
-_Fail = Callable[[str, str, "int | None"], DepwatchError]
 
 
 def matches(path: Path) -> bool:
@@ -40,20 +36,16 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = tomlfile.load(path)
-    if not data:
-        raise DepwatchError("is empty: not a Poetry lockfile", path=shown, hint="run `poetry lock`")
-    if "metadata" not in data and "package" not in data:
-        raise DepwatchError(
-            "is not a Poetry lockfile: it has neither [metadata] nor [[package]]",
-            path=shown,
-            hint="run `poetry lock`",
-        )
+    data = load_toml_lock(
+        path,
+        shown,
+        kind="Poetry lockfile",
+        keys=("metadata", "package"),
+        needs="[metadata] nor [[package]]",
+        hint="run `poetry lock`",
+    )
     warnings: list[str] = []
-
-    def fail(message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = table_line(path, "package", index)
-        return DepwatchError(message, path=shown, line=line, key=key)
+    fail = entry_error(path, shown)
 
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -127,7 +119,7 @@ def read(path: Path) -> LockContents:
     )
 
 
-def _source(entry: dict[str, Any], name: str, key: str, fail: _Fail, index: int) -> str:
+def _source(entry: dict[str, Any], name: str, key: str, fail: EntryError, index: int) -> str:
     source = entry.get("source")
     if source is None:
         return "registry"
@@ -147,7 +139,7 @@ def _source(entry: dict[str, Any], name: str, key: str, fail: _Fail, index: int)
 
 
 def _markers(
-    entry: dict[str, Any], groups: tuple[str, ...], key: str, fail: _Fail, index: int
+    entry: dict[str, Any], groups: tuple[str, ...], key: str, fail: EntryError, index: int
 ) -> str | None:
     """``markers`` (``marker`` before 1.1): a string, or (2.1) a table of marker per group,
     where a group of ``groups`` that the table leaves out installs the package everywhere."""
@@ -168,7 +160,7 @@ def _markers(
     raise fail("'markers' must be a string or a table of strings", key, index)
 
 
-def _groups(entry: dict[str, Any], key: str, fail: _Fail, index: int) -> tuple[str, ...]:
+def _groups(entry: dict[str, Any], key: str, fail: EntryError, index: int) -> tuple[str, ...]:
     groups = entry.get("groups")
     if groups is not None:
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):

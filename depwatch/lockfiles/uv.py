@@ -7,10 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from depwatch import tomlfile
-from depwatch.errors import DepwatchError
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, is_pep440, table_line
+from depwatch.lockfiles.base import LockContents, entry_error, is_pep440, load_toml_lock
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -55,7 +53,14 @@ def matches(path: Path) -> bool:
 def read(path: Path) -> LockContents:
     """Read a uv.lock: one Package per ``[[package]]`` entry, roots and groups derived."""
     shown = display_path(path)
-    data = tomlfile.load(path)
+    data = load_toml_lock(
+        path,
+        shown,
+        kind="uv lockfile",
+        keys=("version", "package", "distribution"),
+        needs="a lock version nor [[package]]",
+        hint="run `uv lock` to write it",
+    )
     return _UvReader(path, shown, data).read()
 
 
@@ -70,23 +75,10 @@ class _UvReader:
         self.table = (
             "distribution" if "distribution" in data and "package" not in data else "package"
         )
-
-    def fail(self, message: str, key: str, index: int | None = None) -> DepwatchError:
-        line = table_line(self.path, self.table, index)
-        return DepwatchError(message, path=self.shown, line=line, key=key)
+        self.fail = entry_error(path, shown, self.table)
 
     def read(self) -> LockContents:
         data = self.data
-        if not data:
-            raise DepwatchError(
-                "is empty: not a uv lockfile", path=self.shown, hint="run `uv lock` to write it"
-            )
-        if "version" not in data and self.table not in data:
-            raise DepwatchError(
-                f"is not a uv lockfile: it has neither a lock version nor [[{self.table}]]",
-                path=self.shown,
-                hint="run `uv lock` to write it",
-            )
         self._check_header()
         requires_python = data.get("requires-python")
         if requires_python is not None and not isinstance(requires_python, str):
