@@ -14,7 +14,7 @@ import shutil
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -138,9 +138,16 @@ def _today(value: str | None) -> datetime.date:
 _ASCII_NUMBER = re.compile(r"[0-9]+")
 
 
-def _env_osv_url() -> str | None:
-    """``DEPWATCH_OSV_URL``: where ``--vulns`` audits, kept off the command line."""
-    return os.environ.get("DEPWATCH_OSV_URL") or None
+def _vuln_options(vulns: bool, service: VulnService | None, osv_url: str | None) -> dict[str, Any]:
+    """``CheckOptions``' vulnerability fields from the flags. A URL on the command line asks
+    for the audit; one in ``DEPWATCH_OSV_URL`` (kept off the command line) only says where to
+    audit, so a hook run in the same environment stays off the network."""
+    url = osv_url or os.environ.get("DEPWATCH_OSV_URL") or None
+    return {
+        "vulns": vulns or osv_url is not None or service is not None,
+        "vuln_service": "osv" if url else service.value if service else None,
+        "osv_url": url,
+    }
 
 
 def _pythons(values: list[str]) -> tuple[str, ...]:
@@ -155,6 +162,19 @@ def _pythons(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+VulnServiceOption = Annotated[
+    VulnService | None,
+    typer.Option("--vuln-service", help="pip-audit's vulnerability service."),
+]
+OsvUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--osv-url",
+        metavar="URL",
+        help="A custom OSV /v1/query endpoint (implies --vuln-service osv). Put one with "
+        "credentials in DEPWATCH_OSV_URL instead: a command line is visible to every user.",
+    ),
+]
 RulesOption = Annotated[
     list[Path] | None,
     typer.Option("--rules", metavar="DIR", help="An extra folder of rule files (repeatable)."),
@@ -242,19 +262,8 @@ def check(
             "--vulns", help="Also audit for known vulnerabilities with pip-audit (network)."
         ),
     ] = False,
-    vuln_service: Annotated[
-        VulnService | None,
-        typer.Option("--vuln-service", help="pip-audit's vulnerability service."),
-    ] = None,
-    osv_url: Annotated[
-        str | None,
-        typer.Option(
-            "--osv-url",
-            metavar="URL",
-            help="A custom OSV /v1/query endpoint (implies --vuln-service osv). Put one with "
-            "credentials in DEPWATCH_OSV_URL instead: a command line is visible to every user.",
-        ),
-    ] = None,
+    vuln_service: VulnServiceOption = None,
+    osv_url: OsvUrlOption = None,
     strict: Annotated[
         bool,
         typer.Option(
@@ -284,13 +293,7 @@ def check(
         pythons=_pythons(python or []),
         platforms=tuple(p.value for p in platform or ()),
         today=_today(today),
-        # A URL on the command line asks for the audit; one in DEPWATCH_OSV_URL only says
-        # where to audit (a hook run in the same environment stays off the network).
-        vulns=vulns or osv_url is not None or vuln_service is not None,
-        vuln_service=(
-            "osv" if osv_url or _env_osv_url() else vuln_service.value if vuln_service else None
-        ),
-        osv_url=osv_url or _env_osv_url(),
+        **_vuln_options(vulns, vuln_service, osv_url),
         strict=strict,
         fail_on=fail_on.value if fail_on else None,
         hook=os.environ.get("PRE_COMMIT") == "1",
@@ -450,18 +453,8 @@ def baseline_write(
     vulns: Annotated[
         bool, typer.Option("--vulns", help="Record known vulnerabilities too (pip-audit).")
     ] = False,
-    vuln_service: Annotated[
-        VulnService | None,
-        typer.Option("--vuln-service", help="pip-audit's vulnerability service."),
-    ] = None,
-    osv_url: Annotated[
-        str | None,
-        typer.Option(
-            "--osv-url",
-            metavar="URL",
-            help="A custom OSV /v1/query endpoint (implies --vuln-service osv).",
-        ),
-    ] = None,
+    vuln_service: VulnServiceOption = None,
+    osv_url: OsvUrlOption = None,
 ) -> None:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
     from depwatch import audit, policy
@@ -472,11 +465,7 @@ def baseline_write(
         pythons=_pythons(python or []),
         today=_today(today),
         fail_on="never",
-        vulns=vulns or osv_url is not None or vuln_service is not None,
-        vuln_service=(
-            "osv" if osv_url or _env_osv_url() else vuln_service.value if vuln_service else None
-        ),
-        osv_url=osv_url or _env_osv_url(),
+        **_vuln_options(vulns, vuln_service, osv_url),
     )
     try:
         outcome = audit.check(options)
