@@ -104,21 +104,21 @@ def _admits(markers: str | None, python: str, platform: str | None) -> bool:
     # A platform is every machine it runs on (a conda lock's osx-arm64 entry is macOS too),
     # never the machine depwatch happens to run on.
     machines = _MACHINES if "platform_machine" in markers else _MACHINES[:1]
+    extras = ["", *names] if "extra" in markers else [""]
+    env: dict[str, object] = dict(default_environment())
+    env.update(
+        python_version=python,
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+        extras=names,
+        dependency_groups=names,
+    )
     for full_version in _patch_releases(markers, python):
+        env["python_full_version"] = full_version
         for name in platforms:
+            env.update(PLATFORMS[name])
             for machine in machines:
-                env: dict[str, object] = dict(default_environment())
-                env.update(PLATFORMS[name])
-                env.update(
-                    python_version=python,
-                    python_full_version=full_version,
-                    implementation_name="cpython",
-                    platform_python_implementation="CPython",
-                    platform_machine=machine[name],
-                    extras=names,
-                    dependency_groups=names,
-                )
-                extras = ["", *names] if "extra" in markers else [""]
+                env["platform_machine"] = machine[name]
                 for extra in extras:
                     env["extra"] = extra
                     try:
@@ -175,19 +175,25 @@ class Matcher:
         if not pkg.markers and not self.ctx.explicit_targets:
             return None
         pythons = self._pythons()
-        platforms: Sequence[str | None] = self.ctx.platforms or list(PLATFORMS)
-        admitted = [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
+        admitted = self._admitted_pairs(pkg, pythons)
         if not admitted:
             return None  # installed on no target we judge: every entry counts, unlabelled
-        if not self.ctx.explicit_targets and len(admitted) == len(pythons) * len(platforms):
+        if not self.ctx.explicit_targets and len(admitted) == len(pythons) * len(self._platforms()):
             return None
-        return _labels(admitted, pythons, platforms, with_platform=bool(self.ctx.platforms))
+        return _labels(admitted, pythons, self._platforms(), with_platform=bool(self.ctx.platforms))
+
+    def _platforms(self) -> Sequence[str]:
+        return self.ctx.platforms or list(PLATFORMS)
+
+    def _admitted_pairs(self, pkg: Package, pythons: Sequence[str]) -> list[tuple[str, str]]:
+        """The (Python, platform) targets among ``pythons`` the entry is installed on."""
+        platforms = self._platforms()
+        return [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
 
     def _labels_for(self, pkg: Package, pythons: Sequence[str]) -> tuple[str, ...]:
         """Target labels for ``pythons``, each with the platforms the entry is installed on."""
-        platforms: Sequence[str | None] = self.ctx.platforms or list(PLATFORMS)
-        admitted = [(py, pl) for py in pythons for pl in platforms if _admits(pkg.markers, py, pl)]
-        return _labels(admitted, pythons, platforms, with_platform=bool(self.ctx.platforms))
+        admitted = self._admitted_pairs(pkg, pythons)
+        return _labels(admitted, pythons, self._platforms(), with_platform=bool(self.ctx.platforms))
 
     def admitted(self, pkg: Package) -> bool:
         """Whether an entry is installed on any explicitly chosen target."""
