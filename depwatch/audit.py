@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from depwatch import discovery, lockfiles
 from depwatch.errors import DepwatchError, ExitCode
-from depwatch.files import display_path, read_text
+from depwatch.files import display_path, read_text, repository_top
 from depwatch.model import (
     Evidence,
     Finding,
@@ -587,17 +587,15 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
 
     kept: list[Finding] = []
     for shown, ignores in run.ignores:
-        outcome = policy.apply_ignores(
-            [f for f in run.findings if f.project == shown], ignores, options.today
-        )
+        mine = [f for f in run.findings if f.project == shown]
+        outcome = policy.apply_ignores(mine, ignores, options.today)
         kept += outcome.findings
         run.suppressed += outcome.suppressed
         stale = outcome.stale
         if stale and run.unchanged:
-            stale = policy.apply_ignores(
-                [f for f in run.unchanged if f.project == shown], ignores, options.today
-            ).stale
-            stale = tuple(s for s in outcome.stale if s in stale)
+            # An entry that matches a finding already there before the change is in use.
+            before = [f for f in run.unchanged if f.project == shown]
+            stale = policy.apply_ignores(mine + before, ignores, options.today).stale
         run.stale += [s for s in stale if s not in run.stale]
         run.warnings += list(outcome.expired)
         run.gaps += list(outcome.expired)
@@ -607,15 +605,6 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
         kept, base_suppressed = policy.apply_baseline(kept, keys, options.baseline)
         run.suppressed += base_suppressed
     return sorted(kept, key=Finding.sort_key)
-
-
-def _repository_top() -> str | None:
-    """The top folder of the git repository depwatch runs in (found by ``.git``, without git)."""
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder.as_posix()
-    return None
 
 
 def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
@@ -664,7 +653,7 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         warnings=tuple(run.warnings),
         fail_on=fail_on,
         fail_on_by_project=by_project,
-        repo_root=_repository_top(),
+        repo_root=top.as_posix() if (top := repository_top(Path.cwd())) else None,
         run_folder=Path.cwd().as_posix(),
     )
     code = max(

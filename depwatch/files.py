@@ -8,7 +8,16 @@ from pathlib import Path
 
 from depwatch.errors import DepwatchError
 
-__all__ = ["display_path", "printable_name", "read_bytes", "read_text"]
+__all__ = ["display_path", "printable_name", "read_bytes", "read_text", "repository_top"]
+
+
+def repository_top(start: Path) -> Path | None:
+    """The top folder of the git repository holding ``start`` (found by ``.git``, without
+    running git), or None outside one."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 def printable_name(name: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError
+from depwatch.files import repository_top
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
 from depwatch.usage.scan import Compact, module_name
@@ -108,10 +109,7 @@ class _Ignores:
         except ImportError:  # pragma: no cover - a declared dependency
             return
         self._pathspec = pathspec
-        for candidate in (root, *root.parents):
-            if (candidate / ".git").exists():
-                self.top = candidate
-                break
+        self.top = repository_top(root)
         if self.top is None:
             return
         rel = root.relative_to(self.top).as_posix()
