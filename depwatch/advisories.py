@@ -477,6 +477,10 @@ def start(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     env = _child_env()
     installed = _pip_audit_installed()
+    # Credentials go through the environment, out of the process list (decided once).
+    url_in_env = bool(osv_url and _USERINFO.search(osv_url) and _takes_osv_url_from_environment())
+    if osv_url and url_in_env:
+        env["PIP_AUDIT_OSV_URL"] = osv_url
     for index, group in enumerate(groups):
         requirements = Path(folder, f"requirements-{index}.txt")
         requirements.write_text("".join(f"{pin.name}=={pin.version}\n" for pin in group), "utf-8")
@@ -512,12 +516,8 @@ def start(
             "--output",
             str(run.output),
         ]
-        if osv_url is not None:
-            if _USERINFO.search(osv_url) and _takes_osv_url_from_environment():
-                # Credentials go through the environment, out of the process list.
-                env["PIP_AUDIT_OSV_URL"] = osv_url
-            else:
-                command += ["--osv-url", osv_url]
+        if osv_url is not None and not url_in_env:
+            command += ["--osv-url", osv_url]
         try:
             with run.stderr.open("wb") as err:
                 run.process = subprocess.Popen(

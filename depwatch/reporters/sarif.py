@@ -57,8 +57,8 @@ def fingerprint(finding: Finding, root: str | None = None) -> str:
     """sha256 of project|rule|package|version: stable across runs, moved lines and the folder
     depwatch ran in (``root``: the project from the repository's top). The version stays in:
     a lock may pin a name at two versions, each its own result."""
-    project, _, package, version = finding.key
-    parts = (project if root is None else root, finding.rule, package, version)
+    project, rule, package, version = finding.key
+    parts = (project if root is None else root, rule, package, version)
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
 
 
