@@ -179,20 +179,15 @@ def _names(requirements: Iterable[object], root: Path | None = None) -> set[str]
 
 
 def _editable_name(location: str, root: Path) -> str | None:
-    from urllib.parse import unquote, urlsplit
+    """The name a PDM editable names (``${PROJECT_ROOT}`` is the project's folder), read as the
+    requirements reader reads a location: ``#egg=``, an archive's file name, a folder's
+    ``[project] name``."""
+    from depwatch.lockfiles.requirements import name_of_location
 
-    location = location.replace("${PROJECT_ROOT}", root.as_posix())
-    egg = re.search(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)", location)
-    if egg:
-        return egg.group(1)
-    path = unquote(urlsplit(location).path) if location.startswith("file:") else location
-    folder = Path(path.split("#", 1)[0])
-    pyproject = (folder if folder.is_absolute() else root / folder) / "pyproject.toml"
     try:
-        name = _table(tomlfile.load(pyproject), "project").get("name")
-    except DepwatchError:
+        return name_of_location(location.replace("${PROJECT_ROOT}", root.as_posix()), base=root)
+    except (ValueError, RuntimeError, OSError):  # a location the path helpers cannot take
         return None
-    return name if isinstance(name, str) else None
 
 
 def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:

@@ -24,7 +24,7 @@ from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents
 from depwatch.model import Package
 
-__all__ = ["FORMAT", "matches", "read"]
+__all__ = ["FORMAT", "matches", "name_of_location", "read"]
 
 FORMAT = "requirements"
 
@@ -314,7 +314,7 @@ class _State:
         markers_text = markers.strip() or None
         if markers_text is not None:
             _check_marker(markers_text, shown=display_path(path), lineno=lineno)
-        name = _name_of_location(location, base=path.parent)
+        name = name_of_location(location, base=path.parent)
         if name is None:
             self.warnings.append(
                 f"{self.where(path, lineno)}: cannot tell the package name of {location!r} "
@@ -504,7 +504,7 @@ def _file_url_path(url: str) -> str:
     return unquote(urlsplit(url).path)
 
 
-def _name_of_location(location: str, *, base: Path) -> str | None:
+def name_of_location(location: str, *, base: Path) -> str | None:
     """The distribution name a path or URL names, where that is knowable without a build."""
     fragment = urlsplit(location).fragment
     for part in fragment.split("&"):
