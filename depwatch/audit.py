@@ -506,7 +506,7 @@ def _audit_project(
     if exclude:  # a bad glob is an error whether or not a rule needs the scan
         from depwatch.usage.project import exclude_spec
 
-        exclude_spec(exclude)
+        exclude_spec(tuple(exclude))
     usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)

@@ -10,6 +10,7 @@ facts keyed by path, size and mtime, the depwatch version and what was extracted
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -158,8 +159,10 @@ class _Ignores:
         return bool(verdict)
 
 
-def exclude_spec(patterns: Sequence[str]) -> Any:
-    """``--exclude`` / ``[tool.depwatch] exclude`` globs compiled; a bad one is an error."""
+@functools.lru_cache(maxsize=8)
+def exclude_spec(patterns: tuple[str, ...]) -> Any:
+    """``--exclude`` / ``[tool.depwatch] exclude`` globs compiled; a bad one is an error.
+    Memoised: the audit checks them before the scan, which then uses them."""
     import pathspec  # only here: it costs start-up time
 
     for pattern in patterns:
@@ -178,7 +181,7 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
     notes: list[str] = []
     excluded: Any = None
     if exclude:
-        excluded = exclude_spec(exclude)
+        excluded = exclude_spec(tuple(exclude))
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)
     found: list[_File] = []
