@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,9 +16,11 @@ __all__ = [
     "EntryError",
     "LockContents",
     "Reader",
+    "any_of",
     "entry_error",
     "is_pep440",
     "load_toml_lock",
+    "marker_problem",
     "table_line",
 ]
 
@@ -53,6 +57,28 @@ class Reader(Protocol):
     def read(self, path: Path) -> LockContents:
         """Read the whole file; a malformed file raises ``DepwatchError`` naming it."""
         ...
+
+
+def any_of(markers: Iterable[str]) -> str | None:
+    """One marker that holds where any of ``markers`` holds (None for none)."""
+    unique = list(dict.fromkeys(markers))
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return unique[0]
+    return " or ".join(f"({marker})" for marker in unique)
+
+
+@functools.lru_cache(maxsize=512)
+def marker_problem(text: str) -> str | None:
+    """Why ``text`` is not a PEP 508 environment marker (packaging's first line), or None."""
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        Marker(text)
+    except InvalidMarker as exc:
+        return str(exc).splitlines()[0]
+    return None
 
 
 def is_pep440(version: str) -> bool:

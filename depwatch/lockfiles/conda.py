@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents, is_pep440
+from depwatch.lockfiles.base import LockContents, any_of, is_pep440
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -228,9 +228,7 @@ class _Merged:
         markers = [_PLATFORM_MARKERS.get(platform) for platform in sorted(self.platforms)]
         if any(marker is None for marker in markers):
             return None
-        if len(markers) == 1:
-            return markers[0]
-        return " or ".join(f"({marker})" for marker in markers)
+        return any_of(marker for marker in markers if marker is not None)
 
 
 def _kind(value: object) -> str:

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from depwatch.files import display_path
-from depwatch.lockfiles.base import EntryError, LockContents, entry_error, is_pep440, load_toml_lock
+from depwatch.lockfiles.base import (
+    EntryError,
+    LockContents,
+    any_of,
+    entry_error,
+    is_pep440,
+    load_toml_lock,
+)
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -101,7 +108,7 @@ def read(path: Path) -> LockContents:
                 name=name,
                 version=version,
                 source=source,
-                markers=None if unconditional or not markers else _any_of(markers),
+                markers=None if unconditional or not markers else any_of(markers),
                 groups=tuple(groups),
                 direct=None,
                 note=note,
@@ -170,7 +177,3 @@ def _source(entry: dict[str, Any]) -> str:
     if entry.get("url"):
         return "url"
     return "registry"
-
-
-def _any_of(markers: list[str]) -> str:
-    return markers[0] if len(markers) == 1 else " or ".join(f"({m})" for m in markers)

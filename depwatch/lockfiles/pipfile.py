@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.lockfiles.base import LockContents, marker_problem
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -155,7 +153,7 @@ def _package(
     version = _version(entry.get("version"), source, key, warnings)
     markers = entry.get("markers") or None
     if markers is not None:
-        problem = _marker_problem(markers)
+        problem = marker_problem(markers)
         if problem is not None:
             raise DepwatchError(
                 f"has an invalid environment marker {markers!r}: {problem}",
@@ -220,15 +218,6 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
             warnings.append(f"_meta.requires.{field}: {value!r} is not a Python version; ignored")
             continue
         return specifier
-    return None
-
-
-@lru_cache(maxsize=512)
-def _marker_problem(text: str) -> str | None:
-    try:
-        Marker(text)
-    except InvalidMarker as exc:
-        return str(exc).splitlines()[0]
     return None
 
 

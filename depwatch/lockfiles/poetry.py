@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from depwatch.files import display_path
-from depwatch.lockfiles.base import EntryError, LockContents, entry_error, is_pep440, load_toml_lock
+from depwatch.lockfiles.base import (
+    EntryError,
+    LockContents,
+    any_of,
+    entry_error,
+    is_pep440,
+    load_toml_lock,
+)
 from depwatch.model import Package
 from depwatch.project import python_constraint_to_pep440
 
@@ -153,10 +160,7 @@ def _markers(
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         if any(group not in value for group in groups) or "" in value.values():
             return None
-        unique = list(dict.fromkeys(value.values()))
-        if not unique:
-            return None
-        return unique[0] if len(unique) == 1 else " or ".join(f"({m})" for m in unique)
+        return any_of(value.values())
     raise fail("'markers' must be a string or a table of strings", key, index)
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
@@ -21,7 +19,7 @@ from packaging.utils import (
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents
+from depwatch.lockfiles.base import LockContents, marker_problem
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "name_of_location", "read"]
@@ -441,17 +439,8 @@ def _split_option(line: str) -> tuple[str, str]:
     return option, rest.strip()
 
 
-@lru_cache(maxsize=1024)
-def _valid_marker(text: str) -> str | None:
-    try:
-        Marker(text)
-    except InvalidMarker as exc:
-        return str(exc).splitlines()[0]
-    return None
-
-
 def _check_marker(text: str, *, shown: str, lineno: int) -> None:
-    problem = _valid_marker(text)
+    problem = marker_problem(text)
     if problem is not None:
         raise DepwatchError(
             f"has an invalid environment marker {text!r}: {problem}", path=shown, line=lineno

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, entry_error, is_pep440, load_toml_lock
+from depwatch.lockfiles.base import LockContents, any_of, entry_error, is_pep440, load_toml_lock
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -159,7 +159,7 @@ class _UvReader:
             # resolution markers included); elsewhere its forks, if any, do.
             marker = markers.get(node)
             if node not in reached and forks:
-                marker = _any_of(forks)
+                marker = any_of(forks)
             packages.append(
                 Package(
                     name=name,
@@ -282,16 +282,6 @@ class _UvReader:
         return edges
 
 
-def _any_of(markers: Iterable[str]) -> str | None:
-    """One marker that holds where any of ``markers`` holds."""
-    unique = list(dict.fromkeys(markers))
-    if not unique:
-        return None
-    if len(unique) == 1:
-        return unique[0]
-    return " or ".join(f"({marker})" for marker in unique)
-
-
 _MAX_TERMS = 64
 """Past this many alternative paths a package's marker is left unrestricted (conservative)."""
 _ALWAYS: frozenset[str] = frozenset()
@@ -329,7 +319,7 @@ class _Graph:
         self.forks: dict[_Node, str] = {}
         for name, version, _, forks in rows:
             self.versions.setdefault(name, []).append(version)
-            fork = _any_of(forks or ())
+            fork = any_of(forks or ())
             if fork is not None:
                 self.forks[(name, version)] = fork
         self.out: dict[_Node, list[_Edge]] = {}
@@ -414,7 +404,7 @@ def _direct_markers(graph: _Graph) -> dict[_Node, str]:
     result: dict[_Node, str] = {}
     for target, found in seen.items():
         if found:
-            combined = _any_of(found)
+            combined = any_of(found)
             if combined is not None:
                 result[target] = combined
     return result
