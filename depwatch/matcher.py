@@ -16,11 +16,39 @@ from typing import Protocol
 from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.version import InvalidVersion, Version
 
-from depwatch.model import Evidence, Finding, Lockfile, Package, RuleInfo, Tag
-from depwatch.project import CANDIDATE_PYTHONS, excluded_minors
-from depwatch.rulebook.model import Rule, Usage
+from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
+from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
+from depwatch.rulebook.model import LockCondition, Rule, Usage
 
-__all__ = ["PLATFORMS", "MatchContext", "Matcher", "RuleSource", "rule_info"]
+__all__ = [
+    "HELD_BACK_RULE",
+    "PLATFORMS",
+    "MatchContext",
+    "Matcher",
+    "RuleSource",
+    "dev_only",
+    "fold_held_back",
+    "lock_context",
+    "rule_info",
+]
+
+#: The interpreter finding made for a Python that holds packages back when no interpreter rule
+#: (end of life) speaks of that Python yet.
+HELD_BACK_RULE = "python/held-back"
+HELD_BACK_INFO = RuleInfo(
+    id=HELD_BACK_RULE,
+    title="Newer releases of locked packages drop a Python version the project declares",
+    kind="python-drop",
+    what="Newer releases of some locked packages require a newer Python than the oldest one "
+    "the project declares, so the lock stays on older releases for as long as that Python is "
+    "declared.",
+    why="Bug and security fixes arrive in the newer releases only.",
+    action="Drop the Python versions named, or keep them and stay on the locked releases.",
+    references=("https://packaging.python.org/en/latest/guides/dropping-older-python-versions/",),
+)
+#: Group names that mean "installed at run time" (uv, poetry and conda ``main``; pipenv and
+#: pdm ``default``); an entry in none of them, but in some group, is a development tool.
+RUNTIME_GROUPS = frozenset({"main", "default"})
 
 #: ``--platform`` names and the marker values they stand for.
 PLATFORMS: dict[str, dict[str, str]] = {
@@ -75,6 +103,67 @@ def rule_info(rule: Rule) -> RuleInfo:
         action=rule.action,
         references=rule.references,
     )
+
+
+def dev_only(pkg: Package) -> bool:
+    """Whether an entry is only in development groups (a lock that records no groups, like a
+    requirements file, says nothing: its entries are not development-only)."""
+    groups = [group for group in pkg.groups if group != "constraint"]
+    return bool(groups) and not any(group in RUNTIME_GROUPS for group in groups)
+
+
+def _holds(
+    condition: LockCondition, packages: Iterable[Package], admitted: Callable[[Package], bool]
+) -> bool:
+    """Whether an entry of ``packages`` satisfies ``condition``."""
+    for pkg in packages:
+        if pkg.name != condition.package or pkg.version is None or not admitted(pkg):
+            continue
+        if condition.runtime and (dev_only(pkg) or pkg.groups == ("constraint",)):
+            continue
+        if condition.versions is not None:
+            try:
+                version = Version(pkg.version)
+            except InvalidVersion:
+                continue
+            if not condition.versions.contains(version, prereleases=True):
+                continue
+        return True
+    return False
+
+
+def lock_context(
+    rule: Rule,
+    packages: Sequence[Package],
+    admitted: Callable[[Package], bool] = lambda pkg: True,
+) -> tuple[bool, Usage | None]:
+    """Whether ``rule`` concerns a lock holding ``packages``, and the usage it looks for there.
+
+    Every ``when-locked`` condition must hold. An ``unless-locked`` condition that holds
+    silences the rule, or, with ``symbols``, takes those names (and calls below them) out of the
+    rule's usage; a usage left with nothing to look for silences the rule too.
+    """
+    usage = rule.usage
+    if not rule.when_locked and not rule.unless_locked:
+        return True, usage
+    if not all(_holds(cond, packages, admitted) for cond in rule.when_locked):
+        return False, usage
+    for cond in rule.unless_locked:
+        if not _holds(cond, packages, admitted):
+            continue
+        if not cond.symbols or usage is None:
+            return False, usage
+
+        def covered(name: str, symbols: tuple[str, ...] = cond.symbols) -> bool:
+            return any(name == s or name.startswith(s + ".") for s in symbols)
+
+        usage = usage._replace(
+            symbols=tuple(name for name in usage.symbols if not covered(name)),
+            calls=tuple(call for call in usage.calls if not covered(call.name)),
+        )
+        if not (usage.symbols or usage.calls or usage.env):
+            return False, usage
+    return True, usage
 
 
 @functools.lru_cache(maxsize=1024)
@@ -164,6 +253,9 @@ class Matcher:
         self.not_pep440: list[str] = []
         self.skipped_python_rules: set[str] = set()
         self.usage_unknown: set[str] = set()
+        self.held_back: list[HeldBack] = []
+        """"Newer releases drop Python X" facts, joined into interpreter findings."""
+        self._locked: list[Package] = []
 
     # -- targets -------------------------------------------------------------------------
 
@@ -206,6 +298,7 @@ class Matcher:
 
     def match_lockfile(self, lock: Lockfile) -> list[Finding]:
         findings = []
+        self._locked += lock.packages
         for pkg in lock.packages:
             if pkg.version is None:
                 continue
@@ -233,10 +326,14 @@ class Matcher:
         below = not inside and rule.boundary is not None and version < rule.boundary
         if not (inside or below):
             return None
+        applies, usage = lock_context(rule, lock.packages, self.admitted)
+        if not applies:
+            return None
         targets = self._targets(pkg)
         evidence: tuple[Evidence, ...] = ()
         tag: Tag | None = None
-        if rule.python_requires is None and rule.usage is None:
+        action = rule.action if inside or rule.action_below is None else rule.action_below
+        if rule.python_requires is None and usage is None:
             tag = rule.tag if inside else None
         else:
             bad: list[str] = []
@@ -249,15 +346,23 @@ class Matcher:
                         for py in excluded_minors(rule.python_requires, self.ctx.declared)
                         if any(_admits(pkg.markers, py, pl) for pl in self.ctx.platforms or [None])
                     ]
-            if rule.usage is not None:
+            if usage is not None:
                 if self.ctx.usage is None:
                     self.usage_unknown.add(rule.id)
                 else:
-                    evidence = self.ctx.usage(rule.usage)
+                    evidence = self.ctx.usage(usage)
+            if bad and not inside and not evidence:
+                # "Newer releases drop Python X": joins the interpreter finding for X, unless
+                # the lock already splits the package by Python (a newer release elsewhere).
+                if not self._split(rule, pkg, lock):
+                    self._hold_back(rule, pkg, bad, lock)
+                return None
             if bad or evidence:
                 tag = rule.tag if inside else Tag.PLAN
                 if bad:
                     targets = self._labels_for(pkg, bad)
+                    if inside:
+                        action = self._floor_action(rule, pkg)
             elif inside and rule.python_requires is None and rule.when_unused == "monitor":
                 tag = Tag.MONITOR
         if tag is None:
@@ -271,17 +376,63 @@ class Matcher:
             tag=tag,
             kind=rule.kind,
             title=rule.title,
-            action=rule.action,
+            action=action,
             references=rule.references,
             lockfiles=(lock.path,),
             targets=targets,
             evidence=evidence,
+            versions=(pkg.version or "",),
         )
+
+    def _split(self, rule: Rule, pkg: Package, lock: Lockfile) -> bool:
+        """Whether ``lock`` also holds ``pkg`` at a release at or past the rule's boundary."""
+        for other in lock.packages:
+            if other.name != pkg.name or other.version in (None, pkg.version):
+                continue
+            try:
+                version = Version(other.version or "")
+            except InvalidVersion:
+                continue
+            if rule.affected.contains(version, prereleases=True) or (
+                rule.boundary is not None and version >= rule.boundary
+            ):
+                return True
+        return False
+
+    def _hold_back(self, rule: Rule, pkg: Package, bad: Sequence[str], lock: Lockfile) -> None:
+        newer = str(rule.boundary) if rule.boundary is not None else str(rule.affected)
+        self.held_back.append(
+            HeldBack(
+                package=pkg.name,
+                version=pkg.version or "",
+                newer=newer,
+                pythons=tuple(bad),
+                dev=dev_only(pkg),
+                lockfiles=(lock.path,),
+            )
+        )
+
+    def _floor_action(self, rule: Rule, pkg: Package) -> str:
+        """The action of a Python-floor finding, naming the Pythons this project must drop."""
+        assert rule.python_requires is not None
+        assert self.ctx.declared is not None
+        drop = excluded_minors(rule.python_requires, self.ctx.declared)
+        floor = admitted_minors(rule.python_requires)
+        if not drop or not floor:
+            return rule.action
+        keep = (
+            f"lock {pkg.name}<{rule.boundary} for python_version < '{floor[0]}' with an "
+            f"environment marker and {rule.boundary} or later elsewhere"
+            if rule.boundary is not None
+            else f"lock a release of {pkg.name} that still supports Python {_join(drop)}"
+        )
+        return f"Drop Python {_join(drop)} (raise requires-python to >={floor[0]}), or {keep}."
 
     # -- the interpreter -----------------------------------------------------------------
 
     def match_interpreter(self) -> list[Finding]:
         findings = []
+        locked = self._locked
         for rule in self.rules.interpreter_rules():
             if self.ctx.declared is None:
                 self.skipped_python_rules.add(rule.id)
@@ -294,30 +445,35 @@ class Matcher:
                 ),
                 key=Version,
             )
+            applies, usage = lock_context(rule, locked, self.admitted)
+            if not applies:
+                continue
             evidence: tuple[Evidence, ...] = ()
             tag: Tag | None = rule.tag
+            action = rule.action
             if not concerned:
                 # Every declared Python is older than the change: the move past the boundary
                 # will break the code that uses what it removes.
                 boundary = rule.boundary
                 older = [py for py in self.ctx.declared if boundary and Version(py) < boundary]
-                if not older or rule.usage is None or self.ctx.usage is None:
+                if not older or usage is None or self.ctx.usage is None:
                     continue
-                evidence = self.ctx.usage(rule.usage)
+                evidence = self.ctx.usage(usage)
                 if not evidence:
                     continue
                 concerned, tag = [older[-1]], Tag.PLAN
+                action = rule.action_below or rule.action
             if rule.eol is not None:
                 if self.ctx.today < rule.eol - _YEAR:
                     tag = None
                 elif self.ctx.today < rule.eol:
                     tag = Tag.MONITOR
-            if tag is not None and rule.usage is not None and not evidence:
+            if tag is not None and usage is not None and not evidence:
                 if self.ctx.usage is None:
                     self.usage_unknown.add(rule.id)
                     tag = Tag.MONITOR
                 else:
-                    evidence = self.ctx.usage(rule.usage)
+                    evidence = self.ctx.usage(usage)
                     if not evidence:
                         tag = Tag.MONITOR if rule.when_unused == "monitor" else None
             if tag is None:
@@ -332,14 +488,118 @@ class Matcher:
                     tag=tag,
                     kind=rule.kind,
                     title=rule.title,
-                    action=rule.action,
+                    action=action,
                     references=rule.references,
                     lockfiles=(),
                     targets=tuple(concerned) if self.ctx.explicit_targets else None,
                     evidence=evidence,
                 )
             )
+        if self.held_back and self.ctx.declared:
+            findings = fold_held_back(
+                findings,
+                self.held_back,
+                project=self.ctx.project,
+                declared=self.ctx.declared,
+                explicit_targets=self.ctx.explicit_targets,
+            )
+            if any(f.rule == HELD_BACK_RULE for f in findings):
+                self.infos[HELD_BACK_RULE] = HELD_BACK_INFO
         return findings
+
+
+def _join(items: Sequence[str]) -> str:
+    """``3.9``, ``3.9 and 3.10``, ``3.8, 3.9 and 3.10``."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def fold_held_back(
+    findings: Sequence[Finding],
+    held: Iterable[HeldBack],
+    *,
+    project: str,
+    declared: Sequence[str],
+    explicit_targets: bool = False,
+) -> list[Finding]:
+    """Join "newer releases drop Python X" facts into the interpreter finding for each X.
+
+    ``findings`` are one project's interpreter findings (others pass through unchanged); each
+    item of ``held`` names a locked package and version, the newer release, and the declared
+    Pythons that release drops. The item joins the end-of-life finding of every such Python
+    (made **plan** at least: a declared Python holds the project back), or a
+    ``python/held-back`` finding made for it when no end-of-life rule speaks of that Python.
+    Items for the same package and version are united (their lockfiles and Pythons).
+    """
+    by_python: dict[str, dict[tuple[str, str], HeldBack]] = {}
+    for item in held:
+        for python in item.pythons:
+            known_items = by_python.setdefault(python, {})
+            seen = known_items.get((item.package, item.version))
+            joined = item
+            if seen is not None:
+                joined = replace(
+                    seen,
+                    lockfiles=tuple(dict.fromkeys(seen.lockfiles + item.lockfiles)),
+                    pythons=tuple(dict.fromkeys(seen.pythons + item.pythons)),
+                    dev=seen.dev and item.dev,
+                )
+            known_items[(item.package, item.version)] = joined
+    result = list(findings)
+    order = sorted(declared, key=Version)
+    for python in sorted(by_python, key=Version):
+        items = sorted(by_python[python].values(), key=lambda i: (i.dev, i.package, i.version))
+        drop = [py for py in order if Version(py) <= Version(python)]
+        later = [py for py in CANDIDATE_PYTHONS if Version(py) > Version(python)]
+        at = next(
+            (
+                index
+                for index, finding in enumerate(result)
+                if finding.package == "python"
+                and finding.version == python
+                and (finding.kind == "eol" or finding.rule == HELD_BACK_RULE)
+            ),
+            None,
+        )
+        if at is not None:
+            known = result[at]
+            tag = known.tag if known.tag.rank < Tag.PLAN.rank else Tag.PLAN
+            result[at] = replace(known, tag=tag, held_back=known.held_back + tuple(items))
+            continue
+        floor = f" (raise requires-python to >={later[0]})" if later else ""
+        result.append(
+            Finding(
+                rule=HELD_BACK_RULE,
+                project=project,
+                package="python",
+                version=python,
+                tag=Tag.PLAN,
+                kind="python-drop",
+                title=f"Python {python} {held_back_phrase(items)}",
+                action=f"Drop Python {_join(drop)}{floor} so that these packages can move to "
+                f"their newer releases, or keep Python {python} and stay on the locked ones.",
+                references=HELD_BACK_INFO.references,
+                targets=(python,) if explicit_targets else None,
+                held_back=tuple(items),
+            )
+        )
+    return result
+
+
+def held_back_phrase(items: Sequence[HeldBack], limit: int = 4) -> str:
+    """``holds back numpy 2.0.2, pandas 2.2.3 and 5 development tools``."""
+    runtime = [f"{item.package} {item.version}" for item in items if not item.dev]
+    dev = sum(1 for item in items if item.dev)
+    shown = runtime[:limit]
+    parts = list(shown)
+    if len(runtime) > limit:
+        parts.append(
+            f"{len(runtime) - limit} more package{'s' if len(runtime) - limit > 1 else ''}"
+        )
+    if dev:
+        parts.append(f"{dev} development tool{'s' if dev > 1 else ''}")
+    return f"holds back {_join(parts)}"
 
 
 def _labels(
@@ -366,18 +626,42 @@ def _labels(
 
 
 def merge(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (project, rule, package, version): lockfiles and targets united."""
-    merged: dict[tuple[str, str, str, str], Finding] = {}
+    """One finding per (project, rule, package): every lock entry it concerns in ``versions``
+    (those of the most urgent tag first, then by version; ``version`` is the first),
+    lockfiles, targets and evidence united."""
+    grouped: dict[tuple[str, str, str], list[Finding]] = {}
     for finding in findings:
-        known = merged.get(finding.key)
-        if known is None:
-            merged[finding.key] = finding
+        grouped.setdefault((finding.project, finding.rule, finding.package), []).append(finding)
+    merged = []
+    for group in grouped.values():
+        if len(group) == 1:
+            only = group[0]
+            merged.append(only if only.versions else replace(only, versions=(only.version,)))
             continue
-        lockfiles = tuple(dict.fromkeys(known.lockfiles + finding.lockfiles))
-        if known.targets is None or finding.targets is None:
-            targets = None
-        else:
-            targets = tuple(dict.fromkeys(known.targets + finding.targets))
-        tag = min(known.tag, finding.tag, key=lambda t: t.rank)
-        merged[finding.key] = replace(known, lockfiles=lockfiles, targets=targets, tag=tag)
-    return sorted(merged.values(), key=Finding.sort_key)
+        group.sort(key=lambda f: (f.tag.rank, _version_key(f.version)))
+        first = group[0]
+        versions = tuple(dict.fromkeys(v for f in group for v in (f.versions or (f.version,))))
+        lockfiles = tuple(dict.fromkeys(lf for f in group for lf in f.lockfiles))
+        targets: tuple[str, ...] | None = None
+        if all(f.targets is not None for f in group):
+            targets = tuple(dict.fromkeys(t for f in group for t in f.targets or ()))
+        evidence = {(e.path, e.cell or 0, e.line, e.column): e for f in group for e in f.evidence}
+        held = {(h.package, h.version): h for f in group for h in f.held_back}
+        merged.append(
+            replace(
+                first,
+                versions=versions,
+                lockfiles=lockfiles,
+                targets=targets,
+                evidence=tuple(evidence[k] for k in sorted(evidence)),
+                held_back=tuple(held.values()),
+            )
+        )
+    return sorted(merged, key=Finding.sort_key)
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)

@@ -13,6 +13,7 @@ __all__ = [
     "SOURCE_KINDS",
     "Evidence",
     "Finding",
+    "HeldBack",
     "Lockfile",
     "NotAudited",
     "Package",
@@ -129,6 +130,22 @@ class RuleInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldBack:
+    """A locked package that a declared Python keeps below a newer release."""
+
+    package: str
+    version: str
+    """The locked version."""
+    newer: str
+    """The first newer release that drops the Pythons below."""
+    pythons: tuple[str, ...]
+    """The declared Python minors the newer release drops (``3.9``)."""
+    dev: bool = False
+    """True when the entry is only in development groups."""
+    lockfiles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A rule that applies to a locked package (or to the declared interpreter)."""
 
@@ -150,6 +167,10 @@ class Finding:
     """Versions that fix an advisory; vulnerabilities only."""
     lock_line: int | None = None
     """The line of the package in the first of ``lockfiles`` (where SARIF points without evidence)."""
+    versions: tuple[str, ...] = ()
+    """Every locked version the finding concerns, ``version`` first; empty means ``version``."""
+    held_back: tuple[HeldBack, ...] = ()
+    """Interpreter findings: the locked packages this Python keeps from newer releases."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -54,10 +54,31 @@ def is_interpreter(finding: Finding) -> bool:
 
 
 def subject(finding: Finding) -> str:
-    """``google-genai 2.0.0``, or ``Python 3.9`` for an interpreter finding (unsanitized)."""
+    """``google-genai 2.0.0`` (``torch 2.6.0, 2.6.0+cu126`` for several lock entries), or
+    ``Python 3.9`` for an interpreter finding (unsanitized)."""
     if is_interpreter(finding):
         return f"Python {finding.version}"
-    return f"{finding.package} {finding.version}"
+    return f"{finding.package} {', '.join(finding.versions or (finding.version,))}"
+
+
+def held_back_text(finding: Finding) -> str | None:
+    """What a declared Python holds back, one line (unsanitized); None when nothing.
+
+    ``holds back numpy 2.0.2 (2.1.0 drops it), pandas 2.2.3 (3.0.0); development tools:
+    pytest 8.4.2 (9.0.0)`` — each locked version, then the first newer release it cannot take.
+    """
+    if not finding.held_back:
+        return None
+    runtime = [
+        f"{h.package} {h.version} (newer: {h.newer})" for h in finding.held_back if not h.dev
+    ]
+    dev = [f"{h.package} {h.version} (newer: {h.newer})" for h in finding.held_back if h.dev]
+    parts = []
+    if runtime:
+        parts.append(", ".join(runtime))
+    if dev:
+        parts.append("development tools: " + ", ".join(dev))
+    return f"Python {finding.version} holds back " + "; ".join(parts)
 
 
 def suppressed_subject(item: Suppressed) -> str:

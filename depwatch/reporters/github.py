@@ -15,6 +15,7 @@ from __future__ import annotations
 from depwatch.model import Evidence, Finding, Report, Tag
 from depwatch.reporters.common import (
     finding_location,
+    held_back_text,
     located_root,
     project_path,
     sorted_findings,
@@ -56,6 +57,9 @@ def _message(finding: Finding, evidence: Evidence | None) -> str:
         lines[0] = (
             f"cell {evidence.cell}, line {evidence.line}, column {evidence.column}: " + lines[0]
         )
+    held = held_back_text(finding)
+    if held:
+        lines.append(held)
     if finding.action:
         lines.append(f"Action: {finding.action}")
     if finding.targets:

@@ -64,6 +64,19 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "targets": None if finding.targets is None else list(finding.targets),
         "evidence": [_evidence(e) for e in finding.evidence],
     }
+    out["versions"] = list(finding.versions or (finding.version,))
+    if finding.package == "python" and not finding.lockfiles:
+        out["held_back"] = [
+            {
+                "package": h.package,
+                "version": h.version,
+                "newer": h.newer,
+                "pythons": list(h.pythons),
+                "dev": h.dev,
+                "lockfiles": list(h.lockfiles),
+            }
+            for h in finding.held_back
+        ]
     if finding.kind == "vulnerability":
         out["aliases"] = list(finding.aliases)
         out["fixed_versions"] = list(finding.fixed_versions)

@@ -15,6 +15,7 @@ from depwatch.reporters.common import (
     TAG_MEANING,
     evidence_where,
     grouped,
+    held_back_text,
     plural,
     project_path,
     sorted_findings,
@@ -88,6 +89,9 @@ def _where(finding: Finding, verbose: bool) -> str:
 
 def _action(finding: Finding) -> str:
     text = md(finding.action)
+    held = held_back_text(finding)
+    if held:
+        text = f"{md(held)}.<br>{text}"
     if finding.targets:
         text += f" (targets: {md(', '.join(finding.targets))})"
     if finding.references:

@@ -22,6 +22,7 @@ import depwatch
 from depwatch.model import Evidence, Finding, Report, RuleInfo, Tag
 from depwatch.reporters.common import (
     finding_location,
+    held_back_text,
     is_interpreter,
     located_root,
     project_path,
@@ -183,6 +184,9 @@ def _message(finding: Finding) -> str:
         else f"{finding.package}@{finding.version}"
     )
     text = f"{who}: {finding.title}"
+    held = held_back_text(finding)
+    if held:
+        text += f" {held}."
     if finding.action:
         text += f" Action: {finding.action}"
     if finding.targets:

@@ -19,6 +19,7 @@ from depwatch.reporters.common import (
     evidence_where,
     failing_tags,
     grouped,
+    held_back_text,
     plural,
     project_path,
     sorted_findings,
@@ -110,6 +111,9 @@ def _finding(
         2,
     )
     _indented(console, _text((finding.title, "")), 4)
+    held = held_back_text(finding)
+    if held:
+        _indented(console, _text((held, "")), 4)
     if finding.action:
         _indented(console, _text("→ ", (finding.action, "")), 4)
     if finding.references:

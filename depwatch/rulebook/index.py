@@ -11,8 +11,8 @@ Layout: one file per rule folder, named by a hash of the cache format, the depwa
 the folder's absolute path. Line 1 is a small JSON header (format, depwatch version, folder, the
 folder's ``st_mtime_ns`` and, per package, ``[folder mtime_ns, offset, length]``). The rest is
 one segment per package: a JSON line ``[files, usages]`` (``files``: ``[name, size, mtime_ns]``
-per rule file; ``usages``: each rule's ``[usage]`` or null), then every field of every rule as
-plain strings separated by NUL (:func:`depwatch.rulebook.loader.to_row`: 18 per rule, a list's
+per rule file; ``usages``: each rule's ``[usage, locks]``), then every field of every rule as
+plain strings separated by NUL (:func:`depwatch.rulebook.loader.to_row`: 19 per rule, a list's
 items joined by U+001F) — validated rule text never holds control characters but tab and
 newline, and splitting one long text is several times cheaper than decoding JSON strings.
 Loading reads the file and parses only the header; a package's segment is
@@ -79,8 +79,9 @@ __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
 #: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
 #: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart; 4: rule text
-#: may not hold C1 controls, carriage returns or text-direction characters).
-CACHE_FORMAT = 4
+#: may not hold C1 controls, carriage returns or text-direction characters; 5: action-below,
+#: lock conditions and lock examples: each rule's JSON item is ``[usage, locks]``).
+CACHE_FORMAT = 5
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000

@@ -36,7 +36,15 @@ from depwatch import tomlfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 from depwatch.model import Tag
-from depwatch.rulebook.model import KINDS, CallPattern, Examples, Rule, Usage
+from depwatch.rulebook.model import (
+    KINDS,
+    CallPattern,
+    Examples,
+    LockCondition,
+    LockExample,
+    Rule,
+    Usage,
+)
 
 __all__ = [
     "INTERPRETER",
@@ -76,9 +84,12 @@ _TOP_KEYS = (
     "what",
     "why",
     "action",
+    "action-below",
     "references",
     "added",
     "when-unused",
+    "when-locked",
+    "unless-locked",
     "eol",
     "python",
     "usage",
@@ -87,7 +98,9 @@ _TOP_KEYS = (
 _PYTHON_KEYS = ("requires",)
 _USAGE_KEYS = ("modules", "symbols", "calls", "env")
 _CALL_KEYS = ("name", "keywords", "without", "positional-max")
-_EXAMPLE_KEYS = ("affected", "unaffected", "code")
+_EXAMPLE_KEYS = ("affected", "unaffected", "code", "lock")
+_LOCK_KEYS = ("package", "versions", "runtime", "symbols")
+_LOCK_EXAMPLE_KEYS = ("packages", "applies", "code")
 _WHEN_UNUSED = ("monitor", "silent")
 _TAGS = tuple(tag.value for tag in Tag)
 
@@ -423,6 +436,21 @@ def validate(
     texts["action"] = check.text(
         data, "action", required=True, hint="say what to do, naming the version to move to"
     )
+    action_below = check.text(
+        data, "action-below", hint="what to do before the upgrade that crosses the boundary"
+    )
+    if action_below is not None and boundary is None:
+        check.error(
+            "only a rule with a boundary has action-below",
+            "action-below",
+            "action-below is the action for a lock below the boundary; add boundary or remove it",
+        )
+    elif action_below is not None and "usage" not in data and "python" not in data:
+        check.error(
+            "a rule without [usage] or [python] gives nothing below its boundary",
+            "action-below",
+            "remove action-below, or add the condition that makes the upgrade a risk",
+        )
     if texts["title"] is not None and "\n" in texts["title"].strip():
         check.error("must be a single line", "title")
 
@@ -476,7 +504,15 @@ def validate(
         elif "usage" not in data:
             check.error("only a rule with [usage] has when-unused", "when-unused")
 
-    examples = _validate_examples(check, data, affected, needs_code="usage" in data)
+    when_locked = _validate_lock_conditions(check, data, "when-locked", folder, usage)
+    unless_locked = _validate_lock_conditions(check, data, "unless-locked", folder, usage)
+    examples = _validate_examples(
+        check,
+        data,
+        affected,
+        needs_code="usage" in data,
+        needs_locks=bool(when_locked or unless_locked),
+    )
 
     if check.errors:
         return None, check.errors
@@ -494,6 +530,9 @@ def validate(
         "what": texts["what"].strip() if texts["what"] else "",
         "why": texts["why"].strip() if texts["why"] else "",
         "action": texts["action"].strip() if texts["action"] else "",
+        "action_below": action_below.strip() if action_below else None,
+        "when_locked": when_locked,
+        "unless_locked": unless_locked,
         "references": [url for url, _ in references or ()],
         "boundary": data.get("boundary"),
         "fixed": data.get("fixed"),
@@ -607,8 +646,134 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+def _validate_lock_conditions(
+    check: _Checker,
+    data: Mapping[str, Any],
+    key: str,
+    own: str,
+    usage: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """``[[when-locked]]`` / ``[[unless-locked]]``: conditions on the rest of the lock."""
+    items = check.get(
+        data, key, list, "", hint=f'write [[{key}]] tables with package = "…" (and versions)'
+    )
+    result: list[dict[str, Any]] = []
+    for index, item in enumerate(items or ()):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            check.error(
+                f"must be a table, not {_type_name(item)}",
+                where,
+                f'write [[{key}]] with package = "…" and optionally versions = ">=3.0"',
+            )
+            continue
+        allowed = _LOCK_KEYS if key == "unless-locked" else _LOCK_KEYS[:3]
+        check.unknown_keys(item, allowed, f"{where}.")
+        package = check.text(item, "package", f"{where}.", required=True)
+        name = None
+        if package is not None:
+            try:
+                name = canonicalize_name(package, validate=True)
+            except InvalidName:
+                check.error(f"{package!r} is not a valid distribution name", f"{where}.package")
+            else:
+                if name == own:
+                    check.error(
+                        "a lock condition names another package than the rule's own",
+                        f"{where}.package",
+                        "the rule's own versions are what affected says",
+                    )
+                    name = None
+        versions = check.specifier(item, "versions", f"{where}.")
+        runtime = check.get(item, "runtime", bool, f"{where}.")
+        symbols = check.strings(item, "symbols", f"{where}.", non_empty=True)
+        for symbol, symbol_where in symbols or ():
+            if not _is_dotted(symbol):
+                check.error(f"{symbol!r} is not a dotted name", symbol_where)
+            elif usage is None:
+                check.error(
+                    "only a rule with [usage] names symbols in a lock condition", symbol_where
+                )
+            elif not any(
+                _under(used, [symbol])
+                for used in [*usage["symbols"], *(c[0] for c in usage["calls"])]
+            ):
+                check.error(
+                    f"{symbol!r} covers nothing in usage.symbols or usage.calls",
+                    symbol_where,
+                    "name a symbol of [usage] or a module above one",
+                )
+        if name is not None:
+            result.append(
+                {
+                    "package": name,
+                    "versions": str(item["versions"]).strip() if versions is not None else None,
+                    "runtime": bool(runtime),
+                    "symbols": [symbol for symbol, _ in symbols or ()],
+                }
+            )
+    return result
+
+
+def _validate_lock_examples(
+    check: _Checker, table: Mapping[str, Any], *, needs_code: bool
+) -> list[dict[str, Any]]:
+    items = check.get(table, "lock", list, "examples.")
+    result: list[dict[str, Any]] = []
+    for index, item in enumerate(items or ()):
+        where = f"examples.lock[{index}]"
+        if not isinstance(item, dict):
+            check.error(f"must be a table, not {_type_name(item)}", where)
+            continue
+        check.unknown_keys(item, _LOCK_EXAMPLE_KEYS, f"{where}.")
+        packages = []
+        for text, text_where in (
+            check.strings(
+                item,
+                "packages",
+                f"{where}.",
+                required=True,
+                hint='the other locked entries, like ["werkzeug 3.1.3", "pytest 8.3.5 dev"]',
+            )
+            or ()
+        ):
+            parts = text.split()
+            version = check.version(parts[1], text_where) if len(parts) in (2, 3) else None
+            try:
+                name = canonicalize_name(parts[0], validate=True) if parts else None
+            except InvalidName:
+                name = None
+            if (
+                name is None
+                or version is None
+                or (len(parts) == 3 and parts[2] != "dev")
+                or len(parts) not in (2, 3)
+            ):
+                if version is not None or len(parts) not in (2, 3):
+                    check.error(
+                        f"{text!r} is not 'name version' or 'name version dev'",
+                        text_where,
+                        'write "werkzeug 3.1.3", or "pytest 8.3.5 dev" for a development entry',
+                    )
+                continue
+            packages.append([name, parts[1], len(parts) == 3])
+        applies = check.get(item, "applies", bool, f"{where}.")
+        code = check.text(item, "code", f"{where}.")
+        if code is not None and not needs_code:
+            check.error("only a rule with [usage] has code in a lock example", f"{where}.code")
+        result.append(
+            {"packages": packages, "applies": True if applies is None else applies, "code": code}
+        )
+    return result
+
+
 def _validate_examples(
-    check: _Checker, data: Mapping[str, Any], affected: SpecifierSet | None, *, needs_code: bool
+    check: _Checker,
+    data: Mapping[str, Any],
+    affected: SpecifierSet | None,
+    *,
+    needs_code: bool,
+    needs_locks: bool = False,
 ) -> dict[str, Any] | None:
     table = check.get(
         data,
@@ -659,6 +824,13 @@ def _validate_examples(
                 "mark each line that must be found as usage with '# expect'",
             )
     result["code"] = code
+    result["locks"] = _validate_lock_examples(check, table, needs_code=needs_code)
+    if needs_locks and not result["locks"]:
+        check.error(
+            "a rule with when-locked or unless-locked needs [[examples.lock]]",
+            "examples.lock",
+            'add [[examples.lock]] with packages = ["name version"] and applies = true/false',
+        )
     return result
 
 
@@ -670,18 +842,19 @@ _date = datetime.date.fromisoformat
 #: Joins the items of a list field in a row (see :func:`to_row`).
 LIST_SEP = "\x1f"
 #: How many fields a row has.
-ROW_FIELDS = 18
+ROW_FIELDS = 19
 
 
-def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any] | None]:
+def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     """The raw form as a row of strings, and its usage apart (the compiled index's layout).
 
     The strings: ``[slug, kind, tag, affected, boundary, fixed, python_requires, when_unused,
     eol, added, references, examples.affected, examples.unaffected, title, what, why, action,
-    examples.code]``, ``""`` for none (a validated field is never empty), a list's items joined
-    by U+001F (validated text never holds control characters but tab and newline). The usage:
-    ``[modules, symbols, calls, env]`` or None, each call as ``[name, keywords, without,
-    positional_max]``. Strings this plain are split out of one long text far faster than JSON
+    examples.code, action_below]``, ``""`` for none (a validated field is never empty), a list's items joined
+    by U+001F (validated text never holds control characters but tab and newline). The
+    structured part: ``[usage, locks]``, the usage ``[modules, symbols, calls, env]`` or None,
+    each call as ``[name, keywords, without, positional_max]``; locks None, or
+    ``[when_locked, unless_locked, examples.lock]`` as the raw form has them. Strings this plain are split out of one long text far faster than JSON
     decodes them, and the package is implied by where the row is kept.
     """
     usage = raw["usage"]
@@ -705,16 +878,34 @@ def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any] | None]:
         raw["why"],
         raw["action"],
         examples["code"] or "",
+        raw["action_below"] or "",
     ]
+    locks = None
+    if raw["when_locked"] or raw["unless_locked"] or examples["locks"]:
+        locks = [raw["when_locked"], raw["unless_locked"], examples["locks"]]
     if usage is None:
-        return row, None
-    return row, [usage["modules"], usage["symbols"], usage["calls"], usage["env"]]
+        return row, [None, locks]
+    return row, [[usage["modules"], usage["symbols"], usage["calls"], usage["env"]], locks]
+
+
+def _conditions(items: Sequence[Any]) -> tuple[LockCondition, ...]:
+    return tuple(
+        LockCondition(
+            item["package"],
+            _specifier(item["versions"]) if item["versions"] is not None else None,
+            item["runtime"],
+            tuple(item["symbols"]),
+        )
+        for item in items
+    )
 
 
 def rule_from_row(
-    package: str, row: Sequence[str], usage: Sequence[Any] | None, source: str | None = None
+    package: str, row: Sequence[str], structured: Sequence[Any], source: str | None = None
 ) -> Rule:
-    """A :class:`Rule` from a row and its usage (:func:`to_row`), without re-checking it."""
+    """A :class:`Rule` from a row and its structured part (:func:`to_row`), without
+    re-checking it."""
+    usage, locks = structured
     (
         slug,
         kind,
@@ -734,6 +925,7 @@ def rule_from_row(
         why,
         action,
         code,
+        action_below,
     ) = row
     return Rule(
         f"{package}/{slug}",
@@ -769,8 +961,21 @@ def rule_from_row(
             tuple(examples_affected.split(LIST_SEP)) if examples_affected else (),
             tuple(examples_unaffected.split(LIST_SEP)) if examples_unaffected else (),
             code or None,
+            ()
+            if locks is None
+            else tuple(
+                LockExample(
+                    tuple((name, version, dev) for name, version, dev in item["packages"]),
+                    item["applies"],
+                    item["code"],
+                )
+                for item in locks[2]
+            ),
         ),
         source,
+        action_below or None,
+        () if locks is None else _conditions(locks[0]),
+        () if locks is None else _conditions(locks[1]),
     )
 
 

@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from depwatch.model import Tag
 
-__all__ = ["KINDS", "CallPattern", "Examples", "Rule", "Usage"]
+__all__ = ["KINDS", "CallPattern", "Examples", "LockCondition", "LockExample", "Rule", "Usage"]
 
 #: Rule kinds (DESIGN.md); ``vulnerability`` is reserved for advisories.
 KINDS = frozenset(
@@ -66,6 +66,34 @@ class Usage(NamedTuple):
     """Environment variable names read through ``os.environ``/``os.getenv``."""
 
 
+class LockCondition(NamedTuple):
+    """A condition on the rest of the lock (``[[when-locked]]`` / ``[[unless-locked]]``).
+
+    It holds when the same lockfile (for interpreter rules: any lockfile of the project) has an
+    entry of ``package`` whose version is inside ``versions`` (any version when None) and, with
+    ``runtime``, that is installed at run time (not only in development groups).
+    """
+
+    package: str
+    """Normalised distribution name."""
+    versions: SpecifierSet | None = None
+    runtime: bool = False
+    symbols: tuple[str, ...] = ()
+    """``unless-locked`` only: the names of ``[usage]`` the locked package makes harmless
+    (``distutils`` while setuptools is locked); empty means the whole rule."""
+
+
+class LockExample(NamedTuple):
+    """A lock context a rule's examples are judged in (``[[examples.lock]]``)."""
+
+    packages: tuple[tuple[str, str, bool], ...]
+    """The other locked entries: (normalised name, version, development only)."""
+    applies: bool = True
+    """Whether the rule still concerns the ``examples.affected`` versions in this lock."""
+    code: str | None = None
+    """A code sample judged in this lock: lines ending in ``# expect`` must be found."""
+
+
 class Examples(NamedTuple):
     """A rule's own test cases, run by one test over every rule file."""
 
@@ -75,6 +103,8 @@ class Examples(NamedTuple):
     """Versions that must not match."""
     code: str | None = None
     """A code sample; lines ending in ``# expect`` must be found, and no other line."""
+    locks: tuple[LockExample, ...] = ()
+    """Lock contexts for rules with ``when-locked``/``unless-locked``."""
 
 
 class Rule(NamedTuple):
@@ -108,6 +138,13 @@ class Rule(NamedTuple):
     examples: Examples = Examples()
     source: str | None = None
     """The rule file, for messages."""
+    action_below: str | None = None
+    """The action for a lock below ``boundary`` (``action`` is then for a lock inside the
+    range); None when ``action`` fits both."""
+    when_locked: tuple[LockCondition, ...] = ()
+    """The rule concerns a lock only when every one of these holds."""
+    unless_locked: tuple[LockCondition, ...] = ()
+    """The rule (or the named part of its usage) does not concern a lock where one holds."""
 
     @property
     def is_interpreter(self) -> bool:
