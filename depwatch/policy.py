@@ -47,8 +47,13 @@ def _matches(entry: IgnoreEntry, finding: Finding) -> bool:
     if entry.package is not None and entry.package != finding.package:
         return False
     if entry.versions is not None:
+        # A finding that concerns several lock entries is silenced only when the entry
+        # covers every one of them: an ignore must not hide a version it does not name.
         try:
-            return entry.versions.contains(Version(finding.version), prereleases=True)
+            return all(
+                entry.versions.contains(Version(version), prereleases=True)
+                for version in finding.versions or (finding.version,)
+            )
         except InvalidVersion:
             return False
     return True

@@ -4,7 +4,9 @@ One test, parametrized over every rule file (ids are rule ids): the file loads; 
 ``examples.affected`` version is inside ``affected`` and each ``examples.unaffected`` one is not
 (``SpecifierSet.contains(Version(v), prereleases=True)``; Python versions for interpreter
 rules); and where there is ``examples.code``, the lines ending in ``# expect`` are exactly the
-lines the usage scanner finds for the rule.
+lines the usage scanner finds for the rule. Each ``[[examples.lock]]`` is judged by the
+matcher's own lock conditions: whether the rule applies beside the listed entries, and, with
+its own ``code``, which lines are found there.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from depwatch.matcher import lock_context
+from depwatch.model import Package
 from depwatch.rulebook import load_rule_file, shipped_dir
-from depwatch.rulebook.model import Rule
+from depwatch.rulebook.model import Rule, Usage
 
 scan_source: Callable[..., Any] | None
 evidence_for: Callable[..., Any] | None
@@ -59,14 +63,51 @@ def expected_lines(code: str) -> set[int]:
     return {number for number, line in enumerate(code.splitlines(), 1) if _EXPECT.search(line)}
 
 
-def found_lines(rule: Rule) -> set[int]:
-    assert rule.usage is not None
-    assert rule.examples.code is not None
+def found_lines(rule: Rule, code: str | None = None, usage: Usage | None = None) -> set[int]:
+    usage = usage or rule.usage
+    code = code or rule.examples.code
+    assert usage is not None
+    assert code is not None
     assert scan_source is not None
     assert evidence_for is not None
-    facts = scan_source(rule.examples.code, "example.py", rule.usage.modules, rule.usage.env)
+    facts = scan_source(code, "example.py", usage.modules, usage.env)
     assert not facts.warnings, f"{rule.id}: the example did not scan cleanly: {facts.warnings}"
-    return {evidence.line for evidence in evidence_for([facts], rule.usage)}
+    return {evidence.line for evidence in evidence_for([facts], usage)}
+
+
+def check_code(rule: Rule, code: str, usage: Usage | None = None, where: str = "") -> None:
+    """The '# expect' lines of ``code`` are exactly the lines found, with ``usage``."""
+    if scan_source is None or evidence_for is None:
+        pytest.skip("usage scanner not available")
+    expected = expected_lines(code)
+    found = found_lines(rule, code, usage)
+    lines = code.splitlines()
+    missed = [f"{n}: {lines[n - 1].strip()}" for n in sorted(expected - found)]
+    extra = [f"{n}: {lines[n - 1].strip()}" for n in sorted(found - expected)]
+    assert (missed, extra) == ([], []), (
+        f"{rule.id}{where}: usage not found on {missed or 'no line'}; "
+        f"found but not marked '# expect' on {extra or 'no line'}"
+    )
+
+
+def check_locks(rule: Rule) -> None:
+    """Each ``[[examples.lock]]``: the rule's own entry at every ``examples.affected`` version
+    beside the listed entries, judged by the matcher's own lock conditions."""
+    for index, example in enumerate(rule.examples.locks):
+        where = f" (examples.lock[{index}])"
+        others = [
+            Package(name, version, groups=("dev",) if dev else ("main",))
+            for name, version, dev in example.packages
+        ]
+        for version in rule.examples.affected:
+            own = [] if rule.is_interpreter else [Package(rule.package, version, groups=("main",))]
+            applies, usage = lock_context(rule, [*own, *others])
+            assert applies == example.applies, (
+                f"{rule.id}{where}: the rule {'does not apply' if example.applies else 'applies'}"
+                f" beside {', '.join(' '.join(map(str, p)) for p in example.packages)}"
+            )
+        if example.code is not None and applies:
+            check_code(rule, example.code, usage, where)
 
 
 @pytest.mark.skipif(not FILES, reason="no shipped rules yet")
@@ -88,21 +129,13 @@ def test_rule_examples(path: Path) -> None:
         text for text, hit in outside.items() if hit
     )
 
-    # (c) the code sample: the '# expect' lines, and no other line
+    # (c) the lock contexts (when-locked / unless-locked), each with its own code sample
+    check_locks(rule)
+
+    # (d) the code sample: the '# expect' lines, and no other line
     if rule.examples.code is None:
         return
-    if scan_source is None or evidence_for is None:
-        pytest.skip("usage scanner not available")
-    code = rule.examples.code
-    expected = expected_lines(code)
-    found = found_lines(rule)
-    lines = code.splitlines()
-    missed = [f"{n}: {lines[n - 1].strip()}" for n in sorted(expected - found)]
-    extra = [f"{n}: {lines[n - 1].strip()}" for n in sorted(found - expected)]
-    assert (missed, extra) == ([], []), (
-        f"{rule.id}: usage not found on {missed or 'no line'}; "
-        f"found but not marked '# expect' on {extra or 'no line'}"
-    )
+    check_code(rule, rule.examples.code)
 
 
 def test_the_shipped_rules_all_load_together() -> None:

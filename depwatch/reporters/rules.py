@@ -9,9 +9,30 @@ from typing import Any
 from depwatch.reporters.json import dumps
 from depwatch.reporters.markdown import md
 from depwatch.reporters.text import oneline, sanitize
-from depwatch.rulebook.model import CallPattern, Rule
+from depwatch.rulebook.model import CallPattern, LockCondition, Rule
 
 __all__ = ["render_rule", "render_rule_list", "rule_dict"]
+
+
+def _condition_dict(condition: LockCondition) -> dict[str, Any]:
+    return {
+        "package": condition.package,
+        "versions": str(condition.versions) if condition.versions is not None else None,
+        "runtime": condition.runtime,
+        "symbols": list(condition.symbols),
+    }
+
+
+def describe_condition(condition: LockCondition) -> str:
+    """``werkzeug >=3.1.0`` / ``setuptools (run time) — for distutils``."""
+    text = condition.package
+    if condition.versions is not None:
+        text += f" {condition.versions}"
+    if condition.runtime:
+        text += " (at run time, not only in development groups)"
+    if condition.symbols:
+        text += f" — for {', '.join(condition.symbols)}"
+    return text
 
 
 def rule_dict(rule: Rule) -> dict[str, Any]:
@@ -30,8 +51,11 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         "what": rule.what,
         "why": rule.why,
         "action": rule.action,
+        "action_below": rule.action_below,
         "references": list(rule.references),
         "usage": None,
+        "when_locked": [_condition_dict(c) for c in rule.when_locked],
+        "unless_locked": [_condition_dict(c) for c in rule.unless_locked],
     }
     if rule.usage is not None:
         data["usage"] = {
@@ -138,8 +162,11 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
     for heading, body in (
         ("What changed", rule.what),
         ("Why it matters", rule.why),
-        ("What to do", rule.action),
+        ("What to do" if rule.action_below is None else "What to do (locked inside)", rule.action),
+        ("What to do (locked below the boundary)", rule.action_below or ""),
     ):
+        if not body:
+            continue
         console.print()
         console.print(Text(heading, style="bold"))
         console.print(Text(sanitize(body)))
@@ -153,6 +180,15 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
         for env in rule.usage.env:
             console.print(Text(f"  environment variable {oneline(env)}"))
         console.print(Text(f"  without usage: {rule.when_unused}"))
+    for heading, conditions in (
+        ("Only when the lock also holds", rule.when_locked),
+        ("Not when the lock also holds", rule.unless_locked),
+    ):
+        if conditions:
+            console.print()
+            console.print(Text(heading, style="bold"))
+            for condition in conditions:
+                console.print(Text(f"  {oneline(describe_condition(condition))}"))
     console.print()
     console.print(Text("References", style="bold"))
     for ref in rule.references:
