@@ -539,10 +539,11 @@ def fold_held_back(
             seen = known_items.get((item.package, item.version))
             joined = item
             if seen is not None:
+                # For this Python, the first newer release that drops it is the one named.
+                first = min((seen, item), key=lambda h: _version_key(h.newer))
                 joined = replace(
-                    seen,
+                    first,
                     lockfiles=tuple(dict.fromkeys(seen.lockfiles + item.lockfiles)),
-                    pythons=tuple(dict.fromkeys(seen.pythons + item.pythons)),
                     dev=seen.dev and item.dev,
                 )
             known_items[(item.package, item.version)] = joined
@@ -626,12 +627,16 @@ def _labels(
 
 
 def merge(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (project, rule, package): every lock entry it concerns in ``versions``
+    """One finding per (project, rule, package) — per Python for interpreter findings: every
+    lock entry it concerns in ``versions``
     (those of the most urgent tag first, then by version; ``version`` is the first),
     lockfiles, targets and evidence united."""
-    grouped: dict[tuple[str, str, str], list[Finding]] = {}
+    grouped: dict[tuple[str, str, str, str], list[Finding]] = {}
     for finding in findings:
-        grouped.setdefault((finding.project, finding.rule, finding.package), []).append(finding)
+        # An interpreter finding is about one Python (its version): never joined with another.
+        python = finding.version if finding.package == "python" and not finding.lockfiles else ""
+        key = (finding.project, finding.rule, finding.package, python)
+        grouped.setdefault(key, []).append(finding)
     merged = []
     for group in grouped.values():
         if len(group) == 1:

@@ -10,10 +10,17 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.matcher import MatchContext, Matcher, merge
-from depwatch.model import Evidence, Lockfile, Package, Tag
+from depwatch.matcher import (
+    HELD_BACK_RULE,
+    MatchContext,
+    Matcher,
+    fold_held_back,
+    held_back_phrase,
+    merge,
+)
+from depwatch.model import Evidence, HeldBack, Lockfile, Package, Tag
 from depwatch.project import admitted_minors
-from depwatch.rulebook.model import CallPattern, Rule, Usage
+from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage
 
 PY39 = admitted_minors(SpecifierSet(">=3.9"))
 PY310 = admitted_minors(SpecifierSet(">=3.10"))
@@ -355,3 +362,171 @@ def test_a_platform_is_every_machine_it_runs_on(platform: str, expected: list[st
         usage=lambda u: EVIDENCE,
     )
     assert sorted(f.version for f in findings) == expected
+
+
+# -- one finding per (rule, package) ------------------------------------------------------
+
+TORCH = Rule(
+    id="torch/load-weights-only-default-2.6",
+    package="torch",
+    kind="behaviour",
+    tag=Tag.PLAN,
+    affected=SpecifierSet(">=2.6.0"),
+    boundary=Version("2.6.0"),
+    usage=Usage(modules=("torch",), calls=(CallPattern("torch.load", without=("weights_only",)),)),
+    title="t",
+    what="w",
+    why="y",
+    action="inside",
+    action_below="below",
+    references=("https://example.org",),
+)
+
+
+def test_two_entries_of_one_package_make_one_finding_listing_both() -> None:
+    _, findings = _match(
+        [TORCH],
+        Package("torch", "2.6.0", markers="sys_platform == 'darwin'"),
+        Package("torch", "2.6.0+cu126", markers="sys_platform == 'linux'"),
+        usage=lambda usage: EVIDENCE,
+    )
+    (finding,) = findings
+    assert (finding.version, finding.versions) == ("2.6.0", ("2.6.0", "2.6.0+cu126"))
+    assert finding.evidence == EVIDENCE
+    assert finding.action == "inside"
+
+
+def test_the_action_fits_where_the_lock_is() -> None:
+    _, (below,) = _match([TORCH], Package("torch", "2.5.1"), usage=lambda usage: EVIDENCE)
+    _, (inside,) = _match([TORCH], Package("torch", "2.7.0"), usage=lambda usage: EVIDENCE)
+    assert (below.tag, below.action) == (Tag.PLAN, "below")
+    assert inside.action == "inside"
+
+
+def test_an_immediate_floor_finding_names_every_python_to_drop() -> None:
+    rule = FLOOR._replace(python_requires=SpecifierSet(">=3.12"), action="prose")
+    _, (finding,) = _match([rule], Package("db-dtypes", "1.9.0"))
+    assert finding.tag is Tag.IMMEDIATE
+    assert finding.action.startswith(
+        "Drop Python 3.9, 3.10 and 3.11 (raise requires-python to >=3.12)"
+    )
+    assert "db-dtypes<1.7.0 for python_version < '3.12'" in finding.action
+
+
+# -- conditions on the rest of the lock --------------------------------------------------
+
+FLASK = Rule(
+    id="flask/werkzeug-3.1-version-removed",
+    package="flask",
+    kind="breaking",
+    tag=Tag.IMMEDIATE,
+    affected=SpecifierSet(">=2.2.4,<2.3"),
+    when_locked=(LockCondition("werkzeug", SpecifierSet(">=3.1.0")),),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
+)
+REMOVALS = Rule(
+    id="python/stdlib-removals-3.12",
+    package="python",
+    kind="breaking",
+    tag=Tag.PLAN,
+    affected=SpecifierSet(">=3.12"),
+    boundary=Version("3.12"),
+    usage=Usage(modules=("distutils", "imp"), symbols=("distutils", "imp")),
+    unless_locked=(LockCondition("setuptools", runtime=True, symbols=("distutils",)),),
+    title="t",
+    what="w",
+    why="y",
+    action="a",
+    references=("https://example.org",),
+)
+
+
+@pytest.mark.parametrize(
+    ("werkzeug", "expected"), [("3.1.3", [Tag.IMMEDIATE]), ("3.0.6", []), ("2.3.8", [])]
+)
+def test_when_locked(werkzeug: str, expected: list[Tag]) -> None:
+    _, findings = _match([FLASK], Package("flask", "2.2.5"), Package("werkzeug", werkzeug))
+    assert [f.tag for f in findings] == expected
+
+
+def test_when_locked_looks_in_the_same_lockfile_only() -> None:
+    matcher = Matcher(Book([FLASK]), MatchContext(project=".", declared=PY39, today=TODAY))
+    found = matcher.match_lockfile(_lock(Package("flask", "2.2.5")))
+    found += matcher.match_lockfile(
+        Lockfile(path="other.txt", format="requirements", packages=(Package("werkzeug", "3.1.3"),))
+    )
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("groups", "symbols"),
+    [
+        (("main",), ["imp"]),  # setuptools at run time provides distutils
+        ((), ["imp"]),  # a requirements file: installed, whatever its groups
+        (("dev",), ["distutils", "imp"]),  # only a development tool: distutils is gone
+        (("constraint",), ["distutils", "imp"]),  # a constraint installs nothing
+    ],
+)
+def test_unless_locked_takes_symbols_out_of_the_usage(
+    groups: tuple[str, ...], symbols: list[str]
+) -> None:
+    asked: list[Usage] = []
+
+    def usage(wanted: Usage) -> tuple[Evidence, ...]:
+        asked.append(wanted)
+        return EVIDENCE
+
+    _, findings = _match(
+        [REMOVALS], Package("setuptools", "75.8.0", groups=groups), declared=PY39, usage=usage
+    )
+    assert [f.rule for f in findings] == [REMOVALS.id]
+    assert list(asked[-1].symbols) == symbols
+
+
+def test_unless_locked_without_symbols_silences_the_rule() -> None:
+    rule = FLASK._replace(when_locked=(), unless_locked=(LockCondition("werkzeug"),))
+    _, findings = _match([rule], Package("flask", "2.2.5"), Package("werkzeug", "2.3.8"))
+    assert findings == []
+    _, findings = _match([rule], Package("flask", "2.2.5"))
+    assert [f.tag for f in findings] == [Tag.IMMEDIATE]
+
+
+# -- "newer releases drop Python X", joined into the interpreter finding ---------------------
+
+
+def test_fold_held_back_joins_the_end_of_life_finding_and_makes_one_where_none_is() -> None:
+    _, (eol,) = _match([EOL], declared=PY39)
+    held = [
+        HeldBack("numpy", "2.0.2", "2.1.0", ("3.9",), lockfiles=("uv.lock",)),
+        HeldBack("pandas", "2.2.3", "3.0.0", ("3.9", "3.10")),
+        HeldBack("pytest", "8.4.2", "9.0.0", ("3.9",), dev=True),
+        HeldBack("numpy", "2.0.2", "2.1.0", ("3.9",), lockfiles=("requirements.txt",)),
+    ]
+    folded = fold_held_back([eol], held, project=".", declared=PY39)
+    by_version = {f.version: f for f in folded}
+    assert by_version["3.9"].rule == EOL.id
+    assert by_version["3.9"].tag is Tag.PLAN
+    assert [(h.package, h.lockfiles) for h in by_version["3.9"].held_back] == [
+        ("numpy", ("uv.lock", "requirements.txt")),
+        ("pandas", ()),
+        ("pytest", ()),
+    ]
+    made = by_version["3.10"]
+    assert (made.rule, made.tag, made.title) == (
+        HELD_BACK_RULE,
+        Tag.PLAN,
+        "Python 3.10 holds back pandas 2.2.3",
+    )
+    assert made.action.startswith("Drop Python 3.9 and 3.10 (raise requires-python to >=3.11)")
+
+
+def test_the_phrase_counts_development_tools() -> None:
+    items = [HeldBack(f"p{i}", "1", "2", ("3.9",)) for i in range(6)]
+    items += [HeldBack(f"d{i}", "1", "2", ("3.9",), dev=True) for i in range(5)]
+    assert held_back_phrase(items) == (
+        "holds back p0 1, p1 1, p2 1, p3 1, 2 more packages and 5 development tools"
+    )

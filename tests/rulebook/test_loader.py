@@ -666,3 +666,146 @@ def test_check_dirs_checks_that_code_examples_are_python(tmp_path: Path) -> None
     write(tmp_path, "google-genai", "bad", GOOD.replace("client = genai.Client()", "client = ("))
     with pytest.raises(RuleErrors, match=r"examples.code is not valid Python"):
         check_dirs([tmp_path])
+
+
+# -- conditions on the rest of the lock, and the action below the boundary --------------------
+
+CONDITIONS = '''\
+package = "python"
+kind = "breaking"
+tag = "plan"
+affected = ">=3.12"
+boundary = "3.12"
+title = "Python 3.12 removes distutils and imp"
+what = "Removed."
+why = "Imports fail."
+action = "Replace them."
+action-below = "Before adding 3.12, replace them."
+references = ["https://docs.python.org/3/whatsnew/3.12.html"]
+
+[usage]
+symbols = ["distutils", "imp"]
+
+[[unless-locked]]
+package = "SetupTools"
+runtime = true
+symbols = ["distutils"]
+
+[[when-locked]]
+package = "pip"
+versions = ">=20"
+
+[examples]
+affected = ["3.12"]
+unaffected = ["3.11"]
+code = """
+import imp  # expect
+"""
+
+[[examples.lock]]
+packages = ["setuptools 75.8.0", "pip 24.0", "pytest 8.3.5 dev"]
+code = """
+import imp  # expect
+import distutils
+"""
+
+[[examples.lock]]
+packages = ["setuptools 75.8.0"]
+applies = false
+'''
+
+
+def test_lock_conditions_and_action_below_round_trip(tmp_path: Path) -> None:
+    import json
+
+    import tomli
+
+    rule = load_rule_file(write(tmp_path, "python", "removals", CONDITIONS))
+    assert rule.action_below == "Before adding 3.12, replace them."
+    (unless,) = rule.unless_locked
+    assert (unless.package, unless.versions, unless.runtime, unless.symbols) == (
+        "setuptools",
+        None,
+        True,
+        ("distutils",),
+    )
+    (when,) = rule.when_locked
+    assert (when.package, str(when.versions), when.runtime) == ("pip", ">=20", False)
+    first, second = rule.examples.locks
+    assert first.packages == (
+        ("setuptools", "75.8.0", False),
+        ("pip", "24.0", False),
+        ("pytest", "8.3.5", True),
+    )
+    assert (first.applies, second.applies, second.code) == (True, False, None)
+    raw, errors = validate(tomli.loads(CONDITIONS), folder="python", slug="r", source="x")
+    assert errors == []
+    assert raw is not None
+    assert build_rule(json.loads(json.dumps(raw)), source="x") == build_rule(raw, source="x")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            (
+                '[[when-locked]]\npackage = "pip"',
+                '[[when-locked]]\npackage = "pip"\nsymbols = ["imp"]',
+            ),
+            ["unknown key 'symbols' (at 'when-locked[0].symbols')"],
+        ),
+        (
+            ('versions = ">=20"', 'versions = "at least 20"'),
+            [
+                "'at least 20' is not a valid PEP 440 version specifier (at 'when-locked[0].versions')"
+            ],
+        ),
+        (
+            ('symbols = ["distutils"]\n\n[[when', 'symbols = ["asyncore"]\n\n[[when'),
+            [
+                "'asyncore' covers nothing in usage.symbols or usage.calls (at 'unless-locked[0].symbols[0]')"
+            ],
+        ),
+        (
+            ('package = "SetupTools"', 'package = "python"'),
+            [
+                "a lock condition names another package than the rule's own (at 'unless-locked[0].package')"
+            ],
+        ),
+        (
+            ("runtime = true", 'runtime = "yes"'),
+            ["must be a boolean, not a string (at 'unless-locked[0].runtime')"],
+        ),
+        (
+            ('boundary = "3.12"\n', ""),
+            ["only a rule with a boundary has action-below (at 'action-below')"],
+        ),
+        (
+            ('packages = ["setuptools 75.8.0"]\n', 'packages = ["setuptools"]\n'),
+            [
+                "'setuptools' is not 'name version' or 'name version dev' (at 'examples.lock[1].packages[0]')"
+            ],
+        ),
+        (
+            ('"pytest 8.3.5 dev"', '"pytest 8.3.5 test"'),
+            [
+                "'pytest 8.3.5 test' is not 'name version' or 'name version dev' (at 'examples.lock[0].packages[2]')"
+            ],
+        ),
+    ],
+)
+def test_bad_lock_conditions(tmp_path: Path, change: tuple[str, str], expected: list[str]) -> None:
+    assert change[0] in CONDITIONS
+    text = problems(
+        write(tmp_path, "python", "removals", CONDITIONS.replace(change[0], change[1], 1))
+    )
+    for message in expected:
+        assert message in text
+    assert "removals.toml" in text
+
+
+def test_a_rule_with_lock_conditions_needs_lock_examples(tmp_path: Path) -> None:
+    text = CONDITIONS[: CONDITIONS.index("[[examples.lock]]")]
+    found = problems(write(tmp_path, "python", "removals", text))
+    assert "a rule with when-locked or unless-locked needs [[examples.lock]]" in found
+    assert "(at 'examples.lock')" in found
