@@ -409,6 +409,7 @@ class Matcher:
                 pythons=tuple(bad),
                 dev=dev_only(pkg),
                 lockfiles=(lock.path,),
+                rule=rule.id,
             )
         )
 

@@ -143,6 +143,8 @@ class HeldBack:
     dev: bool = False
     """True when the entry is only in development groups."""
     lockfiles: tuple[str, ...] = ()
+    rule: str = ""
+    """The Python-floor rule the fact comes from (what an ignore entry names), if any."""
 
 
 @dataclass(frozen=True, slots=True)

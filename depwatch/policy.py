@@ -6,14 +6,14 @@ import datetime
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
-from depwatch.model import Finding, Suppressed, Tag
+from depwatch.model import Finding, HeldBack, Suppressed, Tag
 from depwatch.settings import IgnoreEntry
 
 __all__ = [
@@ -59,6 +59,20 @@ def _matches(entry: IgnoreEntry, finding: Finding) -> bool:
     return True
 
 
+def _matches_held(entry: IgnoreEntry, item: HeldBack) -> bool:
+    """Whether an ignore entry names a held-back fact (its Python-floor rule, package, version)."""
+    if not item.rule or entry.id != item.rule:
+        return False
+    if entry.package is not None and entry.package != item.package:
+        return False
+    if entry.versions is not None:
+        try:
+            return entry.versions.contains(Version(item.version), prereleases=True)
+        except InvalidVersion:
+            return False
+    return True
+
+
 def apply_ignores(
     findings: Iterable[Finding], ignores: Sequence[IgnoreEntry], today: datetime.date
 ) -> PolicyResult:
@@ -77,6 +91,30 @@ def apply_ignores(
         else:
             active.append((index, entry))
     for finding in findings:
+        if finding.held_back:
+            # A Python-floor fact joined into an interpreter finding is still silenced by an
+            # ignore of its own rule; a finding made only of such facts goes with the last one.
+            kept_items = []
+            for item in finding.held_back:
+                held_hit = next(((i, e) for i, e in active if _matches_held(e, item)), None)
+                if held_hit is None:
+                    kept_items.append(item)
+                    continue
+                used.add(held_hit[0])
+                suppressed.append(
+                    Suppressed(
+                        rule=item.rule,
+                        package=item.package,
+                        version=item.version,
+                        reason=held_hit[1].reason,
+                        until=held_hit[1].until.isoformat() if held_hit[1].until else None,
+                        project=finding.project,
+                        tag=Tag.PLAN,
+                    )
+                )
+            if not kept_items and finding.kind == "python-drop":
+                continue
+            finding = replace(finding, held_back=tuple(kept_items))
         hit = next(((i, e) for i, e in active if _matches(e, finding)), None)
         if hit is None:
             kept.append(finding)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from packaging.specifiers import SpecifierSet
 
 from depwatch.errors import DepwatchError, ExitCode
-from depwatch.model import Finding, Tag
+from depwatch.model import Finding, HeldBack, Tag
 from depwatch.policy import (
     apply_baseline,
     apply_ignores,
@@ -177,3 +178,39 @@ def test_a_baseline_entry_matches_an_advisory_by_id_or_alias(
     other = _finding(rule="PYSEC-9999-2", aliases=("CVE-2099-0002",))
     kept, _ = apply_baseline([other], frozenset({by_alias}), path)
     assert kept == [other]
+
+
+def test_an_ignore_with_versions_covers_every_entry_of_a_finding() -> None:
+    finding = replace(_finding(), versions=("2.0.0", "2.1.0"))
+    only_one = IgnoreEntry(id=finding.rule, reason="r", versions=SpecifierSet("==2.0.0"))
+    both = IgnoreEntry(id=finding.rule, reason="r", versions=SpecifierSet(">=2.0.0"))
+    assert apply_ignores([finding], [only_one], TODAY).findings == (finding,)
+    assert apply_ignores([finding], [both], TODAY).findings == ()
+
+
+def test_an_ignore_of_a_python_floor_rule_silences_its_held_back_fact() -> None:
+    numpy = HeldBack("numpy", "2.0.2", "2.1.0", ("3.9",), rule="numpy/python-3.10-required")
+    pytest_ = HeldBack("pytest", "8.4.2", "9.0.0", ("3.9",), dev=True, rule="pytest/x")
+    eol = Finding(
+        rule="python/python-3.9-eol",
+        project=".",
+        package="python",
+        version="3.9",
+        tag=Tag.PLAN,
+        kind="eol",
+        title="t",
+        action="a",
+        held_back=(numpy, pytest_),
+    )
+    made = replace(eol, rule="python/held-back", kind="python-drop", held_back=(numpy,))
+    entry = IgnoreEntry(id="numpy/python-3.10-required", reason="pinned for the old ABI")
+    result = apply_ignores([eol, made], [entry], TODAY)
+    # The end-of-life finding stays, without numpy; the finding made only of numpy goes.
+    assert [(f.rule, f.held_back) for f in result.findings] == [
+        ("python/python-3.9-eol", (pytest_,))
+    ]
+    assert [(s.rule, s.package, s.version) for s in result.suppressed] == [
+        ("numpy/python-3.10-required", "numpy", "2.0.2"),
+        ("numpy/python-3.10-required", "numpy", "2.0.2"),
+    ]
+    assert result.stale == ()
