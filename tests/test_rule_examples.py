@@ -20,7 +20,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.matcher import lock_context
+from depwatch.matcher import lock_context, passed_on
 from depwatch.model import Package
 from depwatch.rulebook import load_rule_file, shipped_dir
 from depwatch.rulebook.model import Rule, Usage
@@ -72,7 +72,7 @@ def found_lines(rule: Rule, code: str | None = None, usage: Usage | None = None)
     assert evidence_for is not None
     facts = scan_source(code, "example.py", usage.modules, usage.env)
     assert not facts.warnings, f"{rule.id}: the example did not scan cleanly: {facts.warnings}"
-    return {evidence.line for evidence in evidence_for([facts], usage)}
+    return {evidence.line for evidence in passed_on(usage, evidence_for([facts], usage))}
 
 
 def check_code(rule: Rule, code: str, usage: Usage | None = None, where: str = "") -> None:

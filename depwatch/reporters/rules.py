@@ -67,6 +67,7 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
                     "keywords": list(c.keywords),
                     "without": list(c.without),
                     "positional_max": c.positional_max,
+                    "not_passed_to": list(c.not_passed_to),
                 }
                 for c in rule.usage.calls
             ],
@@ -78,6 +79,9 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
 
 def describe_call(call: CallPattern) -> str:
     """A call pattern as a reader would say it: ``yaml.load() without Loader=``."""
+    if call.not_passed_to:
+        plain = describe_call(call._replace(not_passed_to=()))
+        return f"{plain}, unless its result goes straight to {' or '.join(call.not_passed_to)}()"
     if call.without:
         text = f"{call.name}() without {' or '.join(f'{k}=' for k in call.without)}"
         if call.positional_max is not None:

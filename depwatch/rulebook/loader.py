@@ -97,7 +97,7 @@ _TOP_KEYS = (
 )
 _PYTHON_KEYS = ("requires",)
 _USAGE_KEYS = ("modules", "symbols", "calls", "env")
-_CALL_KEYS = ("name", "keywords", "without", "positional-max")
+_CALL_KEYS = ("name", "keywords", "without", "positional-max", "not-passed-to")
 _EXAMPLE_KEYS = ("affected", "unaffected", "code", "lock")
 _LOCK_KEYS = ("package", "versions", "runtime", "symbols")
 _LOCK_EXAMPLE_KEYS = ("packages", "applies", "code")
@@ -600,6 +600,20 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                 f"{where}.positional-max",
                 "add without = [...] naming the keywords the call leaves out",
             )
+        passed_to = check.strings(
+            item,
+            "not-passed-to",
+            f"{where}.",
+            non_empty=True,
+            hint="the names of the calls the result may go to, like ['load_state_dict']",
+        )
+        for target, target_where in passed_to or ():
+            if not target.isidentifier():
+                check.error(
+                    f"{target!r} is not a function or method name",
+                    target_where,
+                    "write the last part of the name only, like 'load_state_dict'",
+                )
         if call_name is not None:
             calls.append(
                 (
@@ -608,6 +622,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                         [kw for kw, _ in keywords or ()],
                         [kw for kw, _ in without or ()],
                         positional_max,
+                        [target for target, _ in passed_to or ()],
                     ],
                     f"{where}.name",
                 )
@@ -853,7 +868,7 @@ def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     examples.code, action_below]``, ``""`` for none (a validated field is never empty), a list's items joined
     by U+001F (validated text never holds control characters but tab and newline). The
     structured part: ``[usage, locks]``, the usage ``[modules, symbols, calls, env]`` or None,
-    each call as ``[name, keywords, without, positional_max]``; locks None, or
+    each call as ``[name, keywords, without, positional_max, not_passed_to]``; locks None, or
     ``[when_locked, unless_locked, examples.lock]`` as the raw form has them. Strings this plain are split out of one long text far faster than JSON
     decodes them, and the package is implied by where the row is kept.
     """
@@ -948,8 +963,10 @@ def rule_from_row(
             tuple(usage[1]),
             tuple(
                 [
-                    CallPattern(name, tuple(keywords), tuple(without), positional_max)
-                    for name, keywords, without, positional_max in usage[2]
+                    CallPattern(
+                        name, tuple(keywords), tuple(without), positional_max, tuple(passed_to)
+                    )
+                    for name, keywords, without, positional_max, passed_to in usage[2]
                 ]
             ),
             tuple(usage[3]),

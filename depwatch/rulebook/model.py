@@ -52,6 +52,9 @@ class CallPattern(NamedTuple):
     positional_max: int | None = None
     """With ``without``: the call passes at most this many positional arguments (so a
     keyword's value was not passed by position instead)."""
+    not_passed_to: tuple[str, ...] = ()
+    """A call whose result goes straight to a call of one of these names (the last part:
+    ``load_state_dict``) is not usage: what the change does depends on how the result is used."""
 
 
 class Usage(NamedTuple):

@@ -17,6 +17,7 @@ from depwatch.matcher import (
     fold_held_back,
     held_back_phrase,
     merge,
+    passed_on,
 )
 from depwatch.model import Evidence, HeldBack, Lockfile, Package, Tag
 from depwatch.project import admitted_minors
@@ -373,7 +374,14 @@ TORCH = Rule(
     tag=Tag.PLAN,
     affected=SpecifierSet(">=2.6.0"),
     boundary=Version("2.6.0"),
-    usage=Usage(modules=("torch",), calls=(CallPattern("torch.load", without=("weights_only",)),)),
+    usage=Usage(
+        modules=("torch",),
+        calls=(
+            CallPattern(
+                "torch.load", without=("weights_only",), not_passed_to=("load_state_dict",)
+            ),
+        ),
+    ),
     title="t",
     what="w",
     why="y",
@@ -530,3 +538,19 @@ def test_the_phrase_counts_development_tools() -> None:
     assert held_back_phrase(items) == (
         "holds back p0 1, p1 1, p2 1, p3 1, 2 more packages and 5 development tools"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "kept"),
+    [
+        ("model.load_state_dict(torch.load(p))", False),
+        ("net.load_state_dict(th.load(p, map_location='cpu'), strict=False)", False),
+        ("state = torch.load(p)", True),
+        ("model.load_state_dict(torch.load(p)['model'])", True),  # a part of a bigger pickle
+        ("model.load_state_dict(torch.load(a)); b = torch.load(c)", True),
+        ("torch.load(p))", True),  # the tail of a statement over several lines: in doubt
+    ],
+)
+def test_a_result_passed_straight_on_is_no_usage(code: str, kept: bool) -> None:
+    evidence = (Evidence("m.py", 1, 1, code, symbol="torch.load() without weights_only="),)
+    assert passed_on(TORCH.usage, evidence) == (evidence if kept else ())  # type: ignore[arg-type]

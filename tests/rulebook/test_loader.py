@@ -214,7 +214,7 @@ def test_without_survives_the_raw_form_and_the_row() -> None:
     raw, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
     assert errors == []
     assert raw is not None
-    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1]]
+    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1, []]]
     again = build_rule(json.loads(json.dumps(raw)), source="x")
     assert again == build_rule(raw, source="x")
     assert again.usage is not None
@@ -809,3 +809,17 @@ def test_a_rule_with_lock_conditions_needs_lock_examples(tmp_path: Path) -> None
     found = problems(write(tmp_path, "python", "removals", text))
     assert "a rule with when-locked or unless-locked needs [[examples.lock]]" in found
     assert "(at 'examples.lock')" in found
+
+
+def test_not_passed_to(tmp_path: Path) -> None:
+    text = YAML.replace(
+        "positional-max = 1 }", 'positional-max = 1, not-passed-to = ["load_state_dict"] }'
+    )
+    assert text != YAML
+    rule = load_rule_file(write(tmp_path, "pyyaml", "load", text))
+    assert rule.usage is not None
+    assert rule.usage.calls[0].not_passed_to == ("load_state_dict",)
+    bad = text.replace('["load_state_dict"]', '["model.load_state_dict"]')
+    found = problems(write(tmp_path, "pyyaml", "load", bad))
+    assert "'model.load_state_dict' is not a function or method name" in found
+    assert "(at 'usage.calls[0].not-passed-to[0]')" in found
