@@ -303,7 +303,10 @@ class Matcher:
                 older = [py for py in self.ctx.declared if boundary and Version(py) < boundary]
                 if not older or rule.usage is None or self.ctx.usage is None:
                     continue
-                evidence = self.ctx.usage(rule.usage)
+                # code that runs on the Python past the boundary is what the move breaks
+                assert boundary is not None
+                past = (f"{boundary.major}.{boundary.minor}",)
+                evidence = _usage_on(self.ctx.usage, rule.usage, past)
                 if not evidence:
                     continue
                 concerned, tag = [older[-1]], Tag.PLAN
@@ -317,7 +320,7 @@ class Matcher:
                     self.usage_unknown.add(rule.id)
                     tag = Tag.MONITOR
                 else:
-                    evidence = self.ctx.usage(rule.usage)
+                    evidence = _usage_on(self.ctx.usage, rule.usage, concerned)
                     if not evidence:
                         tag = Tag.MONITOR if rule.when_unused == "monitor" else None
             if tag is None:
@@ -340,6 +343,13 @@ class Matcher:
                 )
             )
         return findings
+
+
+def _usage_on(lookup: UsageLookup, usage: Usage, pythons: Sequence[str]) -> tuple[Evidence, ...]:
+    """The evidence of ``usage`` in code that runs on ``pythons`` (where an interpreter change
+    bites), when the lookup can tell; else all of it."""
+    narrowed = getattr(lookup, "on", None)
+    return narrowed(usage, tuple(pythons)) if narrowed is not None else lookup(usage)
 
 
 def _labels(

@@ -113,6 +113,11 @@ class Evidence:
     """1-based notebook cell; ``line`` then counts within the cell."""
     symbol: str | None = None
     """The dotted name or pattern that matched (not part of the JSON contract)."""
+    context: str = "runtime"
+    """Where the evidence lives: ``runtime``, ``guarded``, ``test``, ``example``, ``docs``
+    (counted), or ``vendored``, ``fixture``, ``typing``, ``unreachable`` (never counted)."""
+    guards: tuple[str, ...] = ()
+    """The branch conditions it sits in, as extracted (not part of the JSON contract)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = 2  # 2: calls record positional counts and splats
+_CACHE_FORMAT = 3  # 2: calls record positional counts and splats; 3: guards
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40
@@ -85,6 +85,10 @@ class ScanResult:
     files_parsed: int
     """Files actually parsed in this run (0 when everything came from the cache)."""
     cache_hits: int = 0
+    sources: tuple[str, ...] = ()
+    """Every source file considered, relative to the root (where tests and test data are)."""
+    imported: frozenset[str] = frozenset()
+    """Project modules some project file imports (a module tests import is not test data)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,10 +560,18 @@ def scan_project(
     warnings = list(notes)
     for facts in kept:
         warnings.extend(facts.warnings)
+    imported: set[str] = set()
+    for facts in final.values():
+        for module, name in facts.imports:
+            imported.add(module)
+            if name not in ("", "*"):
+                imported.add(f"{module}.{name}")
     return ScanResult(
         facts=kept,
         warnings=tuple(warnings),
         files_scanned=len(files),
         files_parsed=parsed,
         cache_hits=hits,
+        sources=tuple(f.rel for f in files),
+        imported=frozenset(imported),
     )

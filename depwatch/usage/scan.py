@@ -24,7 +24,17 @@ __all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_sour
 CompactKeyword = tuple[str, int, int, str, "int | None"]
 """A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
 CompactRef = tuple[
-    str, str, int, int, str, tuple[CompactKeyword, ...], "int | None", int, bool, bool
+    str,
+    str,
+    int,
+    int,
+    str,
+    tuple[CompactKeyword, ...],
+    "int | None",
+    int,
+    bool,
+    bool,
+    tuple[str, ...],
 ]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
 ArgShape = tuple[int, bool, bool]
@@ -124,12 +134,31 @@ class _Resolver(Resolver):
         super().__init__(tracker, package=package, project_modules=project_modules, exports=exports)
         self.arg_shapes: dict[int, ArgShape] = {}
         """Index in ``refs`` → the shape of that call."""
+        self.ref_guards: dict[int, tuple[str, ...]] = {}
+        """Index in ``refs`` → the guards of the branch it is in (none: not listed)."""
 
     def emit(
         self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
     ) -> None:
         at = len(self.refs)
         super().emit(kind, name, node, keywords)
+        if len(self.refs) > at:
+            guards = self.guards
+            if self.bound_under:
+                root: ast.AST = node
+                while True:
+                    if isinstance(root, ast.Attribute):
+                        root = root.value
+                    elif isinstance(root, ast.Call):
+                        root = root.func
+                    else:
+                        break
+                if isinstance(root, ast.Name):
+                    bound = self.binding_guards(root.id)
+                    if bound:
+                        guards = tuple(dict.fromkeys((*guards, *bound)))
+            if guards:
+                self.ref_guards[at] = guards
         if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
             positional = 0
             star_args = False
@@ -214,6 +243,7 @@ def scan_compact(
     refs = _places(
         resolver.refs,
         resolver.arg_shapes,
+        resolver.ref_guards,
         shown if shown is not None else _split_lines(text),
         cells,
     )
@@ -238,6 +268,7 @@ def _describe(exc: BaseException) -> str:
 def _places(
     raw: list[RawRef],
     shapes: Mapping[int, ArgShape],
+    guards: Mapping[int, tuple[str, ...]],
     lines: list[str],
     cells: list[tuple[int, int]] | None,
 ) -> tuple[CompactRef, ...]:
@@ -266,7 +297,19 @@ def _places(
         seen.add(key)
         ln, column, code, cell = place(line, col)
         keywords = tuple((kw, *place(kl, kc)) for kw, kl, kc in kws)
-        out.append((kind, name, ln, column, code, keywords, cell, *shapes.get(index, _NO_ARGS)))
+        out.append(
+            (
+                kind,
+                name,
+                ln,
+                column,
+                code,
+                keywords,
+                cell,
+                *shapes.get(index, _NO_ARGS),
+                guards.get(index, ()),
+            )
+        )
     # (cell, line, column, kind, name)
     out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)
