@@ -124,6 +124,11 @@ class _Ignores:
         for i in range(len(parts)):
             base = "/".join(parts[:i])
             self._load(self.top.joinpath(*parts[:i], ".gitignore"), base)
+        if any(self._matches("/".join(parts[: i + 1]) + "/") for i in range(len(parts))):
+            # The project sits in a folder the enclosing repository ignores (a checkout in
+            # another repository's build/): that repository's rules are not the project's.
+            # The project's own root decides what is ignored below it.
+            self.specs.clear()
 
     def _load(self, file: Path, base: str) -> None:
         try:
@@ -148,7 +153,10 @@ class _Ignores:
     def ignored(self, rel: str, is_dir: bool) -> bool:
         if self.top is None or not self.specs:
             return False
-        full = self.prefix + rel + ("/" if is_dir else "")
+        return self._matches(self.prefix + rel + ("/" if is_dir else ""))
+
+    def _matches(self, full: str) -> bool:
+        """Whether the specs loaded so far ignore ``full`` (relative to the repository top)."""
         verdict: bool | None = None
         for base, spec in self.specs:
             if base:
