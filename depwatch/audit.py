@@ -120,6 +120,7 @@ def _read_lockfile(
         requires_python=contents.requires_python,
         warnings=contents.warnings,
         python_versions=contents.python_versions,
+        environments=contents.environments,
     )
 
 
@@ -313,7 +314,8 @@ def _match_project(
     matcher = Matcher(rulebook, ctx)
     found: list[Finding] = []
     for lock in project.lockfiles:
-        found += matcher.match_lockfile(lock)
+        if _made_for_targets(lock, matcher):
+            found += matcher.match_lockfile(lock)
     found += matcher.match_interpreter()
     report = ProjectReport(
         root=project.shown,
@@ -575,6 +577,9 @@ def _audit_project(
     prefix = "" if project.shown == "." else f"{project.shown}/"
     for lock in project.lockfiles:
         run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.warnings]
+    unused = _installed_nowhere(project, matcher, options)
+    run.warnings += unused
+    run.gaps += unused
     if usage is not None and usage.warnings:
         run.warnings += usage.warnings
         run.gaps += usage.warnings
@@ -605,6 +610,42 @@ def _audit_project(
         for i in options.ignore
     ]
     run.ignores.append((project.shown, ignores))
+
+
+def _made_for_targets(lock: Lockfile, matcher: Matcher) -> bool:
+    """Whether the lock was made for any of the targets (uv's ``supported-markers``,
+    conda-lock's platforms); a lock that names none is made for all."""
+    return not lock.environments or any(
+        matcher.admitted(Package(name="", version=None, markers=marker))
+        for marker in lock.environments
+    )
+
+
+def _installed_nowhere(project: Project, matcher: Matcher, options: CheckOptions) -> list[str]:
+    """Lockfiles none of whose entries is installed on the ``--platform``/``--python`` targets
+    (a conda lock for linux-64 audited for Windows): nothing in them was checked, and a report
+    that only said "nothing at or above immediate" would pass a gate over it."""
+    if not (options.platforms or options.pythons):
+        return []
+    wanted = [f"--platform {p}" for p in options.platforms]
+    wanted += [f"--python {p}" for p in options.pythons]
+    prefix = "" if project.shown == "." else f"{project.shown}/"
+    out = []
+    for lock in project.lockfiles:
+        versioned = [p for p in lock.packages if p.version is not None]
+        if not versioned:
+            continue
+        if not _made_for_targets(lock, matcher):
+            out.append(
+                f"{prefix}{lock.path}: made for {' or '.join(lock.environments)} only, not "
+                f"for {' '.join(wanted)}, so nothing in it was checked"
+            )
+        elif not any(matcher.admitted(p) for p in versioned):
+            out.append(
+                f"{prefix}{lock.path}: none of its {len(versioned)} entries is installed on "
+                f"{' '.join(wanted)}, so nothing in it was checked"
+            )
+    return out
 
 
 _NOT_COUNTED = {
