@@ -121,6 +121,7 @@ def _read_lockfile(
         warnings=contents.warnings,
         python_versions=contents.python_versions,
         environments=contents.environments,
+        details=contents.details,
     )
 
 
@@ -577,6 +578,8 @@ def _audit_project(
     prefix = "" if project.shown == "." else f"{project.shown}/"
     for lock in project.lockfiles:
         run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.warnings]
+        if options.verbose:
+            run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.details]
     unused = _installed_nowhere(project, matcher, options)
     run.warnings += unused
     run.gaps += unused

@@ -82,6 +82,8 @@ class Lockfile:
     warnings: tuple[str, ...] = ()
     """Odd but harmless things noticed while reading (one line each, without the path)."""
     python_versions: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    """What ``warnings`` sums up, one line each (shown with ``--verbose``)."""
     environments: tuple[str, ...] = ()
     """PEP 508 markers of the environments the lock was made for; empty: not limited."""
     """A conda lock's ``python`` package versions (the declared interpreter of last resort)."""
