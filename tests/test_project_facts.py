@@ -49,3 +49,16 @@ def test_a_uv_lock_made_for_linux_only(tmp_path: Path) -> None:
     ]
     assert not any("made for" in w for w in report["warnings"])
     assert _check(root, "--platform", "windows", "--strict", "--no-usage")[0] == 2
+
+
+def test_declared_python_from_setup_py(tmp_path: Path) -> None:
+    root = tmp_path / "setup-py"
+    shutil.copytree(PROJECTS / "setup-py", root)
+    code, report, _ = _check(root, "--no-usage")
+    assert code == 0
+    (project,) = report["projects"]
+    assert project["requires_python"] == ">=3.9"
+    assert any(f["rule"] == "python/python-3.9-eol" for f in report["findings"])
+    done = run_depwatch("check", "--no-usage", "--today", "2026-12-01", cwd=root)
+    assert "Python >=3.9" in done.stdout
+    assert "(setup.py python_requires)" in done.stdout
