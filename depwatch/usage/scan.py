@@ -172,9 +172,24 @@ class _Resolver(Resolver):
 
 
 def _parse(text: str) -> ast.Module:
+    """The module's tree; source written for a newer Python than this one (3.12 f-strings,
+    ``type`` statements, PEP 695 generics, 3.14 t-strings and ``except A, B:``) is read
+    through :func:`depwatch.usage.newsyntax.downgrade`, lines and columns kept."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text)
+        try:
+            return ast.parse(text)
+        except SyntaxError:
+            from depwatch.usage.newsyntax import downgrade
+
+            older = downgrade(text)
+            if older is None:
+                raise
+            try:
+                return ast.parse(older)
+            except (SyntaxError, ValueError):
+                pass
+            raise
 
 
 def scan_source(text: str, path: str, modules: Iterable[str], env: Iterable[str] = ()) -> FileFacts:
