@@ -125,6 +125,12 @@ class Resolver:
         self.def_guards: dict[ast.AST, tuple[str, ...]] = {}
         self.bound_under: dict[tuple[int, str], tuple[str, ...]] = {}
         """(scope, name) → the guards of the branch that bound it (where there were any)."""
+        self.private_functions: dict[str, ast.AST] = {}
+        """Module-level functions named ``_x`` (used only where they are called from)."""
+        self.function_uses: dict[str, list[tuple[str, ...]]] = {}
+        """For each of them, the guards of every place that names it."""
+        self.body_refs: dict[ast.AST, tuple[int, int]] = {}
+        """A function's body → the range of ``refs`` found in it."""
         self.guard_names: dict[str, Any] = {}
         """Module-level names bound to a version or platform test (``PY2 = …``)."""
 
@@ -223,6 +229,8 @@ class Resolver:
         """Walk an expression and return what it resolves to (reporting what is inside)."""
         kind = type(node)
         if kind is ast.Name:
+            if node.id in self.private_functions:  # type: ignore[attr-defined]
+                self.function_uses.setdefault(node.id, []).append(self.guards)  # type: ignore[attr-defined]
             return self.lookup(node.id)  # type: ignore[attr-defined]
         if kind is ast.Attribute:
             base = self.ev(node.value)  # type: ignore[attr-defined]
@@ -534,6 +542,8 @@ class Resolver:
         self.deferred.append((node, list(self.scopes), owner))
         if self.guards:
             self.def_guards[node] = self.guards
+        if node.name.startswith("_") and self.class_scope is None and len(self.scopes) == 1:
+            self.private_functions[node.name] = node
         self.bind(node.name, value)
 
     def function_body(
@@ -559,10 +569,12 @@ class Resolver:
                     scope[arg.arg] = "#" + owner
                 else:
                     self.bind(arg.arg, None)
+            first = len(self.refs)
             if type(node) is ast.Lambda:
                 self.expr(node.body)
             else:
                 self.body(node.body)  # type: ignore[arg-type]
+            self.body_refs[node] = (first, len(self.refs))
         finally:
             self.scopes, self.class_scope, self.class_stack, self.cond, self.guards = saved
 

@@ -137,6 +137,30 @@ class _Resolver(Resolver):
         self.ref_guards: dict[int, tuple[str, ...]] = {}
         """Index in ``refs`` → the guards of the branch it is in (none: not listed)."""
 
+    def run(self, tree: ast.Module) -> None:
+        super().run(tree)
+        self.guard_private_functions()
+
+    def guard_private_functions(self) -> None:
+        """A private module-level function named only inside guarded branches runs only where
+        one of them is taken: its body's references carry that condition (``def _load(): import
+        imp`` called only under ``if sys.version_info[0] == 2:``)."""
+        for name, node in self.private_functions.items():
+            uses = self.function_uses.get(name)
+            span = self.body_refs.get(node)
+            if not uses or span is None or not all(uses):
+                continue
+            own = self.def_guards.get(node, ())
+            # the uses inside the function itself (recursion) say nothing about reaching it
+            outside = [u for u in uses if u != own]
+            if not outside:
+                continue
+            either = (
+                "[" + ",".join(['"or"', *('["and",' + ",".join(u) + "]" for u in outside)]) + "]"
+            )
+            for index in range(*span):
+                self.ref_guards[index] = (*self.ref_guards.get(index, ()), either)
+
     def emit(
         self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
     ) -> None:

@@ -161,6 +161,38 @@ def test_functions_defined_under_a_guard_carry_it() -> None:
     assert not any(reachable(r.guards, PY310_UP, ALL) for r in facts.refs)
 
 
+def test_a_private_function_called_only_under_a_guard_carries_it() -> None:
+    code = """
+        import sys
+
+        def _load(path):
+            import imp
+            return imp.load_source("plugin", path)
+
+        def _helper():
+            import imp as helper_imp
+            return helper_imp.reload
+
+        def load_plugins(path):
+            import imp as public_imp  # public: other modules may call it
+            return public_imp
+
+        if sys.version_info[0] == 2:
+            PLUGIN = _load("plugin.py")
+        _helper()
+    """
+    facts = scan_source(textwrap.dedent(code), "mod.py", ["imp"])
+    reach = {(r.line, r.name): reachable(r.guards, PY310_UP, ALL) for r in facts.refs}
+    assert reach == {
+        (5, "imp"): False,
+        (6, "imp.load_source"): False,
+        (9, "imp"): True,  # also called outside any guard
+        (10, "imp.reload"): True,
+        (13, "imp"): True,
+        (14, "imp"): True,
+    }
+
+
 @pytest.mark.parametrize(
     ("test", "platforms", "taken"),
     [
