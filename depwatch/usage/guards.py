@@ -754,7 +754,7 @@ def _evaluate(tree: Any, python: str, platform: str) -> bool | None:
 def _parsed(cond: str) -> Any:
     try:
         tree = json.loads(cond)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ["?"]
     return tree if isinstance(tree, list) and tree else ["?"]
 
@@ -762,8 +762,8 @@ def _parsed(cond: str) -> Any:
 def _safe_evaluate(cond: str, python: str, platform: str) -> bool | None:
     try:
         return _evaluate(_parsed(cond), python, platform)
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
-        return None  # a cached condition of another layout: when in doubt it runs
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, RecursionError):
+        return None  # a cached condition of another layout, or nested too deeply: it runs
 
 
 @functools.lru_cache(maxsize=4096)
