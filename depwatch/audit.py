@@ -259,6 +259,7 @@ class _UsageLookup:
                     fixtures=self.settings.fixtures,
                     sources=result.sources,
                     imported=result.imported,
+                    root=self.root,
                 )
             raw = self._raw.get(usage)
             if raw is None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from depwatch.errors import DepwatchError
@@ -43,7 +45,10 @@ DEFAULT_VENDORED = (
 )
 #: Folders of test data (``[tool.depwatch] fixtures`` replaces these and the test-data rule).
 DEFAULT_FIXTURES = ("fixtures/", "fixture/", "testdata/", "test_data/", "test-data/")
-_TEST_DIRS = frozenset({"tests", "test", "testing", "testsuite", "unittests"})
+_TEST_DIRS = frozenset({"tests", "test", "testsuite", "unittests"})
+#: Markers of pytest code (fixtures, plugins, hooks): a module under ``fixtures/`` with one is
+#: test code that pytest loads, not data the tests read.
+_PYTEST_CODE = re.compile(rb"@(?:pytest\.)?fixture\b|^pytest_plugins\s*=|^def pytest_\w+\(", re.M)
 _EXAMPLE_DIRS = frozenset({"examples", "example", "demo", "demos", "tutorial", "tutorials"})
 _DOCS_DIRS = frozenset({"docs", "doc"})
 _TEST_MODULE_NAMES = frozenset({"conftest.py", "tests.py", "__init__.py"})
@@ -94,7 +99,9 @@ class PathContexts:
         fixtures: Sequence[str] | None = None,
         sources: Iterable[str] = (),
         imported: Iterable[str] = (),
+        root: Path | None = None,
     ) -> None:
+        self.root = root
         self.vendored = compile_globs(
             tuple(DEFAULT_VENDORED if vendored is None else vendored), "vendored"
         )
@@ -132,7 +139,7 @@ class PathContexts:
             return "vendored"
         folders = rel.split("/")[:-1]
         in_tests = any(part in _TEST_DIRS for part in folders)
-        if self.fixtures.match_file(rel) and not self._imported(rel):
+        if self.fixtures.match_file(rel) and not self._imported(rel) and not self._pytest(rel):
             return "fixture"
         name = posixpath.basename(rel)
         if self.data_rule and in_tests and not self._test_data_exempt(rel, name, folders):
@@ -144,6 +151,17 @@ class PathContexts:
         if any(part in _DOCS_DIRS for part in folders):
             return "docs"
         return "runtime"
+
+    def _pytest(self, rel: str) -> bool:
+        """Whether the file defines pytest fixtures, hooks or plugins (read only for files
+        with evidence that would otherwise be test data)."""
+        if self.root is None:
+            return False
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError:
+            return False
+        return _PYTEST_CODE.search(data) is not None
 
     def _test_data_exempt(self, rel: str, name: str, folders: list[str]) -> bool:
         """Test code, not test data: a test module; a file in a folder that holds tests,
@@ -157,7 +175,7 @@ class PathContexts:
             return True  # directly in tests/
         if "/".join(folders) in self.test_folders:
             return True
-        return self._imported(rel)
+        return self._imported(rel) or self._pytest(rel)
 
 
 def judge(

@@ -254,6 +254,20 @@ def test_stdlib_availability() -> None:
     assert stdlib_available("json:made_up_name", "3.10", "linux") is None
 
 
+def test_pytest_fixture_modules_under_fixtures_are_test_code(tmp_path: Path) -> None:
+    fixtures = tmp_path / "tests" / "fixtures"
+    fixtures.mkdir(parents=True)
+    (fixtures / "db.py").write_text(
+        "import pytest\n\n@pytest.fixture\ndef db():\n    return 1\n", encoding="utf-8"
+    )
+    (fixtures / "hooks.py").write_text("def pytest_configure(config):\n    pass\n", "utf-8")
+    (fixtures / "input.py").write_text("import pkg_resources\n", encoding="utf-8")
+    contexts = PathContexts(root=tmp_path)
+    assert contexts.of("tests/fixtures/db.py") == "test"
+    assert contexts.of("tests/fixtures/hooks.py") == "test"
+    assert contexts.of("tests/fixtures/input.py") == "fixture"
+
+
 def test_path_contexts() -> None:
     sources = [
         "pkg/core.py",
@@ -271,6 +285,7 @@ def test_path_contexts() -> None:
         "examples/demo.py",
         "docs/conf.py",
         "test_top.py",
+        "pkg/testing/plugins/asserts.py",
     ]
     contexts = PathContexts(sources=sources, imported={"tests.fixtures.pytest_fixtures"})
     assert {path: contexts.of(path) for path in sources} == {
@@ -289,6 +304,7 @@ def test_path_contexts() -> None:
         "examples/demo.py": "example",
         "docs/conf.py": "docs",
         "test_top.py": "test",
+        "pkg/testing/plugins/asserts.py": "runtime",  # a package's public testing helpers
     }
     # configured: nothing is vendored, only data/ is test data (and the test-data rule is off)
     custom = PathContexts(vendored=[], fixtures=["data/"], sources=sources)
