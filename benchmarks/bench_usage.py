@@ -91,6 +91,32 @@ def parse_floor(root: Path) -> float:
     return time.perf_counter() - start
 
 
+def rewrite_ceiling(root: Path) -> float:
+    """The cost of the newer-syntax fallback if every file needed it: rewrite (``downgrade``)
+    and parse again. Files that parse never pay it; this bounds a project written for a newer
+    Python than the one running depwatch."""
+    import ast
+    import contextlib
+    import warnings
+
+    from depwatch.usage.newsyntax import downgrade
+    from depwatch.usage.project import iter_source_files
+
+    files, _ = iter_source_files(root)
+    texts = []
+    for f in files:
+        if f.rel.endswith(".py"):
+            with contextlib.suppress(UnicodeDecodeError):
+                texts.append(Path(f.path).read_text(encoding="utf-8"))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for text in texts:
+            with contextlib.suppress(SyntaxError, ValueError):
+                ast.parse(downgrade(text) or text)
+    return time.perf_counter() - start
+
+
 def timed(root: Path, *, cache: bool, jobs: int | None) -> tuple[float, int, int]:
     from depwatch.usage import scan_project
 
@@ -166,6 +192,8 @@ def main() -> None:
 
     floor = parse_floor(root)
     print(f"ast.parse floor (1 process):  {floor:6.2f}s  {lines / floor:>10,.0f} lines/s")
+    ceiling = rewrite_ceiling(root)
+    print(f"newer-syntax rewrite + parse: {ceiling:6.2f}s  {lines / ceiling:>10,.0f} lines/s")
 
     cold, parsed, refs = timed(root, cache=False, jobs=args.jobs)
     print(

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Usage
     from depwatch.usage import FileFacts
+    from depwatch.usage.context import PathContexts
 
 __all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_projects"]
 
@@ -119,6 +120,8 @@ def _read_lockfile(
         requires_python=contents.requires_python,
         warnings=contents.warnings,
         python_versions=contents.python_versions,
+        environments=contents.environments,
+        details=contents.details,
     )
 
 
@@ -204,32 +207,77 @@ def _declared(
 
 
 class _UsageLookup:
-    """Scans the project's code once, on the first rule that asks, then answers from memory."""
+    """Scans the project's code once, on the first rule that asks, then answers from memory.
+
+    Evidence is judged where it lives (DESIGN.md, "Evidence that counts"): vendored code,
+    test data, ``TYPE_CHECKING`` blocks and branches no target takes are kept out (listed
+    with ``--verbose``); what counts carries its context.
+    """
 
     def __init__(
-        self, root: Path, modules: Iterable[str], env: Iterable[str], exclude: Sequence[str]
+        self,
+        root: Path,
+        modules: Iterable[str],
+        env: Iterable[str],
+        exclude: Sequence[str],
+        *,
+        pythons: Sequence[str] = (),
+        platforms: Sequence[str] = (),
+        settings: Settings | None = None,
     ) -> None:
         self.root, self.exclude = root, exclude
         self.modules, self.env = sorted(set(modules)), sorted(set(env))
+        self.pythons = tuple(pythons)
+        self.platforms = tuple(platforms)
+        self.settings = settings or Settings()
         self.facts: tuple[FileFacts, ...] | None = None
         self.warnings: tuple[str, ...] = ()
-        self._memo: dict[Usage, tuple[Evidence, ...]] = {}
+        self.not_counted: dict[tuple[str, int | None, int, int], Evidence] = {}
+        self._memo: dict[tuple[Usage, tuple[str, ...]], tuple[Evidence, ...]] = {}
+        self._raw: dict[Usage, tuple[Evidence, ...]] = {}
+        self._contexts: PathContexts | None = None
 
     def __call__(self, usage: Usage) -> tuple[Evidence, ...]:
-        from depwatch import usage as scanner
+        """The evidence of ``usage`` that counts on the declared targets."""
+        return self.on(usage, ())
 
-        found = self._memo.get(usage)
+    def on(self, usage: Usage, pythons: Sequence[str]) -> tuple[Evidence, ...]:
+        """The evidence of ``usage`` that counts on ``pythons`` (none given: the declared)."""
+        from depwatch import usage as scanner
+        from depwatch.usage.context import PathContexts, judge
+
+        targets = tuple(pythons) if pythons else self.pythons
+        found = self._memo.get((usage, targets))
         if found is None:
             if self.facts is None:
                 result = scanner.scan_project(
                     self.root, self.modules, self.env, exclude=self.exclude
                 )
                 self.facts, self.warnings = result.facts, result.warnings
-            found = self._memo[usage] = scanner.evidence_for(self.facts, usage)
+                self._contexts = PathContexts(
+                    vendored=self.settings.vendored,
+                    fixtures=self.settings.fixtures,
+                    sources=result.sources,
+                    imported=result.imported,
+                    root=self.root,
+                )
+            raw = self._raw.get(usage)
+            if raw is None:
+                raw = self._raw[usage] = scanner.evidence_for(self.facts, usage)
+            assert self._contexts is not None
+            found, dropped = judge(raw, self._contexts, targets, self.platforms)
+            self._memo[(usage, targets)] = found
+            for item in dropped:
+                self.not_counted.setdefault((item.path, item.cell, item.line, item.column), item)
         return found
 
 
-def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) -> _UsageLookup:
+def _usage_lookup(
+    project: Project, rulebook: RuleBook, exclude: Sequence[str], options: CheckOptions
+) -> _UsageLookup:
+    from depwatch.matcher import PLATFORMS
+    from depwatch.project import CANDIDATE_PYTHONS
+
     modules: set[str] = set()
     env: set[str] = set()
     names = {p.name for lock in project.lockfiles for p in lock.packages}
@@ -239,7 +287,16 @@ def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) 
         if rule.usage is not None:
             modules.update(rule.usage.modules)
             env.update(rule.usage.env)
-    return _UsageLookup(project.root, modules, env, exclude)
+    declared = _declared(project, options.pythons)[0]
+    return _UsageLookup(
+        project.root,
+        modules,
+        env,
+        exclude,
+        pythons=declared or CANDIDATE_PYTHONS[8:],
+        platforms=options.platforms or tuple(PLATFORMS),
+        settings=project.settings,
+    )
 
 
 def _match_project(
@@ -259,7 +316,8 @@ def _match_project(
     matcher = Matcher(rulebook, ctx)
     found: list[Finding] = []
     for lock in project.lockfiles:
-        found += matcher.match_lockfile(lock)
+        if _made_for_targets(lock, matcher):
+            found += matcher.match_lockfile(lock)
     found += matcher.match_interpreter()
     report = ProjectReport(
         root=project.shown,
@@ -507,7 +565,8 @@ def _audit_project(
         from depwatch.usage.project import exclude_spec
 
         exclude_spec(tuple(exclude))
-    usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
+    _check_context_globs(project)
+    usage = _usage_lookup(project, rulebook, exclude, options) if options.usage else None
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)
     run.infos.update(matcher.infos)
@@ -520,9 +579,20 @@ def _audit_project(
     prefix = "" if project.shown == "." else f"{project.shown}/"
     for lock in project.lockfiles:
         run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.warnings]
+        if options.verbose:
+            run.warnings += [f"{prefix}{lock.path}: {w}" for w in lock.details]
+    unused = _installed_nowhere(project, matcher, options)
+    run.warnings += unused
+    run.gaps += unused
     if usage is not None and usage.warnings:
         run.warnings += usage.warnings
         run.gaps += usage.warnings
+    if usage is not None and options.verbose and usage.not_counted:
+        run.warnings += [
+            f"{prefix}{e.path}:{e.line}: {e.symbol or 'use'} not counted as evidence "
+            f"({_NOT_COUNTED[e.context]})"
+            for e in sorted(usage.not_counted.values(), key=lambda e: (e.path, e.line))
+        ]
     if matcher.skipped_python_rules:
         run.warnings.append(
             f"{project.shown}: no declared Python version, so "
@@ -544,6 +614,68 @@ def _audit_project(
         for i in options.ignore
     ]
     run.ignores.append((project.shown, ignores))
+
+
+def _made_for_targets(lock: Lockfile, matcher: Matcher) -> bool:
+    """Whether the lock was made for any of the targets (uv's ``supported-markers``,
+    conda-lock's platforms); a lock that names none is made for all."""
+    return not lock.environments or any(
+        matcher.admitted(Package(name="", version=None, markers=marker))
+        for marker in lock.environments
+    )
+
+
+def _installed_nowhere(project: Project, matcher: Matcher, options: CheckOptions) -> list[str]:
+    """Lockfiles none of whose entries is installed on the ``--platform``/``--python`` targets
+    (a conda lock for linux-64 audited for Windows): nothing in them was checked, and a report
+    that only said "nothing at or above immediate" would pass a gate over it."""
+    if not (options.platforms or options.pythons):
+        return []
+    wanted = [f"--platform {p}" for p in options.platforms]
+    wanted += [f"--python {p}" for p in options.pythons]
+    prefix = "" if project.shown == "." else f"{project.shown}/"
+    out = []
+    for lock in project.lockfiles:
+        versioned = [p for p in lock.packages if p.version is not None]
+        if not versioned:
+            continue
+        if not _made_for_targets(lock, matcher):
+            out.append(
+                f"{prefix}{lock.path}: made for {' or '.join(lock.environments)} only, not "
+                f"for {' '.join(wanted)}, so nothing in it was checked"
+            )
+        elif not any(matcher.admitted(p) for p in versioned):
+            out.append(
+                f"{prefix}{lock.path}: none of its {len(versioned)} entries is installed on "
+                f"{' '.join(wanted)}, so nothing in it was checked"
+            )
+    return out
+
+
+_NOT_COUNTED = {
+    "vendored": "vendored code",
+    "fixture": "test data",
+    "typing": "under TYPE_CHECKING, never run",
+    "unreachable": "in a branch that does not run on the Pythons or platforms concerned",
+}
+
+
+def _check_context_globs(project: Project) -> None:
+    """``[tool.depwatch] vendored`` / ``fixtures`` compiled: a bad glob is an error whether or
+    not a rule needs the scan."""
+    settings = project.settings
+    if settings.vendored is None and settings.fixtures is None:
+        return
+    from depwatch.usage.context import compile_globs
+
+    path = project.files.pyproject_path
+    try:
+        if settings.vendored is not None:
+            compile_globs(settings.vendored, "vendored")
+        if settings.fixtures is not None:
+            compile_globs(settings.fixtures, "fixtures")
+    except DepwatchError as exc:
+        raise exc.with_path(display_path(path) if path else "pyproject.toml") from None
 
 
 def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:

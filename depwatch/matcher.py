@@ -513,7 +513,10 @@ class Matcher:
                 older = [py for py in self.ctx.declared if boundary and Version(py) < boundary]
                 if not older or usage is None or self.ctx.usage is None:
                     continue
-                evidence = passed_on(usage, self.ctx.usage(usage))
+                # code that runs on the Python past the boundary is what the move breaks
+                assert boundary is not None
+                past = (f"{boundary.major}.{boundary.minor}",)
+                evidence = passed_on(usage, _usage_on(self.ctx.usage, usage, past))
                 if not evidence:
                     continue
                 concerned, tag = [older[-1]], Tag.PLAN
@@ -528,7 +531,7 @@ class Matcher:
                     self.usage_unknown.add(rule.id)
                     tag = Tag.MONITOR
                 else:
-                    evidence = passed_on(usage, self.ctx.usage(usage))
+                    evidence = passed_on(usage, _usage_on(self.ctx.usage, usage, concerned))
                     if not evidence:
                         tag = Tag.MONITOR if rule.when_unused == "monitor" else None
             if tag is None:
@@ -656,6 +659,13 @@ def held_back_phrase(items: Sequence[HeldBack], limit: int = 4) -> str:
     if dev:
         parts.append(f"{dev} development tool{'s' if dev > 1 else ''}")
     return f"holds back {_join(parts)}"
+
+
+def _usage_on(lookup: UsageLookup, usage: Usage, pythons: Sequence[str]) -> tuple[Evidence, ...]:
+    """The evidence of ``usage`` in code that runs on ``pythons`` (where an interpreter change
+    bites), when the lookup can tell; else all of it."""
+    narrowed = getattr(lookup, "on", None)
+    return narrowed(usage, tuple(pythons)) if narrowed is not None else lookup(usage)
 
 
 def _labels(

@@ -83,6 +83,10 @@ class Lockfile:
     warnings: tuple[str, ...] = ()
     """Odd but harmless things noticed while reading (one line each, without the path)."""
     python_versions: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    """What ``warnings`` sums up, one line each (shown with ``--verbose``)."""
+    environments: tuple[str, ...] = ()
+    """PEP 508 markers of the environments the lock was made for; empty: not limited."""
     """A conda lock's ``python`` package versions (the declared interpreter of last resort)."""
 
 
@@ -114,6 +118,11 @@ class Evidence:
     """1-based notebook cell; ``line`` then counts within the cell."""
     symbol: str | None = None
     """The dotted name or pattern that matched (not part of the JSON contract)."""
+    context: str = "runtime"
+    """Where the evidence lives: ``runtime``, ``guarded``, ``test``, ``example``, ``docs``
+    (counted), or ``vendored``, ``fixture``, ``typing``, ``unreachable`` (never counted)."""
+    guards: tuple[str, ...] = ()
+    """The branch conditions it sits in, as extracted (not part of the JSON contract)."""
 
 
 @dataclass(frozen=True, slots=True)

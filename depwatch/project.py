@@ -1,14 +1,18 @@
 """What a project declares about itself: its Python range and its direct dependencies.
 
 Sources, first found (DESIGN.md): ``--python``, ``[project] requires-python``, Poetry's
-``python`` dependency, Pipfile ``[requires]``, the lock's own ``requires-python``, a conda
-lock's ``python`` package. The declared range becomes a set of CPython minor releases
-(3.0–3.15) so that Poetry's ``||`` and every other spelling compare alike.
+``python`` dependency, Pipfile ``[requires]``, setup.py's ``python_requires=`` (read with
+``ast``, never run), setup.cfg's ``[options] python_requires``, the nearest enclosing
+pyproject.toml's declaration (for a sub-project whose pyproject.toml has no ``[project]``), the
+lock's own ``requires-python``, a conda lock's ``python`` package. The declared range becomes a
+set of CPython minor releases (3.0–3.15) so that Poetry's ``||`` and every other spelling
+compare alike.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_text, repository_top
 from depwatch.model import ProjectFacts
 
 __all__ = [
@@ -241,6 +245,139 @@ def _pyproject_direct(data: Mapping[str, Any], root: Path) -> set[str]:
     return direct
 
 
+_Declared = tuple[str, str, tuple[str, ...]]
+"""(the range as written, where it came from, the CPython minors it admits)."""
+
+
+def _pyproject_python(
+    pyproject: Mapping[str, Any], shown: str, label: str = "pyproject.toml"
+) -> _Declared | None:
+    """``[project] requires-python``, else Poetry's ``python`` dependency; None when neither."""
+    project = _table(pyproject, "project")
+    raw = project.get("requires-python")
+    if isinstance(raw, str) and not raw.strip():
+        raw = None  # "" admits every Python: it declares nothing, so look further
+    if raw is not None:
+        spec = _spec(raw, path=shown, key="project.requires-python")
+        return str(spec), f"{label} [project] requires-python", admitted_minors(spec)
+    poetry_python = _table(pyproject, "tool", "poetry", "dependencies").get("python")
+    if poetry_python is None:
+        return None
+    if not isinstance(poetry_python, str):
+        raise DepwatchError("expected a string", path=shown, key="tool.poetry.dependencies.python")
+    try:
+        alternatives = poetry_constraint(poetry_python)
+    except ValueError:
+        raise DepwatchError(
+            f"{poetry_python!r} is not a Poetry version constraint depwatch can read",
+            path=shown,
+            key="tool.poetry.dependencies.python",
+        ) from None
+    minors = {m for spec in alternatives for m in admitted_minors(spec)}
+    declared = tuple(m for m in CANDIDATE_PYTHONS if m in minors)
+    return poetry_python, f"{label} Poetry python dependency", declared
+
+
+def _setup_py_requires(path: Path) -> str | None:
+    """``python_requires=`` of the ``setup(...)`` call in setup.py, read with ``ast`` (never
+    run): a string literal, or a module-level name bound to one; None otherwise."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(read_text(path))
+    except (DepwatchError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # not ours to judge: a setup.py depwatch cannot read declares nothing
+    constants: dict[str, str] = {}
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
+            constants[stmt.targets[0].id] = stmt.value.value
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if called != "setup":
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "python_requires":
+                continue
+            value = keyword.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return value.value
+            if isinstance(value, ast.Name) and value.id in constants:
+                return constants[value.id]
+    return None
+
+
+def _setup_cfg_requires(path: Path) -> str | None:
+    """``[options] python_requires`` of setup.cfg; None where it has none."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(read_text(path), source=display_path(path))
+    except configparser.Error as exc:
+        raise DepwatchError(
+            f"is not a readable setup.cfg: {str(exc).splitlines()[0]}", path=display_path(path)
+        ) from None
+    if not parser.has_option("options", "python_requires"):
+        return None
+    return parser.get("options", "python_requires").strip() or None
+
+
+def _setup_python(root: Path) -> _Declared | None:
+    """The declared range of a setuptools project: setup.py's ``python_requires=`` (which
+    setuptools lets override setup.cfg), else setup.cfg's ``[options] python_requires``."""
+    for name, reader, key, where in (
+        ("setup.py", _setup_py_requires, "setup(python_requires=...)", "setup.py python_requires"),
+        (
+            "setup.cfg",
+            _setup_cfg_requires,
+            "options.python_requires",
+            "setup.cfg [options] python_requires",
+        ),
+    ):
+        path = root / name
+        if not path.is_file():
+            continue
+        text = reader(path)
+        if text is None:
+            continue
+        spec = _spec(text, path=display_path(path), key=key)
+        return str(spec), where, admitted_minors(spec)
+    return None
+
+
+def _enclosing_python(root: Path) -> _Declared | None:
+    """For a sub-project whose pyproject.toml has no ``[project]``: the declared range of the
+    nearest enclosing project (in the same repository) that declares one."""
+    root = root.absolute()
+    top = repository_top(root)
+    if top is None:
+        return None
+    for folder in root.parents:
+        if not folder.is_relative_to(top):
+            break
+        path = folder / "pyproject.toml"
+        if path.is_file():
+            label = Path(os.path.relpath(path, root)).as_posix()
+            found = _pyproject_python(tomlfile.load(path), display_path(path), label)
+            if found is not None:
+                return found
+        if folder == top:
+            break
+    return None
+
+
 def read_project(root: Path) -> ProjectFiles:
     """Read ``pyproject.toml`` and ``Pipfile`` at ``root``; malformed files raise."""
     pyproject_path = root / "pyproject.toml"
@@ -259,31 +396,9 @@ def read_project(root: Path) -> ProjectFiles:
         project = _table(pyproject, "project")
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
-        raw = project.get("requires-python")
-        if isinstance(raw, str) and not raw.strip():
-            raw = None  # "" admits every Python: it declares nothing, so look further
-        if raw is not None:
-            spec = _spec(raw, path=shown, key="project.requires-python")
-            requires, source = str(spec), "pyproject.toml [project] requires-python"
-            declared = admitted_minors(spec)
-        else:
-            poetry_python = _table(pyproject, "tool", "poetry", "dependencies").get("python")
-            if poetry_python is not None:
-                if not isinstance(poetry_python, str):
-                    raise DepwatchError(
-                        "expected a string", path=shown, key="tool.poetry.dependencies.python"
-                    )
-                try:
-                    alternatives = poetry_constraint(poetry_python)
-                except ValueError:
-                    raise DepwatchError(
-                        f"{poetry_python!r} is not a Poetry version constraint depwatch can read",
-                        path=shown,
-                        key="tool.poetry.dependencies.python",
-                    ) from None
-                minors = {m for spec in alternatives for m in admitted_minors(spec)}
-                declared = tuple(m for m in CANDIDATE_PYTHONS if m in minors)
-                requires, source = poetry_python, "pyproject.toml Poetry python dependency"
+        found = _pyproject_python(pyproject, shown)
+        if found is not None:
+            requires, source, declared = found
 
     if pipfile_path.is_file():
         pipfile = tomlfile.load(pipfile_path)
@@ -300,6 +415,13 @@ def read_project(root: Path) -> ProjectFiles:
                 spec = _spec(text, path=display_path(pipfile_path), key="requires")
                 requires, source = text, "Pipfile [requires]"
                 declared = admitted_minors(spec)
+
+    if declared is None:
+        found = _setup_python(root)
+        if found is None and pyproject is not None and "project" not in pyproject:
+            found = _enclosing_python(root)
+        if found is not None:
+            requires, source, declared = found
 
     facts = ProjectFacts(
         root=display_path(root) if root != Path() else ".",

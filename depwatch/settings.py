@@ -20,7 +20,7 @@ from depwatch.errors import DepwatchError
 __all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
 
 FAIL_ON = ("immediate", "plan", "monitor", "never")
-_KEYS = {"fail-on", "rules", "exclude", "ignore"}
+_KEYS = {"fail-on", "rules", "exclude", "ignore", "vendored", "fixtures"}
 _IGNORE_KEYS = {"id", "package", "versions", "reason", "until"}
 
 
@@ -45,6 +45,10 @@ class Settings:
     rules: tuple[Path, ...] = ()
     exclude: tuple[str, ...] = ()
     ignore: tuple[IgnoreEntry, ...] = ()
+    vendored: tuple[str, ...] | None = None
+    """Globs of vendored third-party code (None: the default folders)."""
+    fixtures: tuple[str, ...] | None = None
+    """Globs of test data (None: the default folders and the test-data rule)."""
 
 
 def _string_list(value: object, *, path: str, key: str) -> tuple[str, ...]:
@@ -124,7 +128,8 @@ def parse_settings(
             f"unknown key {unknown[0]!r}",
             path=shown,
             key=f"tool.depwatch.{unknown[0]}",
-            hint="[tool.depwatch] takes fail-on, rules, exclude and [[tool.depwatch.ignore]]",
+            hint="[tool.depwatch] takes fail-on, rules, exclude, vendored, fixtures and "
+            "[[tool.depwatch.ignore]]",
         )
     fail_on = table.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON:
@@ -135,6 +140,11 @@ def parse_settings(
         )
     rules = _string_list(table.get("rules", []), path=shown, key="tool.depwatch.rules")
     exclude = _string_list(table.get("exclude", []), path=shown, key="tool.depwatch.exclude")
+    vendored = fixtures = None
+    if "vendored" in table:
+        vendored = _string_list(table["vendored"], path=shown, key="tool.depwatch.vendored")
+    if "fixtures" in table:
+        fixtures = _string_list(table["fixtures"], path=shown, key="tool.depwatch.fixtures")
     raw_ignores = table.get("ignore", [])
     if not isinstance(raw_ignores, list):
         raise DepwatchError(
@@ -147,4 +157,6 @@ def parse_settings(
         rules=tuple(path.parent / rule for rule in rules),
         exclude=exclude,
         ignore=tuple(_ignore(item, i, path=shown) for i, item in enumerate(raw_ignores)),
+        vendored=vendored,
+        fixtures=fixtures,
     )

@@ -41,6 +41,11 @@ class LockContents:
     warnings: tuple[str, ...] = ()
     """Odd but harmless things (one line each, without the file name)."""
     python_versions: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    """What ``warnings`` sums up, one line each (shown with ``--verbose``)."""
+    environments: tuple[str, ...] = ()
+    """PEP 508 markers of the environments the lock was made for (uv's ``supported-markers``,
+    conda-lock's platforms); empty when it names none."""
     """conda: the versions of the locked ``python`` package."""
 
 

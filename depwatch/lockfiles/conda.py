@@ -32,6 +32,8 @@ _PLATFORM_MARKERS = {
     "win-64": "sys_platform == 'win32' and platform_machine == 'AMD64'",
     "win-arm64": "sys_platform == 'win32' and platform_machine == 'ARM64'",
 }
+#: conda platform prefix → ``sys_platform``.
+_SYSTEMS = {"linux": "linux", "osx": "darwin", "win": "win32"}
 _NOT_PEP440 = "not a PEP 440 version (conda's own scheme): matches no rule"
 
 
@@ -80,10 +82,15 @@ def read(path: Path) -> LockContents:
         else:
             merged[key] = _Merged(name, version_text, source, platform, groups)
     seen_platforms = platforms or sorted({p for item in merged.values() for p in item.platforms})
+    systems = {_SYSTEMS.get(p.split("-", 1)[0]) for p in seen_platforms}
     return LockContents(
         packages=tuple(item.package(seen_platforms) for item in merged.values()),
         warnings=tuple(warnings),
         python_versions=tuple(python_versions),
+        # the systems the lock was made for, when every platform names a known one
+        environments=()
+        if None in systems
+        else tuple(f"sys_platform == '{s}'" for s in sorted(s for s in systems if s)),
     )
 
 

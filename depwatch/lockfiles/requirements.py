@@ -91,7 +91,17 @@ def read(path: Path) -> LockContents:
     """Read ``path`` and the files it includes; pinned lines become packages."""
     state = _State(root=path.parent, top=_resolved(path, display_path(path)))
     state.read_file(path, constraint=False, chain=())
-    return LockContents(packages=state.packages(), warnings=tuple(state.warnings))
+    details: tuple[str, ...] = ()
+    if len(state.unpinned) == 1:
+        state.warnings.append(state.unpinned[0])
+    elif state.unpinned:
+        # one line for many (a file of 43 ranges is one fact, not 43); --verbose names them
+        state.warnings.append(
+            f"{len(state.unpinned)} requirements are not pinned (no ==) and are not listed; "
+            "--verbose names them"
+        )
+        details = tuple(state.unpinned)
+    return LockContents(packages=state.packages(), warnings=tuple(state.warnings), details=details)
 
 
 @dataclass(slots=True)
@@ -113,6 +123,8 @@ class _State:
     entries: list[_Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     done: set[tuple[Path, bool]] = field(default_factory=set)
+    unpinned: list[str] = field(default_factory=list)
+    """One line per requirement without a pin (reported together)."""
     unsafe: set[str] = field(default_factory=set)
     """Names pip-compile lists, commented out, as unsafe to pin (``# setuptools``)."""
 
@@ -300,7 +312,7 @@ class _State:
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
             return self._add(_Entry(name, specs[0].version, "registry", markers, constraint))
-        self.warnings.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
+        self.unpinned.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
         return None
 
     def _location(

@@ -171,10 +171,14 @@ class _UvReader:
                     note=note,
                 )
             )
+        supported = data.get("supported-markers")
         return LockContents(
             packages=tuple(packages),
             requires_python=requires_python,
             warnings=tuple(self.warnings),
+            environments=tuple(supported)
+            if isinstance(supported, list) and all(isinstance(m, str) for m in supported)
+            else (),
         )
 
     def _check_header(self) -> None:

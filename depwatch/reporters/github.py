@@ -2,7 +2,8 @@
 
 ``::error file=…,line=…,col=…,title=…::message`` per finding, at its first evidence line (the
 message names the other places), or at the lockfile line, or at ``pyproject.toml`` for the
-interpreter: immediate → ``error``, plan → ``warning``, monitor → ``notice``. GitHub shows at
+interpreter: immediate → ``error``, plan → ``warning``, monitor → ``notice``; immediate
+findings come first, then findings with code evidence, then the rest. GitHub shows at
 most 10 annotations of each kind per step, so the first line is the summary, as an annotation
 of the most urgent kind present, and says when some findings will not show as annotations
 (the step log holds them all). Escaping follows actions/toolkit
@@ -115,7 +116,12 @@ def _finding_commands(finding: Finding, root: str) -> list[str]:
 def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
     """One workflow command per line, and a plain summary line at the end."""
     del color, width, verbose
-    findings = sorted_findings(report.findings)
+    # GitHub shows the first 10 of each kind: immediate findings first, then those with code
+    # evidence (what a reviewer acts on in the diff), then the rest (Python-floor notes, …)
+    findings = sorted(
+        sorted_findings(report.findings),
+        key=lambda f: (f.tag is not Tag.IMMEDIATE, not f.evidence),
+    )
     lines: list[str] = []
     if findings:
         kinds = [_COMMAND[f.tag] for f in findings]

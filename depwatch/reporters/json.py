@@ -45,6 +45,7 @@ def _evidence(evidence: Evidence) -> dict[str, Any]:
     }
     if evidence.cell is not None:
         out["cell"] = evidence.cell
+    out["context"] = evidence.context
     return out
 
 

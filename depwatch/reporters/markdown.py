@@ -79,7 +79,9 @@ def _where(finding: Finding, verbose: bool) -> str:
         )
     cap = len(finding.evidence) if verbose else EVIDENCE_CAP
     parts = [
-        md(project_path(here, evidence_where(e).rsplit(":", 1)[0])) for e in finding.evidence[:cap]
+        md(project_path(here, evidence_where(e).rsplit(":", 1)[0]))
+        + ("" if e.context == "runtime" else f" ({e.context})")
+        for e in finding.evidence[:cap]
     ]
     more = len(finding.evidence) - cap
     if more > 0:

@@ -147,6 +147,7 @@ def _finding(
             console,
             _text(
                 (project_path(finding.project, evidence_where(evidence)), "dim"),
+                "" if evidence.context == "runtime" else f" ({evidence.context})",
                 "  ",
                 (evidence.code, ""),
             ),

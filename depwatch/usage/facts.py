@@ -67,6 +67,9 @@ class Ref:
     """For calls: whether a ``*args`` splat is passed (``positional`` is then only a minimum)."""
     star_kwargs: bool = False
     """For calls: whether a ``**kwargs`` splat is passed (any keyword may be in it)."""
+    guards: tuple[str, ...] = ()
+    """The conditions of the branches the reference sits in (:mod:`depwatch.usage.guards`),
+    as extracted: whether they hold on the project's targets is judged at match time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +104,21 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 positional,
                 star_args,
                 star_kwargs,
+                guards,
             )
-            for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in refs
+            for (
+                kind,
+                name,
+                line,
+                column,
+                code,
+                kws,
+                cell,
+                positional,
+                star_args,
+                star_kwargs,
+                guards,
+            ) in refs
         ),
         warnings=warnings,
         exports=exports,
@@ -129,6 +145,7 @@ def _ref_to_json(ref: Ref) -> list[Any]:
         ref.positional,
         ref.star_args,
         ref.star_kwargs,
+        list(ref.guards),
     ]
 
 
@@ -176,10 +193,21 @@ def _pair(value: Any) -> tuple[str, str]:
 def facts_from_json(data: Any) -> FileFacts:
     """The inverse of :func:`facts_to_json`; raises ValueError/TypeError/KeyError on junk."""
     refs = []
-    # A row of an older layout (no argument counts) does not unpack: the file is scanned again.
-    for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in data[
-        "refs"
-    ]:
+    # A row of an older layout (no argument counts, no guards) does not unpack: the file is
+    # scanned again.
+    for (
+        kind,
+        name,
+        line,
+        column,
+        code,
+        kws,
+        cell,
+        positional,
+        star_args,
+        star_kwargs,
+        guards,
+    ) in data["refs"]:
         keywords = tuple(
             KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
             for n, ln, c, cd, ce in kws
@@ -196,6 +224,7 @@ def facts_from_json(data: Any) -> FileFacts:
                 _int(positional),
                 _bool(star_args),
                 _bool(star_kwargs),
+                tuple(_str(g) for g in guards),
             )
         )
     return FileFacts(

@@ -47,13 +47,18 @@ def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ..
         )
     found: dict[tuple[str, int, int, int], Evidence] = {}
 
+    guards: tuple[str, ...] = ()
+
     def add(path: str, cell: int | None, line: int, column: int, code: str, what: str) -> None:
         key = (path, cell or 0, line, column)
         if key not in found:
-            found[key] = Evidence(printable_name(path), line, column, code, cell=cell, symbol=what)
+            found[key] = Evidence(
+                printable_name(path), line, column, code, cell=cell, symbol=what, guards=guards
+            )
 
     for file in facts:
         for ref in file.refs:
+            guards = ref.guards
             if ref.kind == KIND_ENV:
                 if ref.name in env:
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)

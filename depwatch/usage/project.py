@@ -65,7 +65,7 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = 2  # 2: calls record positional counts and splats
+_CACHE_FORMAT = 3  # 2: calls record positional counts and splats; 3: guards
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40
@@ -85,6 +85,10 @@ class ScanResult:
     files_parsed: int
     """Files actually parsed in this run (0 when everything came from the cache)."""
     cache_hits: int = 0
+    sources: tuple[str, ...] = ()
+    """Every source file considered, relative to the root (where tests and test data are)."""
+    imported: frozenset[str] = frozenset()
+    """Project modules some project file imports (a module tests import is not test data)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,11 @@ class _Ignores:
         for i in range(len(parts)):
             base = "/".join(parts[:i])
             self._load(self.top.joinpath(*parts[:i], ".gitignore"), base)
+        if any(self._matches("/".join(parts[: i + 1]) + "/") for i in range(len(parts))):
+            # The project sits in a folder the enclosing repository ignores (a checkout in
+            # another repository's build/): that repository's rules are not the project's.
+            # The project's own root decides what is ignored below it.
+            self.specs.clear()
 
     def _load(self, file: Path, base: str) -> None:
         try:
@@ -144,7 +153,10 @@ class _Ignores:
     def ignored(self, rel: str, is_dir: bool) -> bool:
         if self.top is None or not self.specs:
             return False
-        full = self.prefix + rel + ("/" if is_dir else "")
+        return self._matches(self.prefix + rel + ("/" if is_dir else ""))
+
+    def _matches(self, full: str) -> bool:
+        """Whether the specs loaded so far ignore ``full`` (relative to the repository top)."""
         verdict: bool | None = None
         for base, spec in self.specs:
             if base:
@@ -556,10 +568,18 @@ def scan_project(
     warnings = list(notes)
     for facts in kept:
         warnings.extend(facts.warnings)
+    imported: set[str] = set()
+    for facts in final.values():
+        for module, name in facts.imports:
+            imported.add(module)
+            if name not in ("", "*"):
+                imported.add(f"{module}.{name}")
     return ScanResult(
         facts=kept,
         warnings=tuple(warnings),
         files_scanned=len(files),
         files_parsed=parsed,
         cache_hits=hits,
+        sources=tuple(f.rel for f in files),
+        imported=frozenset(imported),
     )

@@ -22,6 +22,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from depwatch.usage import guards as _guards
+
 __all__ = ["RawRef", "Resolver", "Tracker", "is_under"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
@@ -118,6 +120,19 @@ class Resolver:
         ] = deque()
         self.project_imports: set[tuple[str, str]] = set()
         self._module_aliases: set[str] = set()
+        self.guards: tuple[str, ...] = ()
+        """The conditions of the branches being walked (see :mod:`depwatch.usage.guards`)."""
+        self.def_guards: dict[ast.AST, tuple[str, ...]] = {}
+        self.bound_under: dict[tuple[int, str], tuple[str, ...]] = {}
+        """(scope, name) → the guards of the branch that bound it (where there were any)."""
+        self.private_functions: dict[str, ast.AST] = {}
+        """Module-level functions named ``_x`` (used only where they are called from)."""
+        self.function_uses: dict[str, list[tuple[str, ...]]] = {}
+        """For each of them, the guards of every place that names it."""
+        self.body_refs: dict[ast.AST, tuple[int, int]] = {}
+        """A function's body → the range of ``refs`` found in it."""
+        self.guard_names: dict[str, Any] = {}
+        """Module-level names bound to a version or platform test (``PY2 = …``)."""
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -155,8 +170,24 @@ class Resolver:
             if name not in scope and not self.star and self.lookup(name) is None:
                 return  # nothing to shadow
         scope[name] = value
+        if self.guards and value is not None:
+            self.bound_under[(id(scope), name)] = self.guards
+        elif self.bound_under:
+            self.bound_under.pop((id(scope), name), None)
         if self.class_scope is not None and self.class_stack:
             self.class_attrs.setdefault(self.class_stack[-1], {})[name] = value
+
+    def binding_guards(self, name: str) -> tuple[str, ...]:
+        """The guards of the branch that bound ``name`` (as :meth:`lookup` finds it): a use of
+        a name bound only in an unreachable branch is unreachable too."""
+        if not self.bound_under:
+            return ()
+        if self.class_scope is not None and name in self.class_scope:
+            return self.bound_under.get((id(self.class_scope), name), ())
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return self.bound_under.get((id(scope), name), ())
+        return ()
 
     def attr(self, base: str, name: str) -> str | None:
         head = base[0]
@@ -198,6 +229,8 @@ class Resolver:
         """Walk an expression and return what it resolves to (reporting what is inside)."""
         kind = type(node)
         if kind is ast.Name:
+            if node.id in self.private_functions:  # type: ignore[attr-defined]
+                self.function_uses.setdefault(node.id, []).append(self.guards)  # type: ignore[attr-defined]
             return self.lookup(node.id)  # type: ignore[attr-defined]
         if kind is ast.Attribute:
             base = self.ev(node.value)  # type: ignore[attr-defined]
@@ -221,6 +254,8 @@ class Resolver:
         if kind is ast.Lambda:
             self.defaults(node.args)  # type: ignore[attr-defined]
             self.deferred.append((node, list(self.scopes), None))  # type: ignore[arg-type]
+            if self.guards:
+                self.def_guards[node] = self.guards
             return None
         if kind in _COMPREHENSIONS:
             self.comprehension(node)  # type: ignore[arg-type]
@@ -439,6 +474,17 @@ class Resolver:
             self.expr(target.slice)  # type: ignore[attr-defined]
 
     def s_assign(self, node: ast.Assign) -> None:
+        if (
+            len(node.targets) == 1
+            and type(node.targets[0]) is ast.Name
+            and self.scopes[-1] is self.module_scope
+            and self.class_scope is None
+        ):
+            tree = _guards.condition_tree(node.value, self.guard_names)
+            if tree is not None:
+                self.guard_names[node.targets[0].id] = tree
+            else:
+                self.guard_names.pop(node.targets[0].id, None)
         value = self.ev(node.value)
         if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":
             self.emit("ref", value, node.value)
@@ -494,6 +540,10 @@ class Resolver:
         ):
             owner = None
         self.deferred.append((node, list(self.scopes), owner))
+        if self.guards:
+            self.def_guards[node] = self.guards
+        if node.name.startswith("_") and self.class_scope is None and len(self.scopes) == 1:
+            self.private_functions[node.name] = node
         self.bind(node.name, value)
 
     def function_body(
@@ -505,11 +555,12 @@ class Resolver:
         scope: _Scope = {}
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        saved = (self.scopes, self.class_scope, self.class_stack, self.cond)
+        saved = (self.scopes, self.class_scope, self.class_stack, self.cond, self.guards)
         self.scopes = [*chain, scope]
         self.class_scope = None
         self.class_stack = []
         self.cond = 0
+        self.guards = self.def_guards.get(node, ())
         try:
             for i, arg in enumerate(params):
                 if arg is None:
@@ -518,12 +569,14 @@ class Resolver:
                     scope[arg.arg] = "#" + owner
                 else:
                     self.bind(arg.arg, None)
+            first = len(self.refs)
             if type(node) is ast.Lambda:
                 self.expr(node.body)
             else:
                 self.body(node.body)  # type: ignore[arg-type]
+            self.body_refs[node] = (first, len(self.refs))
         finally:
-            self.scopes, self.class_scope, self.class_stack, self.cond = saved
+            self.scopes, self.class_scope, self.class_stack, self.cond, self.guards = saved
 
     def s_class(self, node: ast.ClassDef) -> None:
         value = self.decorated(node.decorator_list)
@@ -571,17 +624,30 @@ class Resolver:
         self.cond_body(node.body)
         self.cond_body(node.orelse)
 
+    def guarded_body(self, stmts: list[ast.stmt], cond: str | None) -> None:
+        """A conditional body walked with ``cond`` added to the guards of what it holds."""
+        if cond is None:
+            self.cond_body(stmts)
+            return
+        saved = self.guards
+        self.guards = (*saved, cond)
+        try:
+            self.cond_body(stmts)
+        finally:
+            self.guards = saved
+
     def s_if(self, node: ast.If) -> None:
         self.expr(node.test)
-        self.cond_body(node.body)
-        self.cond_body(node.orelse)
+        cond = _guards.condition(node.test, self.guard_names)
+        self.guarded_body(node.body, cond)
+        self.guarded_body(node.orelse, None if cond is None else _guards.negate(cond))
 
     def s_try(self, node: ast.Try) -> None:
         self.cond_body(node.body)
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type)
-            self.cond_body(handler.body)
+            self.guarded_body(handler.body, _guards.import_fallback(node, handler))
         self.cond_body(node.orelse)
         self.cond_body(node.finalbody)
 

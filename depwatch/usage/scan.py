@@ -24,7 +24,17 @@ __all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_sour
 CompactKeyword = tuple[str, int, int, str, "int | None"]
 """A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
 CompactRef = tuple[
-    str, str, int, int, str, tuple[CompactKeyword, ...], "int | None", int, bool, bool
+    str,
+    str,
+    int,
+    int,
+    str,
+    tuple[CompactKeyword, ...],
+    "int | None",
+    int,
+    bool,
+    bool,
+    tuple[str, ...],
 ]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
 ArgShape = tuple[int, bool, bool]
@@ -124,12 +134,55 @@ class _Resolver(Resolver):
         super().__init__(tracker, package=package, project_modules=project_modules, exports=exports)
         self.arg_shapes: dict[int, ArgShape] = {}
         """Index in ``refs`` → the shape of that call."""
+        self.ref_guards: dict[int, tuple[str, ...]] = {}
+        """Index in ``refs`` → the guards of the branch it is in (none: not listed)."""
+
+    def run(self, tree: ast.Module) -> None:
+        super().run(tree)
+        self.guard_private_functions()
+
+    def guard_private_functions(self) -> None:
+        """A private module-level function named only inside guarded branches runs only where
+        one of them is taken: its body's references carry that condition (``def _load(): import
+        imp`` called only under ``if sys.version_info[0] == 2:``)."""
+        for name, node in self.private_functions.items():
+            uses = self.function_uses.get(name)
+            span = self.body_refs.get(node)
+            if not uses or span is None or not all(uses):
+                continue
+            own = self.def_guards.get(node, ())
+            # the uses inside the function itself (recursion) say nothing about reaching it
+            outside = [u for u in uses if u != own]
+            if not outside:
+                continue
+            either = (
+                "[" + ",".join(['"or"', *('["and",' + ",".join(u) + "]" for u in outside)]) + "]"
+            )
+            for index in range(*span):
+                self.ref_guards[index] = (*self.ref_guards.get(index, ()), either)
 
     def emit(
         self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
     ) -> None:
         at = len(self.refs)
         super().emit(kind, name, node, keywords)
+        if len(self.refs) > at:
+            guards = self.guards
+            if self.bound_under:
+                root: ast.AST = node
+                while True:
+                    if isinstance(root, ast.Attribute):
+                        root = root.value
+                    elif isinstance(root, ast.Call):
+                        root = root.func
+                    else:
+                        break
+                if isinstance(root, ast.Name):
+                    bound = self.binding_guards(root.id)
+                    if bound:
+                        guards = tuple(dict.fromkeys((*guards, *bound)))
+            if guards:
+                self.ref_guards[at] = guards
         if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
             positional = 0
             star_args = False
@@ -143,9 +196,24 @@ class _Resolver(Resolver):
 
 
 def _parse(text: str) -> ast.Module:
+    """The module's tree; source written for a newer Python than this one (3.12 f-strings,
+    ``type`` statements, PEP 695 generics, 3.14 t-strings and ``except A, B:``) is read
+    through :func:`depwatch.usage.newsyntax.downgrade`, lines and columns kept."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text)
+        try:
+            return ast.parse(text)
+        except SyntaxError:
+            from depwatch.usage.newsyntax import downgrade
+
+            older = downgrade(text)
+            if older is None:
+                raise
+            try:
+                return ast.parse(older)
+            except (SyntaxError, ValueError):
+                pass
+            raise
 
 
 def scan_source(text: str, path: str, modules: Iterable[str], env: Iterable[str] = ()) -> FileFacts:
@@ -214,6 +282,7 @@ def scan_compact(
     refs = _places(
         resolver.refs,
         resolver.arg_shapes,
+        resolver.ref_guards,
         shown if shown is not None else _split_lines(text),
         cells,
     )
@@ -238,6 +307,7 @@ def _describe(exc: BaseException) -> str:
 def _places(
     raw: list[RawRef],
     shapes: Mapping[int, ArgShape],
+    guards: Mapping[int, tuple[str, ...]],
     lines: list[str],
     cells: list[tuple[int, int]] | None,
 ) -> tuple[CompactRef, ...]:
@@ -266,7 +336,19 @@ def _places(
         seen.add(key)
         ln, column, code, cell = place(line, col)
         keywords = tuple((kw, *place(kl, kc)) for kw, kl, kc in kws)
-        out.append((kind, name, ln, column, code, keywords, cell, *shapes.get(index, _NO_ARGS)))
+        out.append(
+            (
+                kind,
+                name,
+                ln,
+                column,
+                code,
+                keywords,
+                cell,
+                *shapes.get(index, _NO_ARGS),
+                guards.get(index, ()),
+            )
+        )
     # (cell, line, column, kind, name)
     out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)

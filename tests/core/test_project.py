@@ -154,3 +154,66 @@ def test_when_a_pyproject_says_which_dependencies_are_direct(text: str, declares
     from depwatch.project import declares_dependencies
 
     assert declares_dependencies(tomli.loads(text)) is declares
+
+
+def test_declared_python_from_setup_py_read_statically(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text(
+        "import sys\nfrom setuptools import setup\n"
+        "sys.exit('never run')\n"
+        "setup(name='x', python_requires='>=3.8, <3.12')\n",
+        encoding="utf-8",
+    )
+    files = read_project(tmp_path)
+    assert files.declared == ("3.8", "3.9", "3.10", "3.11")
+    assert files.facts.python_source == "setup.py python_requires"
+    # setuptools lets setup.py's argument override setup.cfg
+    (tmp_path / "setup.cfg").write_text("[options]\npython_requires = >=3.6\n", encoding="utf-8")
+    assert read_project(tmp_path).declared == ("3.8", "3.9", "3.10", "3.11")
+    # a value computed at run time is not guessed: setup.cfg then decides
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\nsetup(python_requires=compute())\n", encoding="utf-8"
+    )
+    files = read_project(tmp_path)
+    assert files.declared == tuple(f"3.{m}" for m in range(6, 16))
+    assert files.facts.python_source == "setup.cfg [options] python_requires"
+    # pyproject.toml's [project] requires-python comes first
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.12"\n', encoding="utf-8"
+    )
+    assert read_project(tmp_path).facts.python_source == "pyproject.toml [project] requires-python"
+
+
+def test_setup_files_that_declare_nothing_or_junk(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text("this is not python(\n", encoding="utf-8")
+    assert read_project(tmp_path).declared is None
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n", encoding="utf-8")
+    assert read_project(tmp_path).declared is None
+    (tmp_path / "setup.cfg").write_text("[options]\npython_requires = three\n", encoding="utf-8")
+    with pytest.raises(DepwatchError, match="not a valid version specifier") as bad:
+        read_project(tmp_path)
+    assert bad.value.key == "options.python_requires"
+    (tmp_path / "setup.cfg").write_text("no section header\n", encoding="utf-8")
+    with pytest.raises(DepwatchError, match=r"not a readable setup\.cfg"):
+        read_project(tmp_path)
+
+
+def test_a_sub_project_without_project_table_takes_the_enclosing_declaration(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "mono"\nversion = "1"\nrequires-python = ">=3.11"\n', encoding="utf-8"
+    )
+    sub = tmp_path / "services" / "api"
+    sub.mkdir(parents=True)
+    (sub / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
+    files = read_project(sub)
+    assert files.declared == ("3.11", "3.12", "3.13", "3.14", "3.15")
+    assert files.facts.python_source == "../../pyproject.toml [project] requires-python"
+    # a sub-project with its own [project] (and no requires-python) does not borrow
+    (sub / "pyproject.toml").write_text('[project]\nname = "api"\nversion = "1"\n', "utf-8")
+    assert read_project(sub).declared is None
+    # outside a repository nothing above the project is read
+    (tmp_path / ".git").rmdir()
+    (sub / "pyproject.toml").write_text("[tool.ruff]\n", encoding="utf-8")
+    assert read_project(sub).declared is None

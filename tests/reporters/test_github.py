@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from depwatch.model import Report
+from depwatch.model import Report, Tag
 from depwatch.reporters import render
 from depwatch.reporters.github import command, escape_data, escape_property
+
+from .conftest import DBDTYPES, GENAI
 
 
 def test_escape_helpers() -> None:
@@ -101,3 +103,30 @@ def test_findings_past_githubs_annotation_cap_are_announced(report: Report) -> N
     first = render("github", many).splitlines()[0]
     assert first.startswith("::error title=depwatch::16 immediate")
     assert "so 7 finding(s) appear only in this step's log" in first
+
+
+def test_immediate_first_then_findings_with_evidence_then_the_rest(report: Report) -> None:
+    # twelve Python-floor plans without code evidence and one plan with evidence: the one a
+    # reviewer can act on in the diff must be among the warnings GitHub shows
+    floor = next(f for f in report.findings if f.rule == "db-dtypes/python-floor-3-10")
+    coded = next(f for f in report.findings if f.evidence and f.tag.value == "immediate")
+    plans = [dataclasses.replace(floor, package=f"pkg-{i:02}") for i in range(12)]
+    with_code = dataclasses.replace(coded, tag=Tag.PLAN, package="zzz-last-by-name")
+    ordered = dataclasses.replace(report, findings=(*plans, with_code, *report.findings))
+    titles = [
+        line.split("title=", 1)[1].split("::", 1)[0]
+        for line in render("github", ordered).splitlines()[1:]
+        if line.startswith("::") and "file=" in line
+    ]
+    kinds = [
+        line.split(" ", 1)[0]
+        for line in render("github", ordered).splitlines()[1:]
+        if line.startswith("::") and "file=" in line
+    ]
+    immediate = kinds.count("::error")
+    assert set(kinds[:immediate]) == {"::error"}  # every immediate finding first
+    with_evidence = [f for f in ordered.findings if f.evidence and f.tag is not Tag.IMMEDIATE]
+    after = titles[immediate : immediate + len(with_evidence)]
+    assert sorted(after) == sorted(f.rule for f in with_evidence)
+    assert GENAI in after  # the plan with code, ahead of twelve Python-floor notes
+    assert titles[immediate + len(with_evidence) :].count(DBDTYPES) == 13

@@ -64,6 +64,7 @@ def test_check_json_matches_schema_exactly(report: Report) -> None:
                 "line": 12 + i,
                 "column": 9,
                 "code": "response_format=audio,",
+                "context": "runtime",
             }
             for i in range(7)
         ],
@@ -90,6 +91,7 @@ def test_check_json_matches_schema_exactly(report: Report) -> None:
         "column": 5,
         "code": "Environment()",
         "cell": 3,
+        "context": "runtime",
     }
     assert doc["suppressed"][0]["rule"] == "requests/verify-default"
     assert list(doc["suppressed"][0]) == ["rule", "package", "version", "reason", "until"]

@@ -349,3 +349,24 @@ def test_pool_falls_back_when_workers_die(tmp_path: Path, monkeypatch: pytest.Mo
     alone = scan_project(tmp_path, MODULES, cache=False, jobs=1)
     assert pooled.facts == alone.facts
     assert len(pooled.facts) == 45
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_project_in_a_folder_the_enclosing_repository_ignores(tmp_path: Path) -> None:
+    # another repository's ignored build/ holds a checkout of the audited project (no .git of
+    # its own): the project's own root decides what is ignored below it
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    write(tmp_path, ".gitignore", "build/\n*.py\n")
+    project = tmp_path / "build" / "checkout"
+    write(project, "app.py", USE)
+    write(project, "pkg/core.py", USE)
+    write(project, "pkg/generated/out.py", USE)
+    write(project, ".gitignore", "generated/\n")
+    result = scan_project(project, MODULES, cache=False)
+    assert paths(result) == ["app.py", "pkg/core.py"]
+    # a project the enclosing repository does not ignore keeps its rules (a monorepo member)
+    member = tmp_path / "services" / "api"
+    write(member, "main.py", USE)
+    write(tmp_path, ".gitignore", "build/\nservices/api/skip_me.py\n")
+    write(member, "skip_me.py", USE)
+    assert paths(scan_project(member, MODULES, cache=False)) == ["main.py"]
