@@ -14,6 +14,7 @@ from depwatch.reporters.common import (
     EVIDENCE_CAP,
     TAG_MEANING,
     evidence_where,
+    fix_text,
     grouped,
     held_back_text,
     plural,
@@ -96,6 +97,9 @@ def _action(finding: Finding) -> str:
         text += f" (targets: {md(', '.join(finding.targets))})"
     if finding.references:
         text += " " + md_link(finding.references[0], "ref")
+    fix = fix_text(finding)
+    if fix:
+        text += f"<br>{md(fix)}"
     return text
 
 
