@@ -274,6 +274,15 @@ def check(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print less.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more.")] = False,
+    recursive: Annotated[
+        bool,
+        typer.Option(
+            "--recursive",
+            "-r",
+            help="Audit every project below each PATH folder (or those [tool.depwatch] projects "
+            "lists), in parallel; one exit code for all.",
+        ),
+    ] = False,
     fix_commands: Annotated[
         bool,
         typer.Option(
@@ -308,7 +317,13 @@ def check(
         verbose=verbose,
     )
     _run_check(
-        options, format.value, output, quiet=quiet, verbose=verbose, fix_commands=fix_commands
+        options,
+        format.value,
+        output,
+        quiet=quiet,
+        verbose=verbose,
+        fix_commands=fix_commands,
+        recursive=recursive,
     )
 
 
@@ -320,11 +335,19 @@ def _run_check(
     quiet: bool,
     verbose: bool,
     fix_commands: bool = False,
+    recursive: bool = False,
 ) -> NoReturn:
     from depwatch import audit, reporters
 
     try:
-        outcome = audit.check(options)
+        if recursive:
+            from depwatch.monorepo import check_recursive
+
+            joined = check_recursive(options)
+            outcome = joined.outcome
+            _project_errors(joined.errors)
+        else:
+            outcome = audit.check(options)
     except DepwatchError as exc:
         _fail(exc)
     if outcome.quiet:
@@ -351,6 +374,13 @@ def _run_check(
 
         sys.stderr.writelines(f"  {oneline(gap)}\n" for gap in outcome.gaps)
     raise typer.Exit(outcome.exit_code)
+
+
+def _project_errors(errors: tuple[str, ...]) -> None:
+    """``--recursive``: each project that could not be audited (the others are reported)."""
+    from depwatch.reporters.text import sanitize
+
+    sys.stderr.writelines(f"depwatch: error: {sanitize(error)}\n" for error in errors)
 
 
 def _print_fix_commands(report: Any, output: Path | None, *, quiet: bool) -> None:

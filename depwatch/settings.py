@@ -20,7 +20,7 @@ from depwatch.errors import DepwatchError
 __all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
 
 FAIL_ON = ("immediate", "plan", "monitor", "never")
-_KEYS = {"fail-on", "rules", "exclude", "ignore"}
+_KEYS = {"fail-on", "rules", "exclude", "ignore", "projects"}
 _IGNORE_KEYS = {"id", "package", "versions", "reason", "until"}
 
 
@@ -45,6 +45,8 @@ class Settings:
     rules: tuple[Path, ...] = ()
     exclude: tuple[str, ...] = ()
     ignore: tuple[IgnoreEntry, ...] = ()
+    projects: tuple[str, ...] | None = None
+    """``check --recursive``: the project folders below this one (None: find them)."""
 
 
 def _string_list(value: object, *, path: str, key: str) -> tuple[str, ...]:
@@ -124,7 +126,8 @@ def parse_settings(
             f"unknown key {unknown[0]!r}",
             path=shown,
             key=f"tool.depwatch.{unknown[0]}",
-            hint="[tool.depwatch] takes fail-on, rules, exclude and [[tool.depwatch.ignore]]",
+            hint="[tool.depwatch] takes fail-on, rules, exclude, projects and "
+            "[[tool.depwatch.ignore]]",
         )
     fail_on = table.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON:
@@ -142,7 +145,11 @@ def parse_settings(
             path=shown,
             key="tool.depwatch.ignore",
         )
+    projects = table.get("projects")
+    if projects is not None:
+        projects = _string_list(projects, path=shown, key="tool.depwatch.projects")
     return Settings(
+        projects=projects,
         fail_on=fail_on,
         rules=tuple(path.parent / rule for rule in rules),
         exclude=exclude,

@@ -112,10 +112,12 @@ def _table(findings: list[Finding], verbose: bool, budget: list[int]) -> list[st
         "| Package | Version | Rule | Action | Where |",
         "| --- | --- | --- | --- | --- |",
     ]
+    many = len({f.project for f in findings}) > 1
     for index, f in enumerate(findings):
         package = "Python" if subject(f).startswith("Python ") else f.package
+        named = md(package) + (f"<br>in {md(f.project)}" if many else "")
         row = (
-            f"| {md(package)} | {md(f.version)} | {md(f.rule)}<br>{md(f.title)} "
+            f"| {named} | {md(f.version)} | {md(f.rule)}<br>{md(f.title)} "
             f"| {_action(f)} | {_where(f, verbose)} |"
         )
         if len(row.encode()) + 1 > budget[0]:

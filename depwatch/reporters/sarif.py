@@ -186,6 +186,8 @@ def _message(finding: Finding) -> str:
         else f"{finding.package}@{finding.version}"
     )
     text = f"{who}: {finding.title}"
+    if finding.project not in ("", "."):
+        text = f"{who} (project {finding.project}): {finding.title}"
     held = held_back_text(finding)
     if held:
         text += f" {held}."
