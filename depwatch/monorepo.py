@@ -114,7 +114,11 @@ def _walk(root: Path) -> list[Path]:
             fnmatch.fnmatchcase(folder.as_posix(), (base / g).as_posix()) for base, g in members
         ):
             continue  # a workspace member: the root's lock covers it
-        if discovery.search(folder):
+        try:
+            locks = discovery.search(folder)
+        except DepwatchError:
+            continue  # a folder that cannot be listed holds no project we could read
+        if locks:
             found.append(folder)
             members += [(folder, glob) for glob in _workspace_members(folder)]
         try:

@@ -299,3 +299,63 @@ def test_check_json_has_fix_key_for_every_finding() -> None:
         "text": 'requires-python = ">=3.11"',
     }
     assert python["fix"]["command"] == "uv lock"
+
+
+def test_conda_lock_environment_edit(tmp_path: Path, rules: Path) -> None:
+    shutil.copy(
+        LOCKS / "conda" / "handmade" / "multi-platform.conda-lock.yml",
+        tmp_path / "conda-lock.yml",
+    )
+    (tmp_path / "environment.yml").write_text(
+        "channels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - numpy=1.26\n"
+    )
+    rule = _rule(rules, "numpy", "fix-conda", "1.26.4", "1.26.5")
+    fix = _fixes(tmp_path, rules, [rule])[rule]
+    assert fix["tool"] == "conda-lock"
+    assert fix["edit"] == {"path": "environment.yml", "line": 5, "text": "  - numpy>=1.26.5"}
+    assert fix["command"] == "conda-lock lock"
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip-compile"])
+def test_the_command_resolves_the_finding(tmp_path: Path, rules: Path, tool: str) -> None:
+    """Lock iniconfig 1.1.1 with the real tool, run the command depwatch prints, check again."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    exe = bin_dir / ("uv" if tool == "uv" else "pip-compile")
+    if not exe.exists():
+        pytest.skip(f"{exe.name} is not installed")
+    env = {**os.environ, "UV_NO_CONFIG": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["iniconfig"]\n\n[tool.uv]\npackage = false\n'
+    )
+    if tool == "uv":
+        made = subprocess.run(
+            [str(exe), "lock", "--upgrade-package", "iniconfig==1.1.1"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    else:
+        (tmp_path / "requirements.in").write_text("iniconfig\n")
+        made = subprocess.run(
+            [str(exe), "--quiet", "--upgrade-package", "iniconfig==1.1.1",
+             "--output-file=requirements.txt", "requirements.in"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"{tool} could not lock (no index?): {made.stderr.strip()[-200:]}")
+    rule = _rule(rules, "iniconfig", "fix-e2e", "1.1.1", "2.0.0")
+    args = ("check", ".", "--rules", str(rules), "--no-usage", "--fix-commands", "-q")
+    done = run_depwatch(*args, cwd=tmp_path)
+    [command] = done.stdout.splitlines()
+    ran = subprocess.run(
+        shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert ran.returncode == 0, ran.stderr
+    after = run_depwatch(
+        "check", ".", "--rules", str(rules), "--no-usage", "-f", "json", cwd=tmp_path
+    )
+    assert rule not in {f["rule"] for f in json.loads(after.stdout)["findings"]}
+    assert run_depwatch(*args, cwd=tmp_path).stdout == ""
