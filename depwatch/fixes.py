@@ -91,6 +91,8 @@ class _Constraint:
     group: str | None = None
     """Poetry group / PDM dev group / optional-dependency extra the entry sits in."""
     extra: bool = False
+    python: bool = False
+    """The declared Python range: the target release does not install on all of it."""
 
     def allows(self, version: Version) -> bool:
         return any(spec.contains(version, prereleases=True) for spec in self.specs)
@@ -253,6 +255,10 @@ class FixContext:
     pyproject: Mapping[str, Any] | None = None
     pyproject_path: Path | None = None
     rules: Callable[[str], Rule | None] = lambda _id: None
+    package_rules: Callable[[str], Sequence[Rule]] = lambda _name: ()
+    """A package's rules: its Python-floor rules say which Pythons a target release needs."""
+    declared: tuple[str, ...] | None = None
+    """The Python minors the project declares (None: unknown)."""
     newest: Callable[[str], str | None] | None = None
     """``--online`` hook: the newest release of a package that installs on the declared
     Pythons; None offline (the lowest fixing version is the target)."""
@@ -383,7 +389,54 @@ def _target(finding: Finding, rule: Rule | None, ctx: FixContext) -> Version | N
 
 
 def _blocking(ctx: FixContext, name: str, version: Version) -> _Constraint | None:
-    return next((c for c in ctx.constraints(name) if not c.allows(version)), None)
+    found = next((c for c in ctx.constraints(name) if not c.allows(version)), None)
+    return found if found is not None else _python_blocking(ctx, name, version)
+
+
+def _python_blocking(ctx: FixContext, name: str, version: Version) -> _Constraint | None:
+    """The declared Python range, when a shipped Python-floor rule says ``version`` of ``name``
+    does not install on a Python the project declares (raise requires-python first)."""
+    if not ctx.declared:
+        return None
+    from depwatch.project import excluded_minors
+
+    for rule in ctx.package_rules(name):
+        if rule.python_requires is None or not rule.affected.contains(version, prereleases=True):
+            continue
+        dropped = excluded_minors(rule.python_requires, ctx.declared)
+        if not dropped:
+            continue
+        where = _python_line(ctx)
+        if where is None:
+            return _Constraint("pyproject.toml", None, "requires-python", (), python=True)
+        path, line, text = where
+        return _Constraint(path, line, text, (), python=True)
+    return None
+
+
+def _python_line(ctx: FixContext) -> tuple[str, int, str] | None:
+    """Where the declared Python range is written: (file, line, text)."""
+    if ctx.pyproject_path is not None:
+        lines = ctx.lines(ctx.pyproject_path)
+        for header, pattern in (
+            ("project", _PROJECT_RP),
+            ("tool.poetry.dependencies", _POETRY_PY),
+        ):
+            start = _table_start(lines, header)
+            if not start:
+                continue
+            for index in range(start, len(lines)):
+                if lines[index].lstrip().startswith("["):
+                    break
+                if pattern.match(lines[index]):
+                    return "pyproject.toml", index + 1, lines[index].strip()
+    pipfile = ctx.root / "Pipfile"
+    if pipfile.is_file():
+        lines = ctx.lines(pipfile)
+        line = _key_line(lines, "python-version", _table_start(lines, "requires"))
+        if line is not None:
+            return "Pipfile", line, lines[line - 1].strip()
+    return None
 
 
 def _edit(c: _Constraint) -> FixEdit:
@@ -439,6 +492,14 @@ def _package_fix(
     blocked = _blocking(ctx, finding.package, target)
     constraint = _edit(blocked) if blocked is not None else None
     tool = _LOCK_TOOLS.get(fmt)
+    if blocked is not None and blocked.python:
+        # No tool's command helps while a declared Python cannot install the release.
+        kind = tool or ("conda-lock" if fmt == "conda" else None)
+        if fmt == "requirements":
+            kind = ctx.requirements_tool(rel)[0]
+        if kind is None or kind == "export":
+            return None
+        return Fix(kind, None, version, rel, constraint=constraint)
     if tool == "uv":
         command = None if blocked else _q("uv", "lock", "--upgrade-package", f"{name}=={version}")
         return Fix("uv", command, version, rel, constraint=constraint)

@@ -359,3 +359,36 @@ def test_the_command_resolves_the_finding(tmp_path: Path, rules: Path, tool: str
     )
     assert rule not in {f["rule"] for f in json.loads(after.stdout)["findings"]}
     assert run_depwatch(*args, cwd=tmp_path).stdout == ""
+
+
+def test_a_release_that_drops_a_declared_python_names_requires_python(rules: Path) -> None:
+    """uv/basic declares >=3.10; a rule says certifi 2026.10.20 needs Python 3.11."""
+    rule = _rule(rules, "certifi", "fix-free", "2026.10.19.post1", "2026.10.20")
+    (rules / "certifi" / "python-3.11-required.toml").write_text(
+        """package = "certifi"
+kind = "python-drop"
+tag = "immediate"
+affected = ">=2026.10.20"
+boundary = "2026.10.20"
+title = "certifi 2026.10.20 requires Python 3.11 or newer"
+what = "w"
+why = "y"
+action = "Drop Python 3.10."
+references = ["https://example.org/floor"]
+
+[python]
+requires = ">=3.11"
+
+[examples]
+affected = ["2026.10.20"]
+unaffected = ["2026.10.19.post1"]
+""",
+        encoding="utf-8",
+    )
+    fix = _fixes(LOCKS / "uv" / "basic", rules, [rule])[rule]
+    assert fix["command"] is None
+    assert fix["constraint"] == {
+        "path": "pyproject.toml",
+        "line": 4,
+        "text": 'requires-python = ">=3.10"',
+    }
