@@ -739,6 +739,28 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
     return sorted(kept, key=Finding.sort_key)
 
 
+def _with_fixes(
+    findings: list[Finding], projects: Sequence[Project], rulebook: RuleBook, options: CheckOptions
+) -> list[Finding]:
+    """The findings with the command (or edit) that resolves each (depwatch.fixes)."""
+    from depwatch.fixes import FixContext, with_fixes
+
+    out: list[Finding] = []
+    for project in projects:
+        ctx = FixContext(
+            root=project.root,
+            lock_paths=project.texts,
+            formats={lock.path: lock.format for lock in project.lockfiles},
+            pyproject=project.files.pyproject,
+            pyproject_path=project.files.pyproject_path,
+            rules=rulebook.get,
+            package_rules=rulebook.for_package,
+            declared=_declared(project, options.pythons)[0],
+        )
+        out += with_fixes([f for f in findings if f.project == project.shown], ctx)
+    return sorted(out, key=Finding.sort_key)
+
+
 def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
     """Run ``depwatch check``."""
     projects = read_projects(options.paths, hook=options.hook)
@@ -765,7 +787,7 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         _audit_project(project, rulebook, options, run, olds.get(project.root))
     if pending is not None:
         _add_vulnerabilities(pending, projects, run, olds)
-    kept = _apply_policy(run, options)
+    kept = _with_fixes(_apply_policy(run, options), projects, rulebook, options)
 
     # --fail-on decides for every project; else each project's own [tool.depwatch] fail-on.
     own = {p.shown: options.fail_on or p.settings.fail_on or "immediate" for p in projects}

@@ -274,6 +274,23 @@ def check(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print less.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more.")] = False,
+    recursive: Annotated[
+        bool,
+        typer.Option(
+            "--recursive",
+            "-r",
+            help="Audit every project below each PATH folder (or those [tool.depwatch] projects "
+            "lists), in parallel; one exit code for all.",
+        ),
+    ] = False,
+    fix_commands: Annotated[
+        bool,
+        typer.Option(
+            "--fix-commands",
+            help="Print only the commands that resolve the findings, one per line (edits and "
+            "constraints to change first go to stderr as comments). Nothing is run.",
+        ),
+    ] = False,
 ) -> None:
     """Match the lockfiles against the change rules and print the actions to take."""
     from depwatch.audit import CheckOptions
@@ -299,20 +316,45 @@ def check(
         hook=os.environ.get("PRE_COMMIT") == "1",
         verbose=verbose,
     )
-    _run_check(options, format.value, output, quiet=quiet, verbose=verbose)
+    _run_check(
+        options,
+        format.value,
+        output,
+        quiet=quiet,
+        verbose=verbose,
+        fix_commands=fix_commands,
+        recursive=recursive,
+    )
 
 
 def _run_check(
-    options: CheckOptions, fmt: str, output: Path | None, *, quiet: bool, verbose: bool
+    options: CheckOptions,
+    fmt: str,
+    output: Path | None,
+    *,
+    quiet: bool,
+    verbose: bool,
+    fix_commands: bool = False,
+    recursive: bool = False,
 ) -> NoReturn:
     from depwatch import audit, reporters
 
     try:
-        outcome = audit.check(options)
+        if recursive:
+            from depwatch.monorepo import check_recursive
+
+            joined = check_recursive(options)
+            outcome = joined.outcome
+            _project_errors(joined.errors)
+        else:
+            outcome = audit.check(options)
     except DepwatchError as exc:
         _fail(exc)
     if outcome.quiet:
         raise typer.Exit(ExitCode.OK)
+    if fix_commands:
+        _print_fix_commands(outcome.report, output, quiet=quiet)
+        raise typer.Exit(outcome.exit_code)
     color, width = _color(), _width()
     text = reporters.render(
         fmt,
@@ -332,6 +374,24 @@ def _run_check(
 
         sys.stderr.writelines(f"  {oneline(gap)}\n" for gap in outcome.gaps)
     raise typer.Exit(outcome.exit_code)
+
+
+def _project_errors(errors: tuple[str, ...]) -> None:
+    """``--recursive``: each project that could not be audited (the others are reported)."""
+    from depwatch.reporters.text import sanitize
+
+    sys.stderr.writelines(f"depwatch: error: {sanitize(error)}\n" for error in errors)
+
+
+def _print_fix_commands(report: Any, output: Path | None, *, quiet: bool) -> None:
+    """``--fix-commands``: the commands on stdout (or FILE), the rest as ``#`` lines on stderr."""
+    from depwatch.fixes import commands
+    from depwatch.reporters.text import oneline
+
+    lines, notes = commands(report.findings)
+    _write("".join(f"{line}\n" for line in lines), output)
+    if not quiet:
+        sys.stderr.writelines(f"# {oneline(note)}\n" for note in notes)
 
 
 @app.command()

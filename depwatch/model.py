@@ -13,6 +13,8 @@ __all__ = [
     "SOURCE_KINDS",
     "Evidence",
     "Finding",
+    "Fix",
+    "FixEdit",
     "HeldBack",
     "Lockfile",
     "NotAudited",
@@ -157,6 +159,37 @@ class HeldBack:
 
 
 @dataclass(frozen=True, slots=True)
+class FixEdit:
+    """One line of a project file to write instead of what is there."""
+
+    path: str
+    """Relative to the project root, with ``/`` separators."""
+    line: int | None
+    """1-based; None when the line could not be found."""
+    text: str
+    """The new line (or, for a constraint to change first, the line as it is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What to run (or edit) to resolve a finding, for the tool that wrote one lockfile."""
+
+    tool: str
+    """``uv``, ``poetry``, ``pdm``, ``pipenv``, ``pip-compile``, ``uv-pip-compile``,
+    ``requirements``, ``conda-lock``, or ``requires-python``."""
+    command: str | None
+    """A shell command built from validated names and versions, each quoted; None when the
+    fix is an edit alone or a constraint must change first."""
+    version: str | None = None
+    """The version moved to (a Python floor like ``3.10`` for requires-python edits)."""
+    lockfile: str | None = None
+    edit: FixEdit | None = None
+    """A line to change (before running ``command``, when both are set)."""
+    constraint: FixEdit | None = None
+    """The project's own constraint that does not allow ``version``: change it first."""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A rule that applies to a locked package (or to the declared interpreter)."""
 
@@ -182,6 +215,8 @@ class Finding:
     """Every locked version the finding concerns, ``version`` first; empty means ``version``."""
     held_back: tuple[HeldBack, ...] = ()
     """Interpreter findings: the locked packages this Python keeps from newer releases."""
+    fixes: tuple[Fix, ...] = ()
+    """What resolves the finding, per lockfile tool (the first is the one to show)."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -20,7 +20,7 @@ from depwatch.errors import DepwatchError
 __all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
 
 FAIL_ON = ("immediate", "plan", "monitor", "never")
-_KEYS = {"fail-on", "rules", "exclude", "ignore", "vendored", "fixtures"}
+_KEYS = {"fail-on", "rules", "exclude", "ignore", "vendored", "fixtures", "projects"}
 _IGNORE_KEYS = {"id", "package", "versions", "reason", "until"}
 
 
@@ -49,6 +49,8 @@ class Settings:
     """Globs of vendored third-party code (None: the default folders)."""
     fixtures: tuple[str, ...] | None = None
     """Globs of test data (None: the default folders and the test-data rule)."""
+    projects: tuple[str, ...] | None = None
+    """``check --recursive``: the project folders below this one (None: find them)."""
 
 
 def _string_list(value: object, *, path: str, key: str) -> tuple[str, ...]:
@@ -128,7 +130,7 @@ def parse_settings(
             f"unknown key {unknown[0]!r}",
             path=shown,
             key=f"tool.depwatch.{unknown[0]}",
-            hint="[tool.depwatch] takes fail-on, rules, exclude, vendored, fixtures and "
+            hint="[tool.depwatch] takes fail-on, rules, exclude, vendored, fixtures, projects and "
             "[[tool.depwatch.ignore]]",
         )
     fail_on = table.get("fail-on")
@@ -152,7 +154,11 @@ def parse_settings(
             path=shown,
             key="tool.depwatch.ignore",
         )
+    projects = table.get("projects")
+    if projects is not None:
+        projects = _string_list(projects, path=shown, key="tool.depwatch.projects")
     return Settings(
+        projects=projects,
         fail_on=fail_on,
         rules=tuple(path.parent / rule for rule in rules),
         exclude=exclude,

@@ -13,6 +13,7 @@ __all__ = [
     "evidence_where",
     "failing_tags",
     "finding_location",
+    "fix_text",
     "grouped",
     "is_interpreter",
     "plural",
@@ -183,3 +184,30 @@ def grouped(findings: Sequence[Finding]) -> list[tuple[Tag, list[Finding]]]:
         if of_tag:
             out.append((tag, of_tag))
     return out
+
+
+def fix_text(finding: Finding) -> str | None:
+    """The fix for the first lockfile tool, as one line (paths as seen from where depwatch
+    ran): ``$ uv lock --upgrade-package x==2.0.1``, ``edit requirements.txt:3: x==2.0.1``, or
+    the constraint to change first."""
+    if not finding.fixes:
+        return None
+    fix = finding.fixes[0]
+    here = finding.project
+    parts: list[str] = []
+    if fix.constraint is not None:
+        c = fix.constraint
+        at = project_path(here, c.path) + (f":{c.line}" if c.line else "")
+        if fix.command is None:
+            parts.append(f"first change {at} ({c.text}): it does not allow {fix.version}")
+        else:
+            parts.append(f"$ {fix.command}  (it rewrites {at}: {c.text})")
+    if fix.edit is not None:
+        e = fix.edit
+        at = project_path(here, e.path) + (f":{e.line}" if e.line else "")
+        parts.append(f"edit {at}: {e.text}")
+    if fix.command is not None and fix.constraint is None:
+        parts.append(f"$ {fix.command}" if not parts else f"then $ {fix.command}")
+    if here not in ("", ".") and fix.command is not None:
+        parts.append(f"(in {here})")
+    return "  ".join(parts) if parts else None

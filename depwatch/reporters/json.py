@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from depwatch.model import Evidence, Finding, Lockfile, Package, Report
+from depwatch.model import Evidence, Finding, Fix, FixEdit, Lockfile, Package, Report
 from depwatch.reporters.common import sorted_findings, sorted_not_audited, sorted_suppressed
 
 __all__ = [
@@ -49,6 +49,25 @@ def _evidence(evidence: Evidence) -> dict[str, Any]:
     return out
 
 
+def _edit(edit: FixEdit | None) -> dict[str, Any] | None:
+    if edit is None:
+        return None
+    return {"path": edit.path, "line": edit.line, "text": edit.text}
+
+
+def fix_dict(fix: Fix) -> dict[str, Any]:
+    """One fix: the tool, the command (or null), the version moved to, and the edit or the
+    project constraint to change first (or null)."""
+    return {
+        "tool": fix.tool,
+        "command": fix.command,
+        "version": fix.version,
+        "lockfile": fix.lockfile,
+        "edit": _edit(fix.edit),
+        "constraint": _edit(fix.constraint),
+    }
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding as in ``findings`` (and ``resolved``)."""
     out: dict[str, Any] = {
@@ -78,6 +97,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             }
             for h in finding.held_back
         ]
+    out["fix"] = fix_dict(finding.fixes[0]) if finding.fixes else None
+    if len(finding.fixes) > 1:
+        out["fixes"] = [fix_dict(f) for f in finding.fixes]
     if finding.kind == "vulnerability":
         out["aliases"] = list(finding.aliases)
         out["fixed_versions"] = list(finding.fixed_versions)

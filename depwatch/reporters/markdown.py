@@ -14,6 +14,7 @@ from depwatch.reporters.common import (
     EVIDENCE_CAP,
     TAG_MEANING,
     evidence_where,
+    fix_text,
     grouped,
     held_back_text,
     plural,
@@ -98,6 +99,9 @@ def _action(finding: Finding) -> str:
         text += f" (targets: {md(', '.join(finding.targets))})"
     if finding.references:
         text += " " + md_link(finding.references[0], "ref")
+    fix = fix_text(finding)
+    if fix:
+        text += f"<br>{md(fix)}"
     return text
 
 
@@ -110,10 +114,12 @@ def _table(findings: list[Finding], verbose: bool, budget: list[int]) -> list[st
         "| Package | Version | Rule | Action | Where |",
         "| --- | --- | --- | --- | --- |",
     ]
+    many = len({f.project for f in findings}) > 1
     for index, f in enumerate(findings):
         package = "Python" if subject(f).startswith("Python ") else f.package
+        named = md(package) + (f"<br>in {md(f.project)}" if many else "")
         row = (
-            f"| {md(package)} | {md(f.version)} | {md(f.rule)}<br>{md(f.title)} "
+            f"| {named} | {md(f.version)} | {md(f.rule)}<br>{md(f.title)} "
             f"| {_action(f)} | {_where(f, verbose)} |"
         )
         if len(row.encode()) + 1 > budget[0]:

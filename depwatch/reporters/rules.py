@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from depwatch.reporters.json import dumps
-from depwatch.reporters.markdown import md
+from depwatch.reporters.markdown import md, md_link
 from depwatch.reporters.text import oneline, sanitize
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule
 
-__all__ = ["render_rule", "render_rule_list", "rule_dict"]
+__all__ = ["DOCS_COMMAND", "render_rule", "render_rule_docs", "render_rule_list", "rule_dict"]
 
 
 def _condition_dict(condition: LockCondition) -> dict[str, Any]:
@@ -101,12 +102,7 @@ def render_rule_list(
         doc = {"schema_version": 1, "rules": [rule_dict(r) for r in ordered]}
         return dumps(doc)
     if fmt == "markdown":
-        lines = ["| id | kind | tag | affected | title |", "|---|---|---|---|---|"]
-        lines += [
-            f"| `{r.id}` | {r.kind} | {r.tag.value} | `{r.affected}` | {md(r.title)} |"
-            for r in ordered
-        ]
-        return "\n".join(lines) + "\n"
+        return render_rule_docs(ordered)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -203,3 +199,114 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
 def _stripped(text: str) -> str:
     """Without the blanks rich pads each line to the full width with."""
     return "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+#: The command that writes docs/rules.md (the staleness test names it).
+DOCS_COMMAND = "depwatch rules list --format markdown > docs/rules.md"
+
+
+def _anchor(rule_id: str) -> str:
+    """GitHub's heading anchor for a rule id heading (lower case, punctuation but - dropped)."""
+    return re.sub(r"[^a-z0-9 _-]", "", rule_id.lower()).replace(" ", "-")
+
+
+def _fenced(code: str, info: str = "") -> list[str]:
+    """A fenced code block whose fence is longer than any backtick run in ``code``."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", *sanitize(code).strip("\n").splitlines(), fence]
+
+
+def _example(rule: Rule) -> list[str]:
+    """An example that hits: a locked version inside ``affected`` and the code lines found."""
+    out: list[str] = []
+    if rule.examples.affected:
+        what = "Python" if rule.is_interpreter else rule.package
+        lock = md(f"{what} {rule.examples.affected[0]}")
+        declared = ""
+        if rule.python_requires is not None:
+            declared = f", on a project that still declares Python {md(_below(rule))}"
+        out.append(f"Locked: {lock}{declared}.")
+    if rule.examples.code:
+        hits = [
+            line for line in rule.examples.code.splitlines() if line.rstrip().endswith("# expect")
+        ]
+        if hits:
+            out += ["", "Code it finds (lines marked `# expect`):", ""]
+            out += _fenced(rule.examples.code, "python")
+    return out
+
+
+def _below(rule: Rule) -> str:
+    from depwatch.project import admitted_minors
+
+    assert rule.python_requires is not None
+    floor = admitted_minors(rule.python_requires)
+    if not floor:
+        return "an older version"
+    major, minor = floor[0].split(".")
+    return f"{major}.{int(minor) - 1}" if int(minor) > 0 else "an older version"
+
+
+def _section(rule: Rule) -> list[str]:
+    facts = [
+        f"**{rule.kind}**",
+        f"tag **{rule.tag.value}**",
+        f"affected `{rule.affected}`" if str(rule.affected) else "every version",
+    ]
+    if rule.boundary is not None:
+        facts.append(f"boundary {rule.boundary}")
+    if rule.fixed is not None:
+        facts.append(f"fixed in {rule.fixed}")
+    if rule.python_requires is not None:
+        facts.append(f"Requires-Python `{rule.python_requires}`")
+    if rule.eol is not None:
+        facts.append(f"end of life {rule.eol.isoformat()}")
+    lines = [f"### {md(rule.id)}", "", md(rule.title), "", " · ".join(facts), ""]
+    lines += ["**What changed.** " + md(rule.what), ""]
+    lines += ["**Why it matters.** " + md(rule.why), ""]
+    if rule.action_below is None:
+        lines += ["**What to do.** " + md(rule.action), ""]
+    else:
+        lines += ["**What to do** (locked inside the range). " + md(rule.action), ""]
+        lines += ["**What to do** (locked below the boundary). " + md(rule.action_below), ""]
+    example = _example(rule)
+    if example:
+        lines += ["**Example that hits.** " + example[0], *example[1:], ""]
+    lines += ["**References.**", ""]
+    lines += [f"- {md_link(ref)}" for ref in rule.references]
+    # ``added`` is validated as a PEP 440 version by the loader: plain text.
+    since = f"depwatch {oneline(rule.added)}" if rule.added else "an unreleased depwatch"
+    lines += ["", f"**Since** {since}.", ""]
+    return lines
+
+
+def render_rule_docs(rules: Sequence[Rule]) -> str:
+    """docs/rules.md: an index, then one section per rule (sorted by id), each in the same
+    order: what changed, why it matters, what to do, an example that hits, references, since."""
+    ordered = sorted(rules, key=lambda r: r.id)
+    lines = [
+        "# depwatch rules",
+        "",
+        f"<!-- Generated by `{DOCS_COMMAND}`; do not edit by hand. -->",
+        "",
+        f"{len(ordered)} rules. How a rule's tag is decided, and the file format: "
+        "[rules/README.md](../rules/README.md). Writing one: [writing-rules.md](writing-rules.md).",
+        "",
+        "| id | kind | tag | affected | title |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| [{md(r.id)}](#{_anchor(r.id)}) | {r.kind} | {r.tag.value} | `{r.affected}` "
+        f"| {md(r.title)} |"
+        for r in ordered
+    ]
+    lines.append("")
+    packages: dict[str, list[Rule]] = {}
+    for rule in ordered:
+        packages.setdefault(rule.package, []).append(rule)
+    for package, items in packages.items():
+        lines += [f"## {md(package)}", ""]
+        for rule in items:
+            lines += _section(rule)
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ import depwatch
 from depwatch.model import Evidence, Finding, Report, RuleInfo, Tag
 from depwatch.reporters.common import (
     finding_location,
+    fix_text,
     held_back_text,
     is_interpreter,
     located_root,
@@ -184,6 +186,8 @@ def _message(finding: Finding) -> str:
         else f"{finding.package}@{finding.version}"
     )
     text = f"{who}: {finding.title}"
+    if finding.project not in ("", "."):
+        text = f"{who} (project {finding.project}): {finding.title}"
     held = held_back_text(finding)
     if held:
         text += f" {held}."
@@ -194,6 +198,43 @@ def _message(finding: Finding) -> str:
     if len(finding.evidence) > MAX_LOCATIONS:
         text += f" ({len(finding.evidence) - MAX_LOCATIONS} more uses not listed)"
     return text
+
+
+def _fixes(finding: Finding, root: str) -> list[dict[str, Any]]:
+    """SARIF ``fix`` objects: the description says what to run; an edit is a replacement of
+    its whole line, and a command alone an empty replacement at the package's line (SARIF
+    needs one artifact change; re-locking rewrites the file)."""
+    out = []
+    for fix in finding.fixes:
+        text = fix_text(replace(finding, fixes=(fix,)))
+        if not text:
+            continue
+        if fix.edit is not None:
+            change_path, line = fix.edit.path, fix.edit.line or 1
+            replacement: dict[str, Any] = {
+                "deletedRegion": {"startLine": line},
+                "insertedContent": {"text": fix.edit.text},
+            }
+        elif fix.constraint is not None:
+            change_path, line = fix.constraint.path, fix.constraint.line or 1
+            replacement = {"deletedRegion": {"startLine": line, "startColumn": 1, "endColumn": 1}}
+        else:
+            change_path = fix.lockfile or finding_location(finding)[0]
+            line = finding.lock_line or 1 if change_path == finding_location(finding)[0] else 1
+            replacement = {"deletedRegion": {"startLine": line, "startColumn": 1, "endColumn": 1}}
+        out.append(
+            {
+                "description": {"text": text},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": _artifact(root, change_path),
+                        "replacements": [replacement],
+                    }
+                ],
+                "properties": {"tool": fix.tool, "command": fix.command, "version": fix.version},
+            }
+        )
+    return out
 
 
 def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
@@ -210,7 +251,7 @@ def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
     if finding.kind == "vulnerability":
         properties["aliases"] = list(finding.aliases)
         properties["fixed_versions"] = list(finding.fixed_versions)
-    return {
+    result = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": _LEVEL[finding.tag],
@@ -219,6 +260,10 @@ def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, root)},
         "properties": properties,
     }
+    fixes = _fixes(finding, root)
+    if fixes:
+        result["fixes"] = fixes
+    return result
 
 
 def _notifications(report: Report) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from depwatch.reporters.common import (
     TAG_MEANING,
     evidence_where,
     failing_tags,
+    fix_text,
     grouped,
     held_back_text,
     plural,
@@ -116,6 +117,9 @@ def _finding(
         _indented(console, _text((held, "")), 4)
     if finding.action:
         _indented(console, _text("→ ", (finding.action, "")), 4)
+    fix = fix_text(finding)
+    if fix:
+        _indented(console, _text("  ", (fix, "green")), 4)
     if finding.references:
         # A link is never wrapped: a terminal can only open it whole.
         link = _text("    ↗ ", (finding.references[0], "underline"))

@@ -69,6 +69,7 @@ def test_check_json_matches_schema_exactly(report: Report) -> None:
             for i in range(7)
         ],
         "versions": ["2.0.0"],
+        "fix": None,
     }
     vuln = doc["findings"][1]
     assert list(vuln)[-2:] == ["aliases", "fixed_versions"]
