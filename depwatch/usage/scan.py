@@ -138,7 +138,10 @@ class _Resolver(Resolver):
                     star_args = True
                 else:
                     positional += 1
-            star_kwargs = any(kw.arg is None for kw in node.keywords)
+            # `**dict(k=v)` and `**{"k": v}` pass known keywords; another splat may pass any
+            star_kwargs = any(
+                kw.arg is None and self.splat_keywords(kw.value) is None for kw in node.keywords
+            )
             self.arg_shapes[at] = (positional, star_args, star_kwargs)
 
 
