@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
     from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
-    from depwatch.rulebook.model import Usage
+    from depwatch.rulebook.model import Names, Usage
     from depwatch.usage import FileFacts
 
 __all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_projects"]
@@ -207,10 +207,17 @@ class _UsageLookup:
     """Scans the project's code once, on the first rule that asks, then answers from memory."""
 
     def __init__(
-        self, root: Path, modules: Iterable[str], env: Iterable[str], exclude: Sequence[str]
+        self,
+        root: Path,
+        modules: Iterable[str],
+        env: Iterable[str],
+        exclude: Sequence[str],
+        assignments: Iterable[str] = (),
+        names: Names | None = None,
     ) -> None:
         self.root, self.exclude = root, exclude
         self.modules, self.env = sorted(set(modules)), sorted(set(env))
+        self.assignments, self.names = sorted(set(assignments)), names
         self.facts: tuple[FileFacts, ...] | None = None
         self.warnings: tuple[str, ...] = ()
         self._memo: dict[Usage, tuple[Evidence, ...]] = {}
@@ -222,16 +229,21 @@ class _UsageLookup:
         if found is None:
             if self.facts is None:
                 result = scanner.scan_project(
-                    self.root, self.modules, self.env, exclude=self.exclude
+                    self.root,
+                    self.modules,
+                    self.env,
+                    exclude=self.exclude,
+                    assignments=self.assignments,
                 )
                 self.facts, self.warnings = result.facts, result.warnings
-            found = self._memo[usage] = scanner.evidence_for(self.facts, usage)
+            found = self._memo[usage] = scanner.evidence_for(self.facts, usage, self.names)
         return found
 
 
 def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) -> _UsageLookup:
     modules: set[str] = set()
     env: set[str] = set()
+    assignments: set[str] = set()
     names = {p.name for lock in project.lockfiles for p in lock.packages}
     rules = [r for name in names for r in rulebook.for_package(name)]
     rules += list(rulebook.interpreter_rules())
@@ -239,7 +251,13 @@ def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) 
         if rule.usage is not None:
             modules.update(rule.usage.modules)
             env.update(rule.usage.env)
-    return _UsageLookup(project.root, modules, env, exclude)
+            assignments.update(rule.usage.assignments)
+    # the locked packages' other spellings; a module whose names lead into a tracked one
+    # (flask.request is a werkzeug Request) is followed too
+    spellings = rulebook.names(names) if modules else None
+    if spellings:
+        modules.update(spellings.tracked(modules))
+    return _UsageLookup(project.root, modules, env, exclude, assignments, spellings)
 
 
 def _match_project(

@@ -4,11 +4,13 @@ One test, parametrized over every rule file (ids are rule ids): the file loads; 
 ``examples.affected`` version is inside ``affected`` and each ``examples.unaffected`` one is not
 (``SpecifierSet.contains(Version(v), prereleases=True)``; Python versions for interpreter
 rules); and where there is ``examples.code``, the lines ending in ``# expect`` are exactly the
-lines the usage scanner finds for the rule.
+lines the usage scanner finds for the rule, with the spellings every ``_package.toml`` of the
+shipped rules declares (``plt.cm.get_cmap`` is ``matplotlib.cm.get_cmap``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,7 +21,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from depwatch.rulebook import load_rule_file, shipped_dir
-from depwatch.rulebook.model import Rule
+from depwatch.rulebook.model import Names, Rule
 
 scan_source: Callable[..., Any] | None
 evidence_for: Callable[..., Any] | None
@@ -40,7 +42,7 @@ def rule_files() -> list[Path]:
     return sorted(
         path
         for path in root.glob("*/*.toml")
-        if not path.name.startswith(".") and not path.parent.name.startswith((".", "_"))
+        if not path.name.startswith((".", "_")) and not path.parent.name.startswith((".", "_"))
     )
 
 
@@ -59,14 +61,28 @@ def expected_lines(code: str) -> set[int]:
     return {number for number, line in enumerate(code.splitlines(), 1) if _EXPECT.search(line)}
 
 
+@functools.cache
+def shipped_names() -> Names:
+    from depwatch.rulebook import load_rulebook
+
+    return load_rulebook().names()
+
+
 def found_lines(rule: Rule) -> set[int]:
     assert rule.usage is not None
     assert rule.examples.code is not None
     assert scan_source is not None
     assert evidence_for is not None
-    facts = scan_source(rule.examples.code, "example.py", rule.usage.modules, rule.usage.env)
+    names = shipped_names()
+    facts = scan_source(
+        rule.examples.code,
+        "example.py",
+        names.tracked(rule.usage.modules),
+        rule.usage.env,
+        rule.usage.assignments,
+    )
     assert not facts.warnings, f"{rule.id}: the example did not scan cleanly: {facts.warnings}"
-    return {evidence.line for evidence in evidence_for([facts], rule.usage)}
+    return {evidence.line for evidence in evidence_for([facts], rule.usage, names)}
 
 
 @pytest.mark.skipif(not FILES, reason="no shipped rules yet")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from depwatch.usage.scan import Compact
 
 __all__ = [
+    "KIND_ASSIGN",
     "KIND_CALL",
     "KIND_ENV",
     "KIND_IMPORT",
@@ -30,6 +31,8 @@ KIND_CALL = "call"
 """A call whose callee resolves to the dotted name (call results are transparent)."""
 KIND_ENV = "env"
 """A read of the environment variable ``name``."""
+KIND_ASSIGN = "assign"
+"""A module-level assignment of the name ``name`` (one a framework reads)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,7 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
 def _run(
     files: list[_File],
     exports: Mapping[str, Mapping[str, str]] | None,
-    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], tuple[str, ...]],
     jobs: int | None,
 ) -> list[tuple[FileFacts, bool]]:
     total = sum(f.size for f in files)
@@ -263,7 +263,7 @@ def _run(
 def _run_pool(
     files: list[_File],
     exports: Mapping[str, Mapping[str, str]] | None,
-    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], tuple[str, ...]],
     workers: int,
     total: int,
 ) -> list[tuple[Compact, bool]]:
@@ -364,8 +364,12 @@ def cache_path(root: Path) -> Path | None:
     return folder / f"{digest}.json"
 
 
-def _cache_key(modules: tuple[str, ...], env: tuple[str, ...]) -> str:
-    text = json.dumps([_CACHE_FORMAT, __version__, sorted(modules), sorted(env)])
+def _cache_key(
+    modules: tuple[str, ...], env: tuple[str, ...], assignments: tuple[str, ...] = ()
+) -> str:
+    text = json.dumps(
+        [_CACHE_FORMAT, __version__, sorted(modules), sorted(env), sorted(assignments)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -441,6 +445,7 @@ def scan_project(
     exclude: Sequence[str] = (),
     cache: bool = True,
     jobs: int | None = None,
+    assignments: Iterable[str] = (),
 ) -> ScanResult:
     """Scan the project's ``*.py`` and ``*.ipynb`` files under ``root`` for references.
 
@@ -450,12 +455,13 @@ def scan_project(
     root = Path(root)
     mods = tuple(sorted({m.strip() for m in modules if m and m.strip()}))
     envs = tuple(sorted({e for e in env if e}))
+    names = tuple(sorted({a for a in assignments if a}))
     files, notes = iter_source_files(root, exclude)
     project = frozenset(d for d in (_dotted(f.rel) for f in files) if d)
     # top-level packages too: `import myproj` then `myproj.clients.client`
     project = project | {d.split(".", 1)[0] for d in project if "." in d}
-    init = (mods, envs, project)
-    key = _cache_key(mods, envs)
+    init = (mods, envs, project, names)
+    key = _cache_key(mods, envs, names)
     where = cache_path(root) if cache else None
     old = _load_cache(where, key)
     new: dict[str, Any] = {}

@@ -78,9 +78,13 @@ def is_under(name: str, roots: frozenset[str] | set[str]) -> bool:
 class Tracker:
     """Which dotted names the scan follows (``internal``) and reports (``modules``)."""
 
-    def __init__(self, modules: Iterable[str], env: Iterable[str] = ()) -> None:
+    def __init__(
+        self, modules: Iterable[str], env: Iterable[str] = (), assignments: Iterable[str] = ()
+    ) -> None:
         self.modules = frozenset(m.strip() for m in modules if m and m.strip())
         self.env = frozenset(env)
+        self.assignments = frozenset(assignments)
+        """Module-level names whose assignment is reported (``default_app_config``)."""
         internal = set(self.modules)
         if self.env:
             internal.add("os")
@@ -555,7 +559,21 @@ class Resolver:
             self.expr(target.value)  # type: ignore[attr-defined]
             self.expr(target.slice)  # type: ignore[attr-defined]
 
+    def assigned(self, target: ast.AST) -> None:
+        """A module-level assignment of a name a framework reads."""
+        if (
+            type(target) is ast.Name
+            and target.id in self.tracker.assignments
+            and self.function is None
+            and self.class_scope is None
+            and len(self.scopes) == 1
+        ):
+            self.refs.append(("assign", target.id, target.lineno, target.col_offset, ()))
+
     def s_assign(self, node: ast.Assign) -> None:
+        if self.tracker.assignments:
+            for target in node.targets:
+                self.assigned(target)
         value = self.ev(node.value)
         if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
             self.emit("ref", value, node.value)
@@ -564,6 +582,8 @@ class Resolver:
 
     def s_ann_assign(self, node: ast.AnnAssign) -> None:
         self.expr(node.annotation)
+        if self.tracker.assignments and node.value is not None:
+            self.assigned(node.target)
         if node.value is None:
             if self.class_scope is not None and self.class_stack and type(node.target) is ast.Name:
                 # a declared field (`name: str` in a model) hides the base class's attribute

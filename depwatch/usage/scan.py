@@ -151,14 +151,21 @@ def _parse(text: str) -> ast.Module:
         return ast.parse(text)
 
 
-def scan_source(text: str, path: str, modules: Iterable[str], env: Iterable[str] = ()) -> FileFacts:
-    """The references into ``modules`` (and reads of the ``env`` variables) in one file.
+def scan_source(
+    text: str,
+    path: str,
+    modules: Iterable[str],
+    env: Iterable[str] = (),
+    assignments: Iterable[str] = (),
+) -> FileFacts:
+    """The references into ``modules`` (reads of the ``env`` variables, module-level
+    assignments of the ``assignments`` names) in one file.
 
     ``path`` is the file's path relative to the project root (``/`` separators); a path ending
     in ``.ipynb`` is read as a notebook (``text`` is its JSON). Never raises for bad source: a
     file that is not valid Python gives no references and a warning.
     """
-    return scan_text(text, path, Tracker(modules, env))
+    return scan_text(text, path, Tracker(modules, env, assignments))
 
 
 def scan_text(

@@ -424,7 +424,11 @@ BAD: list[tuple[str, tuple[str, str] | str, list[str]]] = [
     (
         "usage-empty",
         ("[usage]\n", "[usage]\n[x]\n"),
-        ["unknown key 'x'", "[usage] needs at least one of symbols, calls or env", "(at 'usage')"],
+        [
+            "unknown key 'x'",
+            "[usage] needs at least one of symbols, calls, env or assignments",
+            "(at 'usage')",
+        ],
     ),
     (
         "usage-dotted",
