@@ -45,6 +45,8 @@ _MAX_NESTED = 6
 #: How many base classes an attribute lookup follows (``class B(A)``, ``class C(B)``, …).
 _MAX_BASES = 32
 _PROPERTIES = frozenset({"property", "cached_property"})
+#: The fields of a statement (or handler, or match case) that hold statements.
+_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _target_names(target: ast.AST) -> list[str]:
@@ -169,32 +171,25 @@ class Resolver:
             if value is None or name in self._module_aliases:
                 continue
             if value[0] == "#":
-                # a function: what it returns (calls are transparent); a class: its tracked
-                # base (what its attributes fall back to)
+                # a class (or an instance of one): its tracked base, which its attributes
+                # fall back to. Not a function's return value: exporting those made the
+                # second pass parse pandas three times over (each export a dependency).
                 value = self.exported(value[1:])
             if value is not None and value[0] not in "@#":
                 out.append((name, value))
         return sorted(out)
 
     def exported(self, key: str) -> str | None:
-        """What another module sees of a function (``!`` and what it returns) or class (its
-        tracked base) of this one."""
-        function = key in self.functions or key in self.returned
+        """What another module sees of a class of this one (or an instance): its tracked
+        base."""
         for _ in range(_MAX_BASES):
-            found = self.returned.get(key) if key in self.returned else self.class_bases.get(key)
+            if key in self.functions:
+                return None
+            found = self.class_bases.get(key)
             if found is None or found[0] != "#":
-                return "!" + found if function and found is not None else found
+                return found
             key = found[1:]
         return None
-
-    def imported(self, value: str | None) -> str | None:
-        """The binding for a name another module exports: ``!x`` is a function of the project
-        that returns ``x`` (calling it is not a call to ``x``)."""
-        if value is None or value[0] != "!":
-            return value
-        key = ">" + value[1:]
-        self.returned[key] = value[1:]
-        return "#" + key
 
     # --- names ----------------------------------------------------------------------------
 
@@ -230,7 +225,7 @@ class Resolver:
             if sub in self.project_modules:
                 return "@" + sub
             self.project_imports.add((module, name))
-            return self.imported(self.exports.get(module, {}).get(name))
+            return self.exports.get(module, {}).get(name)
         if head == "#":
             return self.member(base[1:], name)
         return base + "." + name
@@ -364,7 +359,7 @@ class Resolver:
             return None
         if func[0] == "#":
             key = func[1:]
-            if key in self.functions or key in self.returned:
+            if key in self.functions:
                 return self.returns(key)
             return func  # a class of this file: the call makes an instance
         self.emit("call", func, node, tuple(keywords))
@@ -526,7 +521,7 @@ class Resolver:
             if name == "*":
                 self.project_imports.add((base, "*"))
                 for key, exported in exports.items():
-                    self.bind(key, self.imported(exported))
+                    self.bind(key, exported)
                 continue
             sub = base + "." + name
             value: str | None
@@ -534,7 +529,7 @@ class Resolver:
                 value = "@" + sub
             else:
                 self.project_imports.add((base, name))
-                value = self.imported(exports.get(name))
+                value = exports.get(name)
             self.bind(alias.asname or name, value)
 
     def bind_target(self, target: ast.AST, value: str | None) -> None:
@@ -821,21 +816,33 @@ def _self_attributes(node: ast.AST, *, every: bool) -> set[str]:
     if not positional:
         return found
     me = positional[0].arg
-    for child in ast.walk(node):
+    # statements only (an assignment is one): a walk of every expression node cost as much
+    # as the rest of the scan of a class-heavy file
+    body = getattr(node, "body", None)
+    if type(body) is not list:
+        return found  # a lambda: an expression holds no assignment
+    stack: list[Any] = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
         targets: list[ast.expr] = []
-        if isinstance(child, ast.Assign):
-            targets = child.targets
-        elif isinstance(child, (ast.AnnAssign, ast.AugAssign)):
-            targets = [child.target]
+        if kind is ast.Assign:
+            targets = stmt.targets
+        elif kind is ast.AnnAssign or kind is ast.AugAssign:
+            targets = [stmt.target]
         for target in targets:
             if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
+                type(target) is ast.Attribute
+                and type(target.value) is ast.Name
                 and target.value.id == me
             ):
                 found.add(target.attr)
                 if not every:
                     return found
+        for field in _STMT_LISTS:
+            inner = getattr(stmt, field, None)
+            if inner:
+                stack.extend(inner)
     return found
 
 

@@ -206,7 +206,7 @@ def test_a_model_defined_in_one_module_used_in_another(tmp_path: Path) -> None:
         "class Special(Item):\n"
         "    pass\n"
         "Item.parse_raw(text)\n"
-        "load(raw).dict()\n"
+        "load(raw).dict()\n"  # what a function of another module returns: not followed
         "Special().copy()\n"
     )
     result = scan_project(tmp_path, ["pydantic"], cache=False)
@@ -214,7 +214,6 @@ def test_a_model_defined_in_one_module_used_in_another(tmp_path: Path) -> None:
     assert got == [
         ("app/models.py", "pydantic.BaseModel.parse_obj", 5),
         ("app/views.py", "pydantic.BaseModel.copy", 6),
-        ("app/views.py", "pydantic.BaseModel.parse_obj.dict", 5),
         ("app/views.py", "pydantic.BaseModel.parse_raw", 4),
     ]
 
