@@ -226,3 +226,18 @@ def test_modules_that_import_each_other_in_a_cycle_end(tmp_path: Path) -> None:
     result = scan_project(tmp_path, ["numpy"], cache=False)
     got = sorted((f.path, r.name) for f in result.facts for r in f.refs if r.kind == "call")
     assert got == [("b.py", "numpy.zeros.x")]
+
+
+def test_a_lambda_in_the_body_of_a_subclass() -> None:
+    src = """\
+        from flask import Flask
+        class App(Flask):
+            handler = lambda self: self.before_first_request(f)
+            def __init__(self):
+                self.ready = True
+        App().before_first_request(f)
+        """
+    assert calls(src, ["flask"]) == [
+        ("flask.Flask.before_first_request", 3),
+        ("flask.Flask.before_first_request", 6),
+    ]
