@@ -47,6 +47,7 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
                 for c in rule.usage.calls
             ],
             "env": list(rule.usage.env),
+            "assignments": list(rule.usage.assignments),
             "when_unused": rule.when_unused,
         }
     return data
@@ -152,6 +153,8 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
             console.print(Text(f"  {oneline(describe_call(call))}"))
         for env in rule.usage.env:
             console.print(Text(f"  environment variable {oneline(env)}"))
+        for name in rule.usage.assignments:
+            console.print(Text(f"  module-level assignment {oneline(name)} = …"))
         console.print(Text(f"  without usage: {rule.when_unused}"))
     console.print()
     console.print(Text("References", style="bold"))

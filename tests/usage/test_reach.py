@@ -239,3 +239,19 @@ def test_a_lambda_in_the_body_of_a_subclass() -> None:
         """
     # the class scans (a lambda's `self` is a parameter like any other)
     assert calls(src, ["flask"]) == [("flask.Flask.before_first_request", 6)]
+
+
+def test_a_long_chain_of_modules_subclassing_each_other_ends(tmp_path: Path) -> None:
+    (tmp_path / "m0.py").write_text("from flask import Flask\nclass C(Flask):\n    pass\n")
+    for i in range(1, 30):
+        (tmp_path / f"m{i}.py").write_text(
+            f"from m{i - 1} import C as B\nclass C(B):\n    pass\nC().before_first_request(f)\n"
+        )
+    result = scan_project(tmp_path, ["flask"], cache=False)
+    found = sorted(
+        f.path for f in result.facts for r in f.refs if r.name == "flask.Flask.before_first_request"
+    )
+    # each round of the second pass carries the base one module further: bounded, not all 29
+    assert found
+    assert len(found) < 29
+    assert result.warnings == ()
