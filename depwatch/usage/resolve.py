@@ -140,8 +140,8 @@ class Resolver:
         ] = deque()
         self.project_imports: set[tuple[str, str]] = set()
         self._module_aliases: set[str] = set()
-        self.class_bases: dict[str, str] = {}
-        """Class key → its first base class that is tracked or a class of this file."""
+        self.class_bases: dict[str, tuple[str, ...]] = {}
+        """Class key → its base classes that are tracked or classes of this file, in order."""
         self.functions: dict[
             str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[_Scope], str | None]
         ] = {}
@@ -182,14 +182,9 @@ class Resolver:
     def exported(self, key: str) -> str | None:
         """What another module sees of a class of this one (or an instance): its tracked
         base."""
-        for _ in range(_MAX_BASES):
-            if key in self.functions:
-                return None
-            found = self.class_bases.get(key)
-            if found is None or found[0] != "#":
-                return found
-            key = found[1:]
-        return None
+        if key in self.functions:
+            return None
+        return self.member(key, None)
 
     # --- names ----------------------------------------------------------------------------
 
@@ -230,22 +225,25 @@ class Resolver:
             return self.member(base[1:], name)
         return base + "." + name
 
-    def member(self, key: str, name: str) -> str | None:
-        """Attribute ``name`` of a class (or instance) of this file: its own, else its
-        bases'; a property gives what it returns."""
+    def member(self, key: str, name: str | None) -> str | None:
+        """Attribute ``name`` of a class (or instance) of this file: its own, else its bases'
+        in the order Python looks (depth first, left to right; a base of this file before a
+        tracked one); a property gives what it returns. With ``name`` None: the first
+        tracked base."""
+        todo: list[str] = ["#" + key]
         for _ in range(_MAX_BASES):
-            attrs = self.class_attrs.get(key)
-            if attrs is not None and name in attrs:
+            if not todo:
+                return None
+            item = todo.pop()
+            if item[0] != "#":
+                return item if name is None else item + "." + name
+            attrs = self.class_attrs.get(item[1:])
+            if name is not None and attrs is not None and name in attrs:
                 found = attrs[name]
                 if found is not None and found[0] == "#" and found[1:] in self.properties:
                     return self.returns(found[1:])
                 return found
-            base = self.class_bases.get(key)
-            if base is None:
-                return None
-            if base[0] != "#":
-                return None if base[0] == "@" else base + "." + name
-            key = base[1:]
+            todo.extend(reversed(self.class_bases.get(item[1:], ())))
         return None
 
     def returns(self, key: str) -> str | None:
@@ -690,12 +688,19 @@ class Resolver:
     def s_class(self, node: ast.ClassDef) -> None:
         value = self.decorated(node.decorator_list)
         key = f"{node.name}@{node.lineno}"
+        bases = []
         for base in node.bases:
             found = self.ev(base)
             if found is not None and type(base) not in _RESULTS and found[0] not in "@#":
                 self.emit("ref", found, base)
-            if found is not None and found[0] != "@" and key not in self.class_bases:
-                self.class_bases[key] = found
+            if (
+                found is not None
+                and found[0] != "@"
+                and not (found[0] == "#" and found[1:] in self.functions)
+            ):
+                bases.append(found)
+        if bases:
+            self.class_bases[key] = tuple(bases)
         for kw in node.keywords:
             self.expr(kw.value)
         saved = (self.class_scope, self.class_stack, self.cond, len(self.deferred))

@@ -255,3 +255,25 @@ def test_a_long_chain_of_modules_subclassing_each_other_ends(tmp_path: Path) -> 
     assert found
     assert len(found) < 29
     assert result.warnings == ()
+
+
+def test_bases_are_searched_in_order() -> None:
+    src = """\
+        from pydantic import BaseModel
+        class Exporting:
+            def dict(self):
+                return {}
+        class Plain:
+            pass
+        class A(Exporting, BaseModel):
+            pass
+        class B(Plain, BaseModel):
+            pass
+        A().dict()
+        B().dict()
+        A().json()
+        """
+    assert calls(src, ["pydantic"]) == [
+        ("pydantic.BaseModel.dict", 12),
+        ("pydantic.BaseModel.json", 13),
+    ]
