@@ -326,3 +326,39 @@ def test_check_follows_flask_request_into_a_werkzeug_rule(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     assert '"path": "app/views.py"' in result.stdout
     assert '"line": 4' in result.stdout
+
+
+def test_what_factories_of_pymongo_sqlalchemy_and_click_give(shipped: Names) -> None:
+    mongo = Usage(modules=("pymongo",), symbols=("pymongo.database.Database.collection_names",))
+    src = """\
+        from pymongo import MongoClient
+        class Store:
+            def load(self):
+                return self._db().collection_names()
+            def _db(self):
+                return MongoClient(self.uri)[self.name]
+        MongoClient().get_database("x").collection_names()
+        MongoClient()["x"]["y"].collection_names()
+        """
+    assert lines(src, mongo, shipped) == [4, 7]
+    engine = Usage(modules=("sqlalchemy",), symbols=("sqlalchemy.engine.Connection.execute",))
+    src = """\
+        import sqlalchemy as sa
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute("select 1")
+        engine.connect().execute("select 1")
+        engine.execute("select 1")
+        """
+    assert lines(src, engine, shipped) == [4, 5]
+    group = Usage(modules=("click",), symbols=("click.Group.command",))
+    src = """\
+        import click
+        @click.group()
+        def cli():
+            pass
+        @cli.command()
+        def run_all():
+            pass
+        """
+    assert lines(src, group, shipped) == [5]
