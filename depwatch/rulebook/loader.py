@@ -658,6 +658,13 @@ def validate_package(
             if not _is_dotted(name):
                 check.error(f"{name!r} is not a dotted name", where, 'quote it: "pkg.mod.name"')
                 continue
+            if isinstance(target, dict):
+                check.error(
+                    "must be a string, not a table",
+                    where,
+                    f'quote the whole dotted name: "{name}.…" = "…" (unquoted, TOML splits it)',
+                )
+                continue
             if not isinstance(target, str):
                 check.error(f"must be a string, not {_type_name(target)}", where)
                 continue

@@ -207,6 +207,7 @@ BAD_PACKAGE = [
     ),
     ('package = "w"\n[aliasses]\n"w.a" = "w.b"\n', "aliasses", "did you mean 'aliases'"),
     ('package = "w"\n', "aliases", "declares nothing"),
+    ('package = "w"\n[aliases]\nw.a = "w.b"\n', "aliases.w", "quote the whole dotted name"),
 ]
 
 
