@@ -43,6 +43,7 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
                     "keywords": list(c.keywords),
                     "without": list(c.without),
                     "positional_max": c.positional_max,
+                    "string_arg": c.string_arg,
                 }
                 for c in rule.usage.calls
             ],
@@ -55,6 +56,13 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
 
 def describe_call(call: CallPattern) -> str:
     """A call pattern as a reader would say it: ``yaml.load() without Loader=``."""
+    text = _describe_call(call)
+    if call.string_arg is not None:
+        text += f" with a string literal as argument {call.string_arg + 1}"
+    return text
+
+
+def _describe_call(call: CallPattern) -> str:
     if call.without:
         text = f"{call.name}() without {' or '.join(f'{k}=' for k in call.without)}"
         if call.positional_max is not None:

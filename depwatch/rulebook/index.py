@@ -81,8 +81,8 @@ __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 #: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
 #: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart; 4: rule text
 #: may not hold C1 controls, carriage returns or text-direction characters; 5: usages gain
-#: assignments, segments the package's names).
-CACHE_FORMAT = 5
+#: assignments, segments the package's names; 6: call patterns gain ``string_arg``).
+CACHE_FORMAT = 6
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000

@@ -91,7 +91,7 @@ _USAGE_KEYS = ("modules", "symbols", "calls", "env", "assignments")
 #: The file of a package folder that declares its names (not a rule).
 PACKAGE_FILE = "_package.toml"
 _PACKAGE_KEYS = ("package", "aliases", "instances")
-_CALL_KEYS = ("name", "keywords", "without", "positional-max")
+_CALL_KEYS = ("name", "keywords", "without", "positional-max", "string-arg")
 _EXAMPLE_KEYS = ("affected", "unaffected", "code")
 _WHEN_UNUSED = ("monitor", "silent")
 _TAGS = tuple(tag.value for tag in Tag)
@@ -568,6 +568,13 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                 f"{where}.positional-max",
                 "add without = [...] naming the keywords the call leaves out",
             )
+        string_arg = check.get(item, "string-arg", int, f"{where}.")
+        if string_arg is not None and string_arg < 0:
+            check.error(
+                "must not be negative",
+                f"{where}.string-arg",
+                "the 0-based index of the positional argument that is a string literal",
+            )
         if call_name is not None:
             calls.append(
                 (
@@ -576,6 +583,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                         [kw for kw, _ in keywords or ()],
                         [kw for kw, _ in without or ()],
                         positional_max,
+                        string_arg,
                     ],
                     f"{where}.name",
                 )
@@ -769,8 +777,8 @@ def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any] | None]:
     eol, added, references, examples.affected, examples.unaffected, title, what, why, action,
     examples.code]``, ``""`` for none (a validated field is never empty), a list's items joined
     by U+001F (validated text never holds control characters but tab and newline). The usage:
-    ``[modules, symbols, calls, env]`` or None, each call as ``[name, keywords, without,
-    positional_max]``, then the assignments. Strings this plain are split out of one long text far faster than JSON
+    ``[modules, symbols, calls, env, assignments]`` or None, each call as ``[name, keywords,
+    without, positional_max, string_arg]``. Strings this plain are split out of one long text far faster than JSON
     decodes them, and the package is implied by where the row is kept.
     """
     usage = raw["usage"]
@@ -851,8 +859,8 @@ def rule_from_row(
             tuple(usage[1]),
             tuple(
                 [
-                    CallPattern(name, tuple(keywords), tuple(without), positional_max)
-                    for name, keywords, without, positional_max in usage[2]
+                    CallPattern(name, tuple(keywords), tuple(without), positional_max, string_arg)
+                    for name, keywords, without, positional_max, string_arg in usage[2]
                 ]
             ),
             tuple(usage[3]),

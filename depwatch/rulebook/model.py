@@ -53,6 +53,9 @@ class CallPattern(NamedTuple):
     positional_max: int | None = None
     """With ``without``: the call passes at most this many positional arguments (so a
     keyword's value was not passed by position instead)."""
+    string_arg: int | None = None
+    """The call matches only when its positional argument at this index (0-based) is a string
+    literal (``conn.execute("select 1")``, an f-string too)."""
 
 
 class Usage(NamedTuple):

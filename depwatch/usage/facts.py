@@ -70,6 +70,9 @@ class Ref:
     """For calls: whether a ``*args`` splat is passed (``positional`` is then only a minimum)."""
     star_kwargs: bool = False
     """For calls: whether a ``**kwargs`` splat is passed (any keyword may be in it)."""
+    string_args: tuple[int, ...] = ()
+    """For calls: the indices of the positional arguments that are string literals (up to
+    the first ``*args`` splat)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,21 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 positional,
                 star_args,
                 star_kwargs,
+                strings,
             )
-            for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in refs
+            for (
+                kind,
+                name,
+                line,
+                column,
+                code,
+                kws,
+                cell,
+                positional,
+                star_args,
+                star_kwargs,
+                strings,
+            ) in refs
         ),
         warnings=warnings,
         exports=exports,
@@ -132,6 +148,7 @@ def _ref_to_json(ref: Ref) -> list[Any]:
         ref.positional,
         ref.star_args,
         ref.star_kwargs,
+        list(ref.string_args),
     ]
 
 
@@ -180,9 +197,19 @@ def facts_from_json(data: Any) -> FileFacts:
     """The inverse of :func:`facts_to_json`; raises ValueError/TypeError/KeyError on junk."""
     refs = []
     # A row of an older layout (no argument counts) does not unpack: the file is scanned again.
-    for kind, name, line, column, code, kws, cell, positional, star_args, star_kwargs in data[
-        "refs"
-    ]:
+    for (
+        kind,
+        name,
+        line,
+        column,
+        code,
+        kws,
+        cell,
+        positional,
+        star_args,
+        star_kwargs,
+        strings,
+    ) in data["refs"]:
         keywords = tuple(
             KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
             for n, ln, c, cd, ce in kws
@@ -199,6 +226,7 @@ def facts_from_json(data: Any) -> FileFacts:
                 _int(positional),
                 _bool(star_args),
                 _bool(star_kwargs),
+                tuple(_int(index) for index in strings),
             )
         )
     return FileFacts(

@@ -47,11 +47,9 @@ def evidence_for(
     env = frozenset(usage.env)
     assignments = frozenset(usage.assignments)
     spell = names.spellings if names else None
-    calls: dict[str, list[tuple[frozenset[str], CallPattern | None]]] = {}
+    calls: dict[str, list[tuple[frozenset[str], CallPattern]]] = {}
     for pattern in usage.calls:
-        calls.setdefault(pattern.name, []).append(
-            (frozenset(pattern.keywords), pattern if pattern.without else None)
-        )
+        calls.setdefault(pattern.name, []).append((frozenset(pattern.keywords), pattern))
     found: dict[tuple[str, int, int, int], Evidence] = {}
 
     def add(path: str, cell: int | None, line: int, column: int, code: str, what: str) -> None:
@@ -79,16 +77,18 @@ def evidence_for(
             patterns = calls.get(ref.name, ())
             if len(spellings) > 1:
                 patterns = [p for name in spellings for p in calls.get(name, ())]
-            for keywords, without in patterns:
-                if without is not None:
-                    if leaves_out(ref, without):
+            for keywords, pattern in patterns:
+                if pattern.string_arg is not None and pattern.string_arg not in ref.string_args:
+                    continue
+                if pattern.without:
+                    if leaves_out(ref, pattern):
                         add(
                             file.path,
                             ref.cell,
                             ref.line,
                             ref.column,
                             ref.code,
-                            f"{ref.name}() without {'=, '.join(without.without)}=",
+                            f"{ref.name}() without {'=, '.join(pattern.without)}=",
                         )
                     continue
                 if not keywords:

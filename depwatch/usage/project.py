@@ -65,9 +65,9 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = (
-    3  # 2: calls record positional counts and splats; 3: subclasses, returns, subscripts
-)
+#: 2: calls record positional counts and splats; 3: subclasses, returns, subscripts;
+#: 4: calls record which positional arguments are string literals.
+_CACHE_FORMAT = 4
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40

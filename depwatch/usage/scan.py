@@ -24,12 +24,23 @@ __all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_sour
 CompactKeyword = tuple[str, int, int, str, "int | None"]
 """A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
 CompactRef = tuple[
-    str, str, int, int, str, tuple[CompactKeyword, ...], "int | None", int, bool, bool
+    str,
+    str,
+    int,
+    int,
+    str,
+    tuple[CompactKeyword, ...],
+    "int | None",
+    int,
+    bool,
+    bool,
+    tuple[int, ...],
 ]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
-ArgShape = tuple[int, bool, bool]
-"""A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat)."""
-_NO_ARGS: ArgShape = (0, False, False)
+ArgShape = tuple[int, bool, bool, tuple[int, ...]]
+"""A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
+positional arguments that are string literals)."""
+_NO_ARGS: ArgShape = (0, False, False, ())
 Compact = tuple[
     str,
     tuple[CompactRef, ...],
@@ -133,16 +144,22 @@ class _Resolver(Resolver):
         if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
             positional = 0
             star_args = False
+            strings: list[int] = []
             for arg in node.args:
                 if type(arg) is ast.Starred:
                     star_args = True
                 else:
+                    if not star_args and (
+                        (type(arg) is ast.Constant and type(arg.value) is str)
+                        or type(arg) is ast.JoinedStr
+                    ):
+                        strings.append(positional)
                     positional += 1
             # `**dict(k=v)` and `**{"k": v}` pass known keywords; another splat may pass any
             star_kwargs = any(
                 kw.arg is None and self.splat_keywords(kw.value) is None for kw in node.keywords
             )
-            self.arg_shapes[at] = (positional, star_args, star_kwargs)
+            self.arg_shapes[at] = (positional, star_args, star_kwargs, tuple(strings))
 
 
 def _parse(text: str) -> ast.Module:

@@ -214,7 +214,7 @@ def test_without_survives_the_raw_form_and_the_row() -> None:
     raw, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
     assert errors == []
     assert raw is not None
-    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1]]
+    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1, None]]
     again = build_rule(json.loads(json.dumps(raw)), source="x")
     assert again == build_rule(raw, source="x")
     assert again.usage is not None

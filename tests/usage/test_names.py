@@ -363,3 +363,44 @@ def test_what_factories_of_pymongo_sqlalchemy_and_click_give(shipped: Names) -> 
             pass
         """
     assert lines(src, group, shipped) == [5]
+
+
+def test_a_call_pattern_that_needs_a_string_literal_argument(shipped: Names) -> None:
+    usage = Usage(
+        modules=("sqlalchemy",),
+        calls=(CallPattern("sqlalchemy.engine.Connection.execute", string_arg=0),),
+    )
+    src = """\
+        import sqlalchemy as sa
+        conn = sa.create_engine(url).connect()
+        conn.execute("select 1")
+        conn.execute(f"select {n}")
+        conn.execute(sa.text("select 1"))
+        conn.execute(query)
+        conn.execute(*args)
+        conn.execute(*args, "select 1")
+        """
+    assert lines(src, usage, shipped) == [3, 4]
+
+
+def test_string_arg_in_a_rule_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DEPWATCH_NO_CACHE", raising=False)
+    rules = tmp_path / "rules"
+    code = 'import sqlalchemy\nsqlalchemy.create_engine(u).execute("x")  # expect'
+    usage = (
+        'calls = [{ name = "sqlalchemy.create_engine.execute", string-arg = 0 }]\n'
+        'modules = ["sqlalchemy"]'
+    )
+    write(rules, "sqlalchemy/raw.toml", RULE.format(package="sqlalchemy", usage=usage, code=code))
+    (rule,) = check_dirs([rules])
+    assert rule.usage is not None
+    assert rule.usage.calls[0].string_arg == 0
+    settle(rules)
+    for _ in range(2):  # read from the files, then from the cache
+        (cached,) = load_rulebook([rules], include_shipped=False).for_package("sqlalchemy")
+        assert cached.usage == rule.usage
+    bad = usage.replace("string-arg = 0", "string-arg = -1")
+    write(rules, "sqlalchemy/raw.toml", RULE.format(package="sqlalchemy", usage=bad, code=code))
+    with pytest.raises(RuleErrors, match=r"usage\.calls\[0\]\.string-arg"):
+        check_dirs([rules])
