@@ -182,13 +182,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "depwatch-bench")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument(
+        "--modules",
+        default=",".join(MODULES),
+        help="tracked modules, comma-separated (default: %(default)s); 'django,numpy' makes"
+        " every Django model, view and form a subclass of a tracked class to follow",
+    )
     args = parser.parse_args()
+    MODULES[:] = [m for m in args.modules.split(",") if m]
     root = fetch(args.dir)
     os.environ["DEPWATCH_CACHE_DIR"] = str(args.dir / "cache")
     os.environ.pop("DEPWATCH_NO_CACHE", None)
     nfiles, lines = count_lines(root)
     print(f"sources: {nfiles} files, {lines:,} lines under {root}")
     print(f"cpus: {os.cpu_count()}, jobs: {args.jobs or 'auto'}")
+    print(f"tracked modules: {', '.join(MODULES)}")
 
     floor = parse_floor(root)
     print(f"ast.parse floor (1 process):  {floor:6.2f}s  {lines / floor:>10,.0f} lines/s")

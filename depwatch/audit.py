@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
     from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
-    from depwatch.rulebook.model import Usage
+    from depwatch.rulebook.model import Names, Usage
     from depwatch.usage import FileFacts
     from depwatch.usage.context import PathContexts
 
@@ -220,6 +220,8 @@ class _UsageLookup:
         modules: Iterable[str],
         env: Iterable[str],
         exclude: Sequence[str],
+        assignments: Iterable[str] = (),
+        names: Names | None = None,
         *,
         pythons: Sequence[str] = (),
         platforms: Sequence[str] = (),
@@ -227,6 +229,7 @@ class _UsageLookup:
     ) -> None:
         self.root, self.exclude = root, exclude
         self.modules, self.env = sorted(set(modules)), sorted(set(env))
+        self.assignments, self.names = sorted(set(assignments)), names
         self.pythons = tuple(pythons)
         self.platforms = tuple(platforms)
         self.settings = settings or Settings()
@@ -251,7 +254,11 @@ class _UsageLookup:
         if found is None:
             if self.facts is None:
                 result = scanner.scan_project(
-                    self.root, self.modules, self.env, exclude=self.exclude
+                    self.root,
+                    self.modules,
+                    self.env,
+                    exclude=self.exclude,
+                    assignments=self.assignments,
                 )
                 self.facts, self.warnings = result.facts, result.warnings
                 self._contexts = PathContexts(
@@ -263,7 +270,7 @@ class _UsageLookup:
                 )
             raw = self._raw.get(usage)
             if raw is None:
-                raw = self._raw[usage] = scanner.evidence_for(self.facts, usage)
+                raw = self._raw[usage] = scanner.evidence_for(self.facts, usage, self.names)
             assert self._contexts is not None
             found, dropped = judge(raw, self._contexts, targets, self.platforms)
             self._memo[(usage, targets)] = found
@@ -280,6 +287,7 @@ def _usage_lookup(
 
     modules: set[str] = set()
     env: set[str] = set()
+    assignments: set[str] = set()
     names = {p.name for lock in project.lockfiles for p in lock.packages}
     rules = [r for name in names for r in rulebook.for_package(name)]
     rules += list(rulebook.interpreter_rules())
@@ -287,12 +295,20 @@ def _usage_lookup(
         if rule.usage is not None:
             modules.update(rule.usage.modules)
             env.update(rule.usage.env)
+            assignments.update(rule.usage.assignments)
+    # the locked packages' other spellings; a module whose names lead into a tracked one
+    # (flask.request is a werkzeug Request) is followed too
+    spellings = rulebook.names(names) if modules else None
+    if spellings:
+        modules.update(spellings.tracked(modules))
     declared = _declared(project, options.pythons)[0]
     return _UsageLookup(
         project.root,
         modules,
         env,
         exclude,
+        assignments,
+        spellings,
         pythons=declared or CANDIDATE_PYTHONS[8:],
         platforms=options.platforms or tuple(PLATFORMS),
         settings=project.settings,

@@ -7,10 +7,13 @@ rules); and where there is ``examples.code``, the lines ending in ``# expect`` a
 lines the usage scanner finds for the rule. Each ``[[examples.lock]]`` is judged by the
 matcher's own lock conditions: whether the rule applies beside the listed entries, and, with
 its own ``code``, which lines are found there.
+The scanner uses the spellings every ``_package.toml`` of the
+shipped rules declares (``plt.cm.get_cmap`` is ``matplotlib.cm.get_cmap``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,7 +26,7 @@ from packaging.version import Version
 from depwatch.matcher import lock_context, passed_on
 from depwatch.model import Package
 from depwatch.rulebook import load_rule_file, shipped_dir
-from depwatch.rulebook.model import Rule, Usage
+from depwatch.rulebook.model import Names, Rule, Usage
 
 scan_source: Callable[..., Any] | None
 evidence_for: Callable[..., Any] | None
@@ -44,7 +47,7 @@ def rule_files() -> list[Path]:
     return sorted(
         path
         for path in root.glob("*/*.toml")
-        if not path.name.startswith(".") and not path.parent.name.startswith((".", "_"))
+        if not path.name.startswith((".", "_")) and not path.parent.name.startswith((".", "_"))
     )
 
 
@@ -63,6 +66,13 @@ def expected_lines(code: str) -> set[int]:
     return {number for number, line in enumerate(code.splitlines(), 1) if _EXPECT.search(line)}
 
 
+@functools.cache
+def shipped_names() -> Names:
+    from depwatch.rulebook import load_rulebook
+
+    return load_rulebook().names()
+
+
 def found_lines(rule: Rule, code: str | None = None, usage: Usage | None = None) -> set[int]:
     usage = usage or rule.usage
     code = code or rule.examples.code
@@ -70,9 +80,16 @@ def found_lines(rule: Rule, code: str | None = None, usage: Usage | None = None)
     assert code is not None
     assert scan_source is not None
     assert evidence_for is not None
-    facts = scan_source(code, "example.py", usage.modules, usage.env)
+    names = shipped_names()
+    facts = scan_source(
+        code,
+        "example.py",
+        names.tracked(usage.modules),
+        usage.env,
+        usage.assignments,
+    )
     assert not facts.warnings, f"{rule.id}: the example did not scan cleanly: {facts.warnings}"
-    return {evidence.line for evidence in passed_on(usage, evidence_for([facts], usage))}
+    return {evidence.line for evidence in passed_on(usage, evidence_for([facts], usage, names))}
 
 
 def check_code(rule: Rule, code: str, usage: Usage | None = None, where: str = "") -> None:

@@ -69,10 +69,12 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
                     "without": list(c.without),
                     "positional_max": c.positional_max,
                     "not_passed_to": list(c.not_passed_to),
+                    "string_arg": c.string_arg,
                 }
                 for c in rule.usage.calls
             ],
             "env": list(rule.usage.env),
+            "assignments": list(rule.usage.assignments),
             "when_unused": rule.when_unused,
         }
     return data
@@ -80,9 +82,15 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
 
 def describe_call(call: CallPattern) -> str:
     """A call pattern as a reader would say it: ``yaml.load() without Loader=``."""
+    text = _describe_call(call._replace(not_passed_to=()))
+    if call.string_arg is not None:
+        text += f" with a string literal as argument {call.string_arg + 1}"
     if call.not_passed_to:
-        plain = describe_call(call._replace(not_passed_to=()))
-        return f"{plain}, unless its result goes straight to {' or '.join(call.not_passed_to)}()"
+        text += f", unless its result goes straight to {' or '.join(call.not_passed_to)}()"
+    return text
+
+
+def _describe_call(call: CallPattern) -> str:
     if call.without:
         text = f"{call.name}() without {' or '.join(f'{k}=' for k in call.without)}"
         if call.positional_max is not None:
@@ -179,6 +187,8 @@ def render_rule(rule: Rule, *, color: bool = False, width: int = 100) -> str:
             console.print(Text(f"  {oneline(describe_call(call))}"))
         for env in rule.usage.env:
             console.print(Text(f"  environment variable {oneline(env)}"))
+        for name in rule.usage.assignments:
+            console.print(Text(f"  module-level assignment {oneline(name)} = …"))
         console.print(Text(f"  without usage: {rule.when_unused}"))
     for heading, conditions in (
         ("Only when the lock also holds", rule.when_locked),

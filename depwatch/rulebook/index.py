@@ -10,8 +10,9 @@ is ever executed.
 Layout: one file per rule folder, named by a hash of the cache format, the depwatch version and
 the folder's absolute path. Line 1 is a small JSON header (format, depwatch version, folder, the
 folder's ``st_mtime_ns`` and, per package, ``[folder mtime_ns, offset, length]``). The rest is
-one segment per package: a JSON line ``[files, usages]`` (``files``: ``[name, size, mtime_ns]``
-per rule file; ``usages``: each rule's ``[usage, locks]``), then every field of every rule as
+one segment per package: a JSON line ``[files, usages, names]`` (``files``: ``[name, size,
+mtime_ns]`` per rule file and ``_package.toml``; ``usages``: each rule's ``[usage, locks]``;
+``names``: the package's validated ``_package.toml`` or null), then every field of every rule as
 plain strings separated by NUL (:func:`depwatch.rulebook.loader.to_row`: 19 per rule, a list's
 items joined by U+001F) — validated rule text never holds control characters but tab and
 newline, and splitting one long text is several times cheaper than decoding JSON strings.
@@ -73,15 +74,17 @@ from depwatch.rulebook.loader import (
     scan_package,
     to_row,
 )
-from depwatch.rulebook.model import Rule
+from depwatch.rulebook.model import Names, Rule
 
 __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
 #: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
 #: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart; 4: rule text
 #: may not hold C1 controls, carriage returns or text-direction characters; 5: action-below,
-#: lock conditions and lock examples: each rule's JSON item is ``[usage, locks]``).
-CACHE_FORMAT = 5
+#: lock conditions and lock examples: each rule's JSON item is ``[usage, locks]``; 6: usages
+#: gain assignments, segments the package's names; 7: both, and call patterns
+#: ``not_passed_to`` and ``string_arg``).
+CACHE_FORMAT = 7
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000
@@ -109,6 +112,8 @@ class _Source(Protocol):
 
     def refresh(self, again: set[str] | frozenset[str] = ...) -> None: ...
 
+    def names(self, package: str) -> dict[str, Any] | None: ...
+
 
 class _MemorySource:
     """Rules given as objects (tests, advisories turned into rules)."""
@@ -125,6 +130,9 @@ class _MemorySource:
         return tuple(self._by_package.get(package, ()))
 
     def refresh(self, again: set[str] | frozenset[str] = frozenset()) -> None:
+        return None
+
+    def names(self, package: str) -> dict[str, Any] | None:
         return None
 
 
@@ -146,8 +154,14 @@ class _DirSource:
         self._blob: bytes | mmap.mmap = b""
         """The cache file, mapped (only the segments looked up are ever read from disk)."""
         self._base = 0
-        self._fresh: dict[str, tuple[list[tuple[str, int, int]], list[dict[str, Any]]]] = {}
-        """Packages read from their files in this process: (files, raw rules); written back."""
+        self._fresh: dict[
+            str,
+            tuple[list[tuple[str, int, int]], list[dict[str, Any]], dict[str, Any] | None],
+        ] = {}
+        """Packages read from their files in this process: (files, raw rules, raw names);
+        written back."""
+        self._names: dict[str, dict[str, Any] | None] = {}
+        """Packages' ``_package.toml`` as read from the cache (with their rules)."""
         self._checked: set[str] = set()
         """Packages whose cache entry was found current in this process."""
         self._verified = False
@@ -217,15 +231,19 @@ class _DirSource:
 
     def _take(self, scanned: ScannedDir, package: str) -> None:
         """Adopt a package just read from its files."""
-        self._fresh[package] = (scanned.files[package], scanned.rules[package])
+        self._fresh[package] = (
+            scanned.files[package],
+            scanned.rules[package],
+            scanned.declarations.get(package),
+        )
         self._index[package] = [scanned.mtimes[package], 0, 0]
         self._memo.pop(package, None)
         self._dirty = True
 
     # -- the cache's segments --------------------------------------------------------------
 
-    def _decode(self, package: str) -> tuple[list[Any], list[Any], bytes] | None:
-        """A package's cached (files, usages, rows text); None if the entry is bad."""
+    def _decode(self, package: str) -> tuple[list[Any], list[Any], Any, bytes] | None:
+        """A package's cached (files, usages, names, rows text); None if the entry is bad."""
         try:
             _, offset, length = self._index[package]
             start = self._base + offset
@@ -234,15 +252,22 @@ class _DirSource:
             split = blob.find(b"\n", start, end)
             if split < 0 or end > len(blob):
                 return None
-            files, usages = _decode_json(blob[start:split].decode())
+            files, usages, names = _decode_json(blob[start:split].decode())
             if not isinstance(files, list) or not isinstance(usages, list):
+                return None
+            if names is not None and not isinstance(names, dict):
                 return None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None
-        return files, usages, blob[split + 1 : end]
+        return files, usages, names, blob[split + 1 : end]
 
     @staticmethod
-    def _encode(files: list[tuple[str, int, int]], raws: list[dict[str, Any]], racy: int) -> bytes:
+    def _encode(
+        files: list[tuple[str, int, int]],
+        raws: list[dict[str, Any]],
+        names: dict[str, Any] | None,
+        racy: int,
+    ) -> bytes:
         fields: list[str] = []
         usages: list[Any] = []
         for raw in raws:
@@ -252,7 +277,7 @@ class _DirSource:
         settled = [
             [name, size, _UNKNOWN if mtime >= racy else mtime] for name, size, mtime in files
         ]
-        head = json.dumps([settled, usages], ensure_ascii=False, separators=(",", ":"))
+        head = json.dumps([settled, usages, names], ensure_ascii=False, separators=(",", ":"))
         return f"{head}\n{chr(0).join(fields)}".encode()
 
     def _current(self, package: str, files: list[Any]) -> bool:
@@ -293,8 +318,14 @@ class _DirSource:
                 build_rule(raw, source=self._source(raw["id"].split("/", 1)[1], package))
                 for raw in fresh[1]
             )
+            self._names[package] = fresh[2]
         self._memo[package] = found
         return found
+
+    def names(self, package: str) -> dict[str, Any] | None:
+        """The package's validated ``_package.toml`` (checked current like its rules)."""
+        self.rules(package)
+        return self._names.get(package)
 
     def _source(self, slug: str, package: str) -> str:
         return f"{self._shown}{os.sep}{package}{os.sep}{slug}.toml"
@@ -303,7 +334,7 @@ class _DirSource:
         decoded = self._decode(package)
         if decoded is None:
             return None
-        files, usages, text = decoded
+        files, usages, names, text = decoded
         if package not in self._checked and not self._current(package, files):
             return None
         prefix = f"{self._shown}{os.sep}{package}{os.sep}"
@@ -335,6 +366,7 @@ class _DirSource:
             if paused:
                 gc.enable()
         self._checked.add(package)
+        self._names[package] = names
         return rules
 
     def refresh(self, again: set[str] | frozenset[str] = frozenset()) -> None:
@@ -486,6 +518,25 @@ class RuleBook:
             names.update(source.packages())
         names.discard(INTERPRETER)
         return frozenset(names)
+
+    def names(self, packages: Iterable[str] | None = None) -> Names:
+        """The other spellings the ``_package.toml`` files of ``packages`` (any spelling;
+        every package when None) declare; a later folder's entry replaces an earlier one's."""
+        if packages is None:
+            wanted = set(self._all_packages())
+        else:
+            wanted = {canonicalize_name(name) for name in packages}
+            wanted.add(INTERPRETER)
+        aliases: dict[str, str] = {}
+        instances: dict[str, str] = {}
+        for source in self._sources:
+            present = set(source.packages())
+            for package in sorted(wanted & present):
+                raw = source.names(package)
+                if raw:
+                    aliases.update((name, target) for name, target in raw.get("aliases", ()))
+                    instances.update((name, target) for name, target in raw.get("instances", ()))
+        return Names(aliases, instances)
 
     def get(self, rule_id: str) -> Rule | None:
         """The rule with id ``rule_id`` (its package part in any spelling), or None."""

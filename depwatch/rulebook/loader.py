@@ -50,6 +50,7 @@ __all__ = [
     "INTERPRETER",
     "LIST_SEP",
     "NAMESPACE_ROOTS",
+    "PACKAGE_FILE",
     "ROW_FIELDS",
     "RuleErrors",
     "ScannedDir",
@@ -64,6 +65,7 @@ __all__ = [
     "scan_package",
     "to_row",
     "validate",
+    "validate_package",
 ]
 
 #: The folder (and ``package``) of rules about the interpreter itself.
@@ -96,8 +98,11 @@ _TOP_KEYS = (
     "examples",
 )
 _PYTHON_KEYS = ("requires",)
-_USAGE_KEYS = ("modules", "symbols", "calls", "env")
-_CALL_KEYS = ("name", "keywords", "without", "positional-max", "not-passed-to")
+_USAGE_KEYS = ("modules", "symbols", "calls", "env", "assignments")
+#: The file of a package folder that declares its names (not a rule).
+PACKAGE_FILE = "_package.toml"
+_PACKAGE_KEYS = ("package", "aliases", "instances")
+_CALL_KEYS = ("name", "keywords", "without", "positional-max", "not-passed-to", "string-arg")
 _EXAMPLE_KEYS = ("affected", "unaffected", "code", "lock")
 _LOCK_KEYS = ("package", "versions", "runtime", "symbols")
 _LOCK_EXAMPLE_KEYS = ("packages", "applies", "code")
@@ -355,6 +360,8 @@ class ScannedDir:
     """package → raw rules (see :func:`validate`), in file-name order."""
     mtimes: dict[str, int] = field(default_factory=dict)
     """package → the package folder's ``st_mtime_ns`` when it was listed."""
+    declarations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """package → its validated ``_package.toml`` (see :func:`validate_package`), if any."""
     errors: list[DepwatchError] = field(default_factory=list)
 
 
@@ -614,6 +621,13 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                     target_where,
                     "write the last part of the name only, like 'load_state_dict'",
                 )
+        string_arg = check.get(item, "string-arg", int, f"{where}.")
+        if string_arg is not None and string_arg < 0:
+            check.error(
+                "must not be negative",
+                f"{where}.string-arg",
+                "the 0-based index of the positional argument that is a string literal",
+            )
         if call_name is not None:
             calls.append(
                 (
@@ -623,6 +637,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
                         [kw for kw, _ in without or ()],
                         positional_max,
                         [target for target, _ in passed_to or ()],
+                        string_arg,
                     ],
                     f"{where}.name",
                 )
@@ -633,9 +648,18 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
         if not _ENV.match(name):
             check.error(f"{name!r} is not an environment variable name", where)
 
-    if not (symbols or call_items or env):
+    assignments = check.strings(table, "assignments", "usage.")
+    for name, where in assignments or ():
+        if not name.isidentifier():
+            check.error(
+                f"{name!r} is not a module-level name",
+                where,
+                "the name a framework reads from the module, like 'default_app_config'",
+            )
+
+    if not (symbols or call_items or env or assignments):
         check.error(
-            "[usage] needs at least one of symbols, calls or env",
+            "[usage] needs at least one of symbols, calls, env or assignments",
             "usage",
             "say what the project's code must use for the rule to concern it",
         )
@@ -658,6 +682,7 @@ def _validate_usage(check: _Checker, table: Mapping[str, Any]) -> dict[str, Any]
         "symbols": [name for name, _ in symbols or ()],
         "calls": [[name, *pattern] for name, pattern, _ in calls],
         "env": [name for name, _ in env or ()],
+        "assignments": [name for name, _ in assignments or ()],
     }
 
 
@@ -782,6 +807,78 @@ def _validate_lock_examples(
     return result
 
 
+def validate_package(
+    data: Mapping[str, Any], *, folder: str, source: str
+) -> tuple[dict[str, Any] | None, list[DepwatchError]]:
+    """Check a package folder's ``_package.toml``: the other spellings of its names.
+
+    The raw form: ``{"aliases": [[name, target], ...], "instances": [[name, target], ...]}``.
+    """
+    check = _Checker(source)
+    check.unknown_keys(data, _PACKAGE_KEYS, "")
+    package = check.text(data, "package", required=True, hint=f'add package = "{folder}"')
+    if package is not None and folder != INTERPRETER:
+        try:
+            normalised = canonicalize_name(package, validate=True)
+        except InvalidName:
+            check.error(f"{package!r} is not a valid distribution name", "package")
+        else:
+            if normalised != folder:
+                check.error(
+                    f"package {package!r} does not match its folder {folder!r}",
+                    "package",
+                    f"move the file to a folder named {normalised!r}, or fix the package name",
+                )
+    elif package is not None and package != INTERPRETER:
+        check.error(f"package {package!r} does not match its folder 'python'", "package")
+    raw: dict[str, Any] = {}
+    seen: dict[str, str] = {}
+    for key in ("aliases", "instances"):
+        table = check.get(data, key, dict, "")
+        pairs: list[list[str]] = []
+        for name, target in (table or {}).items():
+            where = f"{key}.{name}" if _is_dotted(name) else f"{key}.{name!r}"
+            if not _is_dotted(name):
+                check.error(f"{name!r} is not a dotted name", where, 'quote it: "pkg.mod.name"')
+                continue
+            if isinstance(target, dict):
+                check.error(
+                    "must be a string, not a table",
+                    where,
+                    f'quote the whole dotted name: "{name}.…" = "…" (unquoted, TOML splits it)',
+                )
+                continue
+            if not isinstance(target, str):
+                check.error(f"must be a string, not {_type_name(target)}", where)
+                continue
+            if not _is_dotted(target):
+                check.error(f"{target!r} is not a dotted name", where)
+                continue
+            if target == name or target.startswith(name + "."):
+                check.error(f"{name!r} cannot be read as {target!r}: it would never end", where)
+                continue
+            if name in seen:
+                check.error(f"{name!r} is in both aliases and instances", where)
+                continue
+            seen[name] = target
+            pairs.append([name, target])
+        raw[key] = sorted(pairs)
+    if not seen and not check.errors:
+        check.error(
+            "declares nothing", "aliases", "add [aliases] or [instances], or remove the file"
+        )
+    aliases = dict(map(tuple, raw.get("aliases", ())))
+    for name in aliases:
+        current, steps = name, 0
+        while current in aliases and steps <= len(aliases):
+            current, steps = aliases[current], steps + 1
+        if current == name or steps > len(aliases):
+            check.error(f"the aliases of {name!r} go round in a circle", f"aliases.{name}")
+    if check.errors:
+        return None, check.errors
+    return raw, []
+
+
 def _validate_examples(
     check: _Checker,
     data: Mapping[str, Any],
@@ -867,9 +964,10 @@ def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     eol, added, references, examples.affected, examples.unaffected, title, what, why, action,
     examples.code, action_below]``, ``""`` for none (a validated field is never empty), a list's items joined
     by U+001F (validated text never holds control characters but tab and newline). The
-    structured part: ``[usage, locks]``, the usage ``[modules, symbols, calls, env]`` or None,
-    each call as ``[name, keywords, without, positional_max, not_passed_to]``; locks None, or
-    ``[when_locked, unless_locked, examples.lock]`` as the raw form has them. Strings this plain are split out of one long text far faster than JSON
+    structured part: ``[usage, locks]``, the usage ``[modules, symbols, calls, env,
+    assignments]`` or None, each call as ``[name, keywords, without, positional_max,
+    not_passed_to, string_arg]``; locks None, or ``[when_locked, unless_locked, examples.lock]``
+    as the raw form has them. Strings this plain are split out of one long text far faster than JSON
     decodes them, and the package is implied by where the row is kept.
     """
     usage = raw["usage"]
@@ -900,7 +998,16 @@ def to_row(raw: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
         locks = [raw["when_locked"], raw["unless_locked"], examples["locks"]]
     if usage is None:
         return row, [None, locks]
-    return row, [[usage["modules"], usage["symbols"], usage["calls"], usage["env"]], locks]
+    return row, [
+        [
+            usage["modules"],
+            usage["symbols"],
+            usage["calls"],
+            usage["env"],
+            usage["assignments"],
+        ],
+        locks,
+    ]
 
 
 def _conditions(items: Sequence[Any]) -> tuple[LockCondition, ...]:
@@ -964,12 +1071,18 @@ def rule_from_row(
             tuple(
                 [
                     CallPattern(
-                        name, tuple(keywords), tuple(without), positional_max, tuple(passed_to)
+                        name,
+                        tuple(keywords),
+                        tuple(without),
+                        positional_max,
+                        tuple(passed_to),
+                        string_arg,
                     )
-                    for name, keywords, without, positional_max, passed_to in usage[2]
+                    for name, keywords, without, positional_max, passed_to, string_arg in usage[2]
                 ]
             ),
             tuple(usage[3]),
+            tuple(usage[4]),
         ),
         when_unused,
         _date(eol) if eol else None,
@@ -1077,6 +1190,7 @@ def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) ->
     files, raws = [], []
     for entry in entries:
         shown = f"{shown_folder}{os.sep}{entry.name}"
+        declares = entry.name == PACKAGE_FILE
         try:
             stat = entry.stat()
             with open(entry.path, "rb") as handle:  # noqa: PTH123 (a DirEntry path: hot path)
@@ -1094,6 +1208,13 @@ def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) ->
             into.errors.append(DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown))
             continue
         files.append((entry.name, stat.st_size, stat.st_mtime_ns))
+        if declares:
+            declared, problems = validate_package(data, folder=package, source=shown)
+            if declared is None:
+                into.errors.extend(problems)
+            else:
+                into.declarations[package] = declared
+            continue
         raw, problems = validate(data, folder=package, slug=entry.name[:-5], source=shown)
         if raw is None:
             into.errors.extend(problems)

@@ -13,6 +13,7 @@ Use ``rule._replace(...)`` for a changed copy.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
@@ -20,7 +21,16 @@ from packaging.version import Version
 
 from depwatch.model import Tag
 
-__all__ = ["KINDS", "CallPattern", "Examples", "LockCondition", "LockExample", "Rule", "Usage"]
+__all__ = [
+    "KINDS",
+    "CallPattern",
+    "Examples",
+    "LockCondition",
+    "LockExample",
+    "Names",
+    "Rule",
+    "Usage",
+]
 
 #: Rule kinds (DESIGN.md); ``vulnerability`` is reserved for advisories.
 KINDS = frozenset(
@@ -55,6 +65,9 @@ class CallPattern(NamedTuple):
     not_passed_to: tuple[str, ...] = ()
     """A call whose result goes straight to a call of one of these names (the last part:
     ``load_state_dict``) is not usage: what the change does depends on how the result is used."""
+    string_arg: int | None = None
+    """The call matches only when its positional argument at this index (0-based) is a string
+    literal (``conn.execute("select 1")``, an f-string too)."""
 
 
 class Usage(NamedTuple):
@@ -67,6 +80,8 @@ class Usage(NamedTuple):
     calls: tuple[CallPattern, ...] = ()
     env: tuple[str, ...] = ()
     """Environment variable names read through ``os.environ``/``os.getenv``."""
+    assignments: tuple[str, ...] = ()
+    """Module-level names a framework reads (``default_app_config``): assigning one is usage."""
 
 
 class LockCondition(NamedTuple):
@@ -152,3 +167,87 @@ class Rule(NamedTuple):
     @property
     def is_interpreter(self) -> bool:
         return self.package == "python"
+
+
+#: How many rewrites one name goes through (a chain of aliases; a cycle ends here).
+_MAX_REWRITES = 8
+
+
+class Names:
+    """Other spellings of a package's modules and objects (``rules/<package>/_package.toml``).
+
+    ``aliases``: ``name`` is the same module or object as ``target`` (``matplotlib.pyplot.cm``
+    is ``matplotlib.cm``): the name and everything below it are read as the target's.
+    ``instances``: the attributes of ``name`` are those of the class ``target`` (a
+    module-level object such as ``flask.request``, a function that returns an instance, a
+    subclass): everything *below* the name is read as below the target; the name itself is not
+    the class.
+    """
+
+    __slots__ = ("_memo", "aliases", "instances")
+
+    def __init__(
+        self, aliases: Mapping[str, str] | None = None, instances: Mapping[str, str] | None = None
+    ) -> None:
+        self.aliases: dict[str, str] = dict(aliases or {})
+        self.instances: dict[str, str] = dict(instances or {})
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.aliases or self.instances)
+
+    def _rewrite(self, name: str) -> str | None:
+        """One rewrite of ``name`` by its longest declared prefix, or None."""
+        aliases, instances = self.aliases, self.instances
+        cut = len(name)
+        while cut > 0:
+            prefix = name[:cut]
+            target = aliases.get(prefix)
+            if target is None and cut < len(name):
+                target = instances.get(prefix)
+            if target is not None:
+                return target + name[cut:]
+            cut = name.rfind(".", 0, cut)
+        return None
+
+    def spellings(self, name: str) -> tuple[str, ...]:
+        """``name``, then each spelling it is rewritten to (at most ``_MAX_REWRITES``)."""
+        found = self._memo.get(name)
+        if found is not None:
+            return found
+        out = [name]
+        current: str | None = name
+        for _ in range(_MAX_REWRITES):
+            current = self._rewrite(current)  # type: ignore[arg-type]
+            if current is None or current in out:
+                break
+            out.append(current)
+        found = self._memo[name] = tuple(out)
+        return found
+
+    def tracked(self, modules: Iterable[str]) -> tuple[str, ...]:
+        """``modules`` and the modules whose names are declared to lead into them
+        (``flask``, whose ``request`` is a ``werkzeug`` object, when ``werkzeug`` is tracked)."""
+        out = set(modules)
+        pairs = [*self.aliases.items(), *self.instances.items()]
+        for _ in range(_MAX_REWRITES):
+            added = False
+            for name, target in pairs:
+                if _under_any(target, out) or any(_under_any(m, (target,)) for m in out):
+                    root = _module_of(name)
+                    if not _under_any(root, out) and root not in out:
+                        out.add(root)
+                        added = True
+            if not added:
+                break
+        return tuple(sorted(out))
+
+
+def _under_any(name: str, roots: Iterable[str]) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in roots)
+
+
+def _module_of(name: str) -> str:
+    from depwatch.rulebook.loader import default_module
+
+    return default_module(name)

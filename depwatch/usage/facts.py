@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from depwatch.usage.scan import Compact
 
 __all__ = [
+    "KIND_ASSIGN",
     "KIND_CALL",
     "KIND_ENV",
     "KIND_IMPORT",
@@ -30,6 +31,8 @@ KIND_CALL = "call"
 """A call whose callee resolves to the dotted name (call results are transparent)."""
 KIND_ENV = "env"
 """A read of the environment variable ``name``."""
+KIND_ASSIGN = "assign"
+"""A module-level assignment of the name ``name`` (one a framework reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,9 @@ class Ref:
     """For calls: whether a ``*args`` splat is passed (``positional`` is then only a minimum)."""
     star_kwargs: bool = False
     """For calls: whether a ``**kwargs`` splat is passed (any keyword may be in it)."""
+    string_args: tuple[int, ...] = ()
+    """For calls: the indices of the positional arguments that are string literals (up to
+    the first ``*args`` splat)."""
     guards: tuple[str, ...] = ()
     """The conditions of the branches the reference sits in (:mod:`depwatch.usage.guards`),
     as extracted: whether they hold on the project's targets is judged at match time."""
@@ -104,6 +110,7 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 positional,
                 star_args,
                 star_kwargs,
+                strings,
                 guards,
             )
             for (
@@ -117,6 +124,7 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 positional,
                 star_args,
                 star_kwargs,
+                strings,
                 guards,
             ) in refs
         ),
@@ -145,6 +153,7 @@ def _ref_to_json(ref: Ref) -> list[Any]:
         ref.positional,
         ref.star_args,
         ref.star_kwargs,
+        list(ref.string_args),
         list(ref.guards),
     ]
 
@@ -206,6 +215,7 @@ def facts_from_json(data: Any) -> FileFacts:
         positional,
         star_args,
         star_kwargs,
+        strings,
         guards,
     ) in data["refs"]:
         keywords = tuple(
@@ -224,6 +234,7 @@ def facts_from_json(data: Any) -> FileFacts:
                 _int(positional),
                 _bool(star_args),
                 _bool(star_kwargs),
+                tuple(_int(index) for index in strings),
                 tuple(_str(g) for g in guards),
             )
         )

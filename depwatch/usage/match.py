@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from depwatch.files import printable_name
 from depwatch.model import Evidence
-from depwatch.rulebook.model import CallPattern, Usage
-from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts, Ref
+from depwatch.rulebook.model import CallPattern, Names, Usage
+from depwatch.usage.facts import KIND_ASSIGN, KIND_CALL, KIND_ENV, FileFacts, Ref
 
 __all__ = ["evidence_for", "leaves_out", "symbol_matches"]
 
@@ -32,19 +32,24 @@ def leaves_out(ref: Ref, pattern: CallPattern) -> bool:
     return not any(kw.name in pattern.without for kw in ref.keywords)
 
 
-def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ...]:
+def evidence_for(
+    facts: Iterable[FileFacts], usage: Usage, names: Names | None = None
+) -> tuple[Evidence, ...]:
     """The places that use what ``usage`` describes, sorted by (path, cell, line, column).
 
     One piece of evidence per line: a symbol reference points at the start of its chain, a
     call pattern with keywords at the keyword that matched, one with ``without`` at the call.
+    With ``names`` (the packages' declared spellings), a reference matches under its own name
+    or any spelling it is declared to be (``plt.cm.get_cmap`` is ``matplotlib.cm.get_cmap``);
+    a rule's names are taken as written.
     """
     symbols = tuple(usage.symbols)
     env = frozenset(usage.env)
-    calls: dict[str, list[tuple[frozenset[str], CallPattern | None]]] = {}
+    assignments = frozenset(usage.assignments)
+    spell = names.spellings if names else None
+    calls: dict[str, list[tuple[frozenset[str], CallPattern]]] = {}
     for pattern in usage.calls:
-        calls.setdefault(pattern.name, []).append(
-            (frozenset(pattern.keywords), pattern if pattern.without else None)
-        )
+        calls.setdefault(pattern.name, []).append((frozenset(pattern.keywords), pattern))
     found: dict[tuple[str, int, int, int], Evidence] = {}
 
     guards: tuple[str, ...] = ()
@@ -63,22 +68,32 @@ def evidence_for(facts: Iterable[FileFacts], usage: Usage) -> tuple[Evidence, ..
                 if ref.name in env:
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
                 continue
+            if ref.kind == KIND_ASSIGN:
+                if ref.name in assignments:
+                    add(file.path, ref.cell, ref.line, ref.column, ref.code, f"{ref.name} =")
+                continue
+            spellings = (ref.name,) if spell is None else spell(ref.name)
             for symbol in symbols:
-                if symbol_matches(ref.name, symbol):
+                if any(symbol_matches(name, symbol) for name in spellings):
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
                     break
             if ref.kind != KIND_CALL:
                 continue
-            for keywords, without in calls.get(ref.name, ()):
-                if without is not None:
-                    if leaves_out(ref, without):
+            patterns = calls.get(ref.name, ())
+            if len(spellings) > 1:
+                patterns = [p for name in spellings for p in calls.get(name, ())]
+            for keywords, pattern in patterns:
+                if pattern.string_arg is not None and pattern.string_arg not in ref.string_args:
+                    continue
+                if pattern.without:
+                    if leaves_out(ref, pattern):
                         add(
                             file.path,
                             ref.cell,
                             ref.line,
                             ref.column,
                             ref.code,
-                            f"{ref.name}() without {'=, '.join(without.without)}=",
+                            f"{ref.name}() without {'=, '.join(pattern.without)}=",
                         )
                     continue
                 if not keywords:

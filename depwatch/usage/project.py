@@ -65,7 +65,9 @@ SKIP_DIRS = frozenset(
     }
 )
 _SUFFIXES = (".py", ".ipynb")
-_CACHE_FORMAT = 3  # 2: calls record positional counts and splats; 3: guards
+#: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
+#: subscripts, and which positional arguments are string literals.
+_CACHE_FORMAT = 5
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40
@@ -253,7 +255,7 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
 def _run(
     files: list[_File],
     exports: Mapping[str, Mapping[str, str]] | None,
-    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], tuple[str, ...]],
     jobs: int | None,
 ) -> list[tuple[FileFacts, bool]]:
     total = sum(f.size for f in files)
@@ -273,7 +275,7 @@ def _run(
 def _run_pool(
     files: list[_File],
     exports: Mapping[str, Mapping[str, str]] | None,
-    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str]],
+    init: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], tuple[str, ...]],
     workers: int,
     total: int,
 ) -> list[tuple[Compact, bool]]:
@@ -374,8 +376,12 @@ def cache_path(root: Path) -> Path | None:
     return folder / f"{digest}.json"
 
 
-def _cache_key(modules: tuple[str, ...], env: tuple[str, ...]) -> str:
-    text = json.dumps([_CACHE_FORMAT, __version__, sorted(modules), sorted(env)])
+def _cache_key(
+    modules: tuple[str, ...], env: tuple[str, ...], assignments: tuple[str, ...] = ()
+) -> str:
+    text = json.dumps(
+        [_CACHE_FORMAT, __version__, sorted(modules), sorted(env), sorted(assignments)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -451,6 +457,7 @@ def scan_project(
     exclude: Sequence[str] = (),
     cache: bool = True,
     jobs: int | None = None,
+    assignments: Iterable[str] = (),
 ) -> ScanResult:
     """Scan the project's ``*.py`` and ``*.ipynb`` files under ``root`` for references.
 
@@ -460,12 +467,13 @@ def scan_project(
     root = Path(root)
     mods = tuple(sorted({m.strip() for m in modules if m and m.strip()}))
     envs = tuple(sorted({e for e in env if e}))
+    names = tuple(sorted({a for a in assignments if a}))
     files, notes = iter_source_files(root, exclude)
     project = frozenset(d for d in (_dotted(f.rel) for f in files) if d)
     # top-level packages too: `import myproj` then `myproj.clients.client`
     project = project | {d.split(".", 1)[0] for d in project if "." in d}
-    init = (mods, envs, project)
-    key = _cache_key(mods, envs)
+    init = (mods, envs, project, names)
+    key = _cache_key(mods, envs, names)
     where = cache_path(root) if cache else None
     old = _load_cache(where, key)
     new: dict[str, Any] = {}

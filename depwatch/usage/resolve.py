@@ -4,11 +4,18 @@ A walk over an ``ast`` tree (never importing or running anything). Bindings are 
 
 - a dotted name rooted in a tracked module (``numpy``, ``google.genai.Client``);
 - ``@pkg.mod``: a module of the project itself (never confused with a third-party one);
-- ``#Class``: an instance of a class of this file (``self`` inside its methods);
+- ``#Class@line``: a class of this file, or an instance of it (``self`` inside its methods);
+  an attribute it does not set itself is its tracked base class's (``class M(BaseModel)``:
+  ``M.parse_obj`` and ``self.dict`` are ``pydantic.BaseModel.parse_obj``/``.dict``);
+- ``#name@line:col``: a function of this file; calling it gives what it returns
+  (``def get_db(): return MongoClient()[name]``, then ``get_db().collection_names``), found
+  by walking its body then, if it was not walked yet (nested at most ``_MAX_NESTED`` deep,
+  never into a function already being walked);
 - ``None``: bound to something untracked (it shadows outer bindings).
 
 Call results and decorator application are transparent: ``genai.Client()`` binds
 ``google.genai.Client``; a function decorated with ``@bpd.udf(...)`` binds ``bigframes.pandas.udf``.
+Subscripts are ``__getitem__``: ``MongoClient()[name]`` is ``pymongo.MongoClient.__getitem__``.
 Function bodies are walked after the enclosing body, as Python runs them (they see the
 final module bindings); methods named ``__init__``/``setUp``/… first, so ``self.x = …`` is known
 in the other methods.
@@ -31,6 +38,17 @@ _INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", 
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+#: Expressions whose value is a result (a call's, a subscript's): the callee or the subscripted
+#: value is reported where it is walked, so the result itself is not reported again.
+_RESULTS = (ast.Call, ast.Subscript)
+#: How deep walks of functions nest (a call that needs what a function not yet walked
+#: returns walks it then); deeper, the call's value is unknown.
+_MAX_NESTED = 6
+#: How many base classes an attribute lookup follows (``class B(A)``, ``class C(B)``, …).
+_MAX_BASES = 32
+_PROPERTIES = frozenset({"property", "cached_property"})
+#: The fields of a statement (or handler, or match case) that hold statements.
+_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _target_names(target: ast.AST) -> list[str]:
@@ -64,9 +82,13 @@ def is_under(name: str, roots: frozenset[str] | set[str]) -> bool:
 class Tracker:
     """Which dotted names the scan follows (``internal``) and reports (``modules``)."""
 
-    def __init__(self, modules: Iterable[str], env: Iterable[str] = ()) -> None:
+    def __init__(
+        self, modules: Iterable[str], env: Iterable[str] = (), assignments: Iterable[str] = ()
+    ) -> None:
         self.modules = frozenset(m.strip() for m in modules if m and m.strip())
         self.env = frozenset(env)
+        self.assignments = frozenset(assignments)
+        """Module-level names whose assignment is reported (``default_app_config``)."""
         internal = set(self.modules)
         if self.env:
             internal.add("os")
@@ -133,6 +155,19 @@ class Resolver:
         """A function's body → the range of ``refs`` found in it."""
         self.guard_names: dict[str, Any] = {}
         """Module-level names bound to a version or platform test (``PY2 = …``)."""
+        self.class_bases: dict[str, tuple[str, ...]] = {}
+        """Class key → its base classes that are tracked or classes of this file, in order."""
+        self.functions: dict[
+            str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[_Scope], str | None]
+        ] = {}
+        """Function key → what walking its body needs."""
+        self.walked: set[str] = set()
+        self.returned: dict[str, str] = {}
+        """Function key → the first tracked value (or class of this file) it returns."""
+        self.properties: set[str] = set()
+        self.function: str | None = None
+        """The key of the function whose body is being walked."""
+        self._walking: list[str] = []
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -140,15 +175,31 @@ class Resolver:
         self.body(tree.body)
         while self.deferred:
             func, chain, owner = self.deferred.popleft()
+            if _function_key(func) in self.walked:
+                continue  # walked already, for a call that needed what it returns
             self.function_body(func, chain, owner)
 
     def module_exports(self) -> list[tuple[str, str]]:
         """Module-level names bound to tracked objects (other project files may import them)."""
-        return sorted(
-            (name, value)
-            for name, value in self.module_scope.items()
-            if value is not None and value[0] not in "@#" and name not in self._module_aliases
-        )
+        out = []
+        for name, value in self.module_scope.items():
+            if value is None or name in self._module_aliases:
+                continue
+            if value[0] == "#":
+                # a class (or an instance of one): its tracked base, which its attributes
+                # fall back to. Not a function's return value: exporting those made the
+                # second pass parse pandas three times over (each export a dependency).
+                value = self.exported(value[1:])
+            if value is not None and value[0] not in "@#":
+                out.append((name, value))
+        return sorted(out)
+
+    def exported(self, key: str) -> str | None:
+        """What another module sees of a class of this one (or an instance): its tracked
+        base."""
+        if key in self.functions:
+            return None
+        return self.member(key, None)
 
     # --- names ----------------------------------------------------------------------------
 
@@ -164,6 +215,11 @@ class Resolver:
 
     def bind(self, name: str, value: str | None) -> None:
         scope = self.class_scope if self.class_scope is not None else self.scopes[-1]
+        if self.class_scope is not None and self.class_stack:
+            # a class attribute, even an untracked one: it hides the base class's
+            attrs = self.class_attrs.setdefault(self.class_stack[-1], {})
+            if value is not None or not self.cond or attrs.get(name) is None:
+                attrs[name] = value
         if value is None:
             if self.cond and scope.get(name) is not None:
                 return  # `except ImportError: np = None` keeps the import that may have worked
@@ -174,8 +230,6 @@ class Resolver:
             self.bound_under[(id(scope), name)] = self.guards
         elif self.bound_under:
             self.bound_under.pop((id(scope), name), None)
-        if self.class_scope is not None and self.class_stack:
-            self.class_attrs.setdefault(self.class_stack[-1], {})[name] = value
 
     def binding_guards(self, name: str) -> tuple[str, ...]:
         """The guards of the branch that bound ``name`` (as :meth:`lookup` finds it): a use of
@@ -199,9 +253,37 @@ class Resolver:
             self.project_imports.add((module, name))
             return self.exports.get(module, {}).get(name)
         if head == "#":
-            attrs = self.class_attrs.get(base[1:])
-            return attrs.get(name) if attrs else None
+            return self.member(base[1:], name)
         return base + "." + name
+
+    def member(self, key: str, name: str | None) -> str | None:
+        """Attribute ``name`` of a class (or instance) of this file: its own, else its bases'
+        in the order Python looks (depth first, left to right; a base of this file before a
+        tracked one); a property gives what it returns. With ``name`` None: the first
+        tracked base."""
+        todo: list[str] = ["#" + key]
+        for _ in range(_MAX_BASES):
+            if not todo:
+                return None
+            item = todo.pop()
+            if item[0] != "#":
+                return item if name is None else item + "." + name
+            attrs = self.class_attrs.get(item[1:])
+            if name is not None and attrs is not None and name in attrs:
+                found = attrs[name]
+                if found is not None and found[0] == "#" and found[1:] in self.properties:
+                    return self.returns(found[1:])
+                return found
+            todo.extend(reversed(self.class_bases.get(item[1:], ())))
+        return None
+
+    def returns(self, key: str) -> str | None:
+        """What the function ``key`` returns: walked now if it was not yet (bounded)."""
+        if key not in self.walked and len(self._walking) < _MAX_NESTED:
+            pending = self.functions.get(key)
+            if pending is not None:
+                self.function_body(*pending)
+        return self.returned.get(key)
 
     def module_value(self, dotted: str) -> str | None:
         """The binding for an absolute module name: tracked first, then the project's own."""
@@ -222,7 +304,7 @@ class Resolver:
     def expr(self, node: ast.AST) -> None:
         """Walk an expression whose value is not used: report its maximal chain."""
         value = self.ev(node)
-        if value is not None and type(node) is not ast.Call and value[0] not in "@#":
+        if value is not None and type(node) not in _RESULTS and value[0] not in "@#":
             self.emit("ref", value, node)
 
     def ev(self, node: ast.AST) -> str | None:
@@ -240,11 +322,10 @@ class Resolver:
         if kind is ast.Constant:
             return None
         if kind is ast.Subscript:
-            self.subscript(node)  # type: ignore[arg-type]
-            return None
+            return self.subscript(node)  # type: ignore[arg-type]
         if kind is ast.NamedExpr:
             value = self.ev(node.value)  # type: ignore[attr-defined]
-            if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":  # type: ignore[attr-defined]
+            if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":  # type: ignore[attr-defined]
                 self.emit("ref", value, node.value)  # type: ignore[attr-defined]
             self.bind_target(node.target, value)  # type: ignore[attr-defined]
             return value
@@ -305,8 +386,15 @@ class Resolver:
             self.expr(kw.value)
             if kw.arg is not None:
                 keywords.append((kw.arg, kw.lineno, kw.col_offset))
-        if func is None or func[0] in "@#":
+            else:
+                keywords.extend(self.splat_keywords(kw.value) or ())
+        if func is None or func[0] == "@":
             return None
+        if func[0] == "#":
+            key = func[1:]
+            if key in self.functions:
+                return self.returns(key)
+            return func  # a class of this file: the call makes an instance
         self.emit("call", func, node, tuple(keywords))
         env = self.tracker.env
         if env and func in _ENV_GETTERS:
@@ -318,8 +406,31 @@ class Resolver:
                 self.refs.append(("env", first.value, node.lineno, node.col_offset, ()))
         return func
 
-    def subscript(self, node: ast.Subscript) -> None:
-        self.expr(node.value)
+    def splat_keywords(self, node: ast.AST) -> list[tuple[str, int, int]] | None:
+        """The keywords a ``**`` splat surely passes: ``**dict(k=v)``, ``**{"k": v}``;
+        None when what it passes is not known."""
+        if type(node) is ast.Dict:
+            found = []
+            for key in node.keys:
+                if type(key) is not ast.Constant or type(key.value) is not str:
+                    return None  # `**{**other}` or a computed key
+                found.append((key.value, key.lineno, key.col_offset))
+            return found
+        if (
+            type(node) is ast.Call
+            and type(node.func) is ast.Name
+            and node.func.id == "dict"
+            and not node.args
+            and self.lookup("dict") is None
+            and all(kw.arg is not None for kw in node.keywords)
+        ):
+            return [(kw.arg, kw.lineno, kw.col_offset) for kw in node.keywords if kw.arg]
+        return None
+
+    def subscript(self, node: ast.Subscript) -> str | None:
+        value = self.ev(node.value)
+        if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
+            self.emit("ref", value, node.value)
         self.expr(node.slice)
         env = self.tracker.env
         if (
@@ -327,9 +438,12 @@ class Resolver:
             and type(node.ctx) is ast.Load  # `del os.environ[...]` reads nothing
             and type(node.slice) is ast.Constant
             and node.slice.value in env
-            and self.ev_quiet(node.value) == "os.environ"
+            and value == "os.environ"
         ):
             self.refs.append(("env", node.slice.value, node.lineno, node.col_offset, ()))
+        if type(node.ctx) is not ast.Load or value is None or value[0] in "@#":
+            return None
+        return value + ".__getitem__"
 
     def compare(self, node: ast.Compare) -> None:
         self.expr(node.left)
@@ -473,6 +587,17 @@ class Resolver:
             self.expr(target.value)  # type: ignore[attr-defined]
             self.expr(target.slice)  # type: ignore[attr-defined]
 
+    def assigned(self, target: ast.AST) -> None:
+        """A module-level assignment of a name a framework reads."""
+        if (
+            type(target) is ast.Name
+            and target.id in self.tracker.assignments
+            and self.function is None
+            and self.class_scope is None
+            and len(self.scopes) == 1
+        ):
+            self.refs.append(("assign", target.id, target.lineno, target.col_offset, ()))
+
     def s_assign(self, node: ast.Assign) -> None:
         if (
             len(node.targets) == 1
@@ -485,18 +610,28 @@ class Resolver:
                 self.guard_names[node.targets[0].id] = tree
             else:
                 self.guard_names.pop(node.targets[0].id, None)
+        if self.tracker.assignments:
+            for target in node.targets:
+                self.assigned(target)
         value = self.ev(node.value)
-        if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":
+        if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
             self.emit("ref", value, node.value)
         for target in node.targets:
             self.bind_target(target, value)
 
     def s_ann_assign(self, node: ast.AnnAssign) -> None:
         self.expr(node.annotation)
+        if self.tracker.assignments and node.value is not None:
+            self.assigned(node.target)
         if node.value is None:
+            if self.class_scope is not None and self.class_stack and type(node.target) is ast.Name:
+                # a declared field (`name: str` in a model) hides the base class's attribute
+                self.class_attrs.setdefault(self.class_stack[-1], {}).setdefault(
+                    node.target.id, None
+                )
             return
         value = self.ev(node.value)
-        if value is not None and type(node.value) is not ast.Call and value[0] not in "@#":
+        if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
             self.emit("ref", value, node.value)
         self.bind_target(node.target, value)
 
@@ -539,12 +674,31 @@ class Resolver:
             type(d) is ast.Name and d.id == "staticmethod" for d in node.decorator_list
         ):
             owner = None
-        self.deferred.append((node, list(self.scopes), owner))
+        chain = list(self.scopes)
+        self.deferred.append((node, chain, owner))
         if self.guards:
             self.def_guards[node] = self.guards
         if node.name.startswith("_") and self.class_scope is None and len(self.scopes) == 1:
             self.private_functions[node.name] = node
+        key = _function_key(node)
+        assert key is not None
+        self.functions[key] = (node, chain, owner)
+        if value is None:
+            # the project's own function: calling it gives what it returns
+            if any(_decorator_name(d) in _PROPERTIES for d in node.decorator_list):
+                self.properties.add(key)
+            value = "#" + key
         self.bind(node.name, value)
+
+    def s_return(self, node: ast.Return) -> None:
+        if node.value is None:
+            return
+        value = self.ev(node.value)
+        if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
+            self.emit("ref", value, node.value)
+        key = self.function
+        if key is not None and value is not None and value[0] != "@":
+            self.returned.setdefault(key, value)
 
     def function_body(
         self,
@@ -555,12 +709,23 @@ class Resolver:
         scope: _Scope = {}
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        saved = (self.scopes, self.class_scope, self.class_stack, self.cond, self.guards)
+        saved = (
+            self.scopes,
+            self.class_scope,
+            self.class_stack,
+            self.cond,
+            self.guards,
+            self.function,
+        )
         self.scopes = [*chain, scope]
         self.class_scope = None
         self.class_stack = []
         self.cond = 0
         self.guards = self.def_guards.get(node, ())
+        self.function = _function_key(node)
+        if self.function is not None:
+            self.walked.add(self.function)
+            self._walking.append(self.function)
         try:
             for i, arg in enumerate(params):
                 if arg is None:
@@ -576,15 +741,35 @@ class Resolver:
                 self.body(node.body)  # type: ignore[arg-type]
             self.body_refs[node] = (first, len(self.refs))
         finally:
-            self.scopes, self.class_scope, self.class_stack, self.cond, self.guards = saved
+            if self.function is not None:
+                self._walking.pop()
+            (
+                self.scopes,
+                self.class_scope,
+                self.class_stack,
+                self.cond,
+                self.guards,
+                self.function,
+            ) = saved
 
     def s_class(self, node: ast.ClassDef) -> None:
         value = self.decorated(node.decorator_list)
+        key = f"{node.name}@{node.lineno}"
+        bases = []
         for base in node.bases:
-            self.expr(base)
+            found = self.ev(base)
+            if found is not None and type(base) not in _RESULTS and found[0] not in "@#":
+                self.emit("ref", found, base)
+            if (
+                found is not None
+                and found[0] != "@"
+                and not (found[0] == "#" and found[1:] in self.functions)
+            ):
+                bases.append(found)
+        if bases:
+            self.class_bases[key] = tuple(bases)
         for kw in node.keywords:
             self.expr(kw.value)
-        key = f"{node.name}@{node.lineno}"
         saved = (self.class_scope, self.class_stack, self.cond, len(self.deferred))
         self.class_scope = {}
         self.class_stack = [key]
@@ -596,16 +781,24 @@ class Resolver:
             self.class_scope, self.class_stack, self.cond, _ = saved
         # the class's methods: initialisers first, so `self.x = …` is known in the others
         added = [self.deferred.pop() for _ in range(len(self.deferred) - start)][::-1]
-        added.sort(key=lambda item: _init_rank(item[0]))
+        ranks = {}
+        attrs = self.class_attrs[key]
+        for item in added:
+            rank, names = _init_rank(item[0], key in self.class_bases)
+            ranks[id(item[0])] = rank
+            for name in names:
+                # set by a method not walked yet: not the base class's, whatever it is
+                attrs.setdefault(name, None)
+        added.sort(key=lambda item: ranks[id(item[0])])
         self.deferred.extend(added)
-        self.bind(node.name, value)
+        self.bind(node.name, value if value is not None else "#" + key)
 
     def s_with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
             value = self.ev(item.context_expr)
             if (
                 value is not None
-                and type(item.context_expr) is not ast.Call
+                and type(item.context_expr) not in _RESULTS
                 and value[0] not in "@#"
             ):
                 self.emit("ref", value, item.context_expr)
@@ -672,35 +865,70 @@ class Resolver:
             self.cond_body(case.body)
 
 
-def _init_rank(node: ast.AST) -> int:
+def _function_key(node: ast.AST) -> str | None:
+    """A function's key (``name@line:col``); None for a lambda."""
+    name = getattr(node, "name", None)
+    if name is None:
+        return None
+    return f"{name}@{node.lineno}:{node.col_offset}"  # type: ignore[attr-defined]
+
+
+def _decorator_name(node: ast.expr) -> str | None:
+    if type(node) is ast.Name:
+        return node.id
+    if type(node) is ast.Attribute:
+        return node.attr
+    return None
+
+
+def _init_rank(node: ast.AST, names: bool) -> tuple[int, set[str]]:
     """Initialisers first, then the other methods that set ``self.x`` (a ``connect()`` that
-    sets the client a method above it uses), then the rest."""
+    sets the client a method above it uses), then the rest; with ``names``, the attribute
+    names the method sets on ``self``."""
     name = getattr(node, "name", "")
     if name in _INIT_METHODS:
-        return 0
-    return 1 if _sets_self_attributes(node) else 2
+        return 0, _self_attributes(node, every=True) if names else set()
+    found = _self_attributes(node, every=names)
+    return (1 if found else 2), found
 
 
-def _sets_self_attributes(node: ast.AST) -> bool:
+def _self_attributes(node: ast.AST, *, every: bool) -> set[str]:
+    """The attributes a method sets on its first argument (with ``every`` false, only
+    whether it sets one: the first found)."""
     args = getattr(node, "args", None)
     positional = (args.posonlyargs + args.args) if isinstance(args, ast.arguments) else []
+    found: set[str] = set()
     if not positional:
-        return False
+        return found
     me = positional[0].arg
-    for child in ast.walk(node):
+    # statements only (an assignment is one): a walk of every expression node cost as much
+    # as the rest of the scan of a class-heavy file
+    body = getattr(node, "body", None)
+    if type(body) is not list:
+        return found  # a lambda: an expression holds no assignment
+    stack: list[Any] = list(body)
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
         targets: list[ast.expr] = []
-        if isinstance(child, ast.Assign):
-            targets = child.targets
-        elif isinstance(child, (ast.AnnAssign, ast.AugAssign)):
-            targets = [child.target]
+        if kind is ast.Assign:
+            targets = stmt.targets
+        elif kind is ast.AnnAssign or kind is ast.AugAssign:
+            targets = [stmt.target]
         for target in targets:
             if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
+                type(target) is ast.Attribute
+                and type(target.value) is ast.Name
                 and target.value.id == me
             ):
-                return True
-    return False
+                found.add(target.attr)
+                if not every:
+                    return found
+        for field in _STMT_LISTS:
+            inner = getattr(stmt, field, None)
+            if inner:
+                stack.extend(inner)
+    return found
 
 
 _STMT: dict[type[ast.AST], Callable[[Resolver, Any], None]] = {
@@ -726,6 +954,7 @@ _STMT: dict[type[ast.AST], Callable[[Resolver, Any], None]] = {
     ast.Break: Resolver.s_skip,
     ast.Continue: Resolver.s_skip,
     ast.Match: Resolver.s_match,
+    ast.Return: Resolver.s_return,
 }
 if hasattr(ast, "TryStar"):
     _STMT[ast.TryStar] = Resolver.s_try

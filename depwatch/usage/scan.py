@@ -34,12 +34,14 @@ CompactRef = tuple[
     int,
     bool,
     bool,
+    tuple[int, ...],
     tuple[str, ...],
 ]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
-ArgShape = tuple[int, bool, bool]
-"""A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat)."""
-_NO_ARGS: ArgShape = (0, False, False)
+ArgShape = tuple[int, bool, bool, tuple[int, ...]]
+"""A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
+positional arguments that are string literals)."""
+_NO_ARGS: ArgShape = (0, False, False, ())
 Compact = tuple[
     str,
     tuple[CompactRef, ...],
@@ -186,13 +188,22 @@ class _Resolver(Resolver):
         if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
             positional = 0
             star_args = False
+            strings: list[int] = []
             for arg in node.args:
                 if type(arg) is ast.Starred:
                     star_args = True
                 else:
+                    if not star_args and (
+                        (type(arg) is ast.Constant and type(arg.value) is str)
+                        or type(arg) is ast.JoinedStr
+                    ):
+                        strings.append(positional)
                     positional += 1
-            star_kwargs = any(kw.arg is None for kw in node.keywords)
-            self.arg_shapes[at] = (positional, star_args, star_kwargs)
+            # `**dict(k=v)` and `**{"k": v}` pass known keywords; another splat may pass any
+            star_kwargs = any(
+                kw.arg is None and self.splat_keywords(kw.value) is None for kw in node.keywords
+            )
+            self.arg_shapes[at] = (positional, star_args, star_kwargs, tuple(strings))
 
 
 def _parse(text: str) -> ast.Module:
@@ -216,14 +227,21 @@ def _parse(text: str) -> ast.Module:
             raise
 
 
-def scan_source(text: str, path: str, modules: Iterable[str], env: Iterable[str] = ()) -> FileFacts:
-    """The references into ``modules`` (and reads of the ``env`` variables) in one file.
+def scan_source(
+    text: str,
+    path: str,
+    modules: Iterable[str],
+    env: Iterable[str] = (),
+    assignments: Iterable[str] = (),
+) -> FileFacts:
+    """The references into ``modules`` (reads of the ``env`` variables, module-level
+    assignments of the ``assignments`` names) in one file.
 
     ``path`` is the file's path relative to the project root (``/`` separators); a path ending
     in ``.ipynb`` is read as a notebook (``text`` is its JSON). Never raises for bad source: a
     file that is not valid Python gives no references and a warning.
     """
-    return scan_text(text, path, Tracker(modules, env))
+    return scan_text(text, path, Tracker(modules, env, assignments))
 
 
 def scan_text(

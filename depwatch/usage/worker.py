@@ -26,11 +26,17 @@ BOOT = "import sys; sys.path[:] = {path!r}; from depwatch.usage.worker import se
 _state: dict[str, Any] = {}
 
 
-def init(modules: tuple[str, ...], env: tuple[str, ...], project: frozenset[str]) -> None:
-    """Set up this process to scan for ``modules`` and ``env`` (the pool's initializer)."""
-    _state["tracker"] = Tracker(modules, env)
+def init(
+    modules: tuple[str, ...],
+    env: tuple[str, ...],
+    project: frozenset[str],
+    assignments: tuple[str, ...] = (),
+) -> None:
+    """Set up this process to scan for ``modules``, ``env`` and ``assignments`` (the pool's
+    initializer)."""
+    _state["tracker"] = Tracker(modules, env, assignments)
     _state["project"] = project
-    needles = {m.split(".", 1)[0] for m in modules} | set(env)
+    needles = {m.split(".", 1)[0] for m in modules} | set(env) | set(assignments)
     _state["needles"] = tuple(n.encode() for n in needles if n)
 
 

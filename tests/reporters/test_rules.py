@@ -29,7 +29,12 @@ RULE = Rule(
     why="Why.",
     action="Act.",
     references=("https://example.org/\u202e",),
-    usage=Usage(modules=("yaml",), symbols=("yaml.load",), env=(f"ENV{HOSTILE}",)),
+    usage=Usage(
+        modules=("yaml",),
+        symbols=("yaml.load",),
+        env=(f"ENV{HOSTILE}",),
+        assignments=(f"name{HOSTILE}",),
+    ),
 )
 
 
@@ -49,3 +54,9 @@ def test_rules_show_shows_hostile_text_inert() -> None:
     assert "[bold]markup[/bold]" in text  # literal, not rich markup
     title_line = next(line for line in text.splitlines() if line.startswith("Title"))
     assert title_line.endswith("line break")  # the title stays on one line
+
+
+def test_rules_show_and_json_list_assignments() -> None:
+    assert "module-level assignment name" in render_rule(RULE)
+    (rule,) = json.loads(render_rule_list([RULE], "json"))["rules"]
+    assert rule["usage"]["assignments"] == [f"name{HOSTILE}"]

@@ -214,7 +214,7 @@ def test_without_survives_the_raw_form_and_the_row() -> None:
     raw, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
     assert errors == []
     assert raw is not None
-    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1, []]]
+    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1, [], None]]
     again = build_rule(json.loads(json.dumps(raw)), source="x")
     assert again == build_rule(raw, source="x")
     assert again.usage is not None
@@ -424,7 +424,11 @@ BAD: list[tuple[str, tuple[str, str] | str, list[str]]] = [
     (
         "usage-empty",
         ("[usage]\n", "[usage]\n[x]\n"),
-        ["unknown key 'x'", "[usage] needs at least one of symbols, calls or env", "(at 'usage')"],
+        [
+            "unknown key 'x'",
+            "[usage] needs at least one of symbols, calls, env or assignments",
+            "(at 'usage')",
+        ],
     ),
     (
         "usage-dotted",
