@@ -179,12 +179,14 @@ def _declared(
     files = project.files
     if files.declared is not None:
         return files.declared, files.facts.requires_python, files.facts.python_source
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier
+
+    from depwatch.specifiers import specifier_set
 
     for lock in project.lockfiles:
         if lock.requires_python:
             try:
-                spec = SpecifierSet(lock.requires_python)
+                spec = specifier_set(lock.requires_python)
             except InvalidSpecifier:
                 continue
             return admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"

@@ -135,7 +135,7 @@ def _today(value: str | None) -> datetime.date:
         ) from None
 
 
-_ASCII_NUMBER = re.compile(r"[0-9]+")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")  # more digits is no Python (and int() may refuse)
 
 
 def _vuln_options(vulns: bool, service: VulnService | None, osv_url: str | None) -> dict[str, Any]:

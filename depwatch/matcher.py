@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from packaging.markers import InvalidMarker, Marker, default_environment
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch.model import Evidence, Finding, Lockfile, Package, RuleInfo, Tag
 from depwatch.project import CANDIDATE_PYTHONS, excluded_minors
@@ -142,7 +142,7 @@ def _patch_releases(markers: str, python: str) -> list[str]:
     for text in _QUOTED.findall(markers):
         try:
             named = Version(text)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             continue
         if named.release[:2] != (major, minor):
             continue
@@ -212,7 +212,7 @@ class Matcher:
             rules = self.rules.for_package(pkg.name)
             try:
                 version = Version(pkg.version)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number past the digit limit
                 # Listed whether or not a rule names the package (conda's ``9e``): no rule
                 # can match it, now or after a rule update.
                 if self.admitted(pkg):

@@ -17,12 +17,13 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 from depwatch.model import ProjectFacts
+from depwatch.specifiers import specifier_set
 
 __all__ = [
     "CANDIDATE_PYTHONS",
@@ -63,7 +64,7 @@ def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
     for item in spec:
         try:
             pinned = Version(item.version.rstrip(".*"))
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             continue
         release = pinned.release
         if len(release) >= 2 and release[0] == int(major_s) and release[1] == int(minor_s):
@@ -97,7 +98,7 @@ def poetry_constraint(text: str) -> list[SpecifierSet]:
         converted = python_constraint_to_pep440(part)
         if converted is None:
             raise ValueError(f"{part.strip()!r} has no PEP 440 equivalent")
-        alternatives.append(SpecifierSet(converted))
+        alternatives.append(specifier_set(converted))
     return alternatives
 
 
@@ -129,7 +130,7 @@ def python_constraint_to_pep440(constraint: str) -> str | None:
             parts.append(f"{op}{version}")
     result = ",".join(parts)
     try:
-        SpecifierSet(result)
+        specifier_set(result)
     except InvalidSpecifier:
         return None
     return result or None
@@ -153,7 +154,7 @@ def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
     if not isinstance(text, str):
         raise DepwatchError(f"expected a string, found {type(text).__name__}", path=path, key=key)
     try:
-        return SpecifierSet(text)
+        return specifier_set(text)
     except InvalidSpecifier:
         raise DepwatchError(
             f"{text!r} is not a valid version specifier", path=path, key=key

@@ -33,7 +33,11 @@ _RAW_UNSAFE = re.compile(
 def dumps(document: Any) -> str:
     """The document as indented UTF-8 JSON with a trailing newline, terminal-safe."""
     text = _json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False)
-    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+    text = _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    # ``##[`` can only be inside a string here: the runner's legacy parser would read it as a
+    # workflow command in a logged report, so its second ``#`` is written as a JSON escape
+    # (the data is unchanged). No line of indented JSON can start with ``::``.
+    return text.replace("##[", "#\\u0023[") + "\n"
 
 
 def _evidence(evidence: Evidence) -> dict[str, Any]:

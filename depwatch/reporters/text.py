@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["oneline", "sanitize", "visible_escape"]
+__all__ = ["no_workflow_commands", "oneline", "sanitize", "visible_escape"]
 
 # C0 controls except \t and \n, DEL, the C1 controls (\x9b is a one-byte CSI on some
 # terminals), and the bidirectional overrides/isolates that make code read differently
@@ -23,6 +23,14 @@ _UNSAFE_ONELINE = re.compile(
     "\ud800-\udfff]"
 )
 _WHITESPACE_RUN = re.compile(r"[ \t\n]+")
+
+# GitHub Actions reads a line that starts (after blanks, which the runner trims) with ``::`` as
+# a workflow command, and ``##[`` anywhere in a line as a legacy one. A table wraps input text
+# at the console width, so any ``::`` in it can come to start a line: a ZERO WIDTH SPACE goes
+# between every two colons and into every ``##[`` of input text. It is invisible where shown,
+# not whitespace to the runner's trim(), and a wrap beside it still leaves no ``::``.
+_WORKFLOW = re.compile(r":(?=:)|#(?=#\[)")
+WORKFLOW_BREAK = "\u200b"
 
 
 def visible_escape(char: str) -> str:
@@ -43,10 +51,21 @@ def sanitize(text: str) -> str:
 
     A carriage return is dropped (``\\r\\n`` becomes ``\\n``); every other control or
     bidirectional-override character is replaced by its visible escape, so that a source
-    line holding ``ESC[31m`` shows as ``\\x1b[31m`` instead of turning the terminal red.
+    line holding ``ESC[31m`` shows as ``\\x1b[31m`` instead of turning the terminal red; and
+    ``::`` / ``##[`` are broken so that no line can become a workflow command.
     """
     text = text.replace("\r\n", "\n")
-    return _UNSAFE.sub(_replace, text)
+    return _WORKFLOW.sub(_break, _UNSAFE.sub(_replace, text))
+
+
+def _break(match: re.Match[str]) -> str:
+    return match.group(0) + WORKFLOW_BREAK
+
+
+def no_workflow_commands(text: str) -> str:
+    """``text`` with every ``::`` and ``##[`` broken by an invisible ZERO WIDTH SPACE, so no
+    line of it can be read as a GitHub workflow command (see :data:`_WORKFLOW`)."""
+    return _WORKFLOW.sub(_break, text)
 
 
 def _replace_oneline(match: re.Match[str]) -> str:
@@ -59,4 +78,4 @@ def _replace_oneline(match: re.Match[str]) -> str:
 def oneline(text: str) -> str:
     """:func:`sanitize` for a single line: line breaks and runs of blanks become one space."""
     text = _UNSAFE_ONELINE.sub(_replace_oneline, text)
-    return _WHITESPACE_RUN.sub(" ", text).strip()
+    return _WORKFLOW.sub(_break, _WHITESPACE_RUN.sub(" ", text).strip())
