@@ -359,7 +359,7 @@ def _rule_dirs(rules: list[Path] | None) -> list[Path]:
 
     pyproject = Path("pyproject.toml")
     found: list[Path] = []
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):  # a folder or FIFO there is an error, not an absence
         found += parse_settings(tomlfile.load(pyproject), path=pyproject).rules
     return found + [d for d in rules or () if d not in found]
 

@@ -9,6 +9,7 @@ lock's ``python`` package. The declared range becomes a set of CPython minor rel
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -253,7 +254,9 @@ def read_project(root: Path) -> ProjectFiles:
     declared: tuple[str, ...] | None = None
     name = None
 
-    if pyproject_path.is_file():
+    # Present under the name is enough: a folder, FIFO or device there is an error (read_text
+    # says which), not an absent file whose configuration would be dropped without a word.
+    if os.path.lexists(pyproject_path):
         shown = display_path(pyproject_path)
         pyproject = tomlfile.load(pyproject_path)
         direct |= _pyproject_direct(pyproject, root)
@@ -286,7 +289,7 @@ def read_project(root: Path) -> ProjectFiles:
                 declared = tuple(m for m in CANDIDATE_PYTHONS if m in minors)
                 requires, source = poetry_python, "pyproject.toml Poetry python dependency"
 
-    if pipfile_path.is_file():
+    if os.path.lexists(pipfile_path):
         pipfile = tomlfile.load(pipfile_path)
         # Every table but pipenv's own settings is a package category ([packages],
         # [dev-packages] and any custom one, like [lint]).

@@ -9,6 +9,7 @@ from typing import Any
 
 from depwatch.model import Evidence, Finding, Lockfile, Package, Report
 from depwatch.reporters.common import sorted_findings, sorted_not_audited, sorted_suppressed
+from depwatch.reporters.text import redact_credentials
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -37,7 +38,8 @@ def dumps(document: Any) -> str:
     # ``##[`` can only be inside a string here: the runner's legacy parser would read it as a
     # workflow command in a logged report, so its second ``#`` is written as a JSON escape
     # (the data is unchanged). No line of indented JSON can start with ``::``.
-    return text.replace("##[", "#\\u0023[") + "\n"
+    # The user-info of a URL is a credential: redacted as everywhere else input is shown.
+    return redact_credentials(text).replace("##[", "#\\u0023[") + "\n"
 
 
 def _evidence(evidence: Evidence) -> dict[str, Any]:

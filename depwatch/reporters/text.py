@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["no_workflow_commands", "oneline", "sanitize", "visible_escape"]
+__all__ = [
+    "no_workflow_commands",
+    "oneline",
+    "redact_credentials",
+    "sanitize",
+    "visible_escape",
+]
 
 # C0 controls except \t and \n, DEL, the C1 controls (\x9b is a one-byte CSI on some
 # terminals), and the bidirectional overrides/isolates that make code read differently
@@ -32,6 +38,22 @@ _WHITESPACE_RUN = re.compile(r"[ \t\n]+")
 _WORKFLOW = re.compile(r":(?=:)|#(?=#\[)")
 WORKFLOW_BREAK = "\u200b"
 
+# The user-info of a URL (``https://ci-bot:ghp_…@github.com/…``) is a credential more often
+# than not; it is redacted wherever input text is shown, the way pip shows such a URL:
+# ``user:****@`` with a password, ``****@`` with a user (a token) alone.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s'\"<>\\]+)@")
+
+
+def _redact(match: re.Match[str]) -> str:
+    user, colon, _ = match.group("info").partition(":")
+    shown = f"{user}:****" if colon else "****"
+    return f"{match.group('scheme')}{shown}@"
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the user-info of every URL in it redacted as pip does."""
+    return _USERINFO.sub(_redact, text) if "@" in text else text
+
 
 def visible_escape(char: str) -> str:
     """A control character as the Python escape a reader recognises (``\\x1b``, ``\\u202e``)."""
@@ -52,9 +74,10 @@ def sanitize(text: str) -> str:
     A carriage return is dropped (``\\r\\n`` becomes ``\\n``); every other control or
     bidirectional-override character is replaced by its visible escape, so that a source
     line holding ``ESC[31m`` shows as ``\\x1b[31m`` instead of turning the terminal red; and
-    ``::`` / ``##[`` are broken so that no line can become a workflow command.
+    ``::`` / ``##[`` are broken so that no line can become a workflow command; and the
+    credentials in a URL are redacted (:func:`redact_credentials`).
     """
-    text = text.replace("\r\n", "\n")
+    text = redact_credentials(text.replace("\r\n", "\n"))
     return _WORKFLOW.sub(_break, _UNSAFE.sub(_replace, text))
 
 
@@ -77,5 +100,5 @@ def _replace_oneline(match: re.Match[str]) -> str:
 
 def oneline(text: str) -> str:
     """:func:`sanitize` for a single line: line breaks and runs of blanks become one space."""
-    text = _UNSAFE_ONELINE.sub(_replace_oneline, text)
+    text = _UNSAFE_ONELINE.sub(_replace_oneline, redact_credentials(text))
     return _WORKFLOW.sub(_break, _WHITESPACE_RUN.sub(" ", text).strip())
