@@ -513,6 +513,19 @@ class RuleBook:
         return sum(len(self._merged(package)) for package in self._all_packages())
 
 
+def _resolved_folder(folder: Path) -> Path:
+    """``folder`` made absolute, or an error naming it (a symbolic link loop, a NUL byte)."""
+    shown = display_path(folder)
+    try:
+        return folder.resolve()
+    except ValueError:  # a NUL byte in the name
+        raise DepwatchError(
+            "is not a valid folder name (it holds a NUL byte)", path=shown
+        ) from None
+    except (OSError, RuntimeError):  # a loop: RuntimeError before Python 3.13, OSError after
+        raise DepwatchError("is a symbolic link loop", path=shown) from None
+
+
 def load_rulebook(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True) -> RuleBook:
     """The shipped rules (unless excluded) and the rules of ``extra_dirs``, in that order.
 
@@ -525,7 +538,7 @@ def load_rulebook(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = Tr
     roots: list[Path] = []
     if include_shipped:
         roots.append(shipped_dir())
-    roots.extend(Path(folder).resolve() for folder in extra_dirs)
+    roots.extend(_resolved_folder(Path(folder)) for folder in extra_dirs)
     cache = cache_dir()
     sources: list[_Source] = []
     seen: set[Path] = set()
