@@ -7,6 +7,7 @@ here prints.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import os
 import re
@@ -624,7 +625,8 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     if load_rules is None:
         from depwatch.rulebook import load_rulebook
 
-        load_rules = load_rulebook
+        # The rules cache is never written into an audited project (issue 19).
+        load_rules = functools.partial(load_rulebook, protect=[p.root for p in projects])
     extra_dirs = list(options.rules_dirs)
     for project in projects:
         extra_dirs += [d for d in project.settings.rules if d not in extra_dirs]

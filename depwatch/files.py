@@ -6,6 +6,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from depwatch.errors import DepwatchError
@@ -13,12 +14,17 @@ from depwatch.errors import DepwatchError
 __all__ = [
     "display_path",
     "file_kind",
+    "inside",
     "max_input_size",
+    "open_cache_file",
     "parse_size",
     "printable_name",
     "read_bytes",
+    "read_cache_file",
     "read_text",
     "repository_top",
+    "seal",
+    "unseal",
 ]
 
 #: The default bound on any one input file (a lockfile, pyproject.toml, a rule file, a
@@ -169,3 +175,88 @@ def read_text(path: Path, *, limit: int | None = None) -> str:
         raise DepwatchError(
             f"is not valid UTF-8 (byte {exc.start + 1})", path=display_path(path), line=line
         ) from None
+
+
+# -- cache files -----------------------------------------------------------------------------
+
+_CACHE_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+_SEAL = b"depwatch-sha256:"
+
+
+def open_cache_file(path: Path | str, *, follow: bool = False) -> int | None:
+    """A file descriptor of a cache file open for reading, or None for anything that is not a
+    regular file: a symbolic link (unless ``follow``: a cache folder is not input to follow), a
+    FIFO (it would block), a device, a missing or unreadable file. The caller closes it."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS if follow else _CACHE_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def read_cache_file(
+    path: Path | str, *, limit: int | None = None, follow: bool = False
+) -> bytes | None:
+    """A cache file's bytes (see :func:`open_cache_file`), or None, also when it is larger
+    than ``limit``. A cache that is None is rebuilt."""
+    bound = max_input_size() if limit is None else limit
+    fd = open_cache_file(path, follow=follow)
+    if fd is None:
+        return None
+    try:
+        if os.fstat(fd).st_size > bound:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1 << 22, bound + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > bound:
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def seal(body: bytes) -> bytes:
+    """``body`` behind a first line holding its SHA-256: :func:`unseal` checks it. A checksum
+    catches a cache file edited by hand or cut short; it is no signature (whoever can write
+    the cache folder can write a matching checksum too)."""
+    import hashlib
+
+    return _SEAL + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The body of a file written by :func:`seal`, or None when the checksum does not match."""
+    import hashlib
+
+    end = data.find(b"\n", 0, 100)
+    if end < 0 or not data.startswith(_SEAL):
+        return None
+    body = memoryview(data)[end + 1 :]
+    if hashlib.sha256(body).hexdigest().encode() != data[len(_SEAL) : end]:
+        return None
+    return bytes(body)
+
+
+def inside(path: Path | str, folders: Iterable[Path | str]) -> bool:
+    """Whether ``path`` (resolved) is inside one of ``folders`` (resolved): where a cache must
+    not be written when the folder is the audited project."""
+    try:
+        real = os.path.realpath(path)
+        return any(
+            real == (top := os.path.realpath(folder))
+            or real.startswith(top.rstrip(os.sep) + os.sep)
+            for folder in folders
+        )
+    except (OSError, ValueError):
+        return True  # when in doubt, do not write

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import errno
 import functools
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -338,8 +339,9 @@ class ScannedDir:
     """A rule folder as read: per package, its files' identities and validated raw rules."""
 
     root: Path
-    files: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
-    """package → ``[(file name, size, mtime_ns), ...]`` of the rule files read."""
+    files: dict[str, list[tuple[str, int, int, str]]] = field(default_factory=dict)
+    """package → ``[(file name, size, mtime_ns, content digest), ...]`` of the rule files read
+    (the digest: :func:`content_digest` of the file's bytes)."""
     rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """package → raw rules (see :func:`validate`), in file-name order."""
     mtimes: dict[str, int] = field(default_factory=dict)
@@ -841,6 +843,11 @@ def _package_folders(root: Path) -> tuple[list[str], list[DepwatchError]]:
     return folders, errors
 
 
+def content_digest(content: bytes) -> str:
+    """What a rule cache entry is keyed by: a hash of the rule file's bytes (BLAKE2b, 128 bits)."""
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
 def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) -> None:
     """Read and validate every rule file of ``root/package`` into ``into``."""
     folder = root / package
@@ -887,7 +894,7 @@ def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) ->
         except OSError as exc:
             into.errors.append(DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown))
             continue
-        files.append((entry.name, stat.st_size, stat.st_mtime_ns))
+        files.append((entry.name, stat.st_size, stat.st_mtime_ns, content_digest(content)))
         raw, problems = validate(data, folder=package, slug=entry.name[:-5], source=shown)
         if raw is None:
             into.errors.extend(problems)

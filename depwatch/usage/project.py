@@ -5,6 +5,14 @@ mention a tracked module or environment variable); then files that import names 
 modules bind to tracked objects (``from .clients import client``) are resolved again with
 those exports. The cache (in the user's cache folder, never in the project) stores extracted
 facts keyed by path, size and mtime, the depwatch version and what was extracted.
+
+Integrity: the cache file is read only when it is a regular file (a symlink or FIFO is
+ignored) and its body matches the SHA-256 on its first line (an entry edited by hand, a file
+cut short); otherwise it is rebuilt. Sources are not hashed: a cached entry is trusted when the
+file's size and ``st_mtime_ns`` are the recorded ones. A checkout writes every file with a new
+time stamp, so a cache restored from another branch or run matches no file whose content could
+differ; what is not seen is a rewrite that keeps the size and resets the nanosecond time stamp
+(hashing every source on every run would read the whole tree, the cost the cache avoids).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from typing import Any
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError
-from depwatch.files import repository_top
+from depwatch.files import read_cache_file, repository_top, seal, unseal
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
 from depwatch.usage.scan import Compact, module_name
@@ -370,9 +378,14 @@ def _cache_key(modules: tuple[str, ...], env: tuple[str, ...]) -> str:
 def _load_cache(path: Path | None, key: str) -> dict[str, Any]:
     if path is None:
         return {}
+    # Only a regular file (a symlink or FIFO there is ignored), whose checksum matches (an
+    # entry edited by hand or a file cut short is not trusted): otherwise it is rebuilt.
+    raw = read_cache_file(path)
+    body = unseal(raw) if raw is not None else None
+    if body is None:
+        return {}
     try:
-        with path.open("rb") as fh:
-            data = json.load(fh)
+        data = json.loads(body)
         if not isinstance(data, dict) or data.get("key") != key:
             return {}
         files = data.get("files")
@@ -391,8 +404,9 @@ def _save_cache(path: Path | None, key: str, root: Path, files: dict[str, Any]) 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".usage-", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "root": os.fspath(root), "files": files}, fh)
+            body = json.dumps({"key": key, "root": os.fspath(root), "files": files})
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(seal(body.encode()))
             Path(tmp).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
