@@ -50,6 +50,18 @@ def _redact(match: re.Match[str]) -> str:
     return f"{match.group('scheme')}{shown}@"
 
 
+#: The most of one piece of input text a human-readable output shows (a line of a report, a
+#: rule's body): a 12 MB "name" once made a table take 25 s to lay out.
+MAX_SHOWN = 2000
+MAX_SHOWN_BLOCK = 20000
+
+
+def _capped(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…({len(text):,} characters)"
+
+
 def redact_credentials(text: str) -> str:
     """``text`` with the user-info of every URL in it redacted as pip does."""
     return _USERINFO.sub(_redact, text) if "@" in text else text
@@ -77,7 +89,8 @@ def sanitize(text: str) -> str:
     ``::`` / ``##[`` are broken so that no line can become a workflow command; and the
     credentials in a URL are redacted (:func:`redact_credentials`).
     """
-    text = redact_credentials(text.replace("\r\n", "\n"))
+    # Redacted before it is cut: a cut through a URL's user-info would leave part of it.
+    text = _capped(redact_credentials(text), MAX_SHOWN_BLOCK).replace("\r\n", "\n")
     return _WORKFLOW.sub(_break, _UNSAFE.sub(_replace, text))
 
 
@@ -99,6 +112,7 @@ def _replace_oneline(match: re.Match[str]) -> str:
 
 
 def oneline(text: str) -> str:
-    """:func:`sanitize` for a single line: line breaks and runs of blanks become one space."""
-    text = _UNSAFE_ONELINE.sub(_replace_oneline, redact_credentials(text))
+    """:func:`sanitize` for a single line: line breaks and runs of blanks become one space;
+    more than :data:`MAX_SHOWN` characters are cut, saying how many there were."""
+    text = _UNSAFE_ONELINE.sub(_replace_oneline, _capped(redact_credentials(text), MAX_SHOWN))
     return _WORKFLOW.sub(_break, _WHITESPACE_RUN.sub(" ", text).strip())

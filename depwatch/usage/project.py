@@ -33,7 +33,7 @@ from typing import Any
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError
-from depwatch.files import read_cache_file, repository_top, seal, unseal
+from depwatch.files import parse_size, read_cache_file, repository_top, seal, unseal
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
 from depwatch.usage.scan import Compact, module_name
@@ -184,6 +184,18 @@ def exclude_spec(patterns: tuple[str, ...]) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
+#: Source files larger than this are skipped with a warning (a gap under --strict): a 10 MB
+#: generated module took minutes and gigabytes to parse, and holds data, not API calls.
+DEFAULT_MAX_SOURCE_SIZE = 2 * 1024 * 1024
+MAX_SOURCE_SIZE_ENV = "DEPWATCH_MAX_SOURCE_SIZE"
+
+
+def max_source_size() -> int:
+    """``$DEPWATCH_MAX_SOURCE_SIZE`` (bytes, or 512K, 8M), else 2 MiB."""
+    value = os.environ.get(MAX_SOURCE_SIZE_ENV)
+    return parse_size(value, name=MAX_SOURCE_SIZE_ENV) if value else DEFAULT_MAX_SOURCE_SIZE
+
+
 def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_File], list[str]]:
     """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable."""
     notes: list[str] = []
@@ -193,6 +205,7 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)
     found: list[_File] = []
+    biggest = max_source_size()
 
     def walk(dir_path: str, rel_dir: str) -> None:
         pushed = ignores.enter(dir_path, rel_dir)
@@ -233,6 +246,12 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
                     st = entry.stat()
                 except OSError:
                     notes.append(f"{rel}: skipped, cannot be read")
+                    continue
+                if st.st_size > biggest:
+                    notes.append(
+                        f"{rel}: skipped, larger than {biggest:,} bytes "
+                        f"(raise {MAX_SOURCE_SIZE_ENV} to scan it)"
+                    )
                     continue
                 found.append(_File(rel, entry.path, st.st_size, st.st_mtime_ns))
         finally:
