@@ -36,7 +36,7 @@ from depwatch.errors import DepwatchError
 from depwatch.files import parse_size, read_cache_file, repository_top, seal, unseal
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
-from depwatch.usage.scan import Compact, module_name
+from depwatch.usage.scan import Compact, gc_paused, module_name
 
 __all__ = ["SKIP_DIRS", "ScanResult", "cache_path", "iter_source_files", "scan_project"]
 
@@ -399,12 +399,14 @@ def _load_cache(path: Path | None, key: str) -> dict[str, Any]:
         return {}
     # Only a regular file (a symlink or FIFO there is ignored), whose checksum matches (an
     # entry edited by hand or a file cut short is not trusted): otherwise it is rebuilt.
-    raw = read_cache_file(path)
+    raw = read_cache_file(path, limit=1 << 30)  # a cache, not input: it may be large
     body = unseal(raw) if raw is not None else None
     if body is None:
         return {}
     try:
-        data = json.loads(body)
+        # Millions of small objects that all live: collections meanwhile only re-scan them.
+        with gc_paused():
+            data = json.loads(body)
         if not isinstance(data, dict) or data.get("key") != key:
             return {}
         files = data.get("files")

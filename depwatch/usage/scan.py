@@ -146,13 +146,13 @@ class _Resolver(Resolver):
 
 
 def _parse(text: str) -> ast.Module:
-    with warnings.catch_warnings(), _gc_paused():
+    with warnings.catch_warnings(), gc_paused():
         warnings.simplefilter("ignore")
         return ast.parse(text)
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The cyclic collector paused: parsing and resolving a file allocate many objects that all
     live until the file is done, and collections meanwhile re-scan them again and again (a
     10 MB file took 2-3× longer per doubling of its size; paused, it grows linearly)."""
@@ -225,7 +225,7 @@ def scan_compact(
         exports=exports,
     )
     try:
-        with _gc_paused():
+        with gc_paused():
             resolver.run(tree)
     except RecursionError:
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
