@@ -307,3 +307,24 @@ def test_the_crash_boundary_exits_2_with_one_line_and_hides_the_message(tmp_path
     assert shown.returncode == 1
     assert "Traceback" in shown.stderr
     assert "secret-from-input" in shown.stderr
+
+
+# -- item 8: caches inside the project -------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["DEPWATCH_CACHE_DIR", "XDG_CACHE_HOME"])
+def test_no_cache_is_written_into_the_project(tmp_path: Path, variable: str) -> None:
+    project = _project(
+        tmp_path,
+        pyproject__toml='[project]\nname = "x"\nrequires-python = ">=3.10"\n',
+        requirements__txt="pyyaml==6.0.1\n",
+    )
+    (project / "app.py").write_text("import yaml\nyaml.load(s)\n")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    env = {variable: str(project / ".cache")}
+    if variable == "XDG_CACHE_HOME":
+        env["DEPWATCH_CACHE_DIR"] = ""
+    code, out, err = _run("check", cwd=project, env=env)
+    assert code == 1, err  # the rule is matched (yaml.load without Loader)
+    assert "pyyaml" in out
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
