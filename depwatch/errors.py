@@ -75,12 +75,12 @@ _BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 #: A run of this many characters without a blank is input quoted whole (a 4,000-digit
 #: version, a minified line): it is shortened, so an error stays "one or a few lines".
-_LONG_WORD = re.compile(r"\S{161,}")
+_LONG_WORD = re.compile(r"\S{401,}")
 
 
 def _shorten(match: re.Match[str]) -> str:
     word = match.group()
-    return f"{word[:120]}…({len(word):,} characters)"
+    return f"{word[:300]}…({len(word):,} characters)"
 
 
 def _one_line(text: str) -> str:
