@@ -13,7 +13,7 @@ Measures, best of N with ``time.perf_counter``:
 - **floor: packaging** — for the rules of the looked-up packages, ``SpecifierSet(text)`` then
   ``contains(Version(v), prereleases=True)``: the least any matcher does with ``packaging``;
 - **lookups** — on a fresh rulebook, ``for_package`` for 600 packages (which builds their
-  ``Rule`` objects, after checking their files' size and mtime) and ``affected.contains`` for
+  ``Rule`` objects, after hashing their files' bytes) and ``affected.contains`` for
   each rule; then the same again, memoised;
 - **matching** — the real ``Matcher`` over a 600-package lock (tags, Python floors against four
   declared Pythons, findings): on a fresh rulebook, then with the rules in memory;
@@ -235,10 +235,11 @@ def main() -> int:
         def json_floor() -> None:
             # An eager cache: read the file and decode all of it (header and every segment).
             data = cache_file.read_bytes()
-            end = data.index(b"\n")
-            header = json.loads(data[:end])
+            first = data.index(b"\n")  # line 1: the header's checksum
+            end = data.index(b"\n", first + 1)
+            header = json.loads(data[first + 1 : end])
             blob = data[end + 1 :]
-            for _, offset, length in header["packages"].values():
+            for _, offset, length, _ in header["packages"].values():
                 chunk = blob[offset : offset + length]
                 split = chunk.index(b"\n")
                 json.loads(chunk[:split])

@@ -1,11 +1,50 @@
 """``python -m depwatch`` and the ``depwatch`` command.
 
 ``--version`` is answered before the CLI framework is imported: a hook runs on every commit.
+
+This is also the outermost boundary: an exception nothing else caught (a bug, or input no
+reader foresaw) becomes one line on stderr and exit 2 — "the run could not be trusted" — never
+a traceback and never exit 1, which a gate would read as "findings". The boundary is only here,
+around the command as a user runs it; tests call the CLI app itself, where an unexpected
+exception still fails the test with its own traceback. ``DEPWATCH_TRACEBACK=1`` shows it here
+too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+
+#: Where to report a crash.
+REPORT_URL = "https://github.com/depwatch/depwatch/issues"
+
+#: Set to 1 to see the traceback of an internal error instead of the one-line message.
+TRACEBACK_ENV = "DEPWATCH_TRACEBACK"
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost depwatch frame of ``exc``'s traceback: ``depwatch/x.py:12``."""
+    found = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/depwatch/" in filename:
+            found = f"depwatch/{filename.rpartition('/depwatch/')[2]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def internal_error(exc: BaseException) -> str:
+    """The stderr text for an unexpected exception. The exception's message is left out: it
+    may quote input (a line of a private file, a URL with a token)."""
+    where = _where(exc)
+    at = f" at {where}" if where else ""
+    return (
+        f"depwatch: internal error: {type(exc).__name__}{at}; the run could not be trusted\n"
+        f"  please report it at {REPORT_URL} "
+        f"(rerun with {TRACEBACK_ENV}=1 for the details; check them for secrets first)\n"
+    )
 
 
 def main() -> None:
@@ -15,9 +54,19 @@ def main() -> None:
 
         sys.stdout.write(f"depwatch {__version__}\n")
         return
-    from depwatch.cli import app
+    try:
+        from depwatch.cli import app
 
-    app(prog_name="depwatch")
+        app(prog_name="depwatch")
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the boundary: see the module docstring
+        if os.environ.get(TRACEBACK_ENV, "") not in {"", "0"}:
+            raise
+        with contextlib.suppress(Exception):  # a closed stdout must not hide the message
+            sys.stdout.flush()
+        sys.stderr.write(internal_error(exc))
+        sys.exit(2)
 
 
 if __name__ == "__main__":

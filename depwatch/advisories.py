@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch.errors import DepwatchError
 from depwatch.model import Finding, NotAudited, Package, RuleInfo, Tag
@@ -244,7 +244,7 @@ def _plan(
             continue
         try:
             version = Version(package.version)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             skip(package, f"version {package.version!r} is not PEP 440, so no service can match it")
             continue
         key = (canonicalize_name(package.name), version)
@@ -709,7 +709,7 @@ def _parse(text: str | None) -> Version | None:
         return None
     try:
         return Version(text)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number past the digit limit
         return None
 
 

@@ -7,6 +7,7 @@ here prints.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import os
 import re
@@ -182,12 +183,14 @@ def _declared(
     files = project.files
     if files.declared is not None:
         return files.declared, files.facts.requires_python, files.facts.python_source
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier
+
+    from depwatch.specifiers import specifier_set
 
     for lock in project.lockfiles:
         if lock.requires_python:
             try:
-                spec = SpecifierSet(lock.requires_python)
+                spec = specifier_set(lock.requires_python)
             except InvalidSpecifier:
                 continue
             return admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"
@@ -792,7 +795,8 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     if load_rules is None:
         from depwatch.rulebook import load_rulebook
 
-        load_rules = load_rulebook
+        # The rules cache is never written into an audited project (issue 19).
+        load_rules = functools.partial(load_rulebook, protect=[p.root for p in projects])
     extra_dirs = list(options.rules_dirs)
     for project in projects:
         extra_dirs += [d for d in project.settings.rules if d not in extra_dirs]

@@ -135,7 +135,7 @@ def _today(value: str | None) -> datetime.date:
         ) from None
 
 
-_ASCII_NUMBER = re.compile(r"[0-9]+")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")  # more digits is no Python (and int() may refuse)
 
 
 def _vuln_options(vulns: bool, service: VulnService | None, osv_url: str | None) -> dict[str, Any]:
@@ -419,7 +419,7 @@ def _rule_dirs(rules: list[Path] | None) -> list[Path]:
 
     pyproject = Path("pyproject.toml")
     found: list[Path] = []
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):  # a folder or FIFO there is an error, not an absence
         found += parse_settings(tomlfile.load(pyproject), path=pyproject).rules
     return found + [d for d in rules or () if d not in found]
 

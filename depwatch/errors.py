@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 
-__all__ = ["DepwatchError", "ExitCode"]
+__all__ = ["DepwatchError", "ExitCode", "number_problem"]
 
 
 class ExitCode(enum.IntEnum):
@@ -73,10 +73,21 @@ class DepwatchError(Exception):
 _BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
+#: A run of this many characters without a blank is input quoted whole (a 4,000-digit
+#: version, a minified line): it is shortened, so an error stays "one or a few lines".
+_LONG_WORD = re.compile(r"\S{401,}")
+
+
+def _shorten(match: re.Match[str]) -> str:
+    word = match.group()
+    return f"{word[:300]}…({len(word):,} characters)"
+
+
 def _one_line(text: str) -> str:
     """A message on one line: its line breaks (a parser's multi-line explanation, or input
-    text quoted in it) become spaces."""
-    return " ".join(part.strip() for part in _BREAKS.split(text) if part.strip())
+    text quoted in it) become spaces, and very long words are shortened."""
+    text = " ".join(part.strip() for part in _BREAKS.split(text) if part.strip())
+    return _LONG_WORD.sub(_shorten, text)
 
 
 def _single_line(text: str) -> str:
@@ -84,3 +95,11 @@ def _single_line(text: str) -> str:
     holding a newline cannot start a line of its own on stderr, where a CI runner reads
     workflow commands (``::error::``) too."""
     return _BREAKS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+def number_problem(exc: ValueError) -> str:
+    """What a decoder's bare ``ValueError`` (not its own syntax error) says about the input:
+    in practice an integer longer than Python converts (``sys.get_int_max_str_digits()``)."""
+    if "digits" in str(exc):
+        return "it holds an integer with too many digits"
+    return f"it holds a value Python cannot convert ({_one_line(str(exc))[:200]})"

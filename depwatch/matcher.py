@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from packaging.markers import InvalidMarker, Marker, default_environment
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
 from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
@@ -126,7 +126,7 @@ def _holds(
         if condition.versions is not None:
             try:
                 version = Version(pkg.version)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number past the digit limit
                 continue
             if not condition.versions.contains(version, prereleases=True):
                 continue
@@ -285,7 +285,7 @@ def _patch_releases(markers: str, python: str) -> list[str]:
     for text in _QUOTED.findall(markers):
         try:
             named = Version(text)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             continue
         if named.release[:2] != (major, minor):
             continue
@@ -359,7 +359,7 @@ class Matcher:
             rules = self.rules.for_package(pkg.name)
             try:
                 version = Version(pkg.version)
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number past the digit limit
                 # Listed whether or not a rule names the package (conda's ``9e``): no rule
                 # can match it, now or after a rule update.
                 if self.admitted(pkg):
@@ -445,7 +445,7 @@ class Matcher:
                 continue
             try:
                 version = Version(other.version or "")
-            except InvalidVersion:
+            except ValueError:  # InvalidVersion, or a number past the digit limit
                 continue
             if rule.affected.contains(version, prereleases=True) or (
                 rule.boundary is not None and version >= rule.boundary
@@ -733,5 +733,5 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
 def _version_key(text: str) -> tuple[int, Version | str]:
     try:
         return (0, Version(text))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number past the digit limit
         return (1, text)

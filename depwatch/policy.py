@@ -9,8 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from depwatch import jsonfile
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
 from depwatch.model import Finding, HeldBack, Suppressed, Tag
@@ -54,7 +55,7 @@ def _matches(entry: IgnoreEntry, finding: Finding) -> bool:
                 entry.versions.contains(Version(version), prereleases=True)
                 for version in finding.versions or (finding.version,)
             )
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             return False
     return True
 
@@ -68,7 +69,7 @@ def _matches_held(entry: IgnoreEntry, item: HeldBack) -> bool:
     if entry.versions is not None:
         try:
             return entry.versions.contains(Version(item.version), prereleases=True)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             return False
     return True
 
@@ -165,14 +166,7 @@ def baseline_document(findings: Iterable[Finding], path: Path) -> str:
 def read_baseline(path: Path) -> frozenset[BaselineKey]:
     """The keys recorded by ``depwatch baseline write``."""
     shown = display_path(path)
-    try:
-        doc = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise DepwatchError(f"is not valid JSON: {exc.msg}", path=shown, line=exc.lineno) from None
-    except RecursionError:
-        raise DepwatchError(
-            "is not a depwatch baseline: its arrays or objects are nested too deeply", path=shown
-        ) from None
+    doc = jsonfile.loads(read_text(path), path=shown, what="depwatch baseline")
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise DepwatchError(
             "is not a depwatch baseline (no 'findings' list)",

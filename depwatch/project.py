@@ -21,12 +21,13 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text, repository_top
 from depwatch.model import ProjectFacts
+from depwatch.specifiers import specifier_set
 
 __all__ = [
     "CANDIDATE_PYTHONS",
@@ -67,7 +68,7 @@ def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
     for item in spec:
         try:
             pinned = Version(item.version.rstrip(".*"))
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             continue
         release = pinned.release
         if len(release) >= 2 and release[0] == int(major_s) and release[1] == int(minor_s):
@@ -101,7 +102,7 @@ def poetry_constraint(text: str) -> list[SpecifierSet]:
         converted = python_constraint_to_pep440(part)
         if converted is None:
             raise ValueError(f"{part.strip()!r} has no PEP 440 equivalent")
-        alternatives.append(SpecifierSet(converted))
+        alternatives.append(specifier_set(converted))
     return alternatives
 
 
@@ -133,7 +134,7 @@ def python_constraint_to_pep440(constraint: str) -> str | None:
             parts.append(f"{op}{version}")
     result = ",".join(parts)
     try:
-        SpecifierSet(result)
+        specifier_set(result)
     except InvalidSpecifier:
         return None
     return result or None
@@ -157,7 +158,7 @@ def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
     if not isinstance(text, str):
         raise DepwatchError(f"expected a string, found {type(text).__name__}", path=path, key=key)
     try:
-        return SpecifierSet(text)
+        return specifier_set(text)
     except InvalidSpecifier:
         raise DepwatchError(
             f"{text!r} is not a valid version specifier", path=path, key=key
@@ -389,7 +390,9 @@ def read_project(root: Path) -> ProjectFiles:
     declared: tuple[str, ...] | None = None
     name = None
 
-    if pyproject_path.is_file():
+    # Present under the name is enough: a folder, FIFO or device there is an error (read_text
+    # says which), not an absent file whose configuration would be dropped without a word.
+    if os.path.lexists(pyproject_path):
         shown = display_path(pyproject_path)
         pyproject = tomlfile.load(pyproject_path)
         direct |= _pyproject_direct(pyproject, root)
@@ -400,7 +403,7 @@ def read_project(root: Path) -> ProjectFiles:
         if found is not None:
             requires, source, declared = found
 
-    if pipfile_path.is_file():
+    if os.path.lexists(pipfile_path):
         pipfile = tomlfile.load(pipfile_path)
         # Every table but pipenv's own settings is a package category ([packages],
         # [dev-packages] and any custom one, like [lint]).

@@ -16,6 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError
+from depwatch.specifiers import specifier_set
 
 __all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
 
@@ -88,7 +89,7 @@ def _ignore(item: object, index: int, *, path: str) -> IgnoreEntry:
         try:
             if not isinstance(versions, str):
                 raise InvalidSpecifier(str(versions))
-            spec = SpecifierSet(versions)
+            spec = specifier_set(versions)
         except InvalidSpecifier:
             raise DepwatchError(
                 f'{versions!r} is not a version specifier (like "==2.0.0" or "<3")',

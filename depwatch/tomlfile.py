@@ -8,7 +8,7 @@ from typing import Any
 
 import tomli
 
-from depwatch.errors import DepwatchError
+from depwatch.errors import DepwatchError, number_problem
 from depwatch.files import display_path, read_text
 
 __all__ = ["load", "loads"]
@@ -27,6 +27,10 @@ def loads(text: str, *, path: str) -> dict[str, Any]:
             found = _LINE.search(str(exc))
             lineno = int(found.group(1)) if found else None
         raise DepwatchError(f"is not valid TOML: {message}", path=path, line=lineno) from None
+    except ValueError as exc:  # not a TOMLDecodeError: an integer past Python's digit limit
+        raise DepwatchError(
+            f"is not a file depwatch can read: {number_problem(exc)}", path=path
+        ) from None
     except RecursionError:  # tomli's own limit, or the interpreter's
         raise DepwatchError(
             "is not a file depwatch can read: its arrays or tables are nested too deeply",

@@ -44,8 +44,8 @@ def test_a_uv_lock_made_for_linux_only(tmp_path: Path) -> None:
     assert not [f for f in report["findings"] if f["package"] == "setuptools"]
     assert any("uv.lock: made for sys_platform == 'linux' only" in w for w in report["warnings"])
     code, report, _ = _check(root, "--platform", "linux", "--no-usage")
-    assert [f["rule"] for f in report["findings"] if f["package"] == "setuptools"] == [
-        "setuptools/pkg-resources-removed"
+    assert "setuptools/pkg-resources-removed" in [
+        f["rule"] for f in report["findings"] if f["package"] == "setuptools"
     ]
     assert not any("made for" in w for w in report["warnings"])
     assert _check(root, "--platform", "windows", "--strict", "--no-usage")[0] == 2

@@ -88,11 +88,11 @@ def marker_problem(text: str) -> str | None:
 
 def is_pep440(version: str) -> bool:
     """Whether ``version`` parses as a PEP 440 version."""
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import Version
 
     try:
         Version(version)
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number past the digit limit
         return False
     return True
 

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from packaging.utils import canonicalize_name
 
-from depwatch.errors import DepwatchError
+from depwatch.errors import DepwatchError, number_problem
 from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents, any_of, is_pep440
 from depwatch.model import Package
@@ -19,7 +19,32 @@ FORMAT = "conda"
 
 #: The newest ``version`` of the conda-lock file format this reader was written for.
 _KNOWN_VERSION = 1
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping names a key twice (PyYAML would keep only the last value)."""
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (C parser when built), refusing a key repeated in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise _DuplicateKey(
+                    problem=f"the key {key_node.value!r} appears twice in one mapping "
+                    "(only the last value would be read)",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
 _MANAGERS = frozenset({"conda", "pip"})
 #: conda platform → a PEP 508 marker for it (platforms not listed here get no marker).
 _PLATFORM_MARKERS = {
@@ -108,6 +133,14 @@ def _load(text: str, shown: str) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise DepwatchError(f"is not valid YAML: {exc}", path=shown) from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise DepwatchError(
+            f"is not a conda-lock file depwatch can read: {number_problem(exc)}", path=shown
+        ) from None
+    except RecursionError:
+        raise DepwatchError(
+            "is not a conda-lock file: its mappings or lists are nested too deeply", path=shown
+        ) from None
     if not isinstance(data, dict):
         raise DepwatchError(
             f"is not a conda-lock file: the top level is {_kind(data)}, not a mapping",

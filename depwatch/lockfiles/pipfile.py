@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier
 from packaging.utils import InvalidName, canonicalize_name
 
+from depwatch import jsonfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
 from depwatch.lockfiles.base import LockContents, marker_problem
 from depwatch.model import Package
+from depwatch.specifiers import specifier_set
 
 __all__ = ["FORMAT", "matches", "read"]
 
@@ -33,19 +34,9 @@ def read(path: Path) -> LockContents:
     """Read a Pipfile.lock; a name in several sections at one version is one package."""
     shown = display_path(path)
     text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DepwatchError(
-            f"is not valid JSON: {exc.msg} (column {exc.colno})",
-            path=shown,
-            line=exc.lineno,
-            hint="regenerate it with `pipenv lock`",
-        ) from None
-    except RecursionError:
-        raise DepwatchError(
-            "is not a Pipfile.lock: its arrays or objects are nested too deeply", path=shown
-        ) from None
+    data = jsonfile.loads(
+        text, path=shown, what="Pipfile.lock", hint="regenerate it with `pipenv lock`"
+    )
     if not isinstance(data, dict):
         raise DepwatchError(
             f"is not a Pipfile.lock: the top level is {_kind(data)}, not an object", path=shown
@@ -213,7 +204,7 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
             )
         specifier = f"=={value.strip()}{suffix}"
         try:
-            SpecifierSet(specifier)
+            specifier_set(specifier)
         except InvalidSpecifier:
             warnings.append(f"_meta.requires.{field}: {value!r} is not a Python version; ignored")
             continue

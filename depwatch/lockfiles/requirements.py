@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,9 +19,10 @@ from packaging.utils import (
 )
 
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, read_text
+from depwatch.files import display_path, file_kind, read_text
 from depwatch.lockfiles.base import LockContents, marker_problem
 from depwatch.model import Package
+from depwatch.reporters.text import redact_credentials
 
 __all__ = ["FORMAT", "matches", "name_of_location", "read"]
 
@@ -261,8 +263,8 @@ class _State:
         target = Path(_file_url_path(value) if value.startswith("file:") else value).expanduser()
         if not target.is_absolute():
             target = path.parent / target
-        if not target.is_file():
-            problem = "is a directory" if target.is_dir() else "does not exist"
+        problem = _not_a_file(target)
+        if problem is not None:
             raise DepwatchError(
                 f"includes {value} ({option}), which {problem}",
                 path=shown,
@@ -298,8 +300,12 @@ class _State:
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
+            # The line itself is not quoted: `-r` can be pointed at any file (a netrc, a key),
+            # and stderr goes to a CI log. The name, where one starts the line, identifies it.
+            named = _LEADING_NAME.match(text)
+            what = f" for {named.group()!r}" if named else ""
             raise DepwatchError(
-                f"is not a valid requirement: {text!r} ({str(exc).splitlines()[0]})",
+                f"is not a valid requirement{what} ({str(exc).splitlines()[0]})",
                 path=shown,
                 line=lineno,
                 hint="each line is a requirement (name==version), an option or a comment",
@@ -327,7 +333,8 @@ class _State:
         name = name_of_location(location, base=path.parent)
         if name is None:
             self.warnings.append(
-                f"{self.where(path, lineno)}: cannot tell the package name of {location!r} "
+                f"{self.where(path, lineno)}: cannot tell the package name of "
+                f"{redact_credentials(location)!r} "
                 "without building it; not listed"
             )
             return None
@@ -455,7 +462,7 @@ def _check_marker(text: str, *, shown: str, lineno: int) -> None:
     problem = marker_problem(text)
     if problem is not None:
         raise DepwatchError(
-            f"has an invalid environment marker {text!r}: {problem}", path=shown, line=lineno
+            f"has an invalid environment marker: {problem}", path=shown, line=lineno
         )
 
 
@@ -472,6 +479,24 @@ def _looks_like_location(text: str) -> bool:
         or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
         or text.endswith(_ARCHIVES)
     )
+
+
+#: The project name a broken requirement line starts with, when something requirement-like
+#: follows it (a specifier, extras, a marker, ``@``): all its error may quote of the line.
+_LEADING_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?=\s*[\[(=<>!~;@])")
+
+
+def _not_a_file(target: Path) -> str | None:
+    """Why an included ``target`` cannot be read as a requirements file, or None."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except (OSError, ValueError) as exc:  # a loop, no permission, a NUL byte
+        return f"cannot be read ({_reason(exc)})"
+    if stat.S_ISREG(mode):
+        return None
+    return f"is {file_kind(mode)}, not a regular file"
 
 
 def _resolved(path: Path, shown: str) -> Path:

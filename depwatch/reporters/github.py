@@ -24,7 +24,7 @@ from depwatch.reporters.common import (
     subject,
     summary_line,
 )
-from depwatch.reporters.text import sanitize
+from depwatch.reporters.text import oneline, sanitize
 
 __all__ = ["command", "escape_data", "escape_property", "render"]
 
@@ -154,5 +154,5 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         )
     for warning in report.warnings:
         lines.append(command("warning", warning, title="depwatch"))
-    lines.append(f"depwatch: {summary_line(report)}")
+    lines.append(f"depwatch: {oneline(summary_line(report))}")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ from typing import Any
 
 from depwatch.model import Evidence, Finding, Fix, FixEdit, Lockfile, Package, Report
 from depwatch.reporters.common import sorted_findings, sorted_not_audited, sorted_suppressed
+from depwatch.reporters.text import redact_credentials
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -33,7 +34,12 @@ _RAW_UNSAFE = re.compile(
 def dumps(document: Any) -> str:
     """The document as indented UTF-8 JSON with a trailing newline, terminal-safe."""
     text = _json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False)
-    return _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
+    text = _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    # ``##[`` can only be inside a string here: the runner's legacy parser would read it as a
+    # workflow command in a logged report, so its second ``#`` is written as a JSON escape
+    # (the data is unchanged). No line of indented JSON can start with ``::``.
+    # The user-info of a URL is a credential: redacted as everywhere else input is shown.
+    return redact_credentials(text).replace("##[", "#\\u0023[") + "\n"
 
 
 def _evidence(evidence: Evidence) -> dict[str, Any]:

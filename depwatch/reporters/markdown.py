@@ -81,7 +81,7 @@ def _where(finding: Finding, verbose: bool) -> str:
     cap = len(finding.evidence) if verbose else EVIDENCE_CAP
     parts = [
         md(project_path(here, evidence_where(e).rsplit(":", 1)[0]))
-        + ("" if e.context == "runtime" else f" ({e.context})")
+        + ("" if e.context == "runtime" else f" ({md(e.context)})")
         for e in finding.evidence[:cap]
     ]
     more = len(finding.evidence) - cap

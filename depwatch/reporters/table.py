@@ -151,7 +151,8 @@ def _finding(
             console,
             _text(
                 (project_path(finding.project, evidence_where(evidence)), "dim"),
-                "" if evidence.context == "runtime" else f" ({evidence.context})",
+                "" if evidence.context == "runtime" else " ",
+                ("" if evidence.context == "runtime" else f"({evidence.context})", ""),
                 "  ",
                 (evidence.code, ""),
             ),
@@ -271,6 +272,43 @@ def _package_row(package: Package) -> list[Text]:
     ]
 
 
+#: Above this many entries a lock is listed as plain aligned text: rich lays a table out at
+#: about 0.5 ms per row (100,000 entries took close to a minute), this at a few µs.
+_RICH_ROWS = 2000
+
+
+def _plain_packages(packages: Sequence[Package], width: int) -> str:
+    """The packages table as plain aligned columns (no colour, no wrapping; one line per
+    entry), for very long locks. Every cell is escaped like the rich table's."""
+    cap = max(12, width // 4)
+
+    def cut(text: str) -> str:
+        return text if len(text) <= cap else text[: cap - 1] + "…"
+
+    direct = {True: "yes", False: "no", None: "?"}
+    rows = [
+        (
+            cut(oneline(p.name)),
+            cut(oneline(p.version or "—")),
+            oneline(p.source),
+            oneline(", ".join(p.groups)),
+            direct[p.direct],
+            oneline(p.markers or ""),
+        )
+        for p in packages
+    ]
+    headers = ("name", "version", "source", "groups", "direct", "markers")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:5])]
+    lines = []
+    for row in (headers, None, *rows):
+        if row is None:
+            lines.append("─" * min(width, sum(widths) + 3 * 5 + 7))
+            continue
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:5])]
+        lines.append(("   ".join(cells) + "   " + row[5]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
 def render_packages(
     items: Sequence[tuple[str, Lockfile]], *, color: bool = False, width: int = 100
 ) -> str:
@@ -289,17 +327,29 @@ def render_packages(
             f") — {plural(len(lock.packages), 'package')}",
         )
         console.print(title)
+        ordered = sorted(
+            lock.packages, key=lambda p: (p.name, p.version or "", p.source, p.markers or "")
+        )
+        if len(ordered) > _RICH_ROWS:
+            console.file.write(_plain_packages(ordered, width))
+            for warning in lock.warnings:
+                console.print(_text("! ", (warning, "yellow")))
+            continue
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
         # Names, versions, sources and the direct flag never break mid-word (a folded
-        # version reads as another version); groups and markers take what width is left.
-        for header in ("name", "version", "source"):
-            table.add_column(header, no_wrap=True)
+        # version reads as another version: a long one is cut with "…" instead); groups and
+        # markers take what width is left. The name column keeps its width whatever the
+        # version's length (a 4,000-digit version once squeezed the names out).
+        longest = max((len(oneline(p.name)) for p in ordered), default=4)
+        table.add_column("name", no_wrap=True, min_width=min(longest, max(10, width // 3)))
+        table.add_column(
+            "version", no_wrap=True, overflow="ellipsis", max_width=max(12, width // 4)
+        )
+        table.add_column("source", no_wrap=True)
         table.add_column("groups", overflow="fold")
         table.add_column("direct", no_wrap=True)
         table.add_column("markers", overflow="fold")
-        for package in sorted(
-            lock.packages, key=lambda p: (p.name, p.version or "", p.source, p.markers or "")
-        ):
+        for package in ordered:
             table.add_row(*_package_row(package))
         console.print(table)
         for warning in lock.warnings:

@@ -8,37 +8,44 @@ no checks, and it is inert data — JSON and plain text, never pickle or marshal
 is ever executed.
 
 Layout: one file per rule folder, named by a hash of the cache format, the depwatch version and
-the folder's absolute path. Line 1 is a small JSON header (format, depwatch version, folder, the
-folder's ``st_mtime_ns`` and, per package, ``[folder mtime_ns, offset, length]``). The rest is
-one segment per package: a JSON line ``[files, usages, names]`` (``files``: ``[name, size,
-mtime_ns]`` per rule file and ``_package.toml``; ``usages``: each rule's ``[usage, locks]``;
-``names``: the package's validated ``_package.toml`` or null), then every field of every rule as
-plain strings separated by NUL (:func:`depwatch.rulebook.loader.to_row`: 19 per rule, a list's
-items joined by U+001F) — validated rule text never holds control characters but tab and
-newline, and splitting one long text is several times cheaper than decoding JSON strings.
+the folder's absolute path. Line 1 is the checksum of line 2, a small JSON header (format,
+depwatch version, folder, the folder's ``st_mtime_ns`` and, per package, ``[folder mtime_ns,
+offset, length, checksum]``). The rest is one segment per package: a JSON line ``[files,
+usages, names]`` (``files``: ``[name, size, mtime_ns, content digest]`` per rule file and
+``_package.toml``; ``usages``: each rule's ``[usage, locks]``; ``names``: the package's
+validated ``_package.toml`` or null), then every field of every rule as plain strings separated
+by NUL (:func:`depwatch.rulebook.loader.to_row`: 19 per rule, a list's items joined by U+001F)
+— validated rule text never holds control characters but tab and newline, and splitting one
+long text is several times cheaper than decoding JSON strings.
 Loading reads the file and parses only the header; a package's segment is
 decoded, checked and turned into ``Rule`` objects (``SpecifierSet``, ``Version``) when that
 package is first asked for, and memoised. A load costs one ``stat`` and one small ``json.loads``
 whatever the number of rules; a lookup costs what the packages asked for cost.
 
-When an entry is current, and why: a content hash of every file means reading all of them (most
-of what the cache is there to avoid), and even a ``(path, size, mtime_ns)`` walk of 10,000 files
-in 3,000 folders took 21 ms here, over the whole budget of a load. So identity is checked at the
-level where it is needed:
+When an entry is current, and why (issue 19: the cache must not be trusted blindly — a CI cache
+restored from another branch is a writer of this folder):
 
 - the rule folder's own ``mtime_ns`` (a package folder added, removed or renamed) on load — a
   mismatch rebuilds the whole cache;
 - a package folder's ``mtime_ns`` (a rule file added, removed or renamed — atomic-save editors
-  and ``git checkout`` included) and every file's ``(size, mtime_ns)`` (an edit in place) when
-  the package is first looked up. A mismatch re-checks every package of the folder once,
+  and ``git checkout`` included) and a hash of every rule file's bytes
+  (:func:`~depwatch.rulebook.loader.content_digest`), when the package is first looked up. Only
+  the files of the packages a run asks for are read, so the cost grows with the locked packages
+  that have rules, not with the rulebook. A mismatch re-checks every package of the folder once,
   re-reads what changed, and rewrites the cache.
 
-A time stamp within two seconds of the cache write is stored as unknown, so an edit in the same
-clock tick as the scan is never mistaken for the scanned content (git's "racily clean" problem).
-What is not seen: a rewrite that keeps a file's size and its ``mtime_ns`` (a tool that resets
-time stamps). Cache writes are atomic (a temporary file, then ``os.replace``); a cache that
-cannot be read, decoded or used is silently rebuilt, and one that cannot be written is simply
-not kept.
+Integrity: line 1 of the cache file is a BLAKE2b checksum of the header (line 2), and the header
+holds one of every package's segment, checked when that segment is first decoded. An edited,
+truncated or foreign entry is read again from its files. The cache file is opened only when it
+is a regular file (a symbolic link or FIFO is ignored), and never written inside a folder the
+caller protects (the audited projects). Checksums are no signature: whoever can write the cache
+folder can write matching ones, but then nothing of the folder's content is trusted anyway past
+the rule file hashes, which are recomputed from the rule files themselves on every lookup.
+
+A time stamp within two seconds of the cache write is stored as unknown, so an added file in the
+same clock tick as the scan is never missed (git's "racily clean" problem). Cache writes are
+atomic (a temporary file, then ``os.replace``); a cache that cannot be read, decoded or used is
+silently rebuilt, and one that cannot be written is simply not kept.
 
 Several folders (the shipped rules, then each ``--rules DIR`` / ``[tool.depwatch] rules`` in
 order) make one rulebook: a rule whose id is also in an earlier folder **replaces** it, so a
@@ -62,13 +69,14 @@ from packaging.utils import canonicalize_name
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, inside, open_cache_file, read_cache_file
 from depwatch.rulebook.loader import (
     INTERPRETER,
     ROW_FIELDS,
     RuleErrors,
     ScannedDir,
     build_rule,
+    content_digest,
     rule_from_row,
     scan_dir,
     scan_package,
@@ -83,8 +91,9 @@ __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 #: may not hold C1 controls, carriage returns or text-direction characters; 5: action-below,
 #: lock conditions and lock examples: each rule's JSON item is ``[usage, locks]``; 6: usages
 #: gain assignments, segments the package's names; 7: both, and call patterns
-#: ``not_passed_to`` and ``string_arg``).
-CACHE_FORMAT = 7
+#: ``not_passed_to`` and ``string_arg``; 8: and entries keyed by a hash of each rule file's
+#: bytes, a checksum of the header and of every segment).
+CACHE_FORMAT = 8
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
 _RACY_NS = 2_000_000_000
@@ -139,8 +148,10 @@ class _MemorySource:
 class _DirSource:
     """One rule folder, read through its cache (see the module docstring)."""
 
-    def __init__(self, root: Path, cache: Path | None) -> None:
+    def __init__(self, root: Path, cache: Path | None, protect: Sequence[Path] = ()) -> None:
         self.root = root
+        self._protect = tuple(protect)
+        """Folders the cache is never written into (the audited projects)."""
         self._root_text = os.fspath(root)
         self._shown = display_path(root)
         self._cache_file: Path | None = None
@@ -149,14 +160,15 @@ class _DirSource:
                 f"{CACHE_FORMAT}\0{__version__}\0{self._root_text}".encode()
             ).hexdigest()[:20]
             self._cache_file = cache / f"rules-{digest}.json"
-        self._index: dict[str, list[int]] = {}
-        """package → [folder mtime_ns, offset, length] (offset from ``_base`` in ``_blob``)."""
+        self._index: dict[str, list[Any]] = {}
+        """package → [folder mtime_ns, offset, length, segment digest] (offset from ``_base``
+        in ``_blob``; the digest is :func:`_segment_digest` of the segment's bytes)."""
         self._blob: bytes | mmap.mmap = b""
         """The cache file, mapped (only the segments looked up are ever read from disk)."""
         self._base = 0
         self._fresh: dict[
             str,
-            tuple[list[tuple[str, int, int]], list[dict[str, Any]], dict[str, Any] | None],
+            tuple[list[tuple[str, int, int, str]], list[dict[str, Any]], dict[str, Any] | None],
         ] = {}
         """Packages read from their files in this process: (files, raw rules, raw names);
         written back."""
@@ -203,16 +215,26 @@ class _DirSource:
     def _read_cache(self) -> bool:
         if self._cache_file is None or self._root_mtime == _UNKNOWN:
             return False
+        fd = open_cache_file(self._cache_file)  # None for a symlink, FIFO, device: rebuilt
+        if fd is None:
+            return False
         try:
-            with self._cache_file.open("rb") as handle:
+            try:
                 # Mapped, not read: a lookup touches a few segments of a file that holds every
                 # rule's text. Cache files are replaced whole (os.replace), never rewritten in
                 # place, so the mapping never sees a file shrink under it.
-                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            end = data.find(b"\n")
-            if end < 0:
+                data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            finally:
+                os.close(fd)
+            # Line 1: the header's checksum; line 2: the header (each segment's checksum is
+            # in it, checked when the segment is first decoded).
+            first = data.find(b"\n", 0, 200)
+            end = data.find(b"\n", first + 1)
+            if first < 0 or end < 0:
                 return False
-            header = json.loads(data[:end])
+            if data[:first] != _segment_digest(data[first + 1 : end]).encode():
+                return False
+            header = json.loads(data[first + 1 : end])
             if (
                 header["format"] != CACHE_FORMAT
                 or header["depwatch"] != __version__
@@ -236,7 +258,7 @@ class _DirSource:
             scanned.rules[package],
             scanned.declarations.get(package),
         )
-        self._index[package] = [scanned.mtimes[package], 0, 0]
+        self._index[package] = [scanned.mtimes[package], 0, 0, ""]
         self._memo.pop(package, None)
         self._dirty = True
 
@@ -245,13 +267,15 @@ class _DirSource:
     def _decode(self, package: str) -> tuple[list[Any], list[Any], Any, bytes] | None:
         """A package's cached (files, usages, names, rows text); None if the entry is bad."""
         try:
-            _, offset, length = self._index[package]
+            _, offset, length, digest = self._index[package]
             start = self._base + offset
             end = start + length
             blob = self._blob
             split = blob.find(b"\n", start, end)
             if split < 0 or end > len(blob):
                 return None
+            if _segment_digest(blob[start:end]) != digest:
+                return None  # edited, cut short or not ours: the package is read again
             files, usages, names = _decode_json(blob[start:split].decode())
             if not isinstance(files, list) or not isinstance(usages, list):
                 return None
@@ -263,7 +287,7 @@ class _DirSource:
 
     @staticmethod
     def _encode(
-        files: list[tuple[str, int, int]],
+        files: list[tuple[str, int, int, str]],
         raws: list[dict[str, Any]],
         names: dict[str, Any] | None,
         racy: int,
@@ -275,21 +299,23 @@ class _DirSource:
             fields += row
             usages.append(usage)
         settled = [
-            [name, size, _UNKNOWN if mtime >= racy else mtime] for name, size, mtime in files
+            [name, size, _UNKNOWN if mtime >= racy else mtime, digest]
+            for name, size, mtime, digest in files
         ]
         head = json.dumps([settled, usages, names], ensure_ascii=False, separators=(",", ":"))
         return f"{head}\n{chr(0).join(fields)}".encode()
 
     def _current(self, package: str, files: list[Any]) -> bool:
-        """Whether the package's folder and files are as the cache recorded them."""
+        """Whether the package's folder lists the same files and each file holds the bytes
+        the cache entry was made from (its content digest; see the module docstring)."""
         mtime = self._index[package][0]
         folder = f"{self._root_text}{os.sep}{package}"
         try:
             if mtime == _UNKNOWN or os.stat(folder).st_mtime_ns != mtime:  # noqa: PTH116
                 return False
-            for name, size, file_mtime in files:
-                stat = os.stat(f"{folder}{os.sep}{name}")  # noqa: PTH116
-                if stat.st_size != size or stat.st_mtime_ns != file_mtime:
+            for name, size, _, digest in files:
+                content = read_cache_file(f"{folder}{os.sep}{name}", limit=size, follow=True)
+                if content is None or content_digest(content) != digest:
                     return False
         except (OSError, ValueError, TypeError):
             return False
@@ -407,10 +433,10 @@ class _DirSource:
             return
         racy = time.time_ns() - _RACY_NS
         parts: list[bytes] = []
-        index: dict[str, list[int]] = {}
+        index: dict[str, list[Any]] = {}
         offset = 0
         for package in sorted(self._index):
-            folder_mtime, old_offset, old_length = self._index[package]
+            folder_mtime, old_offset, old_length, _ = self._index[package]
             fresh = self._fresh.get(package)
             if fresh is not None:
                 chunk = self._encode(*fresh, racy)
@@ -421,6 +447,7 @@ class _DirSource:
                 _UNKNOWN if folder_mtime >= racy else folder_mtime,
                 offset,
                 len(chunk),
+                _segment_digest(chunk),
             ]
             parts.append(chunk)
             offset += len(chunk)
@@ -439,11 +466,15 @@ class _DirSource:
         import tempfile  # only when writing: it costs start-up time
 
         target = self._cache_file
+        if self._protect and inside(target, self._protect):
+            return  # DEPWATCH_CACHE_DIR/XDG_CACHE_HOME inside the project: never write there
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".rules-", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
+                    handle.write(_segment_digest(head).encode())
+                    handle.write(b"\n")
                     handle.write(head)
                     handle.write(b"\n")
                     for chunk in parts:
@@ -565,8 +596,34 @@ class RuleBook:
         return sum(len(self._merged(package)) for package in self._all_packages())
 
 
-def load_rulebook(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True) -> RuleBook:
+def _segment_digest(data: bytes | mmap.mmap) -> str:
+    """The checksum of a cache header or segment (BLAKE2b, 128 bits: about 1 GB/s)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _resolved_folder(folder: Path) -> Path:
+    """``folder`` made absolute, or an error naming it (a symbolic link loop, a NUL byte)."""
+    shown = display_path(folder)
+    try:
+        return folder.resolve()
+    except ValueError:  # a NUL byte in the name
+        raise DepwatchError(
+            "is not a valid folder name (it holds a NUL byte)", path=shown
+        ) from None
+    except (OSError, RuntimeError):  # a loop: RuntimeError before Python 3.13, OSError after
+        raise DepwatchError("is a symbolic link loop", path=shown) from None
+
+
+def load_rulebook(
+    extra_dirs: Sequence[Path] = (),
+    *,
+    include_shipped: bool = True,
+    protect: Sequence[Path] = (),
+) -> RuleBook:
     """The shipped rules (unless excluded) and the rules of ``extra_dirs``, in that order.
+
+    The cache is never written inside a folder of ``protect`` (the audited projects), even
+    when ``DEPWATCH_CACHE_DIR`` or ``XDG_CACHE_HOME`` points there.
 
     A rule in a later folder replaces one with the same id in an earlier folder. Raises
     :class:`~depwatch.rulebook.loader.RuleErrors` (a ``DepwatchError``) listing every problem
@@ -577,7 +634,7 @@ def load_rulebook(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = Tr
     roots: list[Path] = []
     if include_shipped:
         roots.append(shipped_dir())
-    roots.extend(Path(folder).resolve() for folder in extra_dirs)
+    roots.extend(_resolved_folder(Path(folder)) for folder in extra_dirs)
     cache = cache_dir()
     sources: list[_Source] = []
     seen: set[Path] = set()
@@ -587,7 +644,7 @@ def load_rulebook(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = Tr
             continue
         seen.add(root)
         try:
-            sources.append(_DirSource(root, cache))
+            sources.append(_DirSource(root, cache, protect))
         except RuleErrors as exc:
             errors.extend(exc.errors)
         except DepwatchError as exc:

@@ -19,7 +19,9 @@ raised together as one :class:`RuleErrors`, one line each, so a rule author sees
 from __future__ import annotations
 
 import datetime
+import errno
 import functools
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,11 +32,11 @@ from urllib.parse import urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
+from depwatch.files import display_path, read_bytes
 from depwatch.model import Tag
 from depwatch.rulebook.model import (
     KINDS,
@@ -45,6 +47,7 @@ from depwatch.rulebook.model import (
     Rule,
     Usage,
 )
+from depwatch.specifiers import specifier_set
 
 __all__ = [
     "INTERPRETER",
@@ -200,7 +203,7 @@ def _under(name: str, modules: Iterable[str]) -> bool:
 @functools.lru_cache(maxsize=8192)
 def _specifier(text: str) -> SpecifierSet:
     # Rules share ranges ("==3.9.*", ">=2.0.0"); a SpecifierSet is immutable in use.
-    return SpecifierSet(text)
+    return specifier_set(text)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -340,7 +343,7 @@ class _Checker:
     def version(self, value: str, where: str) -> Version | None:
         try:
             return _version(value)
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past the digit limit
             self.error(
                 f"{value!r} is not a valid PEP 440 version",
                 where,
@@ -354,8 +357,9 @@ class ScannedDir:
     """A rule folder as read: per package, its files' identities and validated raw rules."""
 
     root: Path
-    files: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
-    """package → ``[(file name, size, mtime_ns), ...]`` of the rule files read."""
+    files: dict[str, list[tuple[str, int, int, str]]] = field(default_factory=dict)
+    """package → ``[(file name, size, mtime_ns, content digest), ...]`` of the rule files read
+    (the digest: :func:`content_digest` of the file's bytes)."""
     rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """package → raw rules (see :func:`validate`), in file-name order."""
     mtimes: dict[str, int] = field(default_factory=dict)
@@ -1141,12 +1145,27 @@ def _package_folders(root: Path) -> tuple[list[str], list[DepwatchError]]:
             "is not a folder", path=shown, hint="--rules takes a folder of <package>/<slug>.toml"
         ) from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DepwatchError("is a symbolic link loop", path=shown) from None
         raise DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown) from None
+    except ValueError:  # a NUL byte in the name
+        raise DepwatchError(
+            "is not a valid folder name (it holds a NUL byte)", path=shown
+        ) from None
     folders, errors = [], []
     for entry in entries:
         if entry.name.startswith((".", "_")):
             continue
-        if entry.is_dir():
+        try:
+            is_dir = entry.is_dir()
+        except OSError as exc:  # a symbolic link loop
+            errors.append(
+                DepwatchError(
+                    f"cannot be read: {exc.strerror or exc}", path=display_path(entry.path)
+                )
+            )
+            continue
+        if is_dir:
             folders.append(entry.name)
         elif entry.name.endswith(".toml"):
             errors.append(
@@ -1157,6 +1176,11 @@ def _package_folders(root: Path) -> tuple[list[str], list[DepwatchError]]:
                 )
             )
     return folders, errors
+
+
+def content_digest(content: bytes) -> str:
+    """What a rule cache entry is keyed by: a hash of the rule file's bytes (BLAKE2b, 128 bits)."""
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
 
 
 def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) -> None:
@@ -1193,8 +1217,7 @@ def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) ->
         declares = entry.name == PACKAGE_FILE
         try:
             stat = entry.stat()
-            with open(entry.path, "rb") as handle:  # noqa: PTH123 (a DirEntry path: hot path)
-                content = handle.read()
+            content = read_bytes(Path(entry.path))  # a regular file, bounded: no FIFO, no /dev/zero
             data = tomlfile.loads(content.decode("utf-8-sig"), path=shown)
         except DepwatchError as exc:
             into.errors.append(exc.with_path(shown))
@@ -1207,7 +1230,7 @@ def scan_package(root: Path, package: str, shown_root: str, into: ScannedDir) ->
         except OSError as exc:
             into.errors.append(DepwatchError(f"cannot be read: {exc.strerror or exc}", path=shown))
             continue
-        files.append((entry.name, stat.st_size, stat.st_mtime_ns))
+        files.append((entry.name, stat.st_size, stat.st_mtime_ns, content_digest(content)))
         if declares:
             declared, problems = validate_package(data, folder=package, source=shown)
             if declared is None:

@@ -5,6 +5,14 @@ mention a tracked module or environment variable); then files that import names 
 modules bind to tracked objects (``from .clients import client``) are resolved again with
 those exports. The cache (in the user's cache folder, never in the project) stores extracted
 facts keyed by path, size and mtime, the depwatch version and what was extracted.
+
+Integrity: the cache file is read only when it is a regular file (a symlink or FIFO is
+ignored) and its body matches the SHA-256 on its first line (an entry edited by hand, a file
+cut short); otherwise it is rebuilt. Sources are not hashed: a cached entry is trusted when the
+file's size and ``st_mtime_ns`` are the recorded ones. A checkout writes every file with a new
+time stamp, so a cache restored from another branch or run matches no file whose content could
+differ; what is not seen is a rewrite that keeps the size and resets the nanosecond time stamp
+(hashing every source on every run would read the whole tree, the cost the cache avoids).
 """
 
 from __future__ import annotations
@@ -25,10 +33,10 @@ from typing import Any
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError
-from depwatch.files import repository_top
+from depwatch.files import parse_size, read_cache_file, repository_top, seal, unseal
 from depwatch.usage import worker
 from depwatch.usage.facts import FileFacts, facts_from_compact, facts_from_json, facts_to_json
-from depwatch.usage.scan import Compact, module_name
+from depwatch.usage.scan import Compact, gc_paused, module_name
 
 __all__ = ["SKIP_DIRS", "ScanResult", "cache_path", "iter_source_files", "scan_project"]
 
@@ -190,6 +198,18 @@ def exclude_spec(patterns: tuple[str, ...]) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
 
 
+#: Source files larger than this are skipped with a warning (a gap under --strict): a 10 MB
+#: generated module took minutes and gigabytes to parse, and holds data, not API calls.
+DEFAULT_MAX_SOURCE_SIZE = 2 * 1024 * 1024
+MAX_SOURCE_SIZE_ENV = "DEPWATCH_MAX_SOURCE_SIZE"
+
+
+def max_source_size() -> int:
+    """``$DEPWATCH_MAX_SOURCE_SIZE`` (bytes, or 512K, 8M), else 2 MiB."""
+    value = os.environ.get(MAX_SOURCE_SIZE_ENV)
+    return parse_size(value, name=MAX_SOURCE_SIZE_ENV) if value else DEFAULT_MAX_SOURCE_SIZE
+
+
 def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_File], list[str]]:
     """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable."""
     notes: list[str] = []
@@ -199,6 +219,7 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)
     found: list[_File] = []
+    biggest = max_source_size()
 
     def walk(dir_path: str, rel_dir: str) -> None:
         pushed = ignores.enter(dir_path, rel_dir)
@@ -239,6 +260,12 @@ def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_Fi
                     st = entry.stat()
                 except OSError:
                     notes.append(f"{rel}: skipped, cannot be read")
+                    continue
+                if st.st_size > biggest:
+                    notes.append(
+                        f"{rel}: skipped, larger than {biggest:,} bytes "
+                        f"(raise {MAX_SOURCE_SIZE_ENV} to scan it)"
+                    )
                     continue
                 found.append(_File(rel, entry.path, st.st_size, st.st_mtime_ns))
         finally:
@@ -388,9 +415,16 @@ def _cache_key(
 def _load_cache(path: Path | None, key: str) -> dict[str, Any]:
     if path is None:
         return {}
+    # Only a regular file (a symlink or FIFO there is ignored), whose checksum matches (an
+    # entry edited by hand or a file cut short is not trusted): otherwise it is rebuilt.
+    raw = read_cache_file(path, limit=1 << 30)  # a cache, not input: it may be large
+    body = unseal(raw) if raw is not None else None
+    if body is None:
+        return {}
     try:
-        with path.open("rb") as fh:
-            data = json.load(fh)
+        # Millions of small objects that all live: collections meanwhile only re-scan them.
+        with gc_paused():
+            data = json.loads(body)
         if not isinstance(data, dict) or data.get("key") != key:
             return {}
         files = data.get("files")
@@ -409,8 +443,9 @@ def _save_cache(path: Path | None, key: str, root: Path, files: dict[str, Any]) 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".usage-", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"key": key, "root": os.fspath(root), "files": files}, fh)
+            body = json.dumps({"key": key, "root": os.fspath(root), "files": files})
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(seal(body.encode()))
             Path(tmp).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -212,7 +212,7 @@ def test_cache_miss_then_hit(shipped: Path, cache: Path) -> None:
     assert first.cached == (False,)
     files = list(cache.glob("rules-*.json"))
     assert len(files) == 1
-    header = json.loads(files[0].read_bytes().split(b"\n", 1)[0])
+    header = json.loads(files[0].read_bytes().split(b"\n", 2)[1])  # line 1: its checksum
     assert header["root"] == str(shipped)
     assert set(header["packages"]) == {"google-genai", "numpy", "python"}
     second = load_rulebook()
@@ -303,8 +303,8 @@ def test_a_corrupt_cache_is_rebuilt(shipped: Path, cache: Path, junk: bytes) -> 
 def test_a_corrupt_segment_is_reread(shipped: Path, cache: Path) -> None:
     load_rulebook()
     (target,) = cache.glob("rules-*.json")
-    head, blob = target.read_bytes().split(b"\n", 1)
-    target.write_bytes(head + b"\n" + b"x" * len(blob))
+    check, head, blob = target.read_bytes().split(b"\n", 2)
+    target.write_bytes(check + b"\n" + head + b"\n" + b"x" * len(blob))
     book = load_rulebook()
     assert book.cached == (True,)
     assert titles(book, "google-genai") == ["shipped floor", "shipped wire names"]
@@ -391,3 +391,65 @@ def test_call_patterns_round_trip_through_the_cache(shipped: Path) -> None:
         ("yaml.dump", ("Dumper",), (), None),
     ]
     assert list(second) == list(first)
+
+
+def test_an_edited_cache_row_is_not_trusted(shipped: Path, cache: Path) -> None:
+    """Editing a rule's range in the cache (the segment's checksum no longer matches) makes
+    the package be read from its files again, not matched with the edited range."""
+    first = {rule.id: str(rule.affected) for rule in load_rulebook()}
+    (target,) = cache.glob("rules-*.json")
+    data = target.read_bytes()
+    edited = data.replace(b">=2.0.0", b">=9.0.0", 1)
+    assert edited != data
+    target.write_bytes(edited)
+    assert {rule.id: str(rule.affected) for rule in load_rulebook()} == first
+
+
+def test_an_edited_header_is_not_trusted(shipped: Path, cache: Path) -> None:
+    load_rulebook()
+    (target,) = cache.glob("rules-*.json")
+    data = target.read_bytes()
+    target.write_bytes(data.replace(b'"numpy"', b'"numpz"', 1))
+    book = load_rulebook()
+    assert book.cached == (False,)
+    assert book.for_package("numpy")
+
+
+def test_a_rewrite_keeping_size_and_mtime_is_seen(shipped: Path) -> None:
+    """Entries are keyed by the rule file's bytes, not by its size and time stamp."""
+    load_rulebook()
+    path = shipped / "google-genai" / "wire-names.toml"
+    before = path.stat()
+    path.write_text(path.read_text().replace("shipped wire names", "shipped WIRE names"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert "shipped WIRE names" in titles(load_rulebook(), "google-genai")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_cache_file_that_is_a_symlink_or_fifo_is_ignored(
+    shipped: Path, cache: Path, tmp_path: Path
+) -> None:
+    load_rulebook()
+    (target,) = cache.glob("rules-*.json")
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(elsewhere)
+    assert load_rulebook().cached == (False,)
+    target.unlink()
+    os.mkfifo(target)
+    assert load_rulebook().cached == (False,)  # and it did not block
+
+
+def test_the_cache_is_never_written_into_a_protected_project(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(project / ".cache"))
+    book = load_rulebook(protect=[project])
+    assert len(book) == 4
+    assert not (project / ".cache").exists()
+    load_rulebook()
+    assert (project / ".cache").exists()  # unprotected, the same folder is used

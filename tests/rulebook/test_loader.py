@@ -663,7 +663,7 @@ def test_scan_dir_reports_problems_without_raising(tmp_path: Path) -> None:
     scanned = scan_dir(tmp_path)
     assert [raw["id"] for raw in scanned.rules["google-genai"]] == ["google-genai/good"]
     assert [error.key for error in scanned.errors] == ["tag"]
-    assert [name for name, _, _ in scanned.files["google-genai"]] == ["bad.toml", "good.toml"]
+    assert [name for name, *_ in scanned.files["google-genai"]] == ["bad.toml", "good.toml"]
 
 
 def test_check_dirs_checks_that_code_examples_are_python(tmp_path: Path) -> None:

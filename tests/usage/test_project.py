@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from depwatch.files import seal, unseal
 from depwatch.rulebook.model import CallPattern, Usage
 from depwatch.usage import ScanResult, evidence_for, project, scan_project
 
@@ -299,11 +300,43 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     again = scan_project(tmp_path, MODULES)
     assert again.files_parsed == 1
     assert again.facts == first.facts
-    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    data = json.loads(unseal(cache_file.read_bytes()) or b"")
     data["files"]["a.py"]["facts"]["refs"] = [["ref", 5]]  # junk inside a valid file
-    cache_file.write_text(json.dumps(data), encoding="utf-8")
+    cache_file.write_bytes(seal(json.dumps(data).encode()))
     third = scan_project(tmp_path, MODULES)
     assert third.facts == first.facts
+
+
+def test_a_cache_entry_edited_by_hand_is_not_trusted(tmp_path: Path, cache_dir: Path) -> None:
+    """Emptying an entry's refs (so a used API looks unused) breaks the file's checksum."""
+    write(tmp_path, "a.py", USE)
+    first = scan_project(tmp_path, MODULES)
+    assert first.facts
+    (cache_file,) = cache_dir.rglob("*.json")
+    head, _, body = cache_file.read_bytes().partition(b"\n")
+    data = json.loads(body)
+    data["files"]["a.py"]["facts"]["refs"] = []
+    cache_file.write_bytes(head + b"\n" + json.dumps(data).encode())
+    again = scan_project(tmp_path, MODULES)
+    assert again.files_parsed == 1
+    assert again.facts == first.facts
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_cache_file_that_is_a_symlink_or_fifo_is_ignored(tmp_path: Path, cache_dir: Path) -> None:
+    write(tmp_path, "a.py", USE)
+    first = scan_project(tmp_path, MODULES)
+    (cache_file,) = cache_dir.rglob("*.json")
+    real = tmp_path.parent / f"{tmp_path.name}-elsewhere.json"
+    real.write_bytes(cache_file.read_bytes())
+    cache_file.unlink()
+    cache_file.symlink_to(real)
+    assert scan_project(tmp_path, MODULES).files_parsed == 1
+    cache_file.unlink()
+    os.mkfifo(cache_file)
+    again = scan_project(tmp_path, MODULES)  # does not block
+    assert again.files_parsed == 1
+    assert again.facts == first.facts
 
 
 def test_no_cache_env(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,17 @@
+"""atheris target: the poetry reader (poetry.lock). See fuzz/README.md."""
+
+from __future__ import annotations
+
+from harness import file_target, main
+
+
+def _read(path):  # type: ignore[no-untyped-def]
+    from depwatch.lockfiles import load_reader
+
+    return load_reader("poetry").read(path)
+
+
+TARGET = file_target("poetry.lock", _read)
+
+if __name__ == "__main__":
+    main(TARGET, seeds="**/poetry.lock")
