@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from depwatch.model import Evidence
-from depwatch.usage import scan_source
+from depwatch.usage import scan_project, scan_source
 from depwatch.usage.context import PathContexts, judge
 from depwatch.usage.guards import reachable, stdlib_available
 
@@ -484,6 +484,57 @@ def test_callers_guards_are_facts_settled_per_project() -> None:
         ('["callers","load",["or",["and",["py","==",[2],"major"]]]]',)
     }
     assert all(reachable(r.guards, PY310_UP, ALL) for r in facts.refs)
+
+
+def test_callers_guards_are_settled_again_when_the_cache_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DEPWATCH_NO_CACHE", raising=False)
+    root = tmp_path / "proj"
+    shutil.copytree(PROJECT / "app", root / "app")
+
+    def guards() -> set[tuple[str, ...]]:
+        result = scan_project(root, ["imp"])
+        return {r.guards for f in result.facts if f.path == SITE for r in f.refs}
+
+    site_only = {('["or",["and",["py","==",[2],"major"]]]',)}
+    assert guards() == site_only
+    cli = root / "app" / "cli.py"
+    cli.write_text("from .sitecustomize import load_next_sitecustomize_py2\n", encoding="utf-8")
+    assert guards() == {()}  # sitecustomize.py itself came from the cache
+    cli.unlink()
+    assert guards() == site_only
+
+
+@pytest.mark.parametrize(
+    ("importer", "guarded"),
+    [
+        ("", True),
+        ("from . import meta\n", False),
+        ("from .meta import (\n    entry_points,\n)\n", False),
+        ("from .meta import other\n", True),  # another name only
+        ("import pkg.meta\n", False),
+        ("from pkg.meta import *\n", False),
+    ],
+)
+def test_callers_of_a_public_function_in_files_the_prefilter_skips(
+    tmp_path: Path, importer: str, guarded: bool
+) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "meta.py").write_text(
+        "import sys\n\n\ndef other():\n    pass\n\n\ndef entry_points():\n"
+        "    import pkg_resources\n    return pkg_resources\n\n\n"
+        "if sys.platform == 'win32':\n    entry_points()\n",
+        encoding="utf-8",
+    )
+    # mentions no tracked module: read only for its imports, never parsed
+    (root / "pkg" / "cli.py").write_text(importer, encoding="utf-8")
+    result = scan_project(root, ["pkg_resources"], cache=False)
+    (facts,) = result.facts
+    assert {bool(r.guards) for r in facts.refs} == {guarded}
 
 
 def test_vendored_and_fixtures_are_configurable(project: Path) -> None:
