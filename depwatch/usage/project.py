@@ -446,13 +446,18 @@ def _deps(facts: FileFacts, exports: Mapping[str, Mapping[str, str]]) -> list[li
 
 def _reached(final: Mapping[str, FileFacts]) -> dict[tuple[str, str], set[str]]:
     """(module, name) → the files importing it; name ``""`` for the module itself (``from
-    pkg import mod`` imports ``mod`` of ``pkg``, and maybe the module ``pkg.mod``)."""
+    pkg import mod`` imports ``mod`` of ``pkg``, and maybe the module ``pkg.mod``; ``import
+    pkg.mod`` binds ``pkg``, whose attributes the file may then use)."""
     out: dict[tuple[str, str], set[str]] = {}
     for rel, facts in final.items():
         for module, name in facts.imports:
             out.setdefault((module, name), set()).add(rel)
             if name not in ("", "*"):
                 out.setdefault((f"{module}.{name}", ""), set()).add(rel)
+            else:
+                parts = module.split(".")
+                for end in range(1, len(parts)):
+                    out.setdefault((".".join(parts[:end]), ""), set()).add(rel)
     return out
 
 

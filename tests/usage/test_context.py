@@ -518,13 +518,22 @@ def test_callers_guards_are_settled_again_when_the_cache_answers(
         ("from pkg.meta import *\n", False),
     ],
 )
+@pytest.mark.parametrize("module", ["meta", "__init__"])
 def test_callers_of_a_public_function_in_files_the_prefilter_skips(
-    tmp_path: Path, importer: str, guarded: bool
+    tmp_path: Path, importer: str, guarded: bool, module: str
 ) -> None:
     root = tmp_path / "proj"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
-    (root / "pkg" / "meta.py").write_text(
+    (root / "pkg" / "meta.py").write_text("", encoding="utf-8")
+    if module == "__init__":
+        # the function in the package itself; `import pkg.meta` binds pkg, whose attributes
+        # are then in reach
+        importer = importer.replace("from . import meta", "import pkg as p")
+        importer = importer.replace("from .meta import", "from . import")
+        importer = importer.replace("from pkg.meta import", "from pkg import")
+        guarded = guarded and "import pkg.meta" not in importer
+    (root / "pkg" / f"{module}.py").write_text(
         "import sys\n\n\ndef other():\n    pass\n\n\ndef entry_points():\n"
         "    import pkg_resources\n    return pkg_resources\n\n\n"
         "if sys.platform == 'win32':\n    entry_points()\n",
