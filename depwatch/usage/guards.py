@@ -15,7 +15,10 @@ A condition is JSON text of a small expression tree:
   or ``startswith``;
 - ``["typing"]``: ``TYPE_CHECKING`` (never true when the code runs);
 - ``["fails", [modules]]``: importing one of the modules fails (an ``except ImportError:``);
-- ``["and", …]``, ``["or", …]``, ``["not", x]``, and ``["?"]`` for what cannot be judged.
+- ``["and", …]``, ``["or", …]``, ``["not", x]``, and ``["?"]`` for what cannot be judged;
+- ``["callers", name, x]``: ``x``, derived from the places in the file that call the public
+  function ``name``, if no other project file may call it (the project scan settles this
+  and replaces it by ``x`` or drops it; unsettled, it cannot be judged).
 
 This module is imported by scan workers: it imports nothing but the standard library.
 """

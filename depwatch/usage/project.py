@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +74,9 @@ SKIP_DIRS = frozenset(
 )
 _SUFFIXES = (".py", ".ipynb")
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
-#: subscripts, and which positional arguments are string literals.
-_CACHE_FORMAT = 5
+#: subscripts, and which positional arguments are string literals; 6: and callers' guards.
+_CACHE_FORMAT = 6
+_CALLERS = '["callers",'
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""
 _POOL_MIN_FILES = 40
@@ -484,6 +485,59 @@ def _deps(facts: FileFacts, exports: Mapping[str, Mapping[str, str]]) -> list[li
     return [list(item) for item in sorted(out)]
 
 
+def _reached(final: Mapping[str, FileFacts]) -> dict[tuple[str, str], set[str]]:
+    """(module, name) → the files importing it; name ``""`` for the module itself (``from
+    pkg import mod`` imports ``mod`` of ``pkg``, and maybe the module ``pkg.mod``; ``import
+    pkg.mod`` binds ``pkg``, whose attributes the file may then use)."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for rel, facts in final.items():
+        for module, name in facts.imports:
+            out.setdefault((module, name), set()).add(rel)
+            if name not in ("", "*"):
+                out.setdefault((f"{module}.{name}", ""), set()).add(rel)
+            else:
+                parts = module.split(".")
+                for end in range(1, len(parts)):
+                    out.setdefault((".".join(parts[:end]), ""), set()).add(rel)
+    return out
+
+
+def resolve_callers(final: dict[str, FileFacts]) -> None:
+    """Settle the guards a public function's body takes from its callers in its own file
+    (``["callers", name, condition]``): they hold when no other project file imports the
+    name, the module itself (and so may use any of its attributes) or all its names (``*``);
+    otherwise they are dropped (the evidence counts, as when in doubt)."""
+    pending = [
+        rel
+        for rel, facts in final.items()
+        if any(g.startswith(_CALLERS) for ref in facts.refs for g in ref.guards)
+    ]
+    if not pending:
+        return
+    reached = _reached(final)
+    for rel in pending:
+        facts = final[rel]
+        module = _dotted(rel)
+        refs = []
+        for ref in facts.refs:
+            guards: list[str] = []
+            for guard in ref.guards:
+                if not guard.startswith(_CALLERS):
+                    guards.append(guard)
+                    continue
+                try:
+                    _, name, condition = json.loads(guard)
+                except (ValueError, TypeError, RecursionError):
+                    continue
+                if module is None or not isinstance(name, str):
+                    continue
+                if any(reached.get((module, n), set()) - {rel} for n in ("", "*", name)):
+                    continue
+                guards.append(json.dumps(condition, separators=(",", ":")))
+            refs.append(replace(ref, guards=tuple(guards)) if guards != list(ref.guards) else ref)
+        final[rel] = replace(facts, refs=tuple(refs))
+
+
 def scan_project(
     root: Path,
     modules: Iterable[str],
@@ -607,6 +661,7 @@ def scan_project(
             break
     if where is not None and (parsed or dropped or set(new) != set(old)):
         _save_cache(where, key, root, new)
+    resolve_callers(final)
     kept = tuple(final[f.rel] for f in files if final[f.rel].refs or final[f.rel].warnings)
     warnings = list(notes)
     for facts in kept:

@@ -148,7 +148,8 @@ class Resolver:
         self.bound_under: dict[tuple[int, str], tuple[str, ...]] = {}
         """(scope, name) → the guards of the branch that bound it (where there were any)."""
         self.private_functions: dict[str, ast.AST] = {}
-        """Module-level functions named ``_x`` (used only where they are called from)."""
+        """Module-level functions (run only where they are called from); public ones too, whose
+        other callers may be in other files (see :mod:`depwatch.usage.scan`)."""
         self.function_uses: dict[str, list[tuple[str, ...]]] = {}
         """For each of them, the guards of every place that names it."""
         self.body_refs: dict[ast.AST, tuple[int, int]] = {}
@@ -560,6 +561,7 @@ class Resolver:
             value: str | None
             if sub in self.project_modules:
                 value = "@" + sub
+                self.project_imports.add((base, name))  # the module itself
             else:
                 self.project_imports.add((base, name))
                 value = exports.get(name)
@@ -678,7 +680,7 @@ class Resolver:
         self.deferred.append((node, chain, owner))
         if self.guards:
             self.def_guards[node] = self.guards
-        if node.name.startswith("_") and self.class_scope is None and len(self.scopes) == 1:
+        if self.class_scope is None and len(self.scopes) == 1:
             self.private_functions[node.name] = node
         key = _function_key(node)
         assert key is not None

@@ -144,16 +144,27 @@ class _Resolver(Resolver):
 
     def run(self, tree: ast.Module) -> None:
         super().run(tree)
-        self.guard_private_functions()
+        self.guard_module_functions(tree)
 
-    def guard_private_functions(self) -> None:
-        """A private module-level function named only inside guarded branches runs only where
-        one of them is taken: its body's references carry that condition (``def _load(): import
-        imp`` called only under ``if sys.version_info[0] == 2:``)."""
+    def guard_module_functions(self, tree: ast.Module) -> None:
+        """A module-level function named only inside guarded branches of its file runs only
+        where one of them is taken: its body's references carry that condition (``def _load():
+        import imp`` called only under ``if sys.version_info[0] == 2:``).
+
+        A decorated function may be registered and called from elsewhere: it gets nothing. For
+        a public function that ``__all__`` does not name (nor a dynamic lookup reach), the
+        condition is stated as derived from its callers (``["callers", name, …]``): whether
+        another project file may call it is decided for the whole project
+        (:func:`depwatch.usage.project.resolve_callers`); until then it is no guard at all.
+        """
+        exported: frozenset[str] | None = frozenset()
+        checked = False
         for name, node in self.private_functions.items():
             uses = self.function_uses.get(name)
             span = self.body_refs.get(node)
             if not uses or span is None or not all(uses):
+                continue
+            if getattr(node, "decorator_list", None):
                 continue
             own = self.def_guards.get(node, ())
             # the uses inside the function itself (recursion) say nothing about reaching it
@@ -163,6 +174,12 @@ class _Resolver(Resolver):
             either = (
                 "[" + ",".join(['"or"', *('["and",' + ",".join(u) + "]" for u in outside)]) + "]"
             )
+            if not name.startswith("_"):
+                if not checked:
+                    exported, checked = _exported_names(tree), True
+                if exported is None or name in exported:
+                    continue
+                either = f'["callers",{json.dumps(name)},{either}]'
             for index in range(*span):
                 self.ref_guards[index] = (*self.ref_guards.get(index, ()), either)
 
@@ -207,6 +224,42 @@ class _Resolver(Resolver):
                 kw.arg is None and self.splat_keywords(kw.value) is None for kw in node.keywords
             )
             self.arg_shapes[at] = (positional, star_args, star_kwargs, tuple(strings))
+
+
+def _exported_names(tree: ast.Module) -> frozenset[str] | None:
+    """The names ``__all__`` lists; None when any name may be looked up by a string
+    (``__all__`` not a literal, ``globals()``, ``vars()``, ``sys.modules[__name__]``)."""
+    names: set[str] = set()
+    literal: set[int] = set()
+    for node in ast.walk(tree):
+        target: ast.AST | None = None
+        value: ast.AST | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            target, value = node.target, node.value
+        if (
+            isinstance(target, ast.Name)
+            and target.id == "__all__"
+            and isinstance(value, (ast.List, ast.Tuple))
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+        ):
+            names.update(e.value for e in value.elts)  # type: ignore[attr-defined]
+            literal.add(id(target))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id == "__all__" and id(node) not in literal:
+                return None
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars", "locals"):
+                return None
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Name)
+            and node.slice.id == "__name__"
+        ):
+            return None  # sys.modules[__name__]
+    return frozenset(names)
 
 
 def _parse(text: str) -> ast.Module:

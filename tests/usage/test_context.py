@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from depwatch.model import Evidence
-from depwatch.usage import scan_source
+from depwatch.usage import scan_project, scan_source
 from depwatch.usage.context import PathContexts, judge
 from depwatch.usage.guards import reachable, stdlib_available
 
@@ -389,6 +389,161 @@ def test_verbose_lists_what_was_not_counted(project: Path) -> None:
     assert "app/meta.py:6: pkg_resources not counted as evidence (in a branch" in out
     quiet = run_depwatch("check", "--today", "2026-12-01", "--platform", "linux", cwd=project)
     assert "not counted" not in quiet.stdout + quiet.stderr
+
+
+SITE = "app/sitecustomize.py"
+REMOVALS = "python/stdlib-removals-3.12"
+
+
+def _removals(project: Path) -> tuple[str, list[tuple[str, int, str]]]:
+    _, report = _check(project, "--platform", "linux")
+    finding = _finding(report, REMOVALS)
+    return finding["tag"], [(e["path"], e["line"], e["context"]) for e in finding["evidence"]]
+
+
+def test_a_public_function_called_only_under_a_guard_carries_it(project: Path) -> None:
+    # app/sitecustomize.py: load_next_sitecustomize_py2 (import imp) is only called under
+    # `if sys.version_info[0] == 2:`, and no other module imports it or the module
+    assert _removals(project) == ("monitor", [])
+    done = run_depwatch(
+        "check", "--today", "2026-12-01", "--platform", "linux", "--verbose", cwd=project
+    )
+    out = " ".join(done.stdout.split())
+    assert f"{SITE}:7: imp not counted as evidence (in a branch" in out
+    assert f"{SITE}:10: imp not counted as evidence (in a branch" in out
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # another module imports the function, the module, or every name of it
+        ("app/cli.py", "from .sitecustomize import load_next_sitecustomize_py2\n"),
+        ("app/cli.py", "from app.sitecustomize import (\n    load_next_sitecustomize_py2,\n)\n"),
+        ("app/cli.py", "import app.sitecustomize as site\n"),
+        ("app/cli.py", "from . import sitecustomize\n"),
+        ("app/cli.py", "from app.sitecustomize import *\n"),
+        ("tests/test_site.py", "from app import sitecustomize\n\n\ndef test_x():\n    pass\n"),
+        # the same, in a module that also mentions the tracked module (parsed, not skipped)
+        ("app/cli.py", "import imp as _  # noqa\nfrom . import sitecustomize\n"),
+    ],
+)
+def test_a_public_function_another_module_may_call_counts(
+    project: Path, path: str, text: str
+) -> None:
+    (project / path).write_text(text, encoding="utf-8")
+    tag, evidence = _removals(project)
+    assert tag != "monitor"
+    assert (SITE, 7, "runtime") in evidence
+    assert (SITE, 10, "runtime") in evidence
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # __all__ names it: the module's API
+        lambda text: text.replace(
+            "import sys\n", 'import sys\n\n__all__ = ["load_next_sitecustomize_py2"]\n'
+        ),
+        # an __all__ that is not a literal list may name it
+        lambda text: text.replace("import sys\n", "import sys\n\n__all__ = list(globals())\n"),
+        # also passed as a callback outside any guard
+        lambda text: text.replace("main()\n", "main()\nHOOKS = [load_next_sitecustomize_py2]\n"),
+        # registered by a decorator
+        lambda text: text.replace(
+            "def load_next_sitecustomize_py2():",
+            "@staticmethod\ndef load_next_sitecustomize_py2():",
+        ),
+    ],
+)
+def test_a_public_function_reached_otherwise_counts(project: Path, change) -> None:  # type: ignore[no-untyped-def]
+    site = project / SITE
+    original = site.read_text(encoding="utf-8")
+    changed = change(original)
+    assert changed != original
+    site.write_text(changed, encoding="utf-8")
+    tag, evidence = _removals(project)
+    assert tag != "monitor"
+    assert {e[0] for e in evidence} == {SITE}
+    assert {e[2] for e in evidence} == {"runtime"}
+
+
+def test_callers_guards_are_facts_settled_per_project() -> None:
+    code = """
+        import sys
+
+        def load():
+            import imp
+            return imp
+
+        if sys.version_info[0] == 2:
+            load()
+    """
+    facts = scan_source(textwrap.dedent(code), "mod.py", ["imp"])
+    # one file alone: another may call it, so the stored guard is not judged yet
+    assert {r.guards for r in facts.refs} == {
+        ('["callers","load",["or",["and",["py","==",[2],"major"]]]]',)
+    }
+    assert all(reachable(r.guards, PY310_UP, ALL) for r in facts.refs)
+
+
+def test_callers_guards_are_settled_again_when_the_cache_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DEPWATCH_NO_CACHE", raising=False)
+    root = tmp_path / "proj"
+    shutil.copytree(PROJECT / "app", root / "app")
+
+    def guards() -> set[tuple[str, ...]]:
+        result = scan_project(root, ["imp"])
+        return {r.guards for f in result.facts if f.path == SITE for r in f.refs}
+
+    site_only = {('["or",["and",["py","==",[2],"major"]]]',)}
+    assert guards() == site_only
+    cli = root / "app" / "cli.py"
+    cli.write_text("from .sitecustomize import load_next_sitecustomize_py2\n", encoding="utf-8")
+    assert guards() == {()}  # sitecustomize.py itself came from the cache
+    cli.unlink()
+    assert guards() == site_only
+
+
+@pytest.mark.parametrize(
+    ("importer", "guarded"),
+    [
+        ("", True),
+        ("from . import meta\n", False),
+        ("from .meta import (\n    entry_points,\n)\n", False),
+        ("from .meta import other\n", True),  # another name only
+        ("import pkg.meta\n", False),
+        ("from pkg.meta import *\n", False),
+    ],
+)
+@pytest.mark.parametrize("module", ["meta", "__init__"])
+def test_callers_of_a_public_function_in_files_the_prefilter_skips(
+    tmp_path: Path, importer: str, guarded: bool, module: str
+) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pkg" / "meta.py").write_text("", encoding="utf-8")
+    if module == "__init__":
+        # the function in the package itself; `import pkg.meta` binds pkg, whose attributes
+        # are then in reach
+        importer = importer.replace("from . import meta", "import pkg as p")
+        importer = importer.replace("from .meta import", "from . import")
+        importer = importer.replace("from pkg.meta import", "from pkg import")
+        guarded = guarded and "import pkg.meta" not in importer
+    (root / "pkg" / f"{module}.py").write_text(
+        "import sys\n\n\ndef other():\n    pass\n\n\ndef entry_points():\n"
+        "    import pkg_resources\n    return pkg_resources\n\n\n"
+        "if sys.platform == 'win32':\n    entry_points()\n",
+        encoding="utf-8",
+    )
+    # mentions no tracked module: read only for its imports, never parsed
+    (root / "pkg" / "cli.py").write_text(importer, encoding="utf-8")
+    result = scan_project(root, ["pkg_resources"], cache=False)
+    (facts,) = result.facts
+    assert {bool(r.guards) for r in facts.refs} == {guarded}
 
 
 def test_vendored_and_fixtures_are_configurable(project: Path) -> None:
