@@ -64,17 +64,10 @@ def _file_to_json(f: ProjectFile) -> list[Any]:
 
 def _file_from_json(row: list[Any]) -> ProjectFile:
     (filename, url, version, requires, yanked, reason, uploaded, hashes, metadata, size) = row
+    # Positional: a warm run builds thousands of these.
+    hashed = tuple((a, d) for a, d in hashes)
     return ProjectFile(
-        filename=filename,
-        url=url,
-        version=version,
-        requires_python=requires,
-        yanked=yanked,
-        yanked_reason=reason,
-        upload_time=uploaded,
-        hashes=tuple((a, d) for a, d in hashes),
-        core_metadata=metadata,
-        size=size,
+        filename, url, version, requires, yanked, reason, uploaded, hashed, metadata, size
     )
 
 
@@ -84,12 +77,16 @@ class PageCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._folders: dict[str, Path] = {}
 
     def _path(self, index_url: str, project: str) -> Path | None:
         if self.folder is None:
             return None
-        digest = hashlib.sha256(index_url.encode()).hexdigest()[:16]
-        return self.folder / digest / f"{project}.json"
+        folder = self._folders.get(index_url)
+        if folder is None:
+            digest = hashlib.sha256(index_url.encode()).hexdigest()[:16]
+            folder = self._folders[index_url] = self.folder / digest
+        return folder / f"{project}.json"
 
     def get(self, index_url: str, project: str) -> CacheEntry | None:
         path = self._path(index_url, project)

@@ -128,7 +128,7 @@ class IndexSession:
         max_age: float = 3600.0,
         timeout: float | None = None,
         max_bytes: int = 25 * 1024 * 1024,
-        workers: int = 32,
+        workers: int = 50,  # as uv's concurrent downloads: latency, not bandwidth, bounds it
         cache: PageCache | None = None,
         retries: int = 3,
     ) -> None:
@@ -276,6 +276,18 @@ class IndexSession:
         cached = self.cache.get(index, project)
         if cached is not None and (self.offline or time.time() - cached.fetched < self.max_age):
             return cached.page
+        return self._fetch_page(project, index, cached)
+
+    def cached_page(self, name: str, index_url: str | None = None) -> ProjectPage | None:
+        """The page from the cache when it may be used without asking the index, else None."""
+        project = canonicalize_name(name)
+        index = self.add_index(index_url) if index_url else self.default_index
+        cached = self.cache.get(index, project)
+        if cached is not None and (self.offline or time.time() - cached.fetched < self.max_age):
+            return cached.page
+        return None
+
+    def _fetch_page(self, project: str, index: str, cached: CacheEntry | None) -> ProjectPage:
         page_url = urljoin(index, quote(project) + "/")
         headers = {"Accept": _ACCEPT}
         if cached is not None:
@@ -323,7 +335,16 @@ class IndexSession:
             except NotCheckedError as exc:
                 return exc
 
-        return dict(zip(keys, self.map(one, keys), strict=True))
+        # Fresh cache entries are read here, one after another: threads would only fight
+        # over the interpreter for them. Only what needs the index goes to the pool.
+        answers: dict[tuple[str, str | None], ProjectPage | NotCheckedError] = {}
+        for key in keys:
+            page = self.cached_page(*key)
+            if page is not None:
+                answers[key] = page
+        rest = [key for key in keys if key not in answers]
+        answers.update(zip(rest, self.map(one, rest), strict=True))
+        return {key: answers[key] for key in keys}
 
     def map(self, work: Callable[[_K], _R], keys: Sequence[_K]) -> list[_R]:
         """``work`` over ``keys`` on the session's threads (at most ``workers`` at once)."""

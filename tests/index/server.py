@@ -171,6 +171,7 @@ def build_wheel(name: str, version: str, requires_python: str | None) -> tuple[s
 def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
