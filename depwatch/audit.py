@@ -566,6 +566,7 @@ def _audit_project(
         run.infos.update(old_matcher.infos)
         if index is not None:
             old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
+            run.infos.update(_index_infos(old_found))
         found = _since_filter(merge(found), merge(old_found), run)
     run.findings += _with_declaration_line(_with_lines(merge(found), project), project)
 
@@ -656,7 +657,16 @@ def _with_index_facts(
                 "facts were not compared; declare requires-python in pyproject.toml or pass "
                 "--python"
             )
-    return curated_wins(found)
+    kept = curated_wins(found)
+    if run is not None:
+        run.infos.update(_index_infos(kept))
+    return kept
+
+
+def _index_infos(findings: Iterable[Finding]) -> dict[str, RuleInfo]:
+    from depwatch.index.facts import INDEX_RULES
+
+    return {f.rule: INDEX_RULES[f.rule] for f in findings if f.rule in INDEX_RULES}
 
 
 def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:

@@ -228,7 +228,7 @@ class IndexSession:
         if auth is not None:
             sent["Authorization"] = auth
         shown = redact(clean)
-        deadline = time.monotonic() + max(self.timeout * 4, 30.0)
+        deadline = time.monotonic() + self.timeout * 4  # the whole answer, retries included
         delay = 0.25
         attempt = 0
         while True:
@@ -401,7 +401,11 @@ def _read_capped(raw: urllib3.BaseHTTPResponse, cap: int, deadline: float, timeo
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in raw.stream(256 * 1024):
+        while True:
+            # read1: what has arrived, so that a trickle cannot hold the loop past the deadline.
+            chunk = raw.read1(256 * 1024)
+            if not chunk:
+                break
             size += len(chunk)
             if size > cap:
                 raise NotCheckedError(

@@ -18,13 +18,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from depwatch.index.page import NotCheckedError, ProjectFile, ProjectPage
-from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, Tag
+from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, RuleInfo, Tag
 from depwatch.project import excluded_minors
 
 if TYPE_CHECKING:
     from depwatch.matcher import Matcher
 
 __all__ = [
+    "INDEX_RULES",
     "PYPI_HOSTS",
     "RULE_HELD_BACK",
     "RULE_REQUIRES_PYTHON",
@@ -38,6 +39,38 @@ __all__ = [
 RULE_YANKED = "index/yanked"
 RULE_REQUIRES_PYTHON = "index/requires-python"
 RULE_HELD_BACK = "index/python-drop"
+#: What each index rule says in general (SARIF rule descriptors, ``rules`` in the report).
+INDEX_RULES = {
+    RULE_YANKED: RuleInfo(
+        id=RULE_YANKED,
+        title="The locked release was yanked from the package index",
+        kind="yanked",
+        what="The index marks the locked release as yanked (PEP 592), usually with a reason.",
+        why="Its authors withdrew it: a resolver no longer picks it, and the reason says what "
+        "is wrong with it.",
+        action="Lock another release.",
+    ),
+    RULE_REQUIRES_PYTHON: RuleInfo(
+        id=RULE_REQUIRES_PYTHON,
+        title="The locked release cannot install on a Python the project declares",
+        kind="python-drop",
+        what="The locked release's Requires-Python, from the package index, excludes a Python "
+        "version the project declares, on the targets the entry's markers admit.",
+        why="Installing the lock on that Python fails.",
+        action="Lock a release that installs there (split by a python_version marker), or "
+        "raise requires-python.",
+    ),
+    RULE_HELD_BACK: RuleInfo(
+        id=RULE_HELD_BACK,
+        title="Newer releases drop a Python the project declares",
+        kind="python-drop",
+        what="The newest release on the package index requires a newer Python than one the "
+        "project declares; the locked release still installs there.",
+        why="The package stays behind (fixes and features) for as long as the project "
+        "declares that Python.",
+        action="Plan to drop that Python; until then the package stays behind.",
+    ),
+}
 #: Hosts whose recorded index is PyPI itself: the chosen index (a mirror) serves those.
 PYPI_HOSTS = ("https://pypi.org/", "https://pypi.python.org/", "https://files.pythonhosted.org/")
 
