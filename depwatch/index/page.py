@@ -6,19 +6,14 @@ with a reason a user can read. Index text is kept as the index wrote it (reporte
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 
 from depwatch.model import NotChecked
 
@@ -28,8 +23,11 @@ __all__ = [
     "NotCheckedError",
     "ProjectFile",
     "ProjectPage",
+    "Release",
+    "ReleaseTable",
     "parse_html",
     "parse_json",
+    "summarise",
 ]
 
 #: The PEP 691 content type asked for first.
@@ -81,16 +79,32 @@ class ProjectPage:
     """``json`` (PEP 691) or ``html`` (PEP 503)."""
 
 
+_UNSET: object = object()
+_SDIST_ENDINGS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
+
+
 def _version_of(filename: str, project: str) -> str | None:
-    """The version in a wheel or sdist file name, if the name is ``project``'s."""
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+    """The version in a wheel or sdist file name, if the name is ``project``'s (by the file
+    name's shape alone: a large page has tens of thousands of files; the version text is
+    validated where it is used)."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6):
+            return None
+        name, version = parts[0], parts[1]
+    else:
+        ending = next((e for e in _SDIST_ENDINGS if filename.endswith(e)), None)
+        if ending is None:
+            return None
+        name, _, version = filename[: -len(ending)].rpartition("-")
+    if not name or not version or _canonical(name) != project:
         return None
-    return str(version) if name == project else None
+    return version
 
 
 def _strip_credentials(url: str) -> str:
@@ -145,10 +159,14 @@ def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
         yanked = item.get("yanked", False)
         metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
         size = item.get("size")
+        if href.startswith(("https://", "http://")) and "@" not in href:
+            absolute = href  # PyPI's own form: no join or credentials to strip
+        else:
+            absolute = _strip_credentials(urljoin(url, href))
         files.append(
             ProjectFile(
                 filename=filename,
-                url=_strip_credentials(urljoin(url, href)),
+                url=absolute,
                 version=_version_of(filename, project),
                 requires_python=_text(item.get("requires-python")) or None,
                 yanked=bool(yanked),
@@ -210,3 +228,65 @@ def parse_html(body: bytes, project: str, url: str) -> ProjectPage:
             )
         )
     return _finish(project, url, files, [], "html")
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What the facts need of one version of a page: a summary of its files."""
+
+    version: str
+    """Normalised (``str(Version(...))``)."""
+    prerelease: bool
+    yanked: bool
+    """True when every file of the version is yanked (PEP 592: the release is)."""
+    yanked_reason: str | None
+    requires_python: tuple[str | None, ...]
+    """The distinct Requires-Python of its files (None: a file states none)."""
+    upload_time: str | None
+    """The earliest upload time of its files."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTable:
+    """A page reduced to its releases: what a check reads (small, and cached on its own)."""
+
+    name: str
+    url: str
+    releases: tuple[Release, ...]
+    """Newest first (by PEP 440 order); versions that are not PEP 440 are left out."""
+
+
+def summarise(page: ProjectPage) -> ReleaseTable:
+    """The page's releases, newest first: each version parsed once, here, so that a warm run
+    parses only the locked versions."""
+    from packaging.version import InvalidVersion, Version
+
+    by_version: dict[Version, list[ProjectFile]] = {}
+    parsed: dict[str, Version | None] = {}
+    for f in page.files:
+        if f.version is None:
+            continue
+        version = parsed.get(f.version, _UNSET)
+        if version is _UNSET:
+            try:
+                version = parsed[f.version] = Version(f.version)
+            except InvalidVersion:
+                version = parsed[f.version] = None
+        if isinstance(version, Version):
+            by_version.setdefault(version, []).append(f)
+    releases = []
+    for version, files in sorted(by_version.items(), reverse=True):
+        yanked = all(f.yanked for f in files)
+        reason = next((f.yanked_reason for f in files if f.yanked and f.yanked_reason), None)
+        uploads = [f.upload_time for f in files if f.upload_time]
+        releases.append(
+            Release(
+                version=str(version),
+                prerelease=version.is_prerelease,
+                yanked=yanked,
+                yanked_reason=reason if yanked else None,
+                requires_python=tuple(dict.fromkeys(f.requires_python for f in files)),
+                upload_time=min(uploads) if uploads else None,
+            )
+        )
+    return ReleaseTable(page.name, page.url, tuple(releases))

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from depwatch.index import IndexSession, NotCheckedError, ProjectPage
+from depwatch.index import IndexSession, NotCheckedError
 from depwatch.index.cache import PageCache
 from depwatch.index.facts import release_facts
+from depwatch.index.page import ReleaseTable, summarise
 
 from ..conftest import run_depwatch
 
@@ -21,10 +22,10 @@ pytestmark = [
 ]
 
 
-def _page(name: str, tmp_path: Path) -> ProjectPage:
+def _page(name: str, tmp_path: Path) -> ReleaseTable:
     session = IndexSession(cache=PageCache(tmp_path / "cache"), retries=1)
     try:
-        return session.project_page(name)
+        return summarise(session.project_page(name))
     except NotCheckedError as exc:
         pytest.skip(f"PyPI cannot be reached from here: {exc.reason}")
 
