@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from depwatch.model import NotChecked
 
@@ -50,7 +51,8 @@ class ProjectFile:
     url: str
     """Absolute, without credentials."""
     version: str | None
-    """The version the file name carries (None for a name that is no wheel or sdist)."""
+    """The version the file name carries, normalised (None for a name that is no wheel or
+    sdist of the project, or a version that is not PEP 440)."""
     requires_python: str | None = None
     """As the index wrote it (may be invalid: :mod:`depwatch.index.facts` decides)."""
     yanked: bool = False
@@ -79,7 +81,6 @@ class ProjectPage:
     """``json`` (PEP 691) or ``html`` (PEP 503)."""
 
 
-_UNSET: object = object()
 _SDIST_ENDINGS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
 
@@ -89,9 +90,9 @@ def _canonical(name: str) -> str:
 
 
 def _version_of(filename: str, project: str) -> str | None:
-    """The version in a wheel or sdist file name, if the name is ``project``'s (by the file
-    name's shape alone: a large page has tens of thousands of files; the version text is
-    validated where it is used)."""
+    """The version (normalised) in a wheel or sdist file name, if the name is ``project``'s
+    and the version is PEP 440; the name is read by the file name's shape (a large page has
+    tens of thousands of files)."""
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
         if len(parts) not in (5, 6):
@@ -104,7 +105,16 @@ def _version_of(filename: str, project: str) -> str | None:
         name, _, version = filename[: -len(ending)].rpartition("-")
     if not name or not version or _canonical(name) != project:
         return None
-    return version
+    parsed = _parse(version)
+    return str(parsed) if parsed is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _strip_credentials(url: str) -> str:
@@ -259,20 +269,10 @@ class ReleaseTable:
 def summarise(page: ProjectPage) -> ReleaseTable:
     """The page's releases, newest first: each version parsed once, here, so that a warm run
     parses only the locked versions."""
-    from packaging.version import InvalidVersion, Version
-
     by_version: dict[Version, list[ProjectFile]] = {}
-    parsed: dict[str, Version | None] = {}
     for f in page.files:
-        if f.version is None:
-            continue
-        version = parsed.get(f.version, _UNSET)
-        if version is _UNSET:
-            try:
-                version = parsed[f.version] = Version(f.version)
-            except InvalidVersion:
-                version = parsed[f.version] = None
-        if isinstance(version, Version):
+        version = _parse(f.version) if f.version is not None else None
+        if version is not None:
             by_version.setdefault(version, []).append(f)
     releases = []
     for version, files in sorted(by_version.items(), reverse=True):
