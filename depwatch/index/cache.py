@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depwatch.index.page import ProjectFile, ProjectPage, Release, ReleaseTable
+from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable
 
 __all__ = ["CacheEntry", "PageCache", "TableEntry", "default_cache_dir"]
 
@@ -110,10 +110,7 @@ class PageCache:
                 table=ReleaseTable(
                     data["name"],
                     data["url"],
-                    tuple(
-                        Release(v, pre, y, r, tuple(p), u)
-                        for v, pre, y, r, p, u in data["releases"]
-                    ),
+                    data["releases"],
                 ),
                 fetched=float(data["fetched"]),
                 etag=data.get("etag"),
@@ -134,17 +131,7 @@ class PageCache:
                 "last_modified": entry.last_modified,
                 "name": table.name,
                 "url": table.url,
-                "releases": [
-                    [
-                        r.version,
-                        r.prerelease,
-                        r.yanked,
-                        r.yanked_reason,
-                        list(r.requires_python),
-                        r.upload_time,
-                    ]
-                    for r in table.releases
-                ],
+                "releases": [list(row) for row in table.rows],
             },
         )
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from depwatch.index.client import clean_index
 from depwatch.index.page import NotCheckedError, Release, ReleaseTable
 from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, RuleInfo, Tag
 from depwatch.project import admitted_minors, excluded_minors
@@ -78,8 +79,6 @@ PYPI_HOSTS = ("https://pypi.org/", "https://pypi.python.org/", "https://files.py
 def index_of(pkg: Package, default: str) -> str | None:
     """The index to ask about ``pkg``: the lock's own where it records another than PyPI, else
     ``default``; None for an entry no Python package index serves (conda, a local folder)."""
-    from depwatch.index.client import clean_index
-
     recorded = pkg.index
     if recorded is None or recorded.startswith(PYPI_HOSTS):
         return default
@@ -102,22 +101,27 @@ def _version(text: str) -> Version | None:
 
 
 def _excluded(release: Release, declared: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return _excluded_by(release.requires_python, declared)
+    except InvalidSpecifier:
+        raise NotCheckedError(
+            f"the index gives {release.version} an invalid Requires-Python"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _excluded_by(requires: tuple[str | None, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
     """The declared minors no file of a release installs on (a file that states no
-    Requires-Python installs anywhere). Raises NotCheckedError for an invalid one.
+    Requires-Python installs anywhere). Raises InvalidSpecifier for an invalid one.
 
     Only floors count: a declared minor above every minor the release admits (``<3.15`` on
     an open ``>=3.11``) is not taken as excluded — uv ignores such upper bounds when it locks,
     and a project's open range does not promise a Python that is not out yet."""
     common: set[str] | None = None
-    for text in release.requires_python:
+    for text in requires:
         if text is None:
             return ()
-        try:
-            spec = _spec(text.strip())
-        except InvalidSpecifier:
-            raise NotCheckedError(
-                f"the index gives {release.version} an invalid Requires-Python"
-            ) from None
+        spec = _spec(text.strip())  # InvalidSpecifier: the caller says which release
         excluded = set(excluded_minors(spec, declared))
         admitted = [m for m in declared if m not in excluded] or list(admitted_minors(spec))
         if admitted:
@@ -150,15 +154,10 @@ def release_facts(
     locked = _version(version)
     if locked is None:
         raise NotCheckedError(f"{version} is not a PEP 440 version")
-    key = str(locked)
-    mine = next((r for r in table.releases if r.version == key), None)
+    mine = table.find(str(locked))
     if mine is None:
         raise NotCheckedError(f"the index lists no file of {table.name} {version}")
-    # The table is newest first.
-    latest = next(
-        (r for r in table.releases if not r.yanked and (locked.is_prerelease or not r.prerelease)),
-        None,
-    )
+    latest = table.newest(prereleases=locked.is_prerelease)
     newest = _version(latest.version) if latest is not None else None
     excluded: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()

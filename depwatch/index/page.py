@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
@@ -256,14 +258,38 @@ class Release:
     """The earliest upload time of its files."""
 
 
+#: One release as a row: (version, prerelease, yanked, yanked_reason, requires_python list,
+#: upload_time) — kept as the cache's JSON gives it, so a warm run builds no object per release.
+Row = Sequence[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseTable:
     """A page reduced to its releases: what a check reads (small, and cached on its own)."""
 
     name: str
     url: str
-    releases: tuple[Release, ...]
+    rows: Sequence[Row]
     """Newest first (by PEP 440 order); versions that are not PEP 440 are left out."""
+
+    @staticmethod
+    def _release(row: Row) -> Release:
+        return Release(row[0], row[1], row[2], row[3], tuple(row[4]), row[5])
+
+    @property
+    def releases(self) -> tuple[Release, ...]:
+        return tuple(self._release(row) for row in self.rows)
+
+    def find(self, version: str) -> Release | None:
+        """The release of ``version`` (normalised text), if listed."""
+        return next((self._release(r) for r in self.rows if r[0] == version), None)
+
+    def newest(self, *, prereleases: bool) -> Release | None:
+        """The newest release that is not yanked (and final unless ``prereleases``)."""
+        return next(
+            (self._release(r) for r in self.rows if not r[2] and (prereleases or not r[1])),
+            None,
+        )
 
 
 def summarise(page: ProjectPage) -> ReleaseTable:
@@ -274,19 +300,19 @@ def summarise(page: ProjectPage) -> ReleaseTable:
         version = _parse(f.version) if f.version is not None else None
         if version is not None:
             by_version.setdefault(version, []).append(f)
-    releases = []
+    rows: list[Row] = []
     for version, files in sorted(by_version.items(), reverse=True):
         yanked = all(f.yanked for f in files)
         reason = next((f.yanked_reason for f in files if f.yanked and f.yanked_reason), None)
         uploads = [f.upload_time for f in files if f.upload_time]
-        releases.append(
-            Release(
-                version=str(version),
-                prerelease=version.is_prerelease,
-                yanked=yanked,
-                yanked_reason=reason if yanked else None,
-                requires_python=tuple(dict.fromkeys(f.requires_python for f in files)),
-                upload_time=min(uploads) if uploads else None,
+        rows.append(
+            (
+                str(version),
+                version.is_prerelease,
+                yanked,
+                reason if yanked else None,
+                list(dict.fromkeys(f.requires_python for f in files)),
+                min(uploads) if uploads else None,
             )
         )
-    return ReleaseTable(page.name, page.url, tuple(releases))
+    return ReleaseTable(page.name, page.url, tuple(rows))
