@@ -183,6 +183,24 @@ def release_facts(
     return facts, excluded, dropped
 
 
+def _is_pre(version: str) -> bool:
+    parsed = _version(version)
+    return parsed is not None and parsed.is_prerelease
+
+
+def _installable(table: ReleaseTable, pythons: tuple[str, ...], *, prereleases: bool) -> str | None:
+    """The newest release, not yanked, that installs on every one of ``pythons``."""
+    for row in table.rows:
+        if row[2] or (row[1] and not prereleases):
+            continue
+        try:
+            if not pythons or not _excluded_by(tuple(row[4]), pythons):
+                return str(row[0])
+        except InvalidSpecifier:
+            continue
+    return None
+
+
 def _reference(table: ReleaseTable, version: str) -> str:
     if table.url.startswith("https://pypi.org/simple/"):
         return f"https://pypi.org/project/{table.name}/{version}/"
@@ -238,11 +256,20 @@ def findings_for(
             "origin": "index",
         }
         if fact.yanked:
-            move = (
-                f"Lock another release of {pkg.name} (the newest is {fact.newest})"
-                if fact.newest is not None
-                else f"Lock a release of {pkg.name} that is not yanked, or replace it"
+            pythons = tuple(
+                py for py in declared or () if any(_admits(pkg.markers, py, pl) for pl in platforms)
             )
+            fits = _installable(answer, pythons, prereleases=_is_pre(pkg.version))
+            if fits is not None and fits != fact.newest:
+                move = (
+                    f"Lock another release of {pkg.name}: {fits} installs on every declared "
+                    f"Python (the newest, {fact.newest}, requires Python "
+                    f"{fact.newest_requires_python})"
+                )
+            elif fact.newest is not None:
+                move = f"Lock another release of {pkg.name} (the newest is {fact.newest})"
+            else:
+                move = f"Lock a release of {pkg.name} that is not yanked, or replace it"
             findings.append(
                 Finding(
                     rule=RULE_YANKED,

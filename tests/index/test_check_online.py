@@ -335,3 +335,24 @@ def test_without_online_no_socket_is_opened(tmp_path: Path, hook: bool) -> None:
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert out.read_text() == repr(([], False, False))
+
+
+def test_a_yanked_release_points_at_one_that_installs_everywhere(
+    index: IndexServer, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    index.add(
+        Project(
+            "omega",
+            [
+                Release("1.0", ">=3.8"),
+                Release("1.1", ">=3.8", yanked="bad"),
+                Release("1.2", ">=3.10"),
+            ],
+        )
+    )
+    root = _project(tmp_path / "p", "omega==1.1\n")
+    exit_code, doc = _json("--online", "--index-url", index.url, cwd=root, env=cache)
+    assert exit_code == 1
+    (yanked,) = [f for f in doc["findings"] if f["rule"] == "index/yanked"]
+    assert yanked["action"].startswith("Lock another release of omega: 1.0 installs on every")
+    assert "the newest, 1.2, requires Python >=3.10" in yanked["action"]
