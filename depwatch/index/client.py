@@ -143,6 +143,7 @@ class IndexSession:
         self.retries = retries
         self.cache = cache if cache is not None else PageCache(default_cache_dir())
         self._auth: dict[tuple[str, str], str] = {}
+        self._looked_up: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._pool: urllib3.PoolManager | None = None
         self.default_index = self.add_index(default_index)
@@ -157,8 +158,10 @@ class IndexSession:
         with self._lock:
             if auth is not None:
                 self._auth[origin] = auth
-            elif origin not in self._auth and (host := urlsplit(clean).hostname):
-                found = _netrc_auth(host)
+            elif origin not in self._auth and origin not in self._looked_up:
+                self._looked_up.add(origin)  # netrc is read once per host, found or not
+                host = urlsplit(clean).hostname
+                found = _netrc_auth(host) if host else None
                 if found is not None:
                     self._auth[origin] = found
         return clean
