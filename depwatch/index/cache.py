@@ -110,7 +110,7 @@ class PageCache:
                 table=ReleaseTable(
                     data["name"],
                     data["url"],
-                    data["releases"],
+                    tuple(data["releases"]),
                 ),
                 fetched=float(data["fetched"]),
                 etag=data.get("etag"),

@@ -53,6 +53,8 @@ _ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=
 _USER_AGENT = "depwatch (+https://github.com/depwatch/depwatch)"
 _MAX_REDIRECTS = 5
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: How many bytes of JSON pages a session holds for a later whole-page request.
+_KEEP_BYTES = 32 * 1024 * 1024
 _K = TypeVar("_K")
 _R = TypeVar("_R")
 
@@ -144,6 +146,8 @@ class IndexSession:
         self.cache = cache if cache is not None else PageCache(default_cache_dir())
         self._auth: dict[tuple[str, str], str] = {}
         self._looked_up: set[tuple[str, str]] = set()
+        self._bodies: dict[tuple[str, str], tuple[bytes, str, str | None, str | None]] = {}
+        self._kept_bytes = 0
         self._lock = threading.Lock()
         self._pool: urllib3.PoolManager | None = None
         self.default_index = self.add_index(default_index)
@@ -188,6 +192,8 @@ class IndexSession:
 
     def close(self) -> None:
         with self._lock:
+            self._bodies.clear()
+            self._kept_bytes = 0
             if self._pool is not None:
                 self._pool.clear()
                 self._pool = None
@@ -290,7 +296,10 @@ class IndexSession:
         cached = self.cache.get(index, project)
         if cached is not None and self._fresh(cached.fetched):
             return cached.page
-        if cached is not None:
+        kept = self._kept(index, project)
+        if kept is not None:
+            answer: tuple[ProjectPage, str | None, str | None] | None = kept
+        elif cached is not None:
             answer = self._fetch(project, index, cached.etag, cached.last_modified)
         else:
             answer = self._fetch(project, index, None, None)
@@ -371,6 +380,7 @@ class IndexSession:
         page: ProjectPage | ReleaseTable
         if (kind == JSON_TYPE or kind == "application/json") and table:
             page = table_from_json(answer.body, project, page_url)
+            self._keep(index, project, answer, page_url)
         elif kind == JSON_TYPE or kind == "application/json":
             page = parse_json(answer.body, project, page_url)
         elif kind in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
@@ -378,6 +388,30 @@ class IndexSession:
         else:
             raise NotCheckedError(f"the index answered with content of type {kind[:60]!r}")
         return page, answer.headers.get("etag"), answer.headers.get("last-modified")
+
+    def _keep(self, index: str, project: str, answer: Response, page_url: str) -> None:
+        """Hold a JSON page read for its release table for this run (up to a budget), so that
+        asking for the whole page later (the wheel diff) does not fetch it again."""
+        with self._lock:
+            if self._kept_bytes + len(answer.body) > _KEEP_BYTES:
+                return
+            self._kept_bytes += len(answer.body)
+            self._bodies[(index, project)] = (
+                answer.body,
+                page_url,
+                answer.headers.get("etag"),
+                answer.headers.get("last-modified"),
+            )
+
+    def _kept(self, index: str, project: str) -> tuple[ProjectPage, str | None, str | None] | None:
+        with self._lock:
+            held = self._bodies.pop((index, project), None)
+            if held is not None:
+                self._kept_bytes -= len(held[0])
+        if held is None:
+            return None
+        body, page_url, etag, modified = held
+        return parse_json(body, project, page_url), etag, modified
 
     def project_pages(
         self, wanted: Iterable[tuple[str, str | None]]

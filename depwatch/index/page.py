@@ -192,14 +192,14 @@ def table_from_json(body: bytes, project: str, url: str) -> ReleaseTable:
         uploads = [u for item in items if (u := _text(item.get("upload-time")))]
         parsed = _parse(version)
         rows.append(
-            (
+            [
                 version,
                 parsed is not None and parsed.is_prerelease,
                 yanked,
                 reason,
                 list(dict.fromkeys(requires)),
                 min(uploads) if uploads else None,
-            )
+            ]
         )
     return ReleaseTable(project, _strip_credentials(url), tuple(rows))
 
@@ -352,13 +352,13 @@ def summarise(page: ProjectPage) -> ReleaseTable:
         reason = next((f.yanked_reason for f in files if f.yanked and f.yanked_reason), None)
         uploads = [f.upload_time for f in files if f.upload_time]
         rows.append(
-            (
+            [
                 str(version),
                 version.is_prerelease,
                 yanked,
                 reason if yanked else None,
                 list(dict.fromkeys(f.requires_python for f in files)),
                 min(uploads) if uploads else None,
-            )
+            ]
         )
     return ReleaseTable(page.name, page.url, tuple(rows))

@@ -190,3 +190,20 @@ def test_many_pages_at_once(index: IndexServer, page_cache: PageCache) -> None:
     assert elapsed < 40 * 0.2 / 2  # concurrent, not serial
     assert sum(1 for p in pages.values() if isinstance(p, NotCheckedError)) == 1
     assert pages[("pkg7", None)].versions == ("1.0",)  # type: ignore[union-attr]
+
+
+def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    index.add(Project("nu", [Release("1.0", ">=3.9"), Release("2.0")]))
+    session = _session(index, page_cache)
+    table = session.release_table("nu")
+    page = session.project_page("nu")
+    assert index.hits["/simple/nu/"] == 1
+    assert [f.version for f in page.files] == ["1.0", "1.0", "2.0", "2.0"]
+    assert table.find("1.0") is not None
+    # Written to the cache too: a new session reads both without asking.
+    again = _session(index, page_cache)
+    assert again.project_page("nu") == page
+    assert again.release_table("nu") == table
+    assert index.hits["/simple/nu/"] == 1
