@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ def read(path: Path) -> LockContents:
         )
     warnings: list[str] = []
     requires_python = _requires_python(data.get("_meta"), shown, warnings)
+    sources = _sources(data.get("_meta"))
     packages: dict[tuple[str, str | None, str], _Merged] = {}
     for section, entries in data.items():
         if section == "_meta":
@@ -57,6 +59,13 @@ def read(path: Path) -> LockContents:
             package = _package(section, raw_name, entry, shown, warnings)
             if package is None:
                 continue
+            # An entry without "index" (a transitive one) comes from the first source.
+            named = entry.get("index") if isinstance(entry, dict) else None
+            url = (
+                sources.get(named) if isinstance(named, str) else next(iter(sources.values()), None)
+            )
+            if package.source == "registry" and url is not None:
+                package = replace(package, index=url)
             key = (package.name, package.version, package.source)
             if key in packages:
                 packages[key].add(section, package.markers)
@@ -102,6 +111,7 @@ class _Merged:
             markers=markers,
             groups=tuple(self.groups),
             direct=None,
+            index=first.index,
         )
 
 
@@ -225,3 +235,15 @@ def _kind(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return "an object"
+
+
+def _sources(meta: Any) -> dict[str, str]:
+    """``_meta.sources``: index name → URL (what an entry's ``index`` names)."""
+    found: dict[str, str] = {}
+    listed = meta.get("sources") if isinstance(meta, dict) else None
+    for source in listed if isinstance(listed, list) else []:
+        if isinstance(source, dict):
+            name, url = source.get("name"), source.get("url")
+            if isinstance(name, str) and isinstance(url, str) and url:
+                found[name] = url
+    return found

@@ -70,8 +70,10 @@ def test_check_json_matches_schema_exactly(report: Report) -> None:
         ],
         "versions": ["2.0.0"],
         "fix": None,
+        "origin": "curated",
     }
     vuln = doc["findings"][1]
+    assert vuln["origin"] == "advisory"
     assert list(vuln)[-2:] == ["aliases", "fixed_versions"]
     assert vuln["rule"] == "GHSA-h5c8-rqwp-cp95"
     assert vuln["aliases"] == ["CVE-2024-56326"]
