@@ -25,6 +25,7 @@ from depwatch.files import display_path, read_text, repository_top
 from depwatch.model import (
     Evidence,
     Finding,
+    HeldBack,
     IndexFacts,
     Lockfile,
     NotAudited,
@@ -791,11 +792,13 @@ def _with_index_facts(
 
     answers = index.answers()
     default = clean_index(_index_for(project, options))
+    held: list[HeldBack] = []
     for lock in project.lockfiles:
-        more, facts, missing = findings_for(
+        more, facts, missing, held_here = findings_for(
             lock, matcher, answers, default, project.files.facts.name
         )
         found = found + more
+        held += held_here
         if run is not None:
             run.index_facts = (run.index_facts or []) + facts
             run.not_checked = (run.not_checked or []) + missing
@@ -808,7 +811,13 @@ def _with_index_facts(
                 "facts were not compared; declare requires-python in pyproject.toml or pass "
                 "--python"
             )
-    kept = join_held_back(curated_wins(found))
+    kept = join_held_back(
+        curated_wins(found),
+        held,
+        project=matcher.ctx.project,
+        declared=matcher.ctx.declared,
+        explicit_targets=matcher.ctx.explicit_targets,
+    )
     if run is not None:
         run.infos.update(_index_infos(kept))
     return kept

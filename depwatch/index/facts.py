@@ -20,7 +20,16 @@ from packaging.version import InvalidVersion, Version
 
 from depwatch.index.client import clean_index
 from depwatch.index.page import NotCheckedError, Release, ReleaseTable
-from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, RuleInfo, Tag
+from depwatch.model import (
+    Finding,
+    HeldBack,
+    IndexFacts,
+    Lockfile,
+    NotChecked,
+    Package,
+    RuleInfo,
+    Tag,
+)
 from depwatch.project import admitted_minors, excluded_minors
 
 if TYPE_CHECKING:
@@ -218,17 +227,19 @@ def findings_for(
     answers: Mapping[tuple[str, str], ReleaseTable | NotCheckedError],
     default_index: str,
     own: str | None = None,
-) -> tuple[list[Finding], list[IndexFacts], list[NotChecked]]:
-    """The index findings of one lockfile's entries, the facts behind them, and the entries
-    the index could not answer for. ``answers`` maps (name, index) to the page or the reason."""
+) -> tuple[list[Finding], list[IndexFacts], list[NotChecked], list[HeldBack]]:
+    """The index findings of one lockfile's entries, the facts behind them, the entries the
+    index could not answer for, and the entries a declared Python holds back (for
+    :func:`depwatch.matcher.fold_held_back`). ``answers`` maps (name, index) to the page or the reason."""
     from depwatch.index.client import redact
-    from depwatch.matcher import _admits
+    from depwatch.matcher import _admits, dev_only
 
     declared = matcher.ctx.declared
     platforms: Sequence[str | None] = matcher.ctx.platforms or [None]
     findings: list[Finding] = []
     facts: list[IndexFacts] = []
     missing: list[NotChecked] = []
+    held_back: list[HeldBack] = []
     for pkg in lock.packages:
         if pkg.source != "registry" or pkg.version is None or pkg.name == own:
             continue
@@ -302,21 +313,19 @@ def findings_for(
             )
         split = pkg.markers is not None and any(k in pkg.markers for k in _SPLIT_BY_PYTHON)
         held = [py for py in dropped if any(_admits(pkg.markers, py, pl) for pl in platforms)]
-        if held and not split:
-            findings.append(
-                Finding(
+        if held and not split and fact.newest is not None:
+            held_back.append(
+                HeldBack(
+                    package=pkg.name,
+                    version=pkg.version,
+                    newer=fact.newest,
+                    pythons=tuple(held),
+                    dev=dev_only(pkg),
+                    lockfiles=(lock.path,),
                     rule=RULE_HELD_BACK,
-                    tag=Tag.PLAN,
-                    kind="python-drop",
-                    title=f"Newer releases of {pkg.name} drop Python {', '.join(held)}: "
-                    f"{fact.newest} requires Python {fact.newest_requires_python}",
-                    action=f"To move {pkg.name} past {pkg.version} (to {fact.newest}), drop "
-                    f"Python {', '.join(held)} from requires-python; until then it stays behind",
-                    targets=matcher._labels_for(pkg, held),
-                    **common,  # type: ignore[arg-type]
                 )
             )
-    return findings, facts, missing
+    return findings, facts, missing, held_back
 
 
 def curated_wins(findings: Iterable[Finding]) -> list[Finding]:
@@ -345,59 +354,35 @@ def curated_wins(findings: Iterable[Finding]) -> list[Finding]:
 HELD_BACK_SHOWN = 10
 
 
-def join_held_back(findings: Iterable[Finding]) -> list[Finding]:
-    """Fold the index's held-back facts into one finding per declared Python (a minimal join:
-    the curated Python-floor plans get the same treatment in the matcher).
+def join_held_back(
+    findings: Iterable[Finding],
+    held: Iterable[HeldBack],
+    *,
+    project: str,
+    declared: Sequence[str] | None,
+    explicit_targets: bool = False,
+) -> list[Finding]:
+    """Join the index's "newer releases drop Python X" facts into the interpreter finding for
+    each X, as the matcher does for curated Python-floor rules
+    (:func:`depwatch.matcher.fold_held_back`). A package the interpreter finding already
+    holds back (from a curated rule) is not named twice: the curated fact wins."""
+    from depwatch.matcher import fold_held_back
 
-    Each ``index/python-drop`` plan says "newer releases of P drop Python X". Per X: where an
-    interpreter finding for X is a plan, its action gains the held-back packages; else one
-    ``index/python-drop`` finding on ``python`` X lists them. The per-package ones go."""
     found = list(findings)
-    held: dict[str, list[Finding]] = {}
-    for f in found:
-        if f.rule == RULE_HELD_BACK and f.package != "python":
-            for label in f.targets or ():
-                python = label.split("/", 1)[0]
-                if f not in held.setdefault(python, []):
-                    held[python].append(f)
-    if not held:
+    known = {
+        (h.package, h.version, python)
+        for f in found
+        if f.package == "python" and f.project == project
+        for h in f.held_back
+        for python in h.pythons
+    }
+    items = []
+    for item in held:
+        pythons = tuple(py for py in item.pythons if (item.package, item.version, py) not in known)
+        if pythons:
+            items.append(replace(item, pythons=pythons))
+    if not items or not declared:
         return found
-    out = [f for f in found if not (f.rule == RULE_HELD_BACK and f.package != "python")]
-    for python, items in sorted(held.items(), key=lambda kv: _minor(kv[0])):
-        items.sort(key=lambda f: f.package)
-        names = [f"{f.package} {f.version}" for f in items[:HELD_BACK_SHOWN]]
-        more = len(items) - len(names)
-        listed = ", ".join(names) + (f" and {more} more" if more else "")
-        joined = f"Python {python} holds back {listed}: their newer releases need a newer Python."
-        interpreter = next(
-            (
-                i
-                for i, f in enumerate(out)
-                if f.package == "python" and f.version == python and f.tag is Tag.PLAN
-            ),
-            None,
-        )
-        if interpreter is not None:
-            target = out[interpreter]
-            out[interpreter] = replace(target, action=f"{target.action} {joined}")
-            continue
-        first = items[0]
-        out.append(
-            Finding(
-                rule=RULE_HELD_BACK,
-                project=first.project,
-                package="python",
-                version=python,
-                tag=Tag.PLAN,
-                kind="python-drop",
-                title=f"Python {python} holds back {len(items)} locked "
-                f"package{'s' if len(items) != 1 else ''}: newer releases require a newer Python",
-                action=f"Plan to drop Python {python} (raise requires-python) to let them move "
-                f"on: {listed}.",
-                references=(),
-                lockfiles=(),
-                targets=None,
-                origin="index",
-            )
-        )
-    return out
+    return fold_held_back(
+        found, items, project=project, declared=declared, explicit_targets=explicit_targets
+    )

@@ -85,9 +85,7 @@ def test_online_check_reports_index_facts(
     # is past its end of life) as a held-back package.
     (eol,) = [f for f in doc["findings"] if f["package"] == "python" and f["version"] == "3.9"]
     assert (eol["origin"], eol["tag"]) == ("curated", "plan")
-    assert eol["action"].endswith(
-        "Python 3.9 holds back gamma 1.0: their newer releases need a newer Python."
-    )
+    assert [(h["package"], h["version"]) for h in eol["held_back"]] == [("gamma", "1.0")]
     assert all(f["origin"] == "curated" for f in doc["findings"] if f["package"] == "python")
     unchecked = {n["package"]: n for n in doc["not_checked"]}
     assert set(unchecked) == {"delta", "gone"}
@@ -375,16 +373,15 @@ def test_held_back_packages_make_one_finding_per_python(
         "--online", "--index-url", index.url, "--today", "2026-12-01", cwd=root, env=cache
     )
     assert exit_code == 0
-    index_findings = [f for f in doc["findings"] if f["origin"] == "index"]
-    # 3.11's end of life (2027-10) is under a year away: its interpreter finding is monitor,
-    # so the held-back packages make their own plan, on python 3.11.
-    assert [(f["rule"], f["package"], f["version"], f["tag"]) for f in index_findings] == [
-        ("index/python-drop", "python", "3.11", "plan")
-    ]
-    held = index_findings[0]
-    assert held["title"] == (
-        "Python 3.11 holds back 2 locked packages: newer releases require a newer Python"
-    )
-    assert "one 1.0, two 1.0" in held["action"]
-    assert "split" not in held["action"]  # the lock already splits it by Python
+    # No index finding of its own: the held-back packages join the interpreter finding for
+    # 3.11 (its end of life, 2027-10, is under a year away: monitor alone, plan once it holds
+    # a package back), the same as curated Python-floor facts.
+    assert not [f for f in doc["findings"] if f["origin"] == "index"]
+    (held,) = [f for f in doc["findings"] if f["package"] == "python" and f["version"] == "3.11"]
+    assert held["tag"] == "plan"
+    assert [(h["package"], h["version"], h["newer"], h["pythons"]) for h in held["held_back"]] == [
+        ("one", "1.0", "2.0", ["3.11"]),
+        ("two", "1.0", "2.0", ["3.11"]),
+    ]  # not split: the lock already splits it by Python
+    assert held["rule"] == "python/python-3.11-eol"
     assert held["lockfiles"] == []
