@@ -31,7 +31,7 @@ from depwatch.wheels.remote import WheelError, WheelSources
 
 __all__ = ["API_FORMAT", "Api", "extract_api"]
 
-API_FORMAT = 1
+API_FORMAT = 2
 Api = dict[str, Any]
 """``{"format", "top", "compiled", "objects": {path: record}}``."""
 
@@ -279,6 +279,10 @@ def extract_api(sources: WheelSources) -> Api:
                 raise WheelError("the package nests too deeply to read") from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    # a module griffe skipped (source it could not parse) exists, its contents unknown
+    for name in sorted(modules):
+        if all(_public(part) for part in name.split(".")):
+            walker.objects.setdefault(name, {"k": "m", "o": 1})
     return {
         "format": API_FORMAT,
         "top": list(sources.top_level),

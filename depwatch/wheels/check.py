@@ -242,8 +242,6 @@ class _Package:
         return found
 
     def _load(self, version: Version) -> Api:
-        from depwatch.index import NotCheckedError
-
         release = self.release(version)
         if release is None or release.wheel is None:
             raise _Failed(f"the index lists no wheel of {self.name} {version}")
@@ -254,24 +252,16 @@ class _Package:
                 raise _Failed(str(cached["error"]))
             return cached
         from depwatch.wheels.api import extract_api
-        from depwatch.wheels.remote import WheelError, read_wheel_sources
+        from depwatch.wheels.remote import WheelError, WheelUnreachable, read_wheel_sources
 
+        shown = release.wheel.filename
         try:
-            sources = read_wheel_sources(self.session, url)
-        except NotCheckedError as exc:
-            raise _Failed(f"{release.wheel.filename}: {exc.reason}") from None
+            api = extract_api(read_wheel_sources(self.session, url))
+        except WheelUnreachable as exc:  # not remembered: the next run asks again
+            raise _Failed(f"{shown}: {exc}") from None
         except WheelError as exc:
-            self.cache.put(
-                self.name, str(version), url, {"error": f"{release.wheel.filename}: {exc}"}
-            )
-            raise _Failed(f"{release.wheel.filename}: {exc}") from None
-        try:
-            api = extract_api(sources)
-        except WheelError as exc:
-            self.cache.put(
-                self.name, str(version), url, {"error": f"{release.wheel.filename}: {exc}"}
-            )
-            raise _Failed(f"{release.wheel.filename}: {exc}") from None
+            self.cache.put(self.name, str(version), url, {"error": f"{shown}: {exc}"})
+            raise _Failed(f"{shown}: {exc}") from None
         with self.lock:
             self.result.fetched += 1
         self.cache.put(self.name, str(version), url, api)

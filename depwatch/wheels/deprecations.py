@@ -158,7 +158,8 @@ def _scan_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, path: str, out: M
         named = _names_in(stmt.test) & params
         if len(named) != 1:
             continue
-        found = _first_warning(stmt.body, deep=True, local=local)
+        # the branch's own message variable wins over one of another branch
+        found = _first_warning(stmt.body, deep=True, local={**local, **_assigned(stmt.body)})
         if found is not None:
             out.deprecated.setdefault(f"{path}({next(iter(named))}=)", found)
 

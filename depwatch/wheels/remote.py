@@ -22,12 +22,17 @@ __all__ = [
     "Response",
     "WheelError",
     "WheelSources",
+    "WheelUnreachable",
     "read_wheel_sources",
 ]
 
 
 class WheelError(Exception):
     """A wheel that cannot be read safely; the message is the "not checked" reason."""
+
+
+class WheelUnreachable(WheelError):
+    """The wheel could not be downloaded (the network, the host): worth asking again later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +124,21 @@ class _Reader:
         self.size = 0
         self.requests = 0
 
+    def get(self, headers: dict[str, str], max_bytes: int) -> Answer:
+        from depwatch.index.page import NotCheckedError
+
+        self.requests += 1
+        try:
+            return self.http.get(self.url, headers=headers, max_bytes=max_bytes)
+        except NotCheckedError as exc:
+            if "more than" in exc.reason:  # the body cap: the file is what it is
+                raise WheelError(f"the wheel is larger than the cap ({exc.reason})") from None
+            raise WheelUnreachable(exc.reason) from None
+
     def tail(self) -> bytes:
         """The last bytes of the file (and its size), or the whole file without ranges."""
-        self.requests += 1
-        resp = self.http.get(
-            self.url,
-            headers={"Range": f"bytes=-{_TAIL}", "Accept-Encoding": "identity"},
-            max_bytes=self.limits.full_download,
+        resp = self.get(
+            {"Range": f"bytes=-{_TAIL}", "Accept-Encoding": "identity"}, self.limits.full_download
         )
         if resp.status == 200:
             self.whole = resp.body
@@ -153,11 +166,9 @@ class _Reader:
             raise WheelError("the zip's directory points outside the file: not a wheel")
         if self.whole is not None:
             return self.whole[start : start + length]
-        self.requests += 1
-        resp = self.http.get(
-            self.url,
-            headers={"Range": f"bytes={start}-{start + length - 1}", "Accept-Encoding": "identity"},
-            max_bytes=length,
+        resp = self.get(
+            {"Range": f"bytes={start}-{start + length - 1}", "Accept-Encoding": "identity"},
+            max(length, self.limits.full_download),
         )
         if resp.status == 200:
             # the host stopped answering ranges: the body is the whole file (capped above)
