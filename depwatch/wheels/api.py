@@ -108,6 +108,50 @@ def _params(obj: Any, *, bound: bool) -> list[list[Any]] | None:
     return out
 
 
+_TRANSPARENT = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "property",
+        "cached_property",
+        "abstractmethod",
+        "abstractproperty",
+        "overload",
+        "final",
+        "override",
+        "cache",
+        "lru_cache",
+        "deprecated",
+        "setter",
+        "getter",
+        "deleter",
+        "total_ordering",
+        "runtime_checkable",
+        "dataclass_transform",
+        "no_type_check",
+        "contextmanager",
+        "asynccontextmanager",
+    }
+)
+"""Decorators that keep the signature a call sees (any other may change it: a decorator that
+still takes a renamed keyword through ``**kwargs`` would make a removal look real)."""
+
+
+def _rewrites_signature(obj: Any) -> bool:
+    try:
+        decorators = list(obj.decorators)
+    except Exception:
+        return True
+    for dec in decorators:
+        try:
+            name = str(dec.callable_path)
+        except Exception:
+            return True
+        if name.rsplit(".", 1)[-1] not in _TRANSPARENT:
+            return True
+    return False
+
+
 def _labels(obj: Any) -> set[str]:
     try:
         return set(obj.labels)
@@ -175,7 +219,8 @@ class _Walker:
                 rec: dict[str, Any] = {"k": "a"}
             else:
                 bound = in_class and "staticmethod" not in labels
-                rec = {"k": "f", "p": _params(target, bound=bound)}
+                params = None if _rewrites_signature(target) else _params(target, bound=bound)
+                rec = {"k": "f", "p": params}
             self._dep(rec, target.path)
             self.objects[path] = rec
         else:
@@ -214,14 +259,14 @@ class _Walker:
         if not closed:
             rec["o"] = 1
         init = members.get("__init__") or members.get("__new__")
-        if init is not None:
+        rec["p"] = None  # not known: no __init__ seen, or one a decorator may rewrite
+        if init is not None and not _rewrites_signature(cls):
             try:
                 target = init.final_target if init.is_alias else init
-                rec["p"] = _params(target, bound=True)
+                if not _rewrites_signature(target):
+                    rec["p"] = _params(target, bound=True)
             except Exception:
                 rec["p"] = None
-        else:
-            rec["p"] = [] if closed and not mro else None
         self._dep(rec, cls.path)
         for name, member in members.items():
             if _public(name) and name not in ("__init__", "__call__"):
