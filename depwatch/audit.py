@@ -24,8 +24,10 @@ from depwatch.files import display_path, read_text, repository_top
 from depwatch.model import (
     Evidence,
     Finding,
+    IndexFacts,
     Lockfile,
     NotAudited,
+    NotChecked,
     Package,
     ProjectReport,
     Report,
@@ -37,6 +39,7 @@ from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
+    from depwatch.index.run import PendingIndex
     from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Usage
@@ -66,6 +69,11 @@ class CheckOptions:
     fail_on: str | None = None
     hook: bool = False
     verbose: bool = False
+    online: bool | None = None
+    """``--online``; None leaves it to ``[tool.depwatch] online``."""
+    offline: bool = False
+    """``--offline``: index facts from the cache only (implies ``--online``)."""
+    index_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,43 @@ def read_projects(paths: Sequence[str], *, hook: bool = False) -> list[Project]:
 def inventory(paths: Sequence[str]) -> list[tuple[str, Lockfile]]:
     """``depwatch packages``: every lockfile read, with its project root."""
     return [(p.shown, lock) for p in read_projects(paths) for lock in p.lockfiles]
+
+
+@dataclass(frozen=True)
+class OnlineInventory:
+    """``depwatch packages --online``: the lockfiles, and how far behind the index each
+    registry entry is ((name, version) → facts), and what the index did not answer for."""
+
+    items: list[tuple[str, Lockfile]]
+    facts: dict[tuple[str, str], IndexFacts]
+    not_checked: tuple[NotChecked, ...]
+
+
+def inventory_online(
+    paths: Sequence[str], *, offline: bool = False, index_url: str | None = None
+) -> OnlineInventory:
+    from depwatch.index.client import clean_index
+    from depwatch.index.run import package_facts
+
+    projects = read_projects(paths)
+    options = CheckOptions(paths=tuple(paths), online=True, offline=offline, index_url=index_url)
+    index = _start_index(projects, {}, options)
+    facts: dict[tuple[str, str], IndexFacts] = {}
+    missing: set[NotChecked] = set()
+    try:
+        answers = index.answers()
+        for project in projects:
+            default = clean_index(_index_for(project, options))
+            for lock in project.lockfiles:
+                found, unchecked = package_facts(lock, answers, default, project.files.facts.name)
+                facts.update(found)
+                missing.update(unchecked)
+    finally:
+        index.close()
+    items = [(p.shown, lock) for p in projects for lock in p.lockfiles]
+    return OnlineInventory(
+        items, facts, tuple(sorted(missing, key=lambda n: (n.package, n.version or "")))
+    )
 
 
 # -- check -------------------------------------------------------------------------------
@@ -490,6 +535,8 @@ class _Run:
     reports: list[ProjectReport] = field(default_factory=list)
     ignores: list[tuple[str, list[IgnoreEntry]]] = field(default_factory=list)
     not_audited: tuple[NotAudited, ...] | None = None
+    not_checked: list[NotChecked] | None = None
+    index_facts: list[IndexFacts] | None = None
 
 
 def _audit_project(
@@ -498,6 +545,7 @@ def _audit_project(
     options: CheckOptions,
     run: _Run,
     old_project: Project | None = None,
+    index: PendingIndex | None = None,
 ) -> None:
     """Match one project (and, with ``--since``, the same project at the revision)."""
     from depwatch.matcher import merge
@@ -511,9 +559,13 @@ def _audit_project(
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)
     run.infos.update(matcher.infos)
+    if index is not None:
+        found = _with_index_facts(project, found, matcher, index, options, run)
     if old_project is not None:
         old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
         run.infos.update(old_matcher.infos)
+        if index is not None:
+            old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
         found = _since_filter(merge(found), merge(old_found), run)
     run.findings += _with_declaration_line(_with_lines(merge(found), project), project)
 
@@ -544,6 +596,67 @@ def _audit_project(
         for i in options.ignore
     ]
     run.ignores.append((project.shown, ignores))
+
+
+def _index_for(project: Project, options: CheckOptions) -> str:
+    from depwatch.index.run import choose_index
+
+    return choose_index(options.index_url, project.settings.index_url)
+
+
+def _start_index(
+    projects: Sequence[Project], olds: Mapping[Path, Project], options: CheckOptions
+) -> PendingIndex:
+    """Start fetching the project pages of every registry entry (the projects at --since
+    too) on a background thread."""
+    from depwatch.index import IndexSession
+    from depwatch.index.run import DEFAULT_MAX_AGE, PendingIndex
+
+    ages = [p.settings.index_max_age for p in projects if p.settings.index_max_age is not None]
+    session = IndexSession(
+        default_index=_index_for(projects[0], options),
+        offline=options.offline,
+        max_age=float(ages[0] if ages else DEFAULT_MAX_AGE),
+    )
+    every = [*projects, *olds.values()]
+    return PendingIndex(
+        session, [(p.lockfiles, _index_for(p, options), p.files.facts.name) for p in every]
+    )
+
+
+def _with_index_facts(
+    project: Project,
+    found: list[Finding],
+    matcher: Matcher,
+    index: PendingIndex,
+    options: CheckOptions,
+    run: _Run | None = None,
+) -> list[Finding]:
+    """``found`` with the index's findings on the project's entries (a curated finding that
+    says the same wins); ``run`` collects the facts and what was not checked."""
+    from depwatch.index.client import clean_index
+    from depwatch.index.facts import curated_wins, findings_for
+
+    answers = index.answers()
+    default = clean_index(_index_for(project, options))
+    for lock in project.lockfiles:
+        more, facts, missing = findings_for(
+            lock, matcher, answers, default, project.files.facts.name
+        )
+        found = found + more
+        if run is not None:
+            run.index_facts = (run.index_facts or []) + facts
+            run.not_checked = (run.not_checked or []) + missing
+    if run is not None:
+        run.not_checked = run.not_checked or []
+        run.index_facts = run.index_facts or []
+        if matcher.ctx.declared is None:
+            run.warnings.append(
+                f"{project.shown}: no declared Python version, so the index's Requires-Python "
+                "facts were not compared; declare requires-python in pyproject.toml or pass "
+                "--python"
+            )
+    return curated_wins(found)
 
 
 def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:
@@ -607,6 +720,10 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
     return sorted(kept, key=Finding.sort_key)
 
 
+def _unique_facts(facts: Iterable[IndexFacts]) -> tuple[IndexFacts, ...]:
+    return tuple(sorted(set(facts), key=lambda f: (f.package, f.version, f.index)))
+
+
 def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None = None) -> Outcome:
     """Run ``depwatch check``."""
     projects = read_projects(options.paths, hook=options.hook)
@@ -616,6 +733,11 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     olds = {p.root: _old_project(p, options.since) for p in projects} if options.since else {}
     # pip-audit starts first and runs while the rules are matched and the code is scanned.
     pending = _start_vulns([*projects, *olds.values()], options) if options.vulns else None
+    # The index pages are fetched on a thread meanwhile (--online), overlapping pip-audit.
+    online = options.offline or (
+        options.online if options.online is not None else any(p.settings.online for p in projects)
+    )
+    index = _start_index(projects, olds, options) if online else None
 
     from depwatch import policy
 
@@ -629,10 +751,20 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     rulebook = load_rules(extra_dirs)
 
     run = _Run()
-    for project in projects:
-        _audit_project(project, rulebook, options, run, olds.get(project.root))
+    try:
+        for project in projects:
+            _audit_project(project, rulebook, options, run, olds.get(project.root), index)
+    finally:
+        if index is not None:
+            index.close()
     if pending is not None:
         _add_vulnerabilities(pending, projects, run, olds)
+    if run.not_checked:
+        run.not_checked = sorted(set(run.not_checked), key=lambda n: (n.package, n.version or ""))
+        run.gaps += [
+            f"not checked on the index: {n.package} {n.version or ''} ({n.reason})"
+            for n in run.not_checked
+        ]
     kept = _apply_policy(run, options)
 
     # --fail-on decides for every project; else each project's own [tool.depwatch] fail-on.
@@ -649,6 +781,8 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         suppressed=tuple(sorted(run.suppressed, key=lambda s: (s.project, s.rule, s.package))),
         stale_ignores=tuple(run.stale),
         not_audited=run.not_audited,
+        not_checked=None if run.not_checked is None else tuple(run.not_checked),
+        index_facts=None if run.index_facts is None else _unique_facts(run.index_facts),
         resolved=tuple(sorted(run.resolved, key=Finding.sort_key)) if options.since else None,
         warnings=tuple(run.warnings),
         fail_on=fail_on,

@@ -175,6 +175,39 @@ OsvUrlOption = Annotated[
         "credentials in DEPWATCH_OSV_URL instead: a command line is visible to every user.",
     ),
 ]
+OnlineOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--online/--no-online",
+        help="Ask the package index about every locked release: yanked, Requires-Python, "
+        "newest release (network) [default: [tool.depwatch] online, else off].",
+        show_default=False,
+    ),
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option("--offline", help="Index facts from the cache only (implies --online)."),
+]
+IndexUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--index-url",
+        metavar="URL",
+        help="The simple index to ask (default: [tool.depwatch] index-url, PIP_INDEX_URL, "
+        "UV_DEFAULT_INDEX, UV_INDEX_URL, else PyPI). Put credentials in ~/.netrc or "
+        "PIP_INDEX_URL: a command line is visible to every user.",
+    ),
+]
+
+
+def _index_url(value: str | None) -> str | None:
+    if value is not None and not value.strip().startswith(("https://", "http://")):
+        raise typer.BadParameter(
+            "needs an http(s) URL of a simple index", param_hint="'--index-url'"
+        )
+    return value.strip() if value else None
+
+
 RulesOption = Annotated[
     list[Path] | None,
     typer.Option("--rules", metavar="DIR", help="An extra folder of rule files (repeatable)."),
@@ -264,11 +297,14 @@ def check(
     ] = False,
     vuln_service: VulnServiceOption = None,
     osv_url: OsvUrlOption = None,
+    online: OnlineOption = None,
+    offline: OfflineOption = False,
+    index_url: IndexUrlOption = None,
     strict: Annotated[
         bool,
         typer.Option(
             "--strict",
-            help="Exit 2 on any gap: unaudited packages, unreadable sources, "
+            help="Exit 2 on any gap: unaudited or unchecked packages, unreadable sources, "
             "stale or expired ignores.",
         ),
     ] = False,
@@ -298,6 +334,9 @@ def check(
         fail_on=fail_on.value if fail_on else None,
         hook=os.environ.get("PRE_COMMIT") == "1",
         verbose=verbose,
+        online=online,
+        offline=offline,
+        index_url=_index_url(index_url),
     )
     _run_check(options, format.value, output, quiet=quiet, verbose=verbose)
 
@@ -340,15 +379,33 @@ def packages(
     format: Annotated[
         PackagesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = PackagesFormat.table,
+    online: OnlineOption = None,
+    offline: OfflineOption = False,
+    index_url: IndexUrlOption = None,
 ) -> None:
-    """List what the lockfiles pin."""
+    """List what the lockfiles pin (with --online: how far behind the index each is)."""
     from depwatch import audit, reporters
 
     try:
-        items = audit.inventory(tuple(paths or (".",)))
+        if online or offline:
+            behind = audit.inventory_online(
+                tuple(paths or (".",)), offline=offline, index_url=_index_url(index_url)
+            )
+            items = behind.items
+        else:
+            items, behind = audit.inventory(tuple(paths or (".",))), None
     except DepwatchError as exc:
         _fail(exc)
-    sys.stdout.write(reporters.render_packages(items, format.value, color=_color(), width=_width()))
+    sys.stdout.write(
+        reporters.render_packages(
+            items,
+            format.value,
+            color=_color(),
+            width=_width(),
+            online=behind.facts if behind else None,
+            not_checked=behind.not_checked if behind else None,
+        )
+    )
 
 
 def _rule_dirs(rules: list[Path] | None) -> list[Path]:

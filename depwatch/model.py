@@ -13,8 +13,10 @@ __all__ = [
     "SOURCE_KINDS",
     "Evidence",
     "Finding",
+    "IndexFacts",
     "Lockfile",
     "NotAudited",
+    "NotChecked",
     "Package",
     "ProjectFacts",
     "ProjectReport",
@@ -67,6 +69,10 @@ class Package:
     """True when the project depends on it directly; None when unknown."""
     note: str | None = None
     """Something odd but harmless about the entry (a non-PEP 440 version, …)."""
+    index: str | None = None
+    """The package index the lock records for a registry entry (uv's ``source.registry``, a
+    Poetry or Pipfile source, a pylock ``index``); None when it records none. ``conda`` for a
+    conda-managed entry of a conda lock (not on any Python package index)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,9 @@ class Finding:
     """Versions that fix an advisory; vulnerabilities only."""
     lock_line: int | None = None
     """The line of the package in the first of ``lockfiles`` (where SARIF points without evidence)."""
+    origin: str = "curated"
+    """Where the knowledge comes from: ``curated`` (a rule file), ``index`` (the package
+    index, ``--online``), ``wheels`` (released wheels) or ``advisory`` (``--vulns``)."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -183,6 +192,33 @@ class NotAudited:
 
 
 @dataclass(frozen=True, slots=True)
+class NotChecked:
+    """A locked package the package index did not answer for (``--online``)."""
+
+    package: str
+    version: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFacts:
+    """What the package index says about one locked release (``--online``)."""
+
+    package: str
+    version: str
+    index: str
+    """The index asked, without credentials."""
+    yanked: bool = False
+    yanked_reason: str | None = None
+    requires_python: str | None = None
+    """The locked release's Requires-Python (None: it states none)."""
+    newest: str | None = None
+    """The newest release that is not yanked (final, unless a pre-release is locked)."""
+    newest_upload_time: str | None = None
+    newest_requires_python: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectReport:
     """One audited project: its root, declared Python and the lockfiles read."""
 
@@ -204,6 +240,10 @@ class Report:
     stale_ignores: tuple[str, ...] = ()
     not_audited: tuple[NotAudited, ...] | None = None
     """None when vulnerabilities were not asked for; empty when every package was audited."""
+    not_checked: tuple[NotChecked, ...] | None = None
+    """None without ``--online``; empty when the index answered for every package."""
+    index_facts: tuple[IndexFacts, ...] | None = None
+    """None without ``--online``: the index's facts per locked release (how far behind)."""
     resolved: tuple[Finding, ...] | None = None
     """With ``--since``: findings present at the revision and gone now."""
     warnings: tuple[str, ...] = ()

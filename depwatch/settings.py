@@ -20,7 +20,7 @@ from depwatch.errors import DepwatchError
 __all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
 
 FAIL_ON = ("immediate", "plan", "monitor", "never")
-_KEYS = {"fail-on", "rules", "exclude", "ignore"}
+_KEYS = {"fail-on", "rules", "exclude", "ignore", "online", "index-url", "index-max-age"}
 _IGNORE_KEYS = {"id", "package", "versions", "reason", "until"}
 
 
@@ -45,6 +45,11 @@ class Settings:
     rules: tuple[Path, ...] = ()
     exclude: tuple[str, ...] = ()
     ignore: tuple[IgnoreEntry, ...] = ()
+    online: bool | None = None
+    """``online``: ask the package index (as ``--online``); None when not set."""
+    index_url: str | None = None
+    index_max_age: int | None = None
+    """Seconds a cached index page is used before it is revalidated (default 3600)."""
 
 
 def _string_list(value: object, *, path: str, key: str) -> tuple[str, ...]:
@@ -124,7 +129,8 @@ def parse_settings(
             f"unknown key {unknown[0]!r}",
             path=shown,
             key=f"tool.depwatch.{unknown[0]}",
-            hint="[tool.depwatch] takes fail-on, rules, exclude and [[tool.depwatch.ignore]]",
+            hint="[tool.depwatch] takes fail-on, rules, exclude, online, index-url, "
+            "index-max-age and [[tool.depwatch.ignore]]",
         )
     fail_on = table.get("fail-on")
     if fail_on is not None and fail_on not in FAIL_ON:
@@ -142,7 +148,31 @@ def parse_settings(
             path=shown,
             key="tool.depwatch.ignore",
         )
+    online = table.get("online")
+    if online is not None and not isinstance(online, bool):
+        raise DepwatchError("expected true or false", path=shown, key="tool.depwatch.online")
+    index_url = table.get("index-url")
+    if index_url is not None and (
+        not isinstance(index_url, str) or not index_url.startswith(("https://", "http://"))
+    ):
+        raise DepwatchError(
+            "expected an http(s) URL of a simple index (like https://pypi.org/simple/)",
+            path=shown,
+            key="tool.depwatch.index-url",
+        )
+    max_age = table.get("index-max-age")
+    if max_age is not None and (
+        not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0
+    ):
+        raise DepwatchError(
+            "expected a number of seconds (0 or more)",
+            path=shown,
+            key="tool.depwatch.index-max-age",
+        )
     return Settings(
+        online=online,
+        index_url=index_url,
+        index_max_age=max_age,
         fail_on=fail_on,
         rules=tuple(path.parent / rule for rule in rules),
         exclude=exclude,

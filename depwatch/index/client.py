@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_INDEX",
     "IndexSession",
     "Response",
+    "clean_index",
     "redact",
     "split_credentials",
 ]
@@ -93,6 +94,11 @@ def _netrc_auth(host: str) -> str | None:
 def normalise_index(url: str) -> str:
     """An index URL with one trailing slash (project pages are ``<index>/<name>/``)."""
     return url if url.endswith("/") else url + "/"
+
+
+def clean_index(url: str) -> str:
+    """An index URL as it is keyed and shown: no credentials, one trailing slash."""
+    return normalise_index(split_credentials(url.strip())[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from depwatch.model import NotChecked
+
 __all__ = [
     "JSON_TYPE",
     "NotChecked",
@@ -32,15 +34,6 @@ __all__ = [
 
 #: The PEP 691 content type asked for first.
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-
-
-@dataclass(frozen=True, slots=True)
-class NotChecked:
-    """A locked package the index could not answer for (``"not_checked"`` in JSON)."""
-
-    package: str
-    version: str | None
-    reason: str
 
 
 class NotCheckedError(Exception):

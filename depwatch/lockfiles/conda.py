@@ -79,6 +79,8 @@ def read(path: Path) -> LockContents:
             merged[key].add(platform, groups)
         else:
             merged[key] = _Merged(name, version_text, source, platform, groups)
+        if manager == "pip":
+            merged[key].pip = True
     seen_platforms = platforms or sorted({p for item in merged.values() for p in item.platforms})
     return LockContents(
         packages=tuple(item.package(seen_platforms) for item in merged.values()),
@@ -192,7 +194,7 @@ def _groups(item: dict[str, Any], key: str, shown: str) -> tuple[str, ...]:
 class _Merged:
     """One name and version, with the platforms and categories it was locked for."""
 
-    __slots__ = ("groups", "name", "platforms", "source", "version")
+    __slots__ = ("groups", "name", "pip", "platforms", "source", "version")
 
     def __init__(
         self, name: str, version: str, source: str, platform: str, groups: tuple[str, ...]
@@ -202,6 +204,8 @@ class _Merged:
         self.source = source
         self.platforms = [platform]
         self.groups = list(groups)
+        self.pip = False
+        """Whether pip installs it (from a Python package index); else conda does."""
 
     def add(self, platform: str, groups: tuple[str, ...]) -> None:
         if platform not in self.platforms:
@@ -219,6 +223,7 @@ class _Merged:
             groups=tuple(self.groups),
             direct=None,
             note=None if is_pep440(self.version) else _NOT_PEP440,
+            index=None if self.pip else "conda",
         )
 
     def _markers(self, all_platforms: list[str]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def read(path: Path) -> LockContents:
         )
     warnings: list[str] = []
     requires_python = _requires_python(data.get("_meta"), shown, warnings)
+    sources = _sources(data.get("_meta"))
     packages: dict[tuple[str, str | None, str], _Merged] = {}
     for section, entries in data.items():
         if section == "_meta":
@@ -66,6 +68,9 @@ def read(path: Path) -> LockContents:
             package = _package(section, raw_name, entry, shown, warnings)
             if package is None:
                 continue
+            named = entry.get("index") if isinstance(entry, dict) else None
+            if package.source == "registry" and isinstance(named, str) and named in sources:
+                package = replace(package, index=sources[named])
             key = (package.name, package.version, package.source)
             if key in packages:
                 packages[key].add(section, package.markers)
@@ -111,6 +116,7 @@ class _Merged:
             markers=markers,
             groups=tuple(self.groups),
             direct=None,
+            index=first.index,
         )
 
 
@@ -234,3 +240,15 @@ def _kind(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return "an object"
+
+
+def _sources(meta: Any) -> dict[str, str]:
+    """``_meta.sources``: index name → URL (what an entry's ``index`` names)."""
+    found: dict[str, str] = {}
+    listed = meta.get("sources") if isinstance(meta, dict) else None
+    for source in listed if isinstance(listed, list) else []:
+        if isinstance(source, dict):
+            name, url = source.get("name"), source.get("url")
+            if isinstance(name, str) and isinstance(url, str) and url:
+                found[name] = url
+    return found

@@ -115,6 +115,7 @@ def read(path: Path) -> LockContents:
                 name=name,
                 version=version,
                 source=_source(entry, name, key, fail, index),
+                index=_index_url(entry),
                 markers=_markers(entry, groups, key, fail, index),
                 groups=groups,
                 direct=None,
@@ -124,6 +125,15 @@ def read(path: Path) -> LockContents:
     return LockContents(
         packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
     )
+
+
+def _index_url(entry: dict[str, Any]) -> str | None:
+    """The URL of a ``legacy`` (package index) source, where the entry has one."""
+    source = entry.get("source")
+    if isinstance(source, dict) and source.get("type") == "legacy":
+        url = source.get("url")
+        return url if isinstance(url, str) and url else None
+    return None
 
 
 def _source(entry: dict[str, Any], name: str, key: str, fail: EntryError, index: int) -> str:

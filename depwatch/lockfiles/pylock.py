@@ -91,6 +91,7 @@ def read(path: Path) -> LockContents:
                 name=str(package.name),
                 version=entry.get("version"),
                 source=_source(package),
+                index=package.index if isinstance(package.index, str) else None,
                 markers=marker or None,
                 groups=(),
                 direct=None,

@@ -91,6 +91,7 @@ class _UvReader:
         members = self._members()
 
         rows: list[tuple[str, str | None, str, list[str] | None]] = []
+        index_of: dict[tuple[str, str | None], str] = {}
         deps: dict[_Node, list[_Edge]] = {}
         optional: dict[_Node, dict[str, list[_Edge]]] = {}
         dev: dict[_Node, dict[str, list[_Edge]]] = {}
@@ -122,6 +123,8 @@ class _UvReader:
             ):
                 raise self.fail(f"'{field}' must be a list of strings", f"{key}.{field}", index)
             rows.append((name, version, kind, forks))
+            if kind == "registry" and location:
+                index_of[(name, version)] = location
             edges = self._edges(entry.get("dependencies"), f"{key}.dependencies", index)
             if edges:
                 deps.setdefault(node, []).extend(edges)
@@ -169,6 +172,7 @@ class _UvReader:
                     groups=groups_of.get(node, ()),
                     direct=(name in direct_names) if know_direct else None,
                     note=note,
+                    index=index_of.get(node),
                 )
             )
         return LockContents(

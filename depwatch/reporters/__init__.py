@@ -7,10 +7,10 @@ json`` never pays for rich (only :mod:`depwatch.reporters.table` imports it, laz
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from depwatch.model import Lockfile, Report
+from depwatch.model import IndexFacts, Lockfile, NotChecked, Report
 
 __all__ = ["FORMATS", "PACKAGE_FORMATS", "Renderer", "render", "render_packages"]
 
@@ -65,15 +65,24 @@ def render(
 
 
 def render_packages(
-    items: Sequence[tuple[str, Lockfile]], fmt: str, *, color: bool = False, width: int = 100
+    items: Sequence[tuple[str, Lockfile]],
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int = 100,
+    online: Mapping[tuple[str, str], IndexFacts] | None = None,
+    not_checked: Sequence[NotChecked] | None = None,
 ) -> str:
-    """``depwatch packages``: each item is (project root, lockfile) in the order to list."""
+    """``depwatch packages``: each item is (project root, lockfile) in the order to list;
+    ``online``: the index's facts per (name, version) under ``--online``."""
     if fmt == "json":
         from depwatch.reporters import json
 
-        return json.dumps(json.packages_document(items))
+        return json.dumps(json.packages_document(items, online, not_checked))
     if fmt == "table":
         from depwatch.reporters import table
 
-        return table.render_packages(items, color=color, width=width)
+        return table.render_packages(
+            items, color=color, width=width, online=online, not_checked=not_checked
+        )
     raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(PACKAGE_FORMATS)})")

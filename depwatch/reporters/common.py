@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Sequence
 
-from depwatch.model import Evidence, Finding, NotAudited, Report, Suppressed, Tag
+from depwatch.model import Evidence, Finding, NotAudited, NotChecked, Report, Suppressed, Tag
 
 __all__ = [
     "EVIDENCE_CAP",
@@ -19,6 +19,7 @@ __all__ = [
     "project_path",
     "sorted_findings",
     "sorted_not_audited",
+    "sorted_not_checked",
     "sorted_suppressed",
     "subject",
     "summary_line",
@@ -45,6 +46,10 @@ def sorted_suppressed(items: Iterable[Suppressed]) -> list[Suppressed]:
 
 
 def sorted_not_audited(items: Iterable[NotAudited]) -> list[NotAudited]:
+    return sorted(items, key=lambda n: (n.package, n.version or "", n.reason))
+
+
+def sorted_not_checked(items: Iterable[NotChecked]) -> list[NotChecked]:
     return sorted(items, key=lambda n: (n.package, n.version or "", n.reason))
 
 
@@ -142,6 +147,9 @@ def summary_line(report: Report) -> str:
     if report.not_audited:
         n = len(report.not_audited)
         extras.append(f"{n} package{'s' if n != 1 else ''} not audited")
+    if report.not_checked:
+        n = len(report.not_checked)
+        extras.append(f"{n} package{'s' if n != 1 else ''} not checked on the index")
     if extras:
         if not report.findings:
             parts[0] = "No actions"  # "No actions; 13 suppressed"

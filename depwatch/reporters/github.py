@@ -19,6 +19,7 @@ from depwatch.reporters.common import (
     project_path,
     sorted_findings,
     sorted_not_audited,
+    sorted_not_checked,
     subject,
     summary_line,
 )
@@ -132,6 +133,16 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
                 "warning",
                 f"{item.package}{version} was not audited (not the same as clean): {item.reason}",
                 title="depwatch: not audited",
+            )
+        )
+    for unchecked in sorted_not_checked(report.not_checked or ()):
+        version = f" {unchecked.version}" if unchecked.version else ""
+        lines.append(
+            command(
+                "warning",
+                f"{unchecked.package}{version} was not checked on the package index (not the "
+                f"same as clean): {unchecked.reason}",
+                title="depwatch: not checked",
             )
         )
     for ignore in sorted(report.stale_ignores):

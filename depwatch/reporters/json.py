@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json as _json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from depwatch.model import Evidence, Finding, Lockfile, Package, Report
-from depwatch.reporters.common import sorted_findings, sorted_not_audited, sorted_suppressed
+from depwatch.model import Evidence, Finding, IndexFacts, Lockfile, NotChecked, Package, Report
+from depwatch.reporters.common import (
+    sorted_findings,
+    sorted_not_audited,
+    sorted_not_checked,
+    sorted_suppressed,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -64,10 +69,26 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "targets": None if finding.targets is None else list(finding.targets),
         "evidence": [_evidence(e) for e in finding.evidence],
     }
+    out["origin"] = "advisory" if finding.kind == "vulnerability" else finding.origin
     if finding.kind == "vulnerability":
         out["aliases"] = list(finding.aliases)
         out["fixed_versions"] = list(finding.fixed_versions)
     return out
+
+
+def _facts(facts: IndexFacts) -> dict[str, Any]:
+    """What the index says about one locked release (``--online``)."""
+    return {
+        "package": facts.package,
+        "version": facts.version,
+        "index": facts.index,
+        "yanked": facts.yanked,
+        "yanked_reason": facts.yanked_reason,
+        "requires_python": facts.requires_python,
+        "newest": facts.newest,
+        "newest_upload_time": facts.newest_upload_time,
+        "newest_requires_python": facts.newest_requires_python,
+    }
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -104,6 +125,13 @@ def report_document(report: Report) -> dict[str, Any]:
             {"package": n.package, "version": n.version, "reason": n.reason}
             for n in sorted_not_audited(report.not_audited)
         ]
+    if report.not_checked is not None:
+        document["not_checked"] = [
+            {"package": n.package, "version": n.version, "reason": n.reason}
+            for n in sorted_not_checked(report.not_checked)
+        ]
+    if report.index_facts is not None:
+        document["index"] = [_facts(f) for f in report.index_facts]
     if report.resolved is not None:
         document["resolved"] = [finding_dict(f) for f in sorted_findings(report.resolved)]
     document["warnings"] = list(report.warnings)
@@ -116,8 +144,10 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
     return dumps(report_document(report))
 
 
-def _package(package: Package) -> dict[str, Any]:
-    return {
+def _package(
+    package: Package, online: Mapping[tuple[str, str], IndexFacts] | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "name": package.name,
         "version": package.version,
         "source": package.source,
@@ -125,23 +155,39 @@ def _package(package: Package) -> dict[str, Any]:
         "groups": list(package.groups),
         "direct": package.direct,
     }
+    if online is not None:
+        found = online.get((package.name, package.version or ""))
+        out["index"] = _facts(found) if found is not None else None
+    return out
 
 
 def _package_key(package: Package) -> tuple[str, str, str, str]:
     return (package.name, package.version or "", package.source, package.markers or "")
 
 
-def packages_document(items: Sequence[tuple[str, Lockfile]]) -> dict[str, Any]:
-    """The ``depwatch packages --format json`` document; each item is (project root, lockfile)."""
-    return {
+def packages_document(
+    items: Sequence[tuple[str, Lockfile]],
+    online: Mapping[tuple[str, str], IndexFacts] | None = None,
+    not_checked: Sequence[NotChecked] | None = None,
+) -> dict[str, Any]:
+    """The ``depwatch packages --format json`` document; each item is (project root, lockfile).
+    With ``--online`` each package adds ``"index"`` (its facts, or null) and the document adds
+    ``"not_checked"``."""
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "lockfiles": [
             {
                 "path": lock.path,
                 "format": lock.format,
                 "project": project,
-                "packages": [_package(p) for p in sorted(lock.packages, key=_package_key)],
+                "packages": [_package(p, online) for p in sorted(lock.packages, key=_package_key)],
             }
             for project, lock in items
         ],
     }
+    if online is not None:
+        document["not_checked"] = [
+            {"package": n.package, "version": n.version, "reason": n.reason}
+            for n in sorted_not_checked(not_checked or ())
+        ]
+    return document

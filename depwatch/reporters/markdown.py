@@ -19,6 +19,7 @@ from depwatch.reporters.common import (
     project_path,
     sorted_findings,
     sorted_not_audited,
+    sorted_not_checked,
     sorted_suppressed,
     subject,
     summary_line,
@@ -163,6 +164,16 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         for item in sorted_not_audited(report.not_audited):
             version = f" {md(item.version)}" if item.version else ""
             out.append(f"- {md(item.package)}{version}: {md(item.reason)}")
+    if report.not_checked:
+        n = len(report.not_checked)
+        out += [
+            "",
+            f"### Not checked on the index ({plural(n, 'package')}: not the same as clean)",
+            "",
+        ]
+        for unchecked in sorted_not_checked(report.not_checked):
+            version = f" {md(unchecked.version)}" if unchecked.version else ""
+            out.append(f"- {md(unchecked.package)}{version}: {md(unchecked.reason)}")
     if report.stale_ignores:
         out += ["", f"### Stale ignores ({len(report.stale_ignores)})", ""]
         out += [f"- {md(s)}" for s in sorted(report.stale_ignores)]

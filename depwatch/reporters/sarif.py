@@ -27,6 +27,7 @@ from depwatch.reporters.common import (
     project_path,
     sorted_findings,
     sorted_not_audited,
+    sorted_not_checked,
 )
 from depwatch.reporters.json import dumps
 
@@ -227,6 +228,17 @@ def _notifications(report: Report) -> list[dict[str, Any]]:
             {
                 "level": "warning",
                 "message": {"text": f"{item.package}{version} was not audited: {item.reason}"},
+            }
+        )
+    for unchecked in sorted_not_checked(report.not_checked or ()):
+        version = f" {unchecked.version}" if unchecked.version else ""
+        notes.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{unchecked.package}{version} was not checked on the package "
+                    f"index: {unchecked.reason}"
+                },
             }
         )
     for ignore in sorted(report.stale_ignores):

@@ -9,10 +9,10 @@ where a markup string is unavoidable :func:`rich_safe` escapes it.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from depwatch.model import Finding, Lockfile, Package, Report, Tag
+from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, Report, Tag
 from depwatch.reporters.common import (
     EVIDENCE_CAP,
     TAG_MEANING,
@@ -23,6 +23,7 @@ from depwatch.reporters.common import (
     project_path,
     sorted_findings,
     sorted_not_audited,
+    sorted_not_checked,
     sorted_suppressed,
     subject,
     summary_line,
@@ -240,6 +241,17 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
         for item in sorted_not_audited(report.not_audited):
             name = f"{item.package} {item.version}" if item.version else item.package
             _indented(console, _text((name, "bold"), "  ", (item.reason, "")), 2)
+    if report.not_checked:
+        n = len(report.not_checked)
+        _section(
+            console,
+            f"Not checked ({plural(n, 'package')}): no answer from the package index, "
+            "not the same as clean",
+            "bold magenta",
+        )
+        for unchecked in sorted_not_checked(report.not_checked):
+            name = f"{unchecked.package} {unchecked.version or ''}".strip()
+            _indented(console, _text((name, "bold"), "  ", (unchecked.reason, "")), 2)
     if report.warnings:
         _section(console, f"Warnings ({len(report.warnings)})", "bold yellow")
         for warning in report.warnings:
@@ -263,9 +275,15 @@ def _package_row(package: Package) -> list[Text]:
 
 
 def render_packages(
-    items: Sequence[tuple[str, Lockfile]], *, color: bool = False, width: int = 100
+    items: Sequence[tuple[str, Lockfile]],
+    *,
+    color: bool = False,
+    width: int = 100,
+    online: Mapping[tuple[str, str], IndexFacts] | None = None,
+    not_checked: Sequence[NotChecked] | None = None,
 ) -> str:
-    """One table per lockfile: name, version, source, groups, direct, markers."""
+    """One table per lockfile: name, version, source, groups, direct, markers (and with
+    ``online``, the newest release and its upload date, and whether the locked one is yanked)."""
     from rich import box
     from rich.table import Table
 
@@ -285,14 +303,48 @@ def render_packages(
         # version reads as another version); groups and markers take what width is left.
         for header in ("name", "version", "source"):
             table.add_column(header, no_wrap=True)
+        if online is not None:
+            table.add_column("newest", no_wrap=True)
+            table.add_column("uploaded", no_wrap=True)
         table.add_column("groups", overflow="fold")
         table.add_column("direct", no_wrap=True)
         table.add_column("markers", overflow="fold")
         for package in sorted(
             lock.packages, key=lambda p: (p.name, p.version or "", p.source, p.markers or "")
         ):
-            table.add_row(*_package_row(package))
+            row = _package_row(package)
+            if online is not None:
+                row[3:3] = _behind(online.get((package.name, package.version or "")))
+            table.add_row(*row)
         console.print(table)
         for warning in lock.warnings:
             console.print(_text("! ", (warning, "yellow")))
+    if not_checked:
+        console.print()
+        console.print(
+            _text(
+                (
+                    f"Not checked ({plural(len(not_checked), 'package')}): no answer from the "
+                    "package index, not the same as clean",
+                    "bold magenta",
+                )
+            )
+        )
+        for unchecked in sorted_not_checked(not_checked):
+            name = f"{unchecked.package} {unchecked.version or ''}".strip()
+            _indented(console, _text((name, "bold"), "  ", (unchecked.reason, "")), 2)
     return _output(console)
+
+
+def _behind(facts: IndexFacts | None) -> list[Text]:
+    """The newest and uploaded cells: ``=`` when the locked release is the newest."""
+    if facts is None:
+        return [_text(("", "")), _text(("", ""))]
+    if facts.yanked:
+        newest = _text((facts.newest or "—", ""), " ", ("(locked one yanked)", "red"))
+    elif facts.newest == facts.version or facts.newest is None:
+        newest = _text(("=", "dim"))
+    else:
+        newest = _text((facts.newest, "yellow"))
+    uploaded = (facts.newest_upload_time or "")[:10]
+    return [newest, _text((uploaded, "dim"))]

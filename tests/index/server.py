@@ -69,8 +69,15 @@ class IndexServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/simple/"
 
-    def add(self, project: Project) -> Project:
+    def add(self, project: Project, *, real: bool = False) -> Project:
+        """Serve ``project``; ``real`` builds a real (empty) wheel for each release, so that
+        a resolver (uv) can lock against this index."""
         self.projects[project.name] = project
+        if real:
+            for rel in project.releases:
+                rel.sdist = False
+                filename, body = build_wheel(project.name, rel.version, rel.requires_python)
+                self.files[filename] = body
         return project
 
     def start(self) -> IndexServer:
@@ -93,7 +100,7 @@ class IndexServer:
             if rel.sdist:
                 names.append(f"{stem}-{rel.version}.tar.gz")
             for filename in names:
-                digest = hashlib.sha256(filename.encode()).hexdigest()
+                digest = hashlib.sha256(self.files.get(filename, filename.encode())).hexdigest()
                 row: dict[str, Any] = {
                     "filename": filename,
                     "url": f"/files/{filename}",
@@ -130,6 +137,35 @@ class IndexServer:
             lines.append(f"<a {attrs}>{html.escape(row['filename'])}</a><br/>")
         lines.append("</body></html>")
         return "\n".join(lines).encode()
+
+
+def build_wheel(name: str, version: str, requires_python: str | None) -> tuple[str, bytes]:
+    """A real, installable wheel with no code: its file name and bytes."""
+    import base64 as b64
+    import io
+    import zipfile
+
+    stem = name.replace("-", "_")
+    dist_info = f"{stem}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
+    files = {
+        f"{dist_info}/METADATA": metadata.encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: depwatch-tests\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = b64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return f"{stem}-{version}-py3-none-any.whl", out.getvalue()
 
 
 def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
@@ -218,6 +254,13 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
                 self._send(304, b"", {"ETag": etag})
                 return
             self._send(200, body, {"Content-Type": kind, "ETag": etag})
+
+        def do_HEAD(self) -> None:
+            path = self.path.split("?", 1)[0]
+            body = server.files.get(path[len("/files/") :]) if path.startswith("/files/") else None
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
 
         def _send_huge(self) -> None:
             size = 50 * 1024 * 1024

@@ -67,8 +67,10 @@ def test_check_json_matches_schema_exactly(report: Report) -> None:
             }
             for i in range(7)
         ],
+        "origin": "curated",
     }
     vuln = doc["findings"][1]
+    assert vuln["origin"] == "advisory"
     assert list(vuln)[-2:] == ["aliases", "fixed_versions"]
     assert vuln["rule"] == "GHSA-h5c8-rqwp-cp95"
     assert vuln["aliases"] == ["CVE-2024-56326"]

@@ -1,0 +1,274 @@
+"""What a check learns from the package index about each locked release, and the findings it
+makes of that: a yanked release (immediate), a Requires-Python that excludes a declared Python
+on the targets the entry's markers admit (immediate), and newer releases that drop a declared
+Python (plan: the package is held back by that Python).
+
+Held-back facts come out in the shape of curated Python-floor plans (``kind = "python-drop"``,
+``tag = plan``, ``targets`` the Pythons concerned, ``origin = "index"``), so whatever folds
+those into the interpreter finding for that Python folds these too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from depwatch.index.page import NotCheckedError, ProjectFile, ProjectPage
+from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, Tag
+from depwatch.project import excluded_minors
+
+if TYPE_CHECKING:
+    from depwatch.matcher import Matcher
+
+__all__ = [
+    "PYPI_HOSTS",
+    "RULE_HELD_BACK",
+    "RULE_REQUIRES_PYTHON",
+    "RULE_YANKED",
+    "curated_wins",
+    "findings_for",
+    "index_of",
+    "release_facts",
+]
+
+RULE_YANKED = "index/yanked"
+RULE_REQUIRES_PYTHON = "index/requires-python"
+RULE_HELD_BACK = "index/python-drop"
+#: Hosts whose recorded index is PyPI itself: the chosen index (a mirror) serves those.
+PYPI_HOSTS = ("https://pypi.org/", "https://pypi.python.org/", "https://files.pythonhosted.org/")
+
+
+def index_of(pkg: Package, default: str) -> str | None:
+    """The index to ask about ``pkg``: the lock's own where it records another than PyPI, else
+    ``default``; None for an entry no Python package index serves (conda, a local folder)."""
+    from depwatch.index.client import clean_index
+
+    recorded = pkg.index
+    if recorded is None or recorded.startswith(PYPI_HOSTS):
+        return default
+    if not recorded.startswith(("https://", "http://")):
+        return None
+    return clean_index(recorded)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _excluded(files: Sequence[ProjectFile], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """The declared minors no file of a release installs on (a file that states no
+    Requires-Python installs anywhere). Raises NotCheckedError for an invalid one."""
+    common: set[str] | None = None
+    for f in files:
+        if f.requires_python is None:
+            return ()
+        try:
+            spec = _spec(f.requires_python.strip())
+        except InvalidSpecifier:
+            raise NotCheckedError(
+                f"the index gives {f.filename} an invalid Requires-Python"
+            ) from None
+        excluded = set(excluded_minors(spec, declared))
+        common = excluded if common is None else common & excluded
+        if not common:
+            return ()
+    return tuple(m for m in declared if common and m in common)
+
+
+def _requires(files: Sequence[ProjectFile]) -> str | None:
+    texts = sorted({f.requires_python for f in files if f.requires_python})
+    return " | ".join(texts) if texts else None
+
+
+def release_facts(
+    page: ProjectPage, version: str, index: str, declared: tuple[str, ...] | None
+) -> tuple[IndexFacts, tuple[str, ...], tuple[str, ...]]:
+    """The facts of ``version`` on ``page``, with the declared minors the locked release
+    excludes and those the newest release drops while the locked one installs there.
+
+    Raises NotCheckedError when the page cannot say (no file of the version, an invalid
+    Requires-Python on the locked release)."""
+    locked = _version(version)
+    if locked is None:
+        raise NotCheckedError(f"{version} is not a PEP 440 version")
+    by_version: dict[Version, list[ProjectFile]] = {}
+    for f in page.files:
+        parsed = _version(f.version) if f.version else None
+        if parsed is not None:
+            by_version.setdefault(parsed, []).append(f)
+    mine = by_version.get(locked)
+    if not mine:
+        raise NotCheckedError(f"the index lists no file of {page.name} {version}")
+    yanked = all(f.yanked for f in mine)
+    reason = next((f.yanked_reason for f in mine if f.yanked and f.yanked_reason), None)
+    candidates = [
+        v
+        for v, files in by_version.items()
+        if (locked.is_prerelease or not v.is_prerelease) and not all(f.yanked for f in files)
+    ]
+    newest = max(candidates, default=None)
+    newest_files = by_version[newest] if newest is not None else []
+    uploads = sorted(f.upload_time for f in newest_files if f.upload_time)
+    excluded: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    if declared:
+        excluded = _excluded(mine, declared)
+        if newest is not None and newest > locked:
+            try:
+                newer_excluded = _excluded(newest_files, declared)
+            except NotCheckedError:
+                newer_excluded = ()  # the newest release's own fault; the lock is checked
+            dropped = tuple(m for m in newer_excluded if m not in excluded)
+    facts = IndexFacts(
+        package=page.name,
+        version=version,
+        index=index,
+        yanked=yanked,
+        yanked_reason=reason if yanked else None,
+        requires_python=_requires(mine),
+        newest=str(newest) if newest is not None else None,
+        newest_upload_time=uploads[0] if uploads else None,
+        newest_requires_python=_requires(newest_files) if newest_files else None,
+    )
+    return facts, excluded, dropped
+
+
+def _reference(page: ProjectPage, version: str) -> str:
+    if page.url.startswith("https://pypi.org/simple/"):
+        return f"https://pypi.org/project/{page.name}/{version}/"
+    return page.url
+
+
+_SPLIT_BY_PYTHON = ("python_version", "python_full_version")
+
+
+def findings_for(
+    lock: Lockfile,
+    matcher: Matcher,
+    answers: Mapping[tuple[str, str], ProjectPage | NotCheckedError],
+    default_index: str,
+    own: str | None = None,
+) -> tuple[list[Finding], list[IndexFacts], list[NotChecked]]:
+    """The index findings of one lockfile's entries, the facts behind them, and the entries
+    the index could not answer for. ``answers`` maps (name, index) to the page or the reason."""
+    from depwatch.index.client import redact
+    from depwatch.matcher import _admits
+
+    declared = matcher.ctx.declared
+    platforms: Sequence[str | None] = matcher.ctx.platforms or [None]
+    findings: list[Finding] = []
+    facts: list[IndexFacts] = []
+    missing: list[NotChecked] = []
+    for pkg in lock.packages:
+        if pkg.source != "registry" or pkg.version is None or pkg.name == own:
+            continue
+        index = index_of(pkg, default_index)
+        if index is None:
+            continue
+        answer = answers.get((pkg.name, index))
+        if answer is None:
+            continue
+        if isinstance(answer, NotCheckedError):
+            missing.append(NotChecked(pkg.name, pkg.version, answer.reason))
+            continue
+        try:
+            fact, excluded, dropped = release_facts(answer, pkg.version, redact(index), declared)
+        except NotCheckedError as exc:
+            missing.append(NotChecked(pkg.name, pkg.version, exc.reason))
+            continue
+        facts.append(fact)
+        if not matcher.admitted(pkg):
+            continue
+        common = {
+            "project": matcher.ctx.project,
+            "package": pkg.name,
+            "version": pkg.version,
+            "references": (_reference(answer, pkg.version),),
+            "lockfiles": (lock.path,),
+            "origin": "index",
+        }
+        if fact.yanked:
+            move = (
+                f"Lock another release of {pkg.name} (the newest is {fact.newest})"
+                if fact.newest is not None
+                else f"Lock a release of {pkg.name} that is not yanked, or replace it"
+            )
+            findings.append(
+                Finding(
+                    rule=RULE_YANKED,
+                    tag=Tag.IMMEDIATE,
+                    kind="yanked",
+                    title=f"{pkg.name} {pkg.version} was yanked from the index"
+                    + (f": {fact.yanked_reason}" if fact.yanked_reason else " (no reason given)"),
+                    action=move,
+                    targets=matcher._targets(pkg),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        bad = [py for py in excluded if any(_admits(pkg.markers, py, pl) for pl in platforms)]
+        if bad:
+            findings.append(
+                Finding(
+                    rule=RULE_REQUIRES_PYTHON,
+                    tag=Tag.IMMEDIATE,
+                    kind="python-drop",
+                    title=f"{pkg.name} {pkg.version} requires Python {fact.requires_python}, "
+                    f"so it cannot install on Python {', '.join(bad)}, which the project declares",
+                    action=f"Lock a release of {pkg.name} that installs on Python {bad[0]} "
+                    f"(split by a python_version marker), or raise requires-python above "
+                    f"{bad[-1]}",
+                    targets=matcher._labels_for(pkg, bad),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        split = pkg.markers is not None and any(k in pkg.markers for k in _SPLIT_BY_PYTHON)
+        held = [py for py in dropped if any(_admits(pkg.markers, py, pl) for pl in platforms)]
+        if held and not split:
+            findings.append(
+                Finding(
+                    rule=RULE_HELD_BACK,
+                    tag=Tag.PLAN,
+                    kind="python-drop",
+                    title=f"Newer releases of {pkg.name} drop Python {', '.join(held)}: "
+                    f"{fact.newest} requires Python {fact.newest_requires_python}",
+                    action=f"To move {pkg.name} past {pkg.version} (to {fact.newest}), drop "
+                    f"Python {', '.join(held)} from requires-python; until then it stays behind",
+                    targets=matcher._labels_for(pkg, held),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    return findings, facts, missing
+
+
+def curated_wins(findings: Iterable[Finding]) -> list[Finding]:
+    """Index findings that a curated one already says: gone (the curated text wins). A curated
+    Python-floor finding on the same package speaks for the index's Requires-Python facts."""
+    found = list(findings)
+    curated_floor = {
+        (f.project, f.package, f.version, f.tag)
+        for f in found
+        if f.origin == "curated" and f.kind == "python-drop"
+    }
+    curated_floor_packages = {(p, n) for p, n, _, _ in curated_floor}
+    kept = []
+    for f in found:
+        if f.origin == "index" and f.kind == "python-drop":
+            if f.tag is Tag.IMMEDIATE and (f.project, f.package, f.version, f.tag) in curated_floor:
+                continue
+            if f.tag is Tag.PLAN and (f.project, f.package) in curated_floor_packages:
+                continue
+        kept.append(f)
+    return kept
