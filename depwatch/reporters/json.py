@@ -70,6 +70,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "evidence": [_evidence(e) for e in finding.evidence],
     }
     out["origin"] = "advisory" if finding.kind == "vulnerability" else finding.origin
+    if finding.confidence is not None:
+        out["confidence"] = finding.confidence
     if finding.kind == "vulnerability":
         out["aliases"] = list(finding.aliases)
         out["fixed_versions"] = list(finding.fixed_versions)

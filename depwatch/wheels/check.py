@@ -29,7 +29,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,13 +38,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from depwatch.files import printable_name
-from depwatch.model import Evidence, Finding, Lockfile, RuleInfo, Tag
+from depwatch.model import Evidence, Finding, Lockfile, NotChecked, Package, RuleInfo, Tag
 from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts, Ref
 from depwatch.usage.match import symbol_matches
 from depwatch.wheels.compare import Change, changes, deprecations, lookup, prepare
 
 if TYPE_CHECKING:
-    from depwatch.index import IndexSession, ProjectFile
+    from depwatch.index import IndexSession, NotCheckedError, ProjectFile, ProjectPage
 
 __all__ = [
     "ApiCache",
@@ -99,10 +99,7 @@ def import_names(dist: str) -> tuple[str, ...]:
 class WheelsResult:
     findings: list[Finding] = field(default_factory=list)
     infos: dict[str, RuleInfo] = field(default_factory=dict)
-    not_checked: list[tuple[str, str | None, str]] = field(default_factory=list)
-    """(package, version, reason)."""
-    confidence: dict[str, str] = field(default_factory=dict)
-    """Rule id → ``static`` or ``static+deprecation``."""
+    not_checked: list[NotChecked] = field(default_factory=list)
     fetched: int = 0
     """Wheels read in this run (not from the API cache)."""
 
@@ -219,6 +216,7 @@ class _Package:
             releases.append(_Release(version, str(version), wheel, all(f.yanked for f in found)))
         self.releases = releases
         self.apis: dict[Version, Api | _Failed] = {}
+        self.before: Version | None = None
 
     def release(self, version: Version) -> _Release | None:
         for r in self.releases:
@@ -288,7 +286,10 @@ class _Package:
         ]
 
     def earlier(self) -> list[Version]:
-        """Earlier releases a project may have used before L, most likely first."""
+        """Earlier releases a project may have used before L, most likely first: the one the
+        lock held at ``--since``, the release just before L, the last of the previous minor
+        series, the last of the previous major."""
+        first = [self.before] if self.before is not None and self.before < self.locked else []
         finals = [
             r.version
             for r in self.releases
@@ -303,7 +304,7 @@ class _Package:
         major = [v for v in finals if v.release[:1] < self.locked.release[:1]]
         if major:
             picks.append(major[-1])
-        return list(dict.fromkeys(picks))
+        return list(dict.fromkeys(first + picks))
 
 
 def _base_symbol(symbol: str) -> str:
@@ -372,9 +373,10 @@ def _check_package(
         try:
             newest_api = pkg.api(newest)
         except _Failed as exc:
-            pkg.result.not_checked.append(
-                (pkg.name, pkg.locked_text, f"newest release: {exc.reason}")
-            )
+            with pkg.lock:
+                pkg.result.not_checked.append(
+                    NotChecked(pkg.name, pkg.locked_text, f"newest release: {exc.reason}")
+                )
     for file, ref in uses:
         # immediate: what the locked release lacks and an earlier one had
         if _suspect(ref, locked):
@@ -510,8 +512,25 @@ def _describe(name: str, locked: str, hit: _Hit) -> tuple[str, str, str]:
 
 
 def _curated_covers(symbol: str, curated: Iterable[str]) -> bool:
+    """Whether a curated rule speaks of ``symbol``: a curated ``name`` covers the name, what
+    is below it and its keywords; a curated ``name(kw=)`` covers that keyword only."""
     base = _base_symbol(symbol)
-    return any(symbol_matches(base, c) or symbol_matches(c, base) for c in curated)
+    for entry in curated:
+        if "(" in entry:
+            if entry == symbol:
+                return True
+        elif symbol_matches(base, entry):
+            return True
+    return False
+
+
+def _version_or_none(text: str | None) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def check_wheels(
@@ -523,33 +542,43 @@ def check_wheels(
     curated: Mapping[str, Iterable[str]] | None = None,
     own: str | None = None,
     cache: ApiCache | None = None,
+    index_for: Callable[[Package], str | None] | None = None,
+    pages: Mapping[tuple[str, str], ProjectPage | NotCheckedError] | None = None,
+    before: Mapping[str, str] | None = None,
 ) -> WheelsResult:
     """API changes of the released wheels of the locked packages the code imports.
 
-    ``curated``: package → the symbols curated rules speak of (those findings win);
-    ``own``: the project's own distribution name (never compared). Every package whose index
-    page or wheel could not be read is in ``not_checked`` with the reason; nothing raises.
+    ``curated``: package → what curated rules speak of (``name`` or ``name(kw=)``; those
+    findings win). ``own``: the project's own distribution (never compared). ``index_for``: the
+    index to ask about an entry (None: not on any index; default: the session's). ``pages``:
+    project pages already fetched, by (name, index). ``before``: name → the version locked at
+    ``--since`` (the first earlier release an immediate finding is confirmed against). Every
+    package whose page or wheel could not be read is in ``not_checked``; nothing raises.
     """
+    from depwatch.index import NotCheckedError
+
     result = WheelsResult()
     cache = cache if cache is not None else ApiCache.default()
     curated = curated or {}
+    default_index = session.default_index
 
     # which locked (name, version) entries the code uses, with the lockfiles holding them
     entries: dict[tuple[str, str], list[str]] = {}
-    index_of: dict[str, str | None] = {}
+    index_of: dict[str, str] = {}
     modules: dict[str, set[str]] = {}
     for lock in lockfiles:
         for pkg in lock.packages:
             if pkg.source != "registry" or pkg.version is None or pkg.name == own:
                 continue
-            try:
-                Version(pkg.version)
-            except InvalidVersion:
+            if _version_or_none(pkg.version) is None:
+                continue
+            index = index_for(pkg) if index_for is not None else default_index
+            if index is None:
                 continue
             where = entries.setdefault((pkg.name, pkg.version), [])
             if lock.path not in where:
                 where.append(lock.path)
-            index_of.setdefault(pkg.name, getattr(pkg, "index", None))
+            index_of.setdefault(pkg.name, index)
             for module in import_names(pkg.name):
                 modules.setdefault(module, set()).add(pkg.name)
     uses: dict[str, list[tuple[FileFacts, Ref]]] = {}
@@ -567,36 +596,41 @@ def check_wheels(
     wanted = sorted({(n, v) for (n, v) in entries if n in uses})
     if not wanted:
         return result
-
-    index_url = {n: index_of.get(n) for n, _ in wanted}
-    pages = session.project_pages(
-        [(n, index_url[n] if index_url[n] != "conda" else None) for n in sorted(index_url)]
-    )
     mutex = threading.Lock()
+
+    def page_of(name: str) -> ProjectPage | NotCheckedError:
+        index = index_of[name]
+        known = (pages or {}).get((name, index))
+        if known is not None:
+            return known
+        try:
+            return session.project_page(name, None if index == default_index else index)
+        except NotCheckedError as exc:
+            return exc
 
     def one(item: tuple[str, str]) -> dict[tuple[str, str], _Hit]:
         name, version = item
         hits: dict[tuple[str, str], _Hit] = {}
-        page = pages.get((name, index_url[name] if index_url[name] != "conda" else None))
-        if page is None or isinstance(page, Exception):
-            reason = getattr(page, "reason", "no project page")
+        page = page_of(name)
+        if isinstance(page, NotCheckedError):
             with mutex:
-                result.not_checked.append((name, version, f"index page: {reason}"))
+                result.not_checked.append(NotChecked(name, version, page.reason))
             return hits
         pkg = _Package(name, version, page.files, session, cache, result, mutex)
+        pkg.before = _version_or_none((before or {}).get(name))
         if pkg.release(pkg.locked) is None:
             with mutex:
                 result.not_checked.append(
-                    (name, version, f"the index lists no wheel of {name} {version}")
+                    NotChecked(name, version, f"the index lists no wheel of {name} {version}")
                 )
             return hits
-        # the wheel must provide the module the code imports (the name guess is confirmed)
         try:
             api = pkg.api(pkg.locked)
         except _Failed as exc:
             with mutex:
-                result.not_checked.append((name, version, exc.reason))
+                result.not_checked.append(NotChecked(name, version, exc.reason))
             return hits
+        # the wheel must provide the module the code imports (the name guess is confirmed)
         top = [str(t) for t in api.get("top", [])]
         mine = [
             (f, r)
@@ -609,10 +643,12 @@ def check_wheels(
             _check_package(pkg, mine, hits)
         except _Failed as exc:
             with mutex:
-                result.not_checked.append((name, version, exc.reason))
+                result.not_checked.append(NotChecked(name, version, exc.reason))
         except RecursionError:
             with mutex:
-                result.not_checked.append((name, version, "its API nests too deeply to compare"))
+                result.not_checked.append(
+                    NotChecked(name, version, "its API nests too deeply to compare")
+                )
         return hits
 
     done = session.map(one, wanted)
@@ -638,9 +674,10 @@ def check_wheels(
                     action=action,
                     lockfiles=tuple(entries[(name, version)]),
                     evidence=evidence,
+                    origin="wheels",
+                    confidence=confidence,
                 )
             )
-            result.confidence[rule] = confidence
             why = (
                 f"derived from the released wheels of {name} ({confidence} diff"
                 + (f", {hit.had} → {hit.first}" if hit.had and hit.first else "")
@@ -649,5 +686,5 @@ def check_wheels(
             result.infos[rule] = RuleInfo(
                 id=rule, title=title, kind=hit.kind, what=what, why=why, action=action
             )
-    result.not_checked.sort()
+    result.not_checked.sort(key=lambda n: (n.package, n.version or "", n.reason))
     return result

@@ -194,7 +194,8 @@ def test_plan_names_the_first_release_that_changed_what_the_code_uses(
     assert not any("_core" in s or "shared" in s or ".get" in s for s in found)
     assert found["demolib.escape"].tag is Tag.PLAN
     assert all(f.version == "1.0" and f.lockfiles == ("uv.lock",) for f in result.findings)
-    assert {result.confidence[f.rule] for f in result.findings} == {"static"}
+    assert {f.confidence for f in result.findings} == {"static"}
+    assert {f.origin for f in result.findings} == {"wheels"}
 
 
 def test_immediate_when_the_locked_release_lacks_what_an_earlier_one_had(
@@ -227,10 +228,10 @@ def test_deprecations_of_the_locked_release_carry_their_message(
     escape = found["demolib.escape"]
     assert escape.tag is Tag.PLAN
     assert "markupsafe.escape" in escape.title
-    assert result.confidence[escape.rule] == "static+deprecation"
+    assert escape.confidence == "static+deprecation"
     legacy = found["demolib.fetch(legacy=)"]
     assert "pass timeout= instead" in legacy.title
-    assert result.confidence[legacy.rule] == "static+deprecation"
+    assert legacy.confidence == "static+deprecation"
 
 
 def test_deprecation_without_a_removal_is_monitor(wheel_index: WheelIndex, tmp_path: Path) -> None:
@@ -316,8 +317,8 @@ def test_a_package_the_index_does_not_know_is_not_checked(
     with IndexSession(default_index=wheel_index.url, cache=PageCache(tmp_path / "p")) as session:
         result = check_wheels([lock], [facts], session, cache=ApiCache(tmp_path / "api"))
     assert result.findings == []
-    assert [(n, v) for n, v, _ in result.not_checked] == [("private-pkg", "1.0")]
-    assert "404" in result.not_checked[0][2]
+    assert [(n.package, n.version) for n in result.not_checked] == [("private-pkg", "1.0")]
+    assert "404" in result.not_checked[0].reason
 
 
 @pytest.mark.parametrize(
@@ -336,5 +337,5 @@ def test_bad_wheels_are_not_checked_and_the_audit_goes_on(
         assert all(f.tag is not Tag.IMMEDIATE for f in result.findings)
     else:
         assert len(result.not_checked) == 1
-        assert reason in result.not_checked[0][2]
+        assert reason in result.not_checked[0].reason
         assert result.findings == []

@@ -64,25 +64,25 @@ def test_httpx_proxies_and_app_with_their_deprecation_messages(
     pypi: IndexSession, tmp_path: Path
 ) -> None:
     code = "import httpx\n\nhttpx.Client(proxies='http://p')\nhttpx.AsyncClient(app=object())\n"
-    found, result = _check(pypi, tmp_path, "httpx", "0.27.2", code)
+    found, _result = _check(pypi, tmp_path, "httpx", "0.27.2", code)
     proxies, app = found["httpx.Client(proxies=)"], found["httpx.AsyncClient(app=)"]
     assert proxies.tag is app.tag is Tag.PLAN
     assert "httpx 0.28.0" in proxies.title
     assert "'proxies' argument is now deprecated" in proxies.title
     assert "'app' shortcut is now deprecated" in app.title
-    assert result.confidence[proxies.rule] == "static+deprecation"
+    assert proxies.confidence == "static+deprecation"
 
 
 def test_flask_escape_and_markup_served_by_getattr_then_gone(
     pypi: IndexSession, tmp_path: Path
 ) -> None:
     code = "from flask import Markup, escape\n\nescape('<x>')\n"
-    found, result = _check(pypi, tmp_path, "flask", "2.3.3", code)
+    found, _result = _check(pypi, tmp_path, "flask", "2.3.3", code)
     for name in ("flask.escape", "flask.Markup"):
         assert found[name].tag is Tag.PLAN
         assert "flask 3.0.0" in found[name].title
         assert "markupsafe" in found[name].title
-        assert result.confidence[found[name].rule] == "static+deprecation"
+        assert found[name].confidence == "static+deprecation"
     # locked 3.0.0: gone now, and 2.3.3 served them (through its module __getattr__)
     found, _ = _check(pypi, tmp_path, "flask", "3.0.0", code)
     assert found["flask.escape"].tag is Tag.IMMEDIATE
