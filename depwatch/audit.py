@@ -265,16 +265,22 @@ class _UsageLookup:
 
         found = self._memo.get(usage)
         if found is None:
-            if self.facts is None:
-                result = scanner.scan_project(
-                    self.root, self.modules, self.env, exclude=self.exclude
-                )
-                self.facts, self.warnings = result.facts, result.warnings
-            found = self._memo[usage] = scanner.evidence_for(self.facts, usage)
+            found = self._memo[usage] = scanner.evidence_for(self.all_facts(), usage)
         return found
 
+    def all_facts(self) -> tuple[FileFacts, ...]:
+        """Every reference found (the scan runs now if no rule asked yet)."""
+        if self.facts is None:
+            from depwatch import usage as scanner
 
-def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) -> _UsageLookup:
+            result = scanner.scan_project(self.root, self.modules, self.env, exclude=self.exclude)
+            self.facts, self.warnings = result.facts, result.warnings
+        return self.facts
+
+
+def _usage_lookup(
+    project: Project, rulebook: RuleBook, exclude: Sequence[str], *, online: bool = False
+) -> _UsageLookup:
     modules: set[str] = set()
     env: set[str] = set()
     names = {p.name for lock in project.lockfiles for p in lock.packages}
@@ -284,6 +290,10 @@ def _usage_lookup(project: Project, rulebook: RuleBook, exclude: Sequence[str]) 
         if rule.usage is not None:
             modules.update(rule.usage.modules)
             env.update(rule.usage.env)
+    if online:  # the released wheels are compared for every locked package the code imports
+        from depwatch.wheels import import_names
+
+        modules.update(m for name in names for m in import_names(name))
     return _UsageLookup(project.root, modules, env, exclude)
 
 
@@ -555,17 +565,22 @@ def _audit_project(
         from depwatch.usage.project import exclude_spec
 
         exclude_spec(tuple(exclude))
-    usage = _usage_lookup(project, rulebook, exclude) if options.usage else None
+    online = index is not None
+    usage = _usage_lookup(project, rulebook, exclude, online=online) if options.usage else None
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)
     run.infos.update(matcher.infos)
     if index is not None:
         found = _with_index_facts(project, found, matcher, index, options, run)
+        if usage is not None:
+            found += _wheel_findings(project, usage, rulebook, index, options, run, old_project)
     if old_project is not None:
         old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
         run.infos.update(old_matcher.infos)
         if index is not None:
             old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
+            if usage is not None:
+                old_found += _wheel_findings(old_project, usage, rulebook, index, options, run)
         found = _since_filter(merge(found), merge(old_found), run)
     run.findings += _with_declaration_line(_with_lines(merge(found), project), project)
 
@@ -657,6 +672,52 @@ def _with_index_facts(
                 "--python"
             )
     return curated_wins(found)
+
+
+def _wheel_findings(
+    project: Project,
+    usage: _UsageLookup,
+    rulebook: RuleBook,
+    index: PendingIndex,
+    options: CheckOptions,
+    run: _Run,
+    old_project: Project | None = None,
+) -> list[Finding]:
+    """API changes of the released wheels of the locked packages the code imports (a curated
+    rule on the same symbol wins); what could not be read joins ``not_checked``."""
+    from depwatch.index.client import clean_index
+    from depwatch.index.facts import index_of
+    from depwatch.wheels import check_wheels
+
+    curated: dict[str, list[str]] = {}
+    for lock in project.lockfiles:
+        for pkg in lock.packages:
+            if pkg.name in curated:
+                continue
+            said = curated[pkg.name] = []
+            for rule in rulebook.for_package(pkg.name):
+                if rule.usage is not None:
+                    said += rule.usage.symbols
+                    for call in rule.usage.calls:
+                        said += [f"{call.name}({k}=)" for k in call.keywords] or [call.name]
+    before = {}
+    if old_project is not None:  # --since: the version locked then is the first earlier one
+        before = {p.name: p.version for lock in old_project.lockfiles for p in lock.packages}
+    default = clean_index(_index_for(project, options))
+    result = check_wheels(
+        project.lockfiles,
+        usage.all_facts(),
+        index.session,
+        project=project.shown,
+        curated=curated,
+        own=project.files.facts.name,
+        index_for=lambda pkg: index_of(pkg, default),
+        pages=index.answers(),
+        before={k: v for k, v in before.items() if v is not None},
+    )
+    run.infos.update(result.infos)
+    run.not_checked = (run.not_checked or []) + result.not_checked
+    return result.findings
 
 
 def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:

@@ -118,6 +118,16 @@ def _handler(server: WheelIndex) -> type[BaseHTTPRequestHandler]:
                     return
             self._send(404, b"not found", {"Content-Type": "text/plain"})
 
+        def do_HEAD(self) -> None:
+            path = self.path.split("?", 1)[0]
+            parts = [p for p in path.split("/") if p]
+            data = server.file(parts[1]) if len(parts) == 2 and parts[0] == "files" else None
+            self.send_response(200 if data is not None else 404)
+            if data is not None and server.ranges:
+                self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+
         def _file(self, data: bytes) -> None:
             asked = self.headers.get("Range")
             found = _RANGE.match(asked or "")
