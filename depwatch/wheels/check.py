@@ -163,6 +163,10 @@ class ApiCache:
             return
 
 
+_READING = threading.BoundedSemaphore(4)
+"""Wheels being read (their sources held in memory) at once; griffe itself runs one at a time."""
+
+
 class _Failed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -254,7 +258,8 @@ class _Package:
 
         shown = release.wheel.filename
         try:
-            api = extract_api(read_wheel_sources(self.session, url))
+            with _READING:  # at most a few wheels' sources in memory at once
+                api = extract_api(read_wheel_sources(self.session, url))
         except WheelUnreachable as exc:  # not remembered: the next run asks again
             raise _Failed(f"{shown}: {exc}") from None
         except WheelError as exc:

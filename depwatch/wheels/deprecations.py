@@ -259,6 +259,33 @@ def _scan_getattr(fn: ast.FunctionDef, literals: dict[str, list[str]], out: Modu
         out.open = True
 
 
+def _binds_getattr_otherwise(body: list[ast.stmt], *, top: bool) -> bool:
+    """Whether module-level code binds ``__getattr__`` other than by a top-level def."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if stmt.name == "__getattr__" and not top:
+                return True
+        elif isinstance(stmt, ast.ClassDef):
+            continue
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for target in targets:
+                if any(isinstance(n, ast.Name) and n.id == "__getattr__" for n in ast.walk(target)):
+                    return True
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name) == "__getattr__" for a in stmt.names):
+                return True
+        else:
+            nested: list[ast.stmt] = []
+            for name in ("body", "orelse", "finalbody"):
+                nested += getattr(stmt, name, [])
+            for handler in getattr(stmt, "handlers", []):
+                nested += handler.body
+            if nested and _binds_getattr_otherwise(nested, top=False):
+                return True
+    return False
+
+
 def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
     """Scan one module's source (``module`` is its dotted name)."""
     out = ModuleScan()
@@ -297,10 +324,10 @@ def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
                 up = parts[: len(parts) - (stmt.level - 1)] if stmt.level > 1 else parts
                 base = ".".join([*up, *([base] if base else [])])
             out.star_imports.append(base)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if any(isinstance(t, ast.Name) and t.id == "__getattr__" for t in targets):
-                out.open = True  # __getattr__ = some_factory(__name__)
+    if _binds_getattr_otherwise(tree.body, top=True):
+        # __getattr__ = factory(__name__), ``__getattr__, __dir__, __all__ = lazy.attach(…)``,
+        # ``from ._lazy import __getattr__``, or a def inside an if/try: not read, so open
+        out.open = True
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
             out.assigned.add(node.attr)
