@@ -164,17 +164,23 @@ class _Walker:
         self.scans, self.modules = scans, modules
         self.objects: dict[str, dict[str, Any]] = {}
         self.deprecated: dict[str, str] = {}
+        self.parameters: dict[str, dict[str, str]] = {}
+        """Canonical function path → its deprecated parameters (name → message)."""
         for scan in scans.values():
-            self.deprecated.update(scan.deprecated)
+            for key, message in scan.deprecated.items():
+                if key.endswith("=)") and "(" in key:
+                    path, _, param = key[:-2].partition("(")
+                    self.parameters.setdefault(path, {})[param] = message
+                else:
+                    self.deprecated[key] = message
 
     def _dep(self, rec: dict[str, Any], canonical: str) -> None:
         msg = self.deprecated.get(canonical)
         if msg is not None:
             rec["d"] = msg
-        prefix = canonical + "("
-        dp = {k[len(prefix) : -2]: v for k, v in self.deprecated.items() if k.startswith(prefix)}
+        dp = self.parameters.get(canonical)
         if dp:
-            rec["dp"] = dp
+            rec["dp"] = dict(dp)
 
     def module(self, mod: Any, path: str, depth: int) -> None:
         if path in self.objects or depth > _MAX_DEPTH:
