@@ -421,14 +421,17 @@ def _check_package(
             change = Change("deprecated", symbol, "keyword" if keyword else "ref", keyword)
             hit = _add(hits, file, ref, change, Tag.MONITOR, None, pkg.locked_text)
             hit.message = hit.message or message
-        # a newer release serves it only through a deprecation shim
+        # a newer release deprecates it (a shim serves it, or it warns): monitor
         if newest_api is not None and newest is not None:
             now = lookup(newest_api, ref.name)
+            was = lookup(locked, ref.name)
             if (
-                now.status == "served"
+                now.status in ("served", "present")
                 and now.record
                 and now.record.get("d")
-                and lookup(locked, ref.name).status == "present"
+                and now.record["k"] != "m"
+                and was.status == "present"
+                and not (was.record or {}).get("d")
             ):
                 change = Change("shim", now.path, "ref")
                 hit = _add(hits, file, ref, change, Tag.MONITOR, str(newest), pkg.locked_text)
@@ -494,7 +497,7 @@ def _describe(name: str, locked: str, hit: _Hit) -> tuple[str, str, str]:
     elif kind == "required":
         what = f"{sym} became a required argument, and the code does not pass it"
     elif kind == "shim":
-        what = f"{sym} is served only through a deprecation shim"
+        what = f"{sym} is deprecated in a newer release"
     else:
         what = f"{sym} is deprecated"
     if hit.tag is Tag.IMMEDIATE:
@@ -664,7 +667,7 @@ def check_wheels(
             title, what, action = _describe(name, version, hit)
             rule = f"wheels/{name}/{hit.symbol}"
             if hit.tag is Tag.MONITOR and hit.change is not None and hit.change.kind == "shim":
-                rule = f"wheels/{name}/{hit.symbol}/shim"
+                rule = f"wheels/{name}/{hit.symbol}/deprecated"
             confidence = "static+deprecation" if hit.message else "static"
             evidence = tuple(hit.evidence[k] for k in sorted(hit.evidence))
             result.findings.append(
