@@ -116,3 +116,43 @@ def test_a_wheel_that_cannot_be_read_is_not_checked_and_strict_fails(
     assert code == 0
     code, _ = _check(root, tmp_path, "--online", "--strict", "--index-url", wheel_index.url)
     assert code == 2
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_since_a_bump_that_breaks_the_code_is_immediate(
+    wheel_index: WheelIndex, tmp_path: Path
+) -> None:
+    _serve(wheel_index, RELEASES)
+    root = _locked_project(tmp_path / "p", wheel_index, "1.1")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "lock 1.1")
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace("demolib==1.1", "demolib==2.0")
+    )
+    assert UV is not None
+    subprocess.run(
+        [UV, "lock", "--default-index", wheel_index.url, "--no-cache"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    code, doc = _check(
+        root, tmp_path, "--online", "--index-url", wheel_index.url, "--since", "HEAD"
+    )
+    new = {f["rule"]: f["tag"] for f in doc["findings"] if f["origin"] == "wheels"}
+    assert new["wheels/demolib/demolib.old_func"] == "immediate"
+    assert new["wheels/demolib/demolib.fetch(legacy=)"] == "immediate"
+    assert code == 1
+    # the version locked before the change is the release the break is measured from
+    title = next(f["title"] for f in doc["findings"] if f["rule"].endswith("old_func"))
+    assert "demolib 1.1 had it" in title
