@@ -31,7 +31,7 @@ from depwatch.wheels.remote import WheelError, WheelSources
 
 __all__ = ["API_FORMAT", "Api", "extract_api"]
 
-API_FORMAT = 2
+API_FORMAT = 3
 Api = dict[str, Any]
 """``{"format", "top", "compiled", "objects": {path: record}}``."""
 
@@ -41,6 +41,31 @@ _MAX_DEPTH = 12
 _OPEN_BASES = frozenset(
     {"object", "typing.Generic", "typing.Protocol", "abc.ABC", "typing_extensions.Protocol"}
 )
+_BARE_OPEN_BASES = frozenset(b.rsplit(".", 1)[-1] for b in _OPEN_BASES)
+_STDLIB_MODULES = {
+    "enum": ("Enum", "IntEnum", "Flag", "IntFlag", "StrEnum"),
+    "typing": ("NamedTuple",),
+}
+
+
+def stdlib_class(text: str) -> type | None:
+    """The stdlib class a base expression names (``Exception``, ``dict``, ``enum.Enum``)."""
+    import builtins
+
+    module, _, name = text.rpartition(".")
+    if module in ("", "builtins"):
+        found = getattr(builtins, name, None)
+        if isinstance(found, type):
+            return found
+    if module in ("", *_STDLIB_MODULES) and any(
+        name in names and module in ("", m) for m, names in _STDLIB_MODULES.items()
+    ):
+        import enum
+
+        return tuple if name == "NamedTuple" else getattr(enum, name, None)
+    return None
+
+
 _KIND = {
     "positional-only": 0,
     "positional or keyword": 1,
@@ -238,28 +263,32 @@ class _Walker:
         rec: dict[str, Any] = {"k": "c", "b": []}
         self.objects[path] = rec
         closed = True
+        stdlib: set[str] = set()
         try:
-            resolved = cls.resolved_bases
-        except Exception:
-            resolved = []
-            closed = False
-        names = {b.path for b in resolved}
-        rec["b"] = sorted(names)
-        if len(resolved) != len(cls.bases):
-            unresolved = {str(b) for b in cls.bases} - {b.name for b in resolved}
-            if unresolved - _OPEN_BASES - {b.split(".")[-1] for b in _OPEN_BASES}:
-                closed = False
-        try:
+            rec["b"] = sorted(b.path for b in cls.resolved_bases)
             members = dict(cls.all_members)
-            mro = cls.mro()
+            chain = [cls, *cls.mro()]
         except Exception:
-            members, mro, closed = dict(cls.members), [], False
-        for base in mro:
+            members, chain, closed = dict(cls.members), [], False
+        for klass in chain:
+            # a base outside the wheel hides members (open), unless it is a stdlib class
+            # whose members the lookup can ask the running interpreter about
             try:
-                if len(base.resolved_bases) != len(base.bases):
+                known = {b.name for b in klass.resolved_bases}
+                for base in klass.bases:
+                    text = str(base).split("[", 1)[0]
+                    if text.rsplit(".", 1)[-1] in known or text in known:
+                        continue
+                    if text in _OPEN_BASES or text.rsplit(".", 1)[-1] in _BARE_OPEN_BASES:
+                        continue
+                    if stdlib_class(text) is not None:
+                        stdlib.add(text)
+                        continue
                     closed = False
             except Exception:
                 closed = False
+        if stdlib:
+            rec["sb"] = sorted(stdlib)
         if "__getattr__" in members or "__getattribute__" in members:
             closed = False
         if not closed:

@@ -66,6 +66,11 @@ def lookup(api: Api, name: str) -> Lookup:
             return Lookup("unknown", missing)
         if prec["k"] == "c" and parts[i] in api.get("assigned_set", ()):
             return Lookup("unknown", missing)  # an attribute some method assigns
+        if prec["k"] == "c" and prec.get("sb"):
+            from depwatch.wheels.api import stdlib_class
+
+            if any(hasattr(stdlib_class(b), parts[i]) for b in prec["sb"]):
+                return Lookup("unknown", missing)  # inherited from a stdlib base
         if parts[i].startswith("_") and not parts[i].startswith("__"):
             return Lookup("unknown", missing)
         return Lookup("missing", missing)

@@ -147,3 +147,44 @@ def test_what_a_static_reading_cannot_see_is_unknown() -> None:
     assert lookup(dyn, "lib.Open.whatever").status == "unknown"
     assert dyn["objects"]["lib.g"]["p"] is None  # a decorator may rewrite the signature
     assert lookup(dyn, "lib.g.attr").status == "unknown"  # what a function returns
+
+
+def test_stdlib_bases_keep_a_class_readable() -> None:
+    old = {
+        "lib/__init__.py": """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+            BLUE = 2
+
+        class Oops(ValueError):
+            code = 1
+
+        class Box(dict):
+            def keys(self):
+                return []
+        """
+    }
+    new = {
+        "lib/__init__.py": """
+        import enum
+
+        class Color(enum.Enum):
+            RED = 1
+
+        class Oops(ValueError):
+            pass
+
+        class Box(dict):
+            pass
+        """
+    }
+    code = """
+    import lib
+    lib.Color.BLUE
+    lib.Oops.code
+    lib.Box().keys()
+    """
+    # Box.keys is still there (dict's): only what the stdlib base does not have is gone
+    assert _changes(old, new, code) == ["lib.Color.BLUE", "lib.Oops.code"]
