@@ -259,13 +259,14 @@ def _scan_getattr(fn: ast.FunctionDef, literals: dict[str, list[str]], out: Modu
         out.open = True
 
 
-def _binds_getattr_otherwise(body: list[ast.stmt], *, top: bool) -> bool:
-    """Whether module-level code binds ``__getattr__`` other than by a top-level def."""
+def _getattr_bindings(body: list[ast.stmt], defs: list[ast.FunctionDef]) -> bool:
+    """Collect module-level ``def __getattr__`` (also under if/try) into ``defs``; whether
+    ``__getattr__`` is bound any other way (an assignment, an import: not readable)."""
     for stmt in body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if stmt.name == "__getattr__" and not top:
-                return True
-        elif isinstance(stmt, ast.ClassDef):
+        if isinstance(stmt, ast.FunctionDef):
+            if stmt.name == "__getattr__":
+                defs.append(stmt)
+        elif isinstance(stmt, (ast.AsyncFunctionDef, ast.ClassDef)):
             continue
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -281,7 +282,7 @@ def _binds_getattr_otherwise(body: list[ast.stmt], *, top: bool) -> bool:
                 nested += getattr(stmt, name, [])
             for handler in getattr(stmt, "handlers", []):
                 nested += handler.body
-            if nested and _binds_getattr_otherwise(nested, top=False):
+            if nested and _getattr_bindings(nested, defs):
                 return True
     return False
 
@@ -309,9 +310,7 @@ def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if stmt.name == "__getattr__":
-                if isinstance(stmt, ast.FunctionDef):
-                    _scan_getattr(stmt, literals, out)
-                else:
+                if isinstance(stmt, ast.AsyncFunctionDef):
                     out.open = True
             else:
                 _scan_function(stmt, f"{module}.{stmt.name}", out)
@@ -324,10 +323,13 @@ def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
                 up = parts[: len(parts) - (stmt.level - 1)] if stmt.level > 1 else parts
                 base = ".".join([*up, *([base] if base else [])])
             out.star_imports.append(base)
-    if _binds_getattr_otherwise(tree.body, top=True):
+    getattrs: list[ast.FunctionDef] = []
+    if _getattr_bindings(tree.body, getattrs):
         # __getattr__ = factory(__name__), ``__getattr__, __dir__, __all__ = lazy.attach(…)``,
-        # ``from ._lazy import __getattr__``, or a def inside an if/try: not read, so open
+        # ``from ._lazy import __getattr__``: not readable, so open
         out.open = True
+    for fn in getattrs:  # a def, also one under ``if not TYPE_CHECKING:`` or try
+        _scan_getattr(fn, literals, out)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
             out.assigned.add(node.attr)
