@@ -188,3 +188,24 @@ def test_stdlib_bases_keep_a_class_readable() -> None:
     """
     # Box.keys is still there (dict's): only what the stdlib base does not have is gone
     assert _changes(old, new, code) == ["lib.Color.BLUE", "lib.Oops.code"]
+
+
+def test_a_getattr_defined_under_a_condition_is_read() -> None:
+    api = _api(
+        {
+            "lib/__init__.py": """
+            import typing as t
+
+            if not t.TYPE_CHECKING:
+
+                def __getattr__(name):
+                    if name == "__version__":
+                        return "1"
+                    raise AttributeError(name)
+            """
+        }
+    )
+    assert lookup(api, "lib.__version__").status == "served"
+    assert lookup(api, "lib.escape").status == "missing"
+    lazy = _api({"lib/__init__.py": "from lib._lazy import __getattr__\n", "lib/_lazy.py": ""})
+    assert lookup(lazy, "lib.escape").status == "unknown"
