@@ -579,6 +579,7 @@ def _audit_project(
         run.infos.update(old_matcher.infos)
         if index is not None:
             old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
+            run.infos.update(_index_infos(old_found))
             if usage is not None:
                 old_found += _wheel_findings(old_project, usage, rulebook, index, options, run)
         found = _since_filter(merge(found), merge(old_found), run)
@@ -671,7 +672,16 @@ def _with_index_facts(
                 "facts were not compared; declare requires-python in pyproject.toml or pass "
                 "--python"
             )
-    return curated_wins(found)
+    kept = curated_wins(found)
+    if run is not None:
+        run.infos.update(_index_infos(kept))
+    return kept
+
+
+def _index_infos(findings: Iterable[Finding]) -> dict[str, RuleInfo]:
+    from depwatch.index.facts import INDEX_RULES
+
+    return {f.rule: INDEX_RULES[f.rule] for f in findings if f.rule in INDEX_RULES}
 
 
 def _wheel_findings(
@@ -712,7 +722,6 @@ def _wheel_findings(
         curated=curated,
         own=project.files.facts.name,
         index_for=lambda pkg: index_of(pkg, default),
-        pages=index.answers(),
         before={k: v for k, v in before.items() if v is not None},
     )
     run.infos.update(result.infos)

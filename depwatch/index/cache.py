@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depwatch.index.page import ProjectFile, ProjectPage
+from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable
 
-__all__ = ["CacheEntry", "PageCache", "default_cache_dir"]
+__all__ = ["CacheEntry", "PageCache", "TableEntry", "default_cache_dir"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 def default_cache_dir() -> Path | None:
@@ -47,6 +47,16 @@ class CacheEntry:
     last_modified: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TableEntry:
+    """A page's release table (what a check reads), with what revalidates it."""
+
+    table: ReleaseTable
+    fetched: float
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 def _file_to_json(f: ProjectFile) -> list[Any]:
     return [
         f.filename,
@@ -64,17 +74,10 @@ def _file_to_json(f: ProjectFile) -> list[Any]:
 
 def _file_from_json(row: list[Any]) -> ProjectFile:
     (filename, url, version, requires, yanked, reason, uploaded, hashes, metadata, size) = row
+    # Positional: a warm run builds thousands of these.
+    hashed = tuple((a, d) for a, d in hashes)
     return ProjectFile(
-        filename=filename,
-        url=url,
-        version=version,
-        requires_python=requires,
-        yanked=yanked,
-        yanked_reason=reason,
-        upload_time=uploaded,
-        hashes=tuple((a, d) for a, d in hashes),
-        core_metadata=metadata,
-        size=size,
+        filename, url, version, requires, yanked, reason, uploaded, hashed, metadata, size
     )
 
 
@@ -84,12 +87,59 @@ class PageCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._folders: dict[str, Path] = {}
 
-    def _path(self, index_url: str, project: str) -> Path | None:
+    def _path(self, index_url: str, project: str, kind: str = "page") -> Path | None:
         if self.folder is None:
             return None
-        digest = hashlib.sha256(index_url.encode()).hexdigest()[:16]
-        return self.folder / digest / f"{project}.json"
+        folder = self._folders.get(index_url)
+        if folder is None:
+            digest = hashlib.sha256(index_url.encode()).hexdigest()[:16]
+            folder = self._folders[index_url] = self.folder / digest
+        return folder / f"{project}.{kind}.json"
+
+    def get_table(self, index_url: str, project: str) -> TableEntry | None:
+        path = self._path(index_url, project, "releases")
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+            if data.get("format") != _FORMAT or data.get("index") != index_url:
+                return None
+            return TableEntry(
+                table=ReleaseTable(
+                    data["name"],
+                    data["url"],
+                    data["releases"],
+                ),
+                fetched=float(data["fetched"]),
+                etag=data.get("etag"),
+                last_modified=data.get("last_modified"),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put_table(self, index_url: str, entry: TableEntry) -> None:
+        table = entry.table
+        self._write(
+            self._path(index_url, table.name, "releases"),
+            {
+                "format": _FORMAT,
+                "index": index_url,
+                "fetched": entry.fetched,
+                "etag": entry.etag,
+                "last_modified": entry.last_modified,
+                "name": table.name,
+                "url": table.url,
+                "releases": [list(row) for row in table.rows],
+            },
+        )
+
+    def touch_table(self, index_url: str, entry: TableEntry) -> TableEntry:
+        """The table confirmed by the index now (a 304)."""
+        fresh = TableEntry(entry.table, time.time(), entry.etag, entry.last_modified)
+        self.put_table(index_url, fresh)
+        return fresh
 
     def get(self, index_url: str, project: str) -> CacheEntry | None:
         path = self._path(index_url, project)
@@ -116,9 +166,6 @@ class PageCache:
             return None
 
     def put(self, index_url: str, entry: CacheEntry) -> None:
-        path = self._path(index_url, entry.page.name)
-        if path is None:
-            return
         page = entry.page
         data = {
             "format": _FORMAT,
@@ -134,6 +181,12 @@ class PageCache:
                 "files": [_file_to_json(f) for f in page.files],
             },
         }
+        self._write(self._path(index_url, entry.page.name), data)
+
+    @staticmethod
+    def _write(path: Path | None, data: dict[str, Any]) -> None:
+        if path is None:
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")

@@ -24,13 +24,15 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
-from depwatch.index.cache import CacheEntry, PageCache, default_cache_dir
+from depwatch.index.cache import CacheEntry, PageCache, TableEntry, default_cache_dir
 from depwatch.index.page import (
     JSON_TYPE,
     NotCheckedError,
     ProjectPage,
+    ReleaseTable,
     parse_html,
     parse_json,
+    summarise,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +130,7 @@ class IndexSession:
         max_age: float = 3600.0,
         timeout: float | None = None,
         max_bytes: int = 25 * 1024 * 1024,
-        workers: int = 32,
+        workers: int = 50,  # as uv's concurrent downloads: latency, not bandwidth, bounds it
         cache: PageCache | None = None,
         retries: int = 3,
     ) -> None:
@@ -228,7 +230,7 @@ class IndexSession:
         if auth is not None:
             sent["Authorization"] = auth
         shown = redact(clean)
-        deadline = time.monotonic() + max(self.timeout * 4, 30.0)
+        deadline = time.monotonic() + self.timeout * 4  # the whole answer, retries included
         delay = 0.25
         attempt = 0
         while True:
@@ -267,25 +269,73 @@ class IndexSession:
 
     # -- project pages -----------------------------------------------------------------
 
+    def _fresh(self, fetched: float) -> bool:
+        return self.offline or time.time() - fetched < self.max_age
+
+    def _index(self, index_url: str | None) -> str:
+        return self.add_index(index_url) if index_url else self.default_index
+
     def project_page(self, name: str, index_url: str | None = None) -> ProjectPage:
         """The parsed page of ``name`` on ``index_url`` (the default index when None): from
         the cache while fresh, revalidated with ETag/Last-Modified when older, fetched when
         missing. ``--offline`` answers from the cache whatever its age."""
         project = canonicalize_name(name)
-        index = self.add_index(index_url) if index_url else self.default_index
+        index = self._index(index_url)
         cached = self.cache.get(index, project)
-        if cached is not None and (self.offline or time.time() - cached.fetched < self.max_age):
+        if cached is not None and self._fresh(cached.fetched):
             return cached.page
+        if cached is not None:
+            answer = self._fetch(project, index, cached.etag, cached.last_modified)
+        else:
+            answer = self._fetch(project, index, None, None)
+        if answer is None:
+            assert cached is not None
+            return self.cache.touch(index, cached).page
+        page, etag, modified = answer
+        now = time.time()
+        self.cache.put(index, CacheEntry(page, now, etag, modified))
+        self.cache.put_table(index, TableEntry(summarise(page), now, etag, modified))
+        return page
+
+    def cached_page(self, name: str, index_url: str | None = None) -> ProjectPage | None:
+        """The page from the cache when it may be used without asking the index, else None."""
+        cached = self.cache.get(self._index(index_url), canonicalize_name(name))
+        return cached.page if cached is not None and self._fresh(cached.fetched) else None
+
+    def release_table(self, name: str, index_url: str | None = None) -> ReleaseTable:
+        """The page of ``name`` reduced to its releases (what a check needs), cached on its own:
+        a warm run reads these, never the whole pages."""
+        project = canonicalize_name(name)
+        index = self._index(index_url)
+        cached = self.cache.get_table(index, project)
+        if cached is not None and self._fresh(cached.fetched):
+            return cached.table
+        if cached is not None:
+            answer = self._fetch(project, index, cached.etag, cached.last_modified)
+        else:
+            answer = self._fetch(project, index, None, None)
+        if answer is None:
+            assert cached is not None
+            return self.cache.touch_table(index, cached).table
+        page, etag, modified = answer
+        table = summarise(page)
+        self.cache.put_table(index, TableEntry(table, time.time(), etag, modified))
+        return table
+
+    def _fetch(
+        self, project: str, index: str, etag: str | None, modified: str | None
+    ) -> tuple[ProjectPage, str | None, str | None] | None:
+        """The page with its ETag and Last-Modified, or None when the index says the cached
+        one is still good (304)."""
         page_url = urljoin(index, quote(project) + "/")
         headers = {"Accept": _ACCEPT}
-        if cached is not None:
-            if cached.etag:
-                headers["If-None-Match"] = cached.etag
-            if cached.last_modified:
-                headers["If-Modified-Since"] = cached.last_modified
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
         answer = self.get(page_url, headers=headers)
-        if answer.status == 304 and cached is not None:
-            return self.cache.touch(index, cached).page
+        if answer.status == 304 and (etag or modified):
+            return None
         if answer.status == 404:
             raise NotCheckedError(f"{redact(index)} has no page for {project} (HTTP 404)")
         if answer.status in (401, 403):
@@ -302,28 +352,52 @@ class IndexSession:
             page = parse_html(answer.body, project, page_url)
         else:
             raise NotCheckedError(f"the index answered with content of type {kind[:60]!r}")
-        entry = CacheEntry(
-            page, time.time(), answer.headers.get("etag"), answer.headers.get("last-modified")
-        )
-        self.cache.put(index, entry)
-        return page
+        return page, answer.headers.get("etag"), answer.headers.get("last-modified")
 
     def project_pages(
         self, wanted: Iterable[tuple[str, str | None]]
     ) -> dict[tuple[str, str | None], ProjectPage | NotCheckedError]:
         """Many pages at once, over the pooled connections: (name, index or None) → the page,
         or the :class:`NotCheckedError` that says why there is none."""
+        return self._many(wanted, self.project_page, self.cached_page)
+
+    def release_tables(
+        self, wanted: Iterable[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], ReleaseTable | NotCheckedError]:
+        """Many release tables at once (as :meth:`project_pages`)."""
+
+        def cached(name: str, index_url: str | None) -> ReleaseTable | None:
+            entry = self.cache.get_table(self._index(index_url), canonicalize_name(name))
+            return entry.table if entry is not None and self._fresh(entry.fetched) else None
+
+        return self._many(wanted, self.release_table, cached)
+
+    def _many(
+        self,
+        wanted: Iterable[tuple[str, str | None]],
+        fetch: Callable[[str, str | None], _R],
+        cached: Callable[[str, str | None], _R | None],
+    ) -> dict[tuple[str, str | None], _R | NotCheckedError]:
         keys: list[tuple[str, str | None]] = list(
             dict.fromkeys((str(canonicalize_name(n)), i) for n, i in wanted)
         )
 
-        def one(key: tuple[str, str | None]) -> ProjectPage | NotCheckedError:
+        def one(key: tuple[str, str | None]) -> _R | NotCheckedError:
             try:
-                return self.project_page(*key)
+                return fetch(*key)
             except NotCheckedError as exc:
                 return exc
 
-        return dict(zip(keys, self.map(one, keys), strict=True))
+        # Fresh cache entries are read here, one after another: threads would only fight
+        # over the interpreter for them. Only what needs the index goes to the pool.
+        answers: dict[tuple[str, str | None], _R | NotCheckedError] = {}
+        for key in keys:
+            found = cached(*key)
+            if found is not None:
+                answers[key] = found
+        rest = [key for key in keys if key not in answers]
+        answers.update(zip(rest, self.map(one, rest), strict=True))
+        return {key: answers[key] for key in keys}
 
     def map(self, work: Callable[[_K], _R], keys: Sequence[_K]) -> list[_R]:
         """``work`` over ``keys`` on the session's threads (at most ``workers`` at once)."""
@@ -380,7 +454,11 @@ def _read_capped(raw: urllib3.BaseHTTPResponse, cap: int, deadline: float, timeo
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in raw.stream(256 * 1024):
+        while True:
+            # read1: what has arrived, so that a trickle cannot hold the loop past the deadline.
+            chunk = raw.read1(256 * 1024)
+            if not chunk:
+                break
             size += len(chunk)
             if size > cap:
                 raise NotCheckedError(

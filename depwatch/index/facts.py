@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from depwatch.index.page import NotCheckedError, ProjectFile, ProjectPage
-from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, Tag
-from depwatch.project import excluded_minors
+from depwatch.index.client import clean_index
+from depwatch.index.page import NotCheckedError, Release, ReleaseTable
+from depwatch.model import Finding, IndexFacts, Lockfile, NotChecked, Package, RuleInfo, Tag
+from depwatch.project import admitted_minors, excluded_minors
 
 if TYPE_CHECKING:
     from depwatch.matcher import Matcher
 
 __all__ = [
+    "INDEX_RULES",
     "PYPI_HOSTS",
     "RULE_HELD_BACK",
     "RULE_REQUIRES_PYTHON",
@@ -38,6 +40,38 @@ __all__ = [
 RULE_YANKED = "index/yanked"
 RULE_REQUIRES_PYTHON = "index/requires-python"
 RULE_HELD_BACK = "index/python-drop"
+#: What each index rule says in general (SARIF rule descriptors, ``rules`` in the report).
+INDEX_RULES = {
+    RULE_YANKED: RuleInfo(
+        id=RULE_YANKED,
+        title="The locked release was yanked from the package index",
+        kind="yanked",
+        what="The index marks the locked release as yanked (PEP 592), usually with a reason.",
+        why="Its authors withdrew it: a resolver no longer picks it, and the reason says what "
+        "is wrong with it.",
+        action="Lock another release.",
+    ),
+    RULE_REQUIRES_PYTHON: RuleInfo(
+        id=RULE_REQUIRES_PYTHON,
+        title="The locked release cannot install on a Python the project declares",
+        kind="python-drop",
+        what="The locked release's Requires-Python, from the package index, excludes a Python "
+        "version the project declares, on the targets the entry's markers admit.",
+        why="Installing the lock on that Python fails.",
+        action="Lock a release that installs there (split by a python_version marker), or "
+        "raise requires-python.",
+    ),
+    RULE_HELD_BACK: RuleInfo(
+        id=RULE_HELD_BACK,
+        title="Newer releases drop a Python the project declares",
+        kind="python-drop",
+        what="The newest release on the package index requires a newer Python than one the "
+        "project declares; the locked release still installs there.",
+        why="The package stays behind (fixes and features) for as long as the project "
+        "declares that Python.",
+        action="Plan to drop that Python; until then the package stays behind.",
+    ),
+}
 #: Hosts whose recorded index is PyPI itself: the chosen index (a mirror) serves those.
 PYPI_HOSTS = ("https://pypi.org/", "https://pypi.python.org/", "https://files.pythonhosted.org/")
 
@@ -45,8 +79,6 @@ PYPI_HOSTS = ("https://pypi.org/", "https://pypi.python.org/", "https://files.py
 def index_of(pkg: Package, default: str) -> str | None:
     """The index to ask about ``pkg``: the lock's own where it records another than PyPI, else
     ``default``; None for an entry no Python package index serves (conda, a local folder)."""
-    from depwatch.index.client import clean_index
-
     recorded = pkg.index
     if recorded is None or recorded.startswith(PYPI_HOSTS):
         return default
@@ -68,35 +100,53 @@ def _version(text: str) -> Version | None:
         return None
 
 
-def _excluded(files: Sequence[ProjectFile], declared: tuple[str, ...]) -> tuple[str, ...]:
+def _excluded(release: Release, declared: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return _excluded_by(release.requires_python, declared)
+    except InvalidSpecifier:
+        raise NotCheckedError(
+            f"the index gives {release.version} an invalid Requires-Python"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _excluded_by(requires: tuple[str | None, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
     """The declared minors no file of a release installs on (a file that states no
-    Requires-Python installs anywhere). Raises NotCheckedError for an invalid one."""
+    Requires-Python installs anywhere). Raises InvalidSpecifier for an invalid one.
+
+    Only floors count: a declared minor above every minor the release admits (``<3.15`` on
+    an open ``>=3.11``) is not taken as excluded — uv ignores such upper bounds when it locks,
+    and a project's open range does not promise a Python that is not out yet."""
     common: set[str] | None = None
-    for f in files:
-        if f.requires_python is None:
+    for text in requires:
+        if text is None:
             return ()
-        try:
-            spec = _spec(f.requires_python.strip())
-        except InvalidSpecifier:
-            raise NotCheckedError(
-                f"the index gives {f.filename} an invalid Requires-Python"
-            ) from None
+        spec = _spec(text.strip())  # InvalidSpecifier: the caller says which release
         excluded = set(excluded_minors(spec, declared))
+        admitted = [m for m in declared if m not in excluded] or list(admitted_minors(spec))
+        if admitted:
+            top = max(_minor(m) for m in admitted)
+            excluded = {m for m in excluded if _minor(m) < top}
         common = excluded if common is None else common & excluded
         if not common:
             return ()
     return tuple(m for m in declared if common and m in common)
 
 
-def _requires(files: Sequence[ProjectFile]) -> str | None:
-    texts = sorted({f.requires_python for f in files if f.requires_python})
+def _minor(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor or 0)
+
+
+def _requires(release: Release) -> str | None:
+    texts = sorted({t for t in release.requires_python if t})
     return " | ".join(texts) if texts else None
 
 
 def release_facts(
-    page: ProjectPage, version: str, index: str, declared: tuple[str, ...] | None
+    table: ReleaseTable, version: str, index: str, declared: tuple[str, ...] | None
 ) -> tuple[IndexFacts, tuple[str, ...], tuple[str, ...]]:
-    """The facts of ``version`` on ``page``, with the declared minors the locked release
+    """The facts of ``version`` in ``table``, with the declared minors the locked release
     excludes and those the newest release drops while the locked one installs there.
 
     Raises NotCheckedError when the page cannot say (no file of the version, an invalid
@@ -104,52 +154,39 @@ def release_facts(
     locked = _version(version)
     if locked is None:
         raise NotCheckedError(f"{version} is not a PEP 440 version")
-    by_version: dict[Version, list[ProjectFile]] = {}
-    for f in page.files:
-        parsed = _version(f.version) if f.version else None
-        if parsed is not None:
-            by_version.setdefault(parsed, []).append(f)
-    mine = by_version.get(locked)
-    if not mine:
-        raise NotCheckedError(f"the index lists no file of {page.name} {version}")
-    yanked = all(f.yanked for f in mine)
-    reason = next((f.yanked_reason for f in mine if f.yanked and f.yanked_reason), None)
-    candidates = [
-        v
-        for v, files in by_version.items()
-        if (locked.is_prerelease or not v.is_prerelease) and not all(f.yanked for f in files)
-    ]
-    newest = max(candidates, default=None)
-    newest_files = by_version[newest] if newest is not None else []
-    uploads = sorted(f.upload_time for f in newest_files if f.upload_time)
+    mine = table.find(str(locked))
+    if mine is None:
+        raise NotCheckedError(f"the index lists no file of {table.name} {version}")
+    latest = table.newest(prereleases=locked.is_prerelease)
+    newest = _version(latest.version) if latest is not None else None
     excluded: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     if declared:
         excluded = _excluded(mine, declared)
-        if newest is not None and newest > locked:
+        if latest is not None and newest is not None and newest > locked:
             try:
-                newer_excluded = _excluded(newest_files, declared)
+                newer_excluded = _excluded(latest, declared)
             except NotCheckedError:
                 newer_excluded = ()  # the newest release's own fault; the lock is checked
             dropped = tuple(m for m in newer_excluded if m not in excluded)
     facts = IndexFacts(
-        package=page.name,
+        package=table.name,
         version=version,
         index=index,
-        yanked=yanked,
-        yanked_reason=reason if yanked else None,
+        yanked=mine.yanked,
+        yanked_reason=mine.yanked_reason,
         requires_python=_requires(mine),
         newest=str(newest) if newest is not None else None,
-        newest_upload_time=uploads[0] if uploads else None,
-        newest_requires_python=_requires(newest_files) if newest_files else None,
+        newest_upload_time=latest.upload_time if latest is not None else None,
+        newest_requires_python=_requires(latest) if latest is not None else None,
     )
     return facts, excluded, dropped
 
 
-def _reference(page: ProjectPage, version: str) -> str:
-    if page.url.startswith("https://pypi.org/simple/"):
-        return f"https://pypi.org/project/{page.name}/{version}/"
-    return page.url
+def _reference(table: ReleaseTable, version: str) -> str:
+    if table.url.startswith("https://pypi.org/simple/"):
+        return f"https://pypi.org/project/{table.name}/{version}/"
+    return table.url
 
 
 _SPLIT_BY_PYTHON = ("python_version", "python_full_version")
@@ -158,7 +195,7 @@ _SPLIT_BY_PYTHON = ("python_version", "python_full_version")
 def findings_for(
     lock: Lockfile,
     matcher: Matcher,
-    answers: Mapping[tuple[str, str], ProjectPage | NotCheckedError],
+    answers: Mapping[tuple[str, str], ReleaseTable | NotCheckedError],
     default_index: str,
     own: str | None = None,
 ) -> tuple[list[Finding], list[IndexFacts], list[NotChecked]]:

@@ -6,19 +6,17 @@ with a reason a user can read. Index text is kept as the index wrote it (reporte
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from depwatch.model import NotChecked
 
@@ -28,8 +26,11 @@ __all__ = [
     "NotCheckedError",
     "ProjectFile",
     "ProjectPage",
+    "Release",
+    "ReleaseTable",
     "parse_html",
     "parse_json",
+    "summarise",
 ]
 
 #: The PEP 691 content type asked for first.
@@ -52,7 +53,8 @@ class ProjectFile:
     url: str
     """Absolute, without credentials."""
     version: str | None
-    """The version the file name carries (None for a name that is no wheel or sdist)."""
+    """The version the file name carries, normalised (None for a name that is no wheel or
+    sdist of the project, or a version that is not PEP 440)."""
     requires_python: str | None = None
     """As the index wrote it (may be invalid: :mod:`depwatch.index.facts` decides)."""
     yanked: bool = False
@@ -81,16 +83,40 @@ class ProjectPage:
     """``json`` (PEP 691) or ``html`` (PEP 503)."""
 
 
+_SDIST_ENDINGS = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    return canonicalize_name(name)
+
+
 def _version_of(filename: str, project: str) -> str | None:
-    """The version in a wheel or sdist file name, if the name is ``project``'s."""
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+    """The version (normalised) in a wheel or sdist file name, if the name is ``project``'s
+    and the version is PEP 440; the name is read by the file name's shape (a large page has
+    tens of thousands of files)."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6):
+            return None
+        name, version = parts[0], parts[1]
+    else:
+        ending = next((e for e in _SDIST_ENDINGS if filename.endswith(e)), None)
+        if ending is None:
+            return None
+        name, _, version = filename[: -len(ending)].rpartition("-")
+    if not name or not version or _canonical(name) != project:
         return None
-    return str(version) if name == project else None
+    parsed = _parse(version)
+    return str(parsed) if parsed is not None else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _strip_credentials(url: str) -> str:
@@ -145,10 +171,14 @@ def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
         yanked = item.get("yanked", False)
         metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
         size = item.get("size")
+        if href.startswith(("https://", "http://")) and "@" not in href:
+            absolute = href  # PyPI's own form: no join or credentials to strip
+        else:
+            absolute = _strip_credentials(urljoin(url, href))
         files.append(
             ProjectFile(
                 filename=filename,
-                url=_strip_credentials(urljoin(url, href)),
+                url=absolute,
                 version=_version_of(filename, project),
                 requires_python=_text(item.get("requires-python")) or None,
                 yanked=bool(yanked),
@@ -210,3 +240,79 @@ def parse_html(body: bytes, project: str, url: str) -> ProjectPage:
             )
         )
     return _finish(project, url, files, [], "html")
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What the facts need of one version of a page: a summary of its files."""
+
+    version: str
+    """Normalised (``str(Version(...))``)."""
+    prerelease: bool
+    yanked: bool
+    """True when every file of the version is yanked (PEP 592: the release is)."""
+    yanked_reason: str | None
+    requires_python: tuple[str | None, ...]
+    """The distinct Requires-Python of its files (None: a file states none)."""
+    upload_time: str | None
+    """The earliest upload time of its files."""
+
+
+#: One release as a row: (version, prerelease, yanked, yanked_reason, requires_python list,
+#: upload_time) — kept as the cache's JSON gives it, so a warm run builds no object per release.
+Row = Sequence[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTable:
+    """A page reduced to its releases: what a check reads (small, and cached on its own)."""
+
+    name: str
+    url: str
+    rows: Sequence[Row]
+    """Newest first (by PEP 440 order); versions that are not PEP 440 are left out."""
+
+    @staticmethod
+    def _release(row: Row) -> Release:
+        return Release(row[0], row[1], row[2], row[3], tuple(row[4]), row[5])
+
+    @property
+    def releases(self) -> tuple[Release, ...]:
+        return tuple(self._release(row) for row in self.rows)
+
+    def find(self, version: str) -> Release | None:
+        """The release of ``version`` (normalised text), if listed."""
+        return next((self._release(r) for r in self.rows if r[0] == version), None)
+
+    def newest(self, *, prereleases: bool) -> Release | None:
+        """The newest release that is not yanked (and final unless ``prereleases``)."""
+        return next(
+            (self._release(r) for r in self.rows if not r[2] and (prereleases or not r[1])),
+            None,
+        )
+
+
+def summarise(page: ProjectPage) -> ReleaseTable:
+    """The page's releases, newest first: each version parsed once, here, so that a warm run
+    parses only the locked versions."""
+    by_version: dict[Version, list[ProjectFile]] = {}
+    for f in page.files:
+        version = _parse(f.version) if f.version is not None else None
+        if version is not None:
+            by_version.setdefault(version, []).append(f)
+    rows: list[Row] = []
+    for version, files in sorted(by_version.items(), reverse=True):
+        yanked = all(f.yanked for f in files)
+        reason = next((f.yanked_reason for f in files if f.yanked and f.yanked_reason), None)
+        uploads = [f.upload_time for f in files if f.upload_time]
+        rows.append(
+            (
+                str(version),
+                version.is_prerelease,
+                yanked,
+                reason if yanked else None,
+                list(dict.fromkeys(f.requires_python for f in files)),
+                min(uploads) if uploads else None,
+            )
+        )
+    return ReleaseTable(page.name, page.url, tuple(rows))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from depwatch.index.client import DEFAULT_INDEX, IndexSession, clean_index, redact
 from depwatch.index.facts import index_of, release_facts
-from depwatch.index.page import NotCheckedError, ProjectPage
+from depwatch.index.page import NotCheckedError, ReleaseTable
 from depwatch.model import IndexFacts, Lockfile, NotChecked
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_MAX_AGE", "PendingIndex", "askable", "choose_index", "packag
 DEFAULT_MAX_AGE = 3600
 _ENV = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
 
-Answers = Mapping[tuple[str, str], ProjectPage | NotCheckedError]
+Answers = Mapping[tuple[str, str], ReleaseTable | NotCheckedError]
 
 
 def choose_index(flag: str | None, configured: str | None) -> str:
@@ -75,11 +75,11 @@ class PendingIndex:
                         wanted.append(key)
         self.wanted = wanted
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="depwatch-index")
-        self._future: Future[dict[tuple[str, str | None], ProjectPage | NotCheckedError]] = (
-            self._pool.submit(session.project_pages, wanted)
+        self._future: Future[dict[tuple[str, str | None], ReleaseTable | NotCheckedError]] = (
+            self._pool.submit(session.release_tables, wanted)
         )
 
-    def answers(self) -> dict[tuple[str, str], ProjectPage | NotCheckedError]:
+    def answers(self) -> dict[tuple[str, str], ReleaseTable | NotCheckedError]:
         done = self._future.result()
         return {(name, index or ""): page for (name, index), page in done.items()}
 

@@ -171,6 +171,7 @@ def build_wheel(name: str, version: str, requires_python: str | None) -> tuple[s
 def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -235,6 +236,9 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
             if mode == "huge":
                 self._send_huge()
                 return
+            if mode == "trickle":
+                self._send_trickle(project.slow_seconds)
+                return
             wants_json = JSON_TYPE in self.headers.get("Accept", "") and mode != "html-only"
             if mode == "broken-json":
                 body, kind = b'{"meta": {"api-version": "1.1"}, "name": ', JSON_TYPE
@@ -261,6 +265,20 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()
+
+        def _send_trickle(self, seconds: float) -> None:
+            """A JSON page one byte at a time, each within any read timeout."""
+            body = server.json_page(Project("x", []))
+            self.send_response(200)
+            self.send_header("Content-Type", JSON_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    time.sleep(seconds)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         def _send_huge(self) -> None:
             size = 50 * 1024 * 1024

@@ -132,6 +132,15 @@ def test_slow_answer_times_out(index: IndexServer, page_cache: PageCache) -> Non
         _session(index, page_cache, timeout=0.5, retries=0).project_page("iota")
 
 
+def test_a_trickle_cannot_hold_the_run(index: IndexServer, page_cache: PageCache) -> None:
+    project = index.add(Project("mu", [Release("1.0")], "trickle"))
+    project.slow_seconds = 0.2  # every byte well within the 0.5 s read timeout
+    started = time.monotonic()
+    with pytest.raises(NotCheckedError, match="took longer than"):
+        _session(index, page_cache, timeout=0.5, retries=0).project_page("mu")
+    assert time.monotonic() - started < 5
+
+
 def test_unreachable_index_is_not_checked(page_cache: PageCache) -> None:
     session = IndexSession(default_index="http://127.0.0.1:9/simple/", cache=page_cache, retries=0)
     with pytest.raises(NotCheckedError, match="could not be reached"):
