@@ -353,4 +353,11 @@ def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
         ):
             out.open = True
             break
+        # sys.modules[__name__] = SomeObject(): the module is replaced by what no reading sees
+        if isinstance(node, (ast.Assign, ast.AugAssign)) and any(
+            isinstance(t, ast.Subscript) and _name_of(t.value) == "modules"
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        ):
+            out.open = True
+            break
     return out

@@ -209,3 +209,19 @@ def test_a_getattr_defined_under_a_condition_is_read() -> None:
     assert lookup(api, "lib.escape").status == "missing"
     lazy = _api({"lib/__init__.py": "from lib._lazy import __getattr__\n", "lib/_lazy.py": ""})
     assert lookup(lazy, "lib.escape").status == "unknown"
+
+
+def test_a_module_that_replaces_itself_is_unreadable() -> None:
+    api = _api(
+        {
+            "lib/__init__.py": """
+            import sys
+
+            class _Module:
+                x = 1
+
+            sys.modules[__name__] = _Module()
+            """
+        }
+    )
+    assert lookup(api, "lib.anything").status == "unknown"
