@@ -31,7 +31,7 @@ from depwatch.wheels.remote import WheelError, WheelSources
 
 __all__ = ["API_FORMAT", "Api", "extract_api"]
 
-API_FORMAT = 5
+API_FORMAT = 6
 Api = dict[str, Any]
 """``{"format", "top", "compiled", "objects": {path: record}}``."""
 

@@ -65,7 +65,8 @@ def _text(node: ast.expr | None) -> str:
         out = _text(node.func.value) if isinstance(node.func, ast.Attribute) else ""
     else:
         out = ""
-    out = " ".join(out.split())
+    # a wheel's text: one line, no control characters (reporters escape it again)
+    out = "".join(c for c in " ".join(out.split()) if c.isprintable())
     return out if len(out) <= _MESSAGE_MAX else out[: _MESSAGE_MAX - 1] + "…"
 
 
