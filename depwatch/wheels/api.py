@@ -29,7 +29,7 @@ from typing import Any
 from depwatch.wheels.deprecations import ModuleScan, scan_module
 from depwatch.wheels.remote import WheelError, WheelSources
 
-__all__ = ["API_FORMAT", "Api", "extract_api"]
+__all__ = ["API_FORMAT", "Api", "extract_api", "extract_api_from"]
 
 API_FORMAT = 6
 Api = dict[str, Any]
@@ -370,6 +370,13 @@ def extract_api(sources: WheelSources) -> Api:
         "objects": walker.objects,
         "assigned": sorted(set().union(*(s.assigned for s in scans.values()))),
     }
+
+
+def extract_api_from(
+    files: dict[str, bytes], top_level: tuple[str, ...], compiled: tuple[str, ...]
+) -> Api:
+    """:func:`extract_api` on plain data (what a worker process is sent)."""
+    return extract_api(WheelSources(files, top_level, compiled, 0))
 
 
 def _reason(exc: BaseException) -> str:
