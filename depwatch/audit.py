@@ -651,7 +651,7 @@ def _with_index_facts(
     """``found`` with the index's findings on the project's entries (a curated finding that
     says the same wins); ``run`` collects the facts and what was not checked."""
     from depwatch.index.client import clean_index
-    from depwatch.index.facts import curated_wins, findings_for
+    from depwatch.index.facts import curated_wins, findings_for, join_held_back
 
     answers = index.answers()
     default = clean_index(_index_for(project, options))
@@ -672,7 +672,7 @@ def _with_index_facts(
                 "facts were not compared; declare requires-python in pyproject.toml or pass "
                 "--python"
             )
-    kept = curated_wins(found)
+    kept = join_held_back(curated_wins(found))
     if run is not None:
         run.infos.update(_index_infos(kept))
     return kept

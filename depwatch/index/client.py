@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, overload
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -33,6 +33,7 @@ from depwatch.index.page import (
     parse_html,
     parse_json,
     summarise,
+    table_from_json,
 )
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class IndexSession:
         self.retries = retries
         self.cache = cache if cache is not None else PageCache(default_cache_dir())
         self._auth: dict[tuple[str, str], str] = {}
+        self._looked_up: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._pool: urllib3.PoolManager | None = None
         self.default_index = self.add_index(default_index)
@@ -156,8 +158,10 @@ class IndexSession:
         with self._lock:
             if auth is not None:
                 self._auth[origin] = auth
-            elif origin not in self._auth and (host := urlsplit(clean).hostname):
-                found = _netrc_auth(host)
+            elif origin not in self._auth and origin not in self._looked_up:
+                self._looked_up.add(origin)  # netrc is read once per host, found or not
+                host = urlsplit(clean).hostname
+                found = _netrc_auth(host) if host else None
                 if found is not None:
                     self._auth[origin] = found
         return clean
@@ -176,7 +180,9 @@ class IndexSession:
                     block=False,
                     timeout=timeout,
                     retries=False,
-                    headers={"User-Agent": _USER_AGENT},
+                    # gzip: a large JSON page shrinks about tenfold on the wire; the read cap
+                    # counts the decoded bytes, so a compressed bomb is cut off too.
+                    headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
                 )
             return self._pool
 
@@ -311,22 +317,38 @@ class IndexSession:
         if cached is not None and self._fresh(cached.fetched):
             return cached.table
         if cached is not None:
-            answer = self._fetch(project, index, cached.etag, cached.last_modified)
+            answer = self._fetch(project, index, cached.etag, cached.last_modified, table=True)
         else:
-            answer = self._fetch(project, index, None, None)
+            answer = self._fetch(project, index, None, None, table=True)
         if answer is None:
             assert cached is not None
             return self.cache.touch_table(index, cached).table
-        page, etag, modified = answer
-        table = summarise(page)
+        found, etag, modified = answer
+        table = found if isinstance(found, ReleaseTable) else summarise(found)
         self.cache.put_table(index, TableEntry(table, time.time(), etag, modified))
         return table
 
+    @overload
     def _fetch(
         self, project: str, index: str, etag: str | None, modified: str | None
-    ) -> tuple[ProjectPage, str | None, str | None] | None:
-        """The page with its ETag and Last-Modified, or None when the index says the cached
-        one is still good (304)."""
+    ) -> tuple[ProjectPage, str | None, str | None] | None: ...
+
+    @overload
+    def _fetch(
+        self, project: str, index: str, etag: str | None, modified: str | None, *, table: bool
+    ) -> tuple[ProjectPage | ReleaseTable, str | None, str | None] | None: ...
+
+    def _fetch(
+        self,
+        project: str,
+        index: str,
+        etag: str | None,
+        modified: str | None,
+        *,
+        table: bool = False,
+    ) -> tuple[ProjectPage | ReleaseTable, str | None, str | None] | None:
+        """The page (or, with ``table``, a JSON page straight to its release table) with its
+        ETag and Last-Modified, or None when the index says the cached one is still good."""
         page_url = urljoin(index, quote(project) + "/")
         headers = {"Accept": _ACCEPT}
         if etag:
@@ -346,7 +368,10 @@ class IndexSession:
         if answer.status != 200:
             raise NotCheckedError(f"{redact(index)} answered HTTP {answer.status} for {project}")
         kind = answer.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if kind == JSON_TYPE or kind == "application/json":
+        page: ProjectPage | ReleaseTable
+        if (kind == JSON_TYPE or kind == "application/json") and table:
+            page = table_from_json(answer.body, project, page_url)
+        elif kind == JSON_TYPE or kind == "application/json":
             page = parse_json(answer.body, project, page_url)
         elif kind in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
             page = parse_html(answer.body, project, page_url)

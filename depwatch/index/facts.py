@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -34,6 +35,7 @@ __all__ = [
     "curated_wins",
     "findings_for",
     "index_of",
+    "join_held_back",
     "release_facts",
 ]
 
@@ -183,6 +185,24 @@ def release_facts(
     return facts, excluded, dropped
 
 
+def _is_pre(version: str) -> bool:
+    parsed = _version(version)
+    return parsed is not None and parsed.is_prerelease
+
+
+def _installable(table: ReleaseTable, pythons: tuple[str, ...], *, prereleases: bool) -> str | None:
+    """The newest release, not yanked, that installs on every one of ``pythons``."""
+    for row in table.rows:
+        if row[2] or (row[1] and not prereleases):
+            continue
+        try:
+            if not pythons or not _excluded_by(tuple(row[4]), pythons):
+                return str(row[0])
+        except InvalidSpecifier:
+            continue
+    return None
+
+
 def _reference(table: ReleaseTable, version: str) -> str:
     if table.url.startswith("https://pypi.org/simple/"):
         return f"https://pypi.org/project/{table.name}/{version}/"
@@ -238,11 +258,20 @@ def findings_for(
             "origin": "index",
         }
         if fact.yanked:
-            move = (
-                f"Lock another release of {pkg.name} (the newest is {fact.newest})"
-                if fact.newest is not None
-                else f"Lock a release of {pkg.name} that is not yanked, or replace it"
+            pythons = tuple(
+                py for py in declared or () if any(_admits(pkg.markers, py, pl) for pl in platforms)
             )
+            fits = _installable(answer, pythons, prereleases=_is_pre(pkg.version))
+            if fits is not None and fits != fact.newest:
+                move = (
+                    f"Lock another release of {pkg.name}: {fits} installs on every declared "
+                    f"Python (the newest, {fact.newest}, requires Python "
+                    f"{fact.newest_requires_python})"
+                )
+            elif fact.newest is not None:
+                move = f"Lock another release of {pkg.name} (the newest is {fact.newest})"
+            else:
+                move = f"Lock a release of {pkg.name} that is not yanked, or replace it"
             findings.append(
                 Finding(
                     rule=RULE_YANKED,
@@ -309,3 +338,66 @@ def curated_wins(findings: Iterable[Finding]) -> list[Finding]:
                 continue
         kept.append(f)
     return kept
+
+
+#: How many held-back packages an interpreter finding names in full (the JSON ``index`` list
+#: has every one).
+HELD_BACK_SHOWN = 10
+
+
+def join_held_back(findings: Iterable[Finding]) -> list[Finding]:
+    """Fold the index's held-back facts into one finding per declared Python (a minimal join:
+    the curated Python-floor plans get the same treatment in the matcher).
+
+    Each ``index/python-drop`` plan says "newer releases of P drop Python X". Per X: where an
+    interpreter finding for X is a plan, its action gains the held-back packages; else one
+    ``index/python-drop`` finding on ``python`` X lists them. The per-package ones go."""
+    found = list(findings)
+    held: dict[str, list[Finding]] = {}
+    for f in found:
+        if f.rule == RULE_HELD_BACK and f.package != "python":
+            for label in f.targets or ():
+                python = label.split("/", 1)[0]
+                if f not in held.setdefault(python, []):
+                    held[python].append(f)
+    if not held:
+        return found
+    out = [f for f in found if not (f.rule == RULE_HELD_BACK and f.package != "python")]
+    for python, items in sorted(held.items(), key=lambda kv: _minor(kv[0])):
+        items.sort(key=lambda f: f.package)
+        names = [f"{f.package} {f.version}" for f in items[:HELD_BACK_SHOWN]]
+        more = len(items) - len(names)
+        listed = ", ".join(names) + (f" and {more} more" if more else "")
+        joined = f"Python {python} holds back {listed}: their newer releases need a newer Python."
+        interpreter = next(
+            (
+                i
+                for i, f in enumerate(out)
+                if f.package == "python" and f.version == python and f.tag is Tag.PLAN
+            ),
+            None,
+        )
+        if interpreter is not None:
+            target = out[interpreter]
+            out[interpreter] = replace(target, action=f"{target.action} {joined}")
+            continue
+        first = items[0]
+        out.append(
+            Finding(
+                rule=RULE_HELD_BACK,
+                project=first.project,
+                package="python",
+                version=python,
+                tag=Tag.PLAN,
+                kind="python-drop",
+                title=f"Python {python} holds back {len(items)} locked "
+                f"package{'s' if len(items) != 1 else ''}: newer releases require a newer Python",
+                action=f"Plan to drop Python {python} (raise requires-python) to let them move "
+                f"on: {listed}.",
+                references=(),
+                lockfiles=(),
+                targets=None,
+                origin="index",
+            )
+        )
+    return out

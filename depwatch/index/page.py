@@ -107,7 +107,12 @@ def _version_of(filename: str, project: str) -> str | None:
         name, _, version = filename[: -len(ending)].rpartition("-")
     if not name or not version or _canonical(name) != project:
         return None
-    parsed = _parse(version)
+    return _normal(version)
+
+
+@functools.lru_cache(maxsize=65536)
+def _normal(text: str) -> str | None:
+    parsed = _parse(text)
     return str(parsed) if parsed is not None else None
 
 
@@ -146,8 +151,8 @@ def _finish(
     return ProjectPage(project, _strip_credentials(url), tuple(files), tuple(versions), fmt)
 
 
-def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
-    """A PEP 691 JSON page for ``project`` (normalised), fetched from ``url``."""
+def _json_page(body: bytes, project: str) -> dict[str, Any]:
+    """The JSON of a PEP 691 page for ``project``, checked for what every reader relies on."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
@@ -161,6 +166,47 @@ def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
     name = data.get("name")
     if not isinstance(name, str) or canonicalize_name(name) != project:
         raise NotCheckedError("the index answered with the page of another project")
+    return data
+
+
+def table_from_json(body: bytes, project: str, url: str) -> ReleaseTable:
+    """A PEP 691 JSON page straight to its release table (what a check reads): no object per
+    file, no URL handling — a large page has tens of thousands of files."""
+    data = _json_page(body, project)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in data["files"]:
+        if isinstance(item, dict):
+            filename = item.get("filename")
+            version = _version_of(filename, project) if isinstance(filename, str) else None
+            if version is not None:
+                grouped.setdefault(version, []).append(item)
+    if data["files"] and not grouped:
+        raise NotCheckedError(f"the index answered with a page that lists no file of {project}")
+    rows: list[Row] = []
+    for version in sorted(grouped, key=_parse, reverse=True):  # type: ignore[arg-type]
+        items = grouped[version]
+        flags = [item.get("yanked", False) for item in items]
+        yanked = all(bool(flag) for flag in flags)
+        reason = next((f for f in flags if isinstance(f, str) and f), None) if yanked else None
+        requires = [_text(item.get("requires-python")) or None for item in items]
+        uploads = [u for item in items if (u := _text(item.get("upload-time")))]
+        parsed = _parse(version)
+        rows.append(
+            (
+                version,
+                parsed is not None and parsed.is_prerelease,
+                yanked,
+                reason,
+                list(dict.fromkeys(requires)),
+                min(uploads) if uploads else None,
+            )
+        )
+    return ReleaseTable(project, _strip_credentials(url), tuple(rows))
+
+
+def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
+    """A PEP 691 JSON page for ``project`` (normalised), fetched from ``url``."""
+    data = _json_page(body, project)
     files: list[ProjectFile] = []
     for item in data["files"]:
         if not isinstance(item, dict):

@@ -68,9 +68,13 @@ def read(path: Path) -> LockContents:
             package = _package(section, raw_name, entry, shown, warnings)
             if package is None:
                 continue
+            # An entry without "index" (a transitive one) comes from the first source.
             named = entry.get("index") if isinstance(entry, dict) else None
-            if package.source == "registry" and isinstance(named, str) and named in sources:
-                package = replace(package, index=sources[named])
+            url = (
+                sources.get(named) if isinstance(named, str) else next(iter(sources.values()), None)
+            )
+            if package.source == "registry" and url is not None:
+                package = replace(package, index=url)
             key = (package.name, package.version, package.source)
             if key in packages:
                 packages[key].add(section, package.markers)

@@ -69,23 +69,25 @@ def test_online_check_reports_index_facts(
         tmp_path / "p",
         "alpha==1.1\nbeta==2.0\ngamma==1.0\ndelta==1.0\ngone==1.0\nepsilon==3.0\n",
     )
-    exit_code, doc = _json("--online", "--index-url", served.url, cwd=root, env=cache)
+    exit_code, doc = _json(
+        "--online", "--index-url", served.url, "--today", "2026-12-01", cwd=root, env=cache
+    )
     assert exit_code == 1
     found = {(f["rule"], f["package"]): f for f in doc["findings"] if f["origin"] == "index"}
-    assert set(found) == {
-        ("index/yanked", "alpha"),
-        ("index/requires-python", "beta"),
-        ("index/python-drop", "gamma"),
-    }
+    assert set(found) == {("index/yanked", "alpha"), ("index/requires-python", "beta")}
     yanked = found[("index/yanked", "alpha")]
     assert yanked["tag"] == "immediate"
     assert yanked["title"].endswith("broke it \x1b[31mred\x1b[0m\n::error::boom")
     assert yanked["lockfiles"] == ["requirements.txt"]
     floor = found[("index/requires-python", "beta")]
     assert (floor["tag"], floor["kind"], floor["targets"]) == ("immediate", "python-drop", ["3.9"])
-    held = found[("index/python-drop", "gamma")]
-    assert (held["tag"], held["targets"]) == ("plan", ["3.9"])
-    assert "2.0" in held["title"]
+    # gamma's newer release drops 3.9: it joins the interpreter finding for 3.9 (a plan: 3.9
+    # is past its end of life) as a held-back package.
+    (eol,) = [f for f in doc["findings"] if f["package"] == "python" and f["version"] == "3.9"]
+    assert (eol["origin"], eol["tag"]) == ("curated", "plan")
+    assert eol["action"].endswith(
+        "Python 3.9 holds back gamma 1.0: their newer releases need a newer Python."
+    )
     assert all(f["origin"] == "curated" for f in doc["findings"] if f["package"] == "python")
     unchecked = {n["package"]: n for n in doc["not_checked"]}
     assert set(unchecked) == {"delta", "gone"}
@@ -335,3 +337,54 @@ def test_without_online_no_socket_is_opened(tmp_path: Path, hook: bool) -> None:
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert out.read_text() == repr(([], False, False))
+
+
+def test_a_yanked_release_points_at_one_that_installs_everywhere(
+    index: IndexServer, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    index.add(
+        Project(
+            "omega",
+            [
+                Release("1.0", ">=3.8"),
+                Release("1.1", ">=3.8", yanked="bad"),
+                Release("1.2", ">=3.10"),
+            ],
+        )
+    )
+    root = _project(tmp_path / "p", "omega==1.1\n")
+    exit_code, doc = _json("--online", "--index-url", index.url, cwd=root, env=cache)
+    assert exit_code == 1
+    (yanked,) = [f for f in doc["findings"] if f["rule"] == "index/yanked"]
+    assert yanked["action"].startswith("Lock another release of omega: 1.0 installs on every")
+    assert "the newest, 1.2, requires Python >=3.10" in yanked["action"]
+
+
+def test_held_back_packages_make_one_finding_per_python(
+    index: IndexServer, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    for name in ("one", "two"):
+        index.add(Project(name, [Release("1.0", ">=3.10"), Release("2.0", ">=3.12")]))
+    index.add(Project("split", [Release("1.0", ">=3.10"), Release("2.0", ">=3.12")]))
+    root = _project(
+        tmp_path / "p",
+        'one==1.0\ntwo==1.0\nsplit==1.0 ; python_version < "3.12"\n',
+        python=">=3.11",
+    )
+    exit_code, doc = _json(
+        "--online", "--index-url", index.url, "--today", "2026-12-01", cwd=root, env=cache
+    )
+    assert exit_code == 0
+    index_findings = [f for f in doc["findings"] if f["origin"] == "index"]
+    # 3.11's end of life (2027-10) is under a year away: its interpreter finding is monitor,
+    # so the held-back packages make their own plan, on python 3.11.
+    assert [(f["rule"], f["package"], f["version"], f["tag"]) for f in index_findings] == [
+        ("index/python-drop", "python", "3.11", "plan")
+    ]
+    held = index_findings[0]
+    assert held["title"] == (
+        "Python 3.11 holds back 2 locked packages: newer releases require a newer Python"
+    )
+    assert "one 1.0, two 1.0" in held["action"]
+    assert "split" not in held["action"]  # the lock already splits it by Python
+    assert held["lockfiles"] == []

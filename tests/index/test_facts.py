@@ -64,3 +64,28 @@ def test_an_unknown_version_is_not_checked(index: IndexServer, page_cache: PageC
         release_facts(table, "9.9", "x", None)
     with pytest.raises(NotCheckedError, match="not a PEP 440 version"):
         release_facts(table, "9e", "x", None)
+
+
+def test_the_table_read_straight_from_json_is_the_summary_of_the_page(
+    index: IndexServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    index.add(
+        Project(
+            "both",
+            [
+                Release("1.0", ">=3.8", upload_time="2024-01-01T00:00:00Z"),
+                Release("1.0.post1", ">=3.9", yanked="oops"),
+                Release("2.0b1", ">=3.10"),
+                Release("1.1", None),
+            ],
+        )
+    )
+    straight = IndexSession(default_index=index.url, cache=PageCache(tmp_path / "a"))
+    via_page = IndexSession(default_index=index.url, cache=PageCache(tmp_path / "b"))
+    table = straight.release_table("both")
+    assert table == summarise(via_page.project_page("both"))
+    assert [r.version for r in table.releases] == ["2.0b1", "1.1", "1.0.post1", "1.0"]
+    assert table.find("1.0.post1") is not None
+    assert table.find("1.0.post1").yanked_reason == "oops"  # type: ignore[union-attr]
+    assert table.newest(prereleases=False).version == "1.1"  # type: ignore[union-attr]
+    assert table.newest(prereleases=True).version == "2.0b1"  # type: ignore[union-attr]
