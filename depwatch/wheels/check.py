@@ -168,7 +168,7 @@ _READING = threading.BoundedSemaphore(4)
 """Wheels being read (their sources held in memory) at once; griffe itself runs one at a time."""
 
 
-_POOL_MIN_BYTES = 400_000
+_POOL_MIN_BYTES = 64_000
 """Sources smaller than this are read in this process (starting a worker costs more)."""
 
 
