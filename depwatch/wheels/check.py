@@ -718,7 +718,15 @@ def check_wheels(
         return hits
 
     try:
-        done = session.map(one, wanted)
+        if len(wanted) == 1:
+            done = [one(wanted[0])]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # enough threads to keep the downloads and both griffe workers busy; a warm run
+            # (APIs from the cache) is CPU-bound and gains nothing from more
+            with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+                done = list(pool.map(one, wanted))
     finally:
         _EXTRACTOR.close()
     for (name, version), hits in zip(wanted, done, strict=True):
