@@ -354,3 +354,29 @@ def test_large_packages_are_read_in_worker_processes(
     assert sorted(in_workers) == sorted(in_process)
     assert "demolib.old_func" in in_workers
     assert check._EXTRACTOR._pool is None  # the workers are gone when the check ends
+
+
+def test_import_names_are_confirmed_by_the_wheel(wheel_index: WheelIndex, tmp_path: Path) -> None:
+    # distribution "demo-tools" ships the module "demotools_impl", not "demo_tools": code that
+    # imports a project module named demo_tools is not compared with it
+    for version, body in (("1.0", "def run(a):\n    pass\n"), ("2.0", "X = 1\n")):
+        filename, data = build_wheel("demo-tools", version, {"demotools_impl/__init__.py": body})
+        wheel_index.add("demo-tools", filename, data)
+    facts = scan_source("import demo_tools\ndemo_tools.run(1)\n", "app.py", ["demo_tools"])
+    lock = Lockfile("uv.lock", "uv", (Package("demo-tools", "1.0"),))
+    with IndexSession(default_index=wheel_index.url, cache=PageCache(tmp_path / "p")) as session:
+        result = check_wheels([lock], [facts], session, cache=ApiCache(tmp_path / "api"))
+    assert result.findings == []
+    assert result.not_checked == []
+    # a known import name that differs from the distribution's (PyYAML → yaml) is followed
+    for version, body in (
+        ("6.0", "def load(stream, Loader=None):\n    pass\n"),
+        ("7.0", "X = 1\n"),
+    ):
+        filename, data = build_wheel("PyYAML", version, {"yaml/__init__.py": body})
+        wheel_index.add("pyyaml", filename, data)
+    facts = scan_source("import yaml\nyaml.load(s)\n", "app.py", ["yaml"])
+    lock = Lockfile("uv.lock", "uv", (Package("pyyaml", "6.0"),))
+    with IndexSession(default_index=wheel_index.url, cache=PageCache(tmp_path / "p")) as session:
+        result = check_wheels([lock], [facts], session, cache=ApiCache(tmp_path / "api"))
+    assert [(f.package, f.rule) for f in result.findings] == [("pyyaml", "wheels/pyyaml/yaml.load")]
