@@ -296,30 +296,14 @@ class _UsageLookup:
     def on(self, usage: Usage, pythons: Sequence[str]) -> tuple[Evidence, ...]:
         """The evidence of ``usage`` that counts on ``pythons`` (none given: the declared)."""
         from depwatch import usage as scanner
-        from depwatch.usage.context import PathContexts, judge
+        from depwatch.usage.context import judge
 
         targets = tuple(pythons) if pythons else self.pythons
         found = self._memo.get((usage, targets))
         if found is None:
-            if self.facts is None:
-                result = scanner.scan_project(
-                    self.root,
-                    self.modules,
-                    self.env,
-                    exclude=self.exclude,
-                    assignments=self.assignments,
-                )
-                self.facts, self.warnings = result.facts, result.warnings
-                self._contexts = PathContexts(
-                    vendored=self.settings.vendored,
-                    fixtures=self.settings.fixtures,
-                    sources=result.sources,
-                    imported=result.imported,
-                    root=self.root,
-                )
             raw = self._raw.get(usage)
             if raw is None:
-                raw = self._raw[usage] = scanner.evidence_for(self.facts, usage, self.names)
+                raw = self._raw[usage] = scanner.evidence_for(self.all_facts(), usage, self.names)
             assert self._contexts is not None
             found, dropped = judge(raw, self._contexts, targets, self.platforms)
             self._memo[(usage, targets)] = found
@@ -327,9 +311,64 @@ class _UsageLookup:
                 self.not_counted.setdefault((item.path, item.cell, item.line, item.column), item)
         return found
 
+    def all_facts(self) -> tuple[FileFacts, ...]:
+        """Every reference found (the scan runs now if no rule asked yet)."""
+        if self.facts is None:
+            from depwatch import usage as scanner
+            from depwatch.usage.context import PathContexts
+
+            result = scanner.scan_project(
+                self.root,
+                self.modules,
+                self.env,
+                exclude=self.exclude,
+                assignments=self.assignments,
+            )
+            self.facts, self.warnings = result.facts, result.warnings
+            self._contexts = PathContexts(
+                vendored=self.settings.vendored,
+                fixtures=self.settings.fixtures,
+                sources=result.sources,
+                imported=result.imported,
+                root=self.root,
+            )
+        return self.facts
+
+    def counted_facts(self) -> tuple[FileFacts, ...]:
+        """The references that count as evidence on the declared targets (DESIGN.md, "Evidence
+        that counts"): no vendored code or test data, no branch that no target takes, nothing
+        under ``TYPE_CHECKING`` — what the wheel comparison matches against."""
+        from dataclasses import replace
+
+        from depwatch.usage import guards as _guards
+        from depwatch.usage.context import COUNTED
+
+        facts = self.all_facts()
+        assert self._contexts is not None
+        out = []
+        for item in facts:
+            if self._contexts.of(item.path) not in COUNTED:
+                continue
+            refs = tuple(
+                ref
+                for ref in item.refs
+                if not ref.guards
+                or (
+                    not _guards.typing_only(ref.guards)
+                    and _guards.reachable(ref.guards, self.pythons, self.platforms)
+                )
+            )
+            out.append(replace(item, refs=refs) if len(refs) != len(item.refs) else item)
+        return tuple(out)
+
 
 def _usage_lookup(
-    project: Project, rulebook: RuleBook, exclude: Sequence[str], options: CheckOptions
+    project: Project,
+    rulebook: RuleBook,
+    exclude: Sequence[str],
+    options: CheckOptions,
+    *,
+    online: bool = False,
 ) -> _UsageLookup:
     from depwatch.matcher import PLATFORMS
     from depwatch.project import CANDIDATE_PYTHONS
@@ -350,6 +389,10 @@ def _usage_lookup(
     spellings = rulebook.names(names) if modules else None
     if spellings:
         modules.update(spellings.tracked(modules))
+    if online:  # the released wheels are compared for every locked package the code imports
+        from depwatch.wheels import import_names
+
+        modules.update(m for name in names for m in import_names(name))
     declared = _declared(project, options.pythons)[0]
     return _UsageLookup(
         project.root,
@@ -634,18 +677,25 @@ def _audit_project(
 
         exclude_spec(tuple(exclude))
     _check_context_globs(project)
-    usage = _usage_lookup(project, rulebook, exclude, options) if options.usage else None
+    online = index is not None
+    usage = (
+        _usage_lookup(project, rulebook, exclude, options, online=online) if options.usage else None
+    )
     found, matcher, project_report = _match_project(project, rulebook, options, usage)
     run.reports.append(project_report)
     run.infos.update(matcher.infos)
     if index is not None:
         found = _with_index_facts(project, found, matcher, index, options, run)
+        if usage is not None:
+            found += _wheel_findings(project, usage, rulebook, index, options, run, old_project)
     if old_project is not None:
         old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
         run.infos.update(old_matcher.infos)
         if index is not None:
             old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
             run.infos.update(_index_infos(old_found))
+            if usage is not None:
+                old_found += _wheel_findings(old_project, usage, rulebook, index, options, run)
         found = _since_filter(merge(found), merge(old_found), run)
     run.findings += _with_declaration_line(_with_lines(merge(found), project), project)
 
@@ -827,6 +877,51 @@ def _index_infos(findings: Iterable[Finding]) -> dict[str, RuleInfo]:
     from depwatch.index.facts import INDEX_RULES
 
     return {f.rule: INDEX_RULES[f.rule] for f in findings if f.rule in INDEX_RULES}
+
+
+def _wheel_findings(
+    project: Project,
+    usage: _UsageLookup,
+    rulebook: RuleBook,
+    index: PendingIndex,
+    options: CheckOptions,
+    run: _Run,
+    old_project: Project | None = None,
+) -> list[Finding]:
+    """API changes of the released wheels of the locked packages the code imports (a curated
+    rule on the same symbol wins); what could not be read joins ``not_checked``."""
+    from depwatch.index.client import clean_index
+    from depwatch.index.facts import index_of
+    from depwatch.wheels import check_wheels
+
+    curated: dict[str, list[str]] = {}
+    for lock in project.lockfiles:
+        for pkg in lock.packages:
+            if pkg.name in curated:
+                continue
+            said = curated[pkg.name] = []
+            for rule in rulebook.for_package(pkg.name):
+                if rule.usage is not None:
+                    said += rule.usage.symbols
+                    for call in rule.usage.calls:
+                        said += [f"{call.name}({k}=)" for k in call.keywords] or [call.name]
+    before = {}
+    if old_project is not None:  # --since: the version locked then is the first earlier one
+        before = {p.name: p.version for lock in old_project.lockfiles for p in lock.packages}
+    default = clean_index(_index_for(project, options))
+    result = check_wheels(
+        project.lockfiles,
+        usage.counted_facts(),
+        index.session,
+        project=project.shown,
+        curated=curated,
+        own=project.files.facts.name,
+        index_for=lambda pkg: index_of(pkg, default),
+        before={k: v for k, v in before.items() if v is not None},
+    )
+    run.infos.update(result.infos)
+    run.not_checked = (run.not_checked or []) + result.not_checked
+    return result.findings
 
 
 def _since_filter(found: list[Finding], old: list[Finding], run: _Run) -> list[Finding]:

@@ -226,6 +226,9 @@ class Finding:
     origin: str = "curated"
     """Where the knowledge comes from: ``curated`` (a rule file), ``index`` (the package
     index, ``--online``), ``wheels`` (released wheels) or ``advisory`` (``--vulns``)."""
+    confidence: str | None = None
+    """For findings derived from released wheels: ``static`` (an API diff) or
+    ``static+deprecation`` (confirmed by a deprecation notice)."""
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -122,6 +122,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     if len(finding.fixes) > 1:
         out["fixes"] = [fix_dict(f) for f in finding.fixes]
     out["origin"] = "advisory" if finding.kind == "vulnerability" else finding.origin
+    if finding.confidence is not None:
+        out["confidence"] = finding.confidence
     if finding.kind == "vulnerability":
         out["aliases"] = list(finding.aliases)
         out["fixed_versions"] = list(finding.fixed_versions)
