@@ -75,6 +75,9 @@ class Outcome:
     report: Report
     exit_code: ExitCode
     gaps: tuple[str, ...] = ()
+    error: str | None = None
+    """Why the run cannot be trusted though it produced a report (exit 2): ``--vulns`` where
+    nothing at all could be audited."""
     quiet: bool = False
     """True for a hook run that found no lockfile: nothing to say."""
 
@@ -352,6 +355,7 @@ def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> PendingA
     """Start pip-audit on every locked entry but the projects' own members."""
     from depwatch import advisories
 
+    advisories.require_pip_audit()
     seen: dict[tuple[str, str | None, str], Package] = {}
     for project in projects:
         own = project.files.facts.name
@@ -490,6 +494,8 @@ class _Run:
     reports: list[ProjectReport] = field(default_factory=list)
     ignores: list[tuple[str, list[IgnoreEntry]]] = field(default_factory=list)
     not_audited: tuple[NotAudited, ...] | None = None
+    blind: str | None = None
+    """Set when ``--vulns`` could audit no package at all: the reason."""
 
 
 def _audit_project(
@@ -575,6 +581,13 @@ def _add_vulnerabilities(
         )
     run.infos.update(vuln_infos)
     run.not_audited = tuple(result.not_audited)
+    if result.audited == 0 and result.not_audited:
+        # Nothing at all was audited: a gate that passed here would pass blind.
+        first = result.not_audited[0].reason
+        run.blind = (
+            f"--vulns could audit none of the {len(result.not_audited)} locked package "
+            f"version(s) ({first}); the vulnerability gate cannot pass blind"
+        )
     run.warnings += list(result.warnings)
     run.gaps += [
         f"not audited: {n.package} {n.version or ''} ({n.reason})" for n in run.not_audited
@@ -663,6 +676,6 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         ),
         default=ExitCode.OK,
     )
-    if options.strict and run.gaps:
+    if (options.strict and run.gaps) or run.blind:
         code = ExitCode.ERROR
-    return Outcome(report, code, tuple(run.gaps))
+    return Outcome(report, code, tuple(run.gaps), error=run.blind)

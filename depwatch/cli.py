@@ -331,6 +331,10 @@ def _run_check(
         from depwatch.reporters.text import oneline
 
         sys.stderr.writelines(f"  {oneline(gap)}\n" for gap in outcome.gaps)
+    if outcome.error is not None:
+        from depwatch.reporters.text import sanitize
+
+        sys.stderr.write(f"depwatch: error: {sanitize(outcome.error)}\n")
     raise typer.Exit(outcome.exit_code)
 
 
