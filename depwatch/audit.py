@@ -49,7 +49,8 @@ __all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_pro
 class CheckOptions:
     """Everything ``depwatch check`` was asked to do."""
 
-    paths: tuple[str, ...] = (".",)
+    paths: tuple[str, ...] = ()
+    """Empty: the project found upward from the working folder."""
     rules_dirs: tuple[Path, ...] = ()
     usage: bool = True
     exclude: tuple[str, ...] = ()
@@ -146,7 +147,7 @@ def _load_project(target: discovery.Target) -> Project:
 
 def read_projects(paths: Sequence[str], *, hook: bool = False) -> list[Project]:
     """Discover and read every project named by ``paths``; no lockfile is an error."""
-    targets = discovery.discover(paths)
+    targets = discovery.discover(paths, hook=hook)
     if not any(t.lockfiles for t in targets):
         if hook:
             return []

@@ -186,7 +186,8 @@ PythonOption = Annotated[
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(
-        help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: .)",
+        help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: the project "
+        "found upward from here).",
         show_default=False,
     ),
 ]
@@ -283,7 +284,7 @@ def check(
             "needs a git revision (a branch, tag or commit)", param_hint="'--since'"
         )
     options = CheckOptions(
-        paths=tuple(paths or (".",)),
+        paths=tuple(paths or ()),
         rules_dirs=tuple(rules or ()),
         usage=not no_usage,
         exclude=tuple(exclude or ()),
@@ -349,19 +350,20 @@ def packages(
     from depwatch import audit, reporters
 
     try:
-        items = audit.inventory(tuple(paths or (".",)))
+        items = audit.inventory(tuple(paths or ()))
     except DepwatchError as exc:
         _fail(exc)
     sys.stdout.write(reporters.render_packages(items, format.value, color=_color(), width=_width()))
 
 
 def _rule_dirs(rules: list[Path] | None) -> list[Path]:
-    """The rule folders ``[tool.depwatch] rules`` names in ./pyproject.toml (as ``check`` here
-    would load them), then the ``--rules`` ones."""
+    """The rule folders ``[tool.depwatch] rules`` names in the pyproject.toml of the project
+    found upward from here (as ``check`` here would load them), then the ``--rules`` ones."""
     from depwatch import tomlfile
+    from depwatch.discovery import find_project
     from depwatch.settings import parse_settings
 
-    pyproject = Path("pyproject.toml")
+    pyproject = find_project(Path.cwd()) / "pyproject.toml"
     found: list[Path] = []
     if pyproject.is_file():
         found += parse_settings(tomlfile.load(pyproject), path=pyproject).rules
@@ -465,7 +467,7 @@ def baseline_write(
     from depwatch.audit import CheckOptions
 
     options = CheckOptions(
-        paths=tuple(paths or (".",)),
+        paths=tuple(paths or ()),
         pythons=_pythons(python or []),
         today=_today(today),
         fail_on="never",
