@@ -461,14 +461,41 @@ def baseline_write(
     ] = False,
     vuln_service: VulnServiceOption = None,
     osv_url: OsvUrlOption = None,
+    platform: Annotated[
+        list[Platform] | None,
+        typer.Option("--platform", help="A target platform (repeatable)."),
+    ] = None,
+    rules: RulesOption = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="GLOB",
+            help="A source path glob the usage scan skips (repeatable).",
+        ),
+    ] = None,
+    no_usage: Annotated[
+        bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
+    ] = False,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
+    ] = None,
 ) -> None:
-    """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
+    """Record today's findings, so that `check --baseline FILE` fails only on new ones.
+
+    Takes check's selection options: record with the ones the gate runs with."""
     from depwatch import audit, policy
     from depwatch.audit import CheckOptions
 
     options = CheckOptions(
         paths=tuple(paths or ()),
+        rules_dirs=tuple(rules or ()),
+        usage=not no_usage,
+        exclude=tuple(exclude or ()),
+        ignore=tuple(ignore or ()),
         pythons=_pythons(python or []),
+        platforms=tuple(p.value for p in platform or ()),
         today=_today(today),
         fail_on="never",
         **_vuln_options(vulns, vuln_service, osv_url),

@@ -103,3 +103,114 @@ def test_a_named_folder_is_still_read_as_named(tmp_path: Path) -> None:
     done = run_depwatch("check", "voice_bot", cwd=project)
     assert done.returncode == 2
     assert "no lockfile found in voice_bot" in done.stderr
+
+
+# -- 5: baselines survive a version bump ------------------------------------------------------
+
+
+def _yaml_project(tmp_path: Path, version: str, *, used: bool = True) -> Path:
+    project = tmp_path / "app"
+    project.mkdir(exist_ok=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["pyyaml"]\n'
+    )
+    (project / "requirements.txt").write_text(f"pyyaml=={version}\n")
+    (project / "conf.py").write_text(
+        "import yaml\n\nconfig = yaml.load(open('c.yml'))\n" if used else "import yaml\n"
+    )
+    return project
+
+
+def _check_json(project: Path, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    done = run_depwatch("check", "--format", "json", *args, cwd=project)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+RULE = "pyyaml/load-requires-loader"
+
+
+def test_a_baseline_entry_holds_across_a_version_bump(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2")
+    assert run_depwatch("check", cwd=project).returncode == 1
+    wrote = run_depwatch("baseline", "write", "base.json", cwd=project)
+    assert wrote.returncode == 0, wrote.stderr
+    for version in ("6.0.1", "6.0.3"):  # down and up, still inside the affected range
+        (project / "requirements.txt").write_text(f"pyyaml=={version}\n")
+        code, report = _check_json(project, "--baseline", "base.json")
+        assert code == 0, report["findings"]
+        assert (RULE, version) in {(s["rule"], s["version"]) for s in report["suppressed"]}
+
+
+def test_a_baseline_entry_does_not_hold_a_tag_that_rose(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2", used=False)  # monitor: nothing uses it
+    assert run_depwatch("baseline", "write", "base.json", cwd=project).returncode == 0
+    (project / "conf.py").write_text("import yaml\n\nconfig = yaml.load(open('c.yml'))\n")
+    code, report = _check_json(project, "--baseline", "base.json")
+    assert code == 1
+    assert [(f["rule"], f["tag"]) for f in report["findings"]] == [(RULE, "immediate")]
+    assert all(f["package"] == "pyyaml" for f in report["findings"])
+
+
+def test_a_baseline_of_the_first_format_still_reads(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.3")
+    (project / "base.json").write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "findings": [
+                    {
+                        "project": ".",
+                        "rule": RULE,
+                        "package": "pyyaml",
+                        "version": "6.0.2",
+                        "tag": "immediate",
+                    }
+                ],
+            }
+        )
+    )
+    code, _ = _check_json(project, "--baseline", "base.json")
+    assert code == 0
+
+
+def test_baselined_findings_are_a_count_and_a_list_with_verbose(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2")
+    assert run_depwatch("baseline", "write", "base.json", cwd=project).returncode == 0
+    table = run_depwatch("check", "--baseline", "base.json", cwd=project)
+    assert table.returncode == 0
+    _, report = _check_json(project, "--baseline", "base.json")
+    n = len(report["suppressed"])  # JSON lists them all
+    assert RULE in {s["rule"] for s in report["suppressed"]}
+    assert f"Baselined: {n} finding{'s' if n > 1 else ''} recorded in the baseline " in table.stdout
+    assert "(list them with --verbose)" in table.stdout
+    assert RULE not in table.stdout
+    verbose = run_depwatch("check", "--baseline", "base.json", "--verbose", cwd=project)
+    assert RULE in verbose.stdout
+    assert "Baselined:" not in verbose.stdout
+
+
+def test_baseline_write_takes_checks_selection_options(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2")
+    for args, recorded in (
+        ((), {(RULE, "immediate")}),
+        (("--no-usage",), {(RULE, "monitor")}),
+        (("--ignore", RULE), set()),
+        (("--exclude", "conf.py"), {(RULE, "monitor")}),
+        (("--platform", "linux", "--rules", str(tmp_path / "none")), None),
+    ):
+        done = run_depwatch("baseline", "write", "base.json", *args, cwd=project)
+        if recorded is None:  # a --rules folder that does not exist is an error, as for check
+            assert done.returncode == 2
+            assert "Traceback" not in done.stderr
+            continue
+        assert done.returncode == 0, done.stderr
+        doc = json.loads((project / "base.json").read_text())
+        mine = {(e["rule"], e["tag"]) for e in doc["findings"] if e["package"] == "pyyaml"}
+        assert mine == recorded, args
+    (tmp_path / "own").mkdir()
+    done = run_depwatch(
+        "baseline", "write", "base.json", "--platform", "linux", "--rules", "../own", cwd=project
+    )
+    assert done.returncode == 0, done.stderr

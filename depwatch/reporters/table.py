@@ -209,9 +209,19 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
                 ),
                 2,
             )
-    if report.suppressed:
-        _section(console, f"Suppressed ({len(report.suppressed)})", "bold")
-        for s in sorted_suppressed(report.suppressed):
+    # Baselined findings are the accepted past: a count on every run, the list with --verbose.
+    baselined = [s for s in report.suppressed if s.baseline]
+    listed = [s for s in report.suppressed if verbose or not s.baseline]
+    if baselined and not verbose:
+        _section(
+            console,
+            f"Baselined: {plural(len(baselined), 'finding')} recorded in the baseline "
+            "(list them with --verbose)",
+            "bold",
+        )
+    if listed:
+        _section(console, f"Suppressed ({len(listed)})", "bold")
+        for s in sorted_suppressed(listed):
             parts: list[str | tuple[str, str]] = [
                 (suppressed_subject(s), "bold"),
                 "  ",
