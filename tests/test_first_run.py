@@ -214,3 +214,74 @@ def test_baseline_write_takes_checks_selection_options(tmp_path: Path) -> None:
         "baseline", "write", "base.json", "--platform", "linux", "--rules", "../own", cwd=project
     )
     assert done.returncode == 0, done.stderr
+
+
+# -- 12: a lock format that admits only PEP 440 versions -------------------------------------
+
+_BAD = "not a version!!"
+_LOCKS = {
+    "uv.lock": (
+        'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
+        '[[package]]\nname = "six"\nversion = "1.16.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n\n'
+        f'[[package]]\nname = "odd"\nversion = "{_BAD}"\n'
+        'source = { registry = "https://pypi.org/simple" }\n',
+        10,
+        "package[1].version",
+    ),
+    "poetry.lock": (
+        '[[package]]\nname = "six"\nversion = "1.16.0"\ndescription = ""\noptional = false\n'
+        'python-versions = "*"\nfiles = []\n\n'
+        f'[[package]]\nname = "odd"\nversion = "{_BAD}"\ndescription = ""\noptional = false\n'
+        'python-versions = "*"\nfiles = []\n\n'
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.10"\ncontent-hash = "0"\n',
+        9,
+        "package[1].version",
+    ),
+    "pdm.lock": (
+        '[metadata]\ngroups = ["default"]\nstrategy = []\nlock_version = "4.5.0"\n'
+        'content_hash = "sha256:0"\n\n'
+        '[[package]]\nname = "six"\nversion = "1.16.0"\ngroups = ["default"]\n\n'
+        f'[[package]]\nname = "odd"\nversion = "{_BAD}"\ngroups = ["default"]\n',
+        12,
+        "package[1].version",
+    ),
+    "pylock.toml": (
+        'lock-version = "1.0"\ncreated-by = "hand"\n\n'
+        '[[packages]]\nname = "six"\nversion = "1.16.0"\n'
+        '[packages.archive]\nurl = "https://example.org/six-1.16.0.tar.gz"\n'
+        f'hashes = {{ sha256 = "{"0" * 64}" }}\n\n'
+        f'[[packages]]\nname = "odd"\nversion = "{_BAD}"\n'
+        '[packages.archive]\nurl = "https://example.org/odd.tar.gz"\n'
+        f'hashes = {{ sha256 = "{"0" * 64}" }}\n',
+        11,
+        "packages[1].version",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LOCKS))
+def test_a_version_that_is_not_pep440_is_a_malformed_lock(tmp_path: Path, name: str) -> None:
+    text, line, key = _LOCKS[name]
+    (tmp_path / name).write_text(text)
+    for command in ("check", "packages"):
+        done = run_depwatch(command, cwd=tmp_path)
+        assert done.returncode == 2, (command, done.stdout)
+        (message,) = [m for m in done.stderr.splitlines() if m.startswith("depwatch: error:")]
+        assert message.startswith(f"depwatch: error: {name}:{line}:"), message
+        assert repr(_BAD) in message
+        assert key in message
+        assert "Traceback" not in done.stderr
+
+
+def test_conda_keeps_its_own_versions_with_a_warning(tmp_path: Path) -> None:
+    shutil.copy(
+        FIXTURES / "lockfiles" / "conda" / "handmade" / "multi-platform.conda-lock.yml",
+        tmp_path / "conda-lock.yml",
+    )
+    done = run_depwatch("packages", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    versions = {
+        p["version"] for lock in json.loads(done.stdout)["lockfiles"] for p in lock["packages"]
+    }
+    assert "9e" in versions
