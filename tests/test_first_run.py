@@ -4,8 +4,10 @@ the conventions of ruff and uv, run as a real process."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -285,3 +287,66 @@ def test_conda_keeps_its_own_versions_with_a_warning(tmp_path: Path) -> None:
         p["version"] for lock in json.loads(done.stdout)["lockfiles"] for p in lock["packages"]
     }
     assert "9e" in versions
+
+
+# -- 11: requirements files read as pip reads them -------------------------------------------
+
+
+def _pip_reads(path: Path, env: dict[str, str]) -> list[str]:
+    """The requirement lines pip's own parser yields for ``path`` (pip is the reference)."""
+    code = (
+        "import sys\n"
+        "from pip._internal.network.session import PipSession\n"
+        "from pip._internal.req.req_file import parse_requirements\n"
+        "for r in parse_requirements(sys.argv[1], session=PipSession()):\n"
+        "    print(r.requirement)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    if done.returncode != 0 and "ModuleNotFoundError" in done.stderr:
+        pytest.skip("pip's requirements parser is not importable here")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def _packages(project: Path, env: dict[str, str] | None = None) -> dict[str, str | None]:
+    done = run_depwatch("packages", "--format", "json", cwd=project, env=env)
+    assert done.returncode == 0, done.stderr
+    (lock,) = json.loads(done.stdout)["lockfiles"]
+    return {p["name"]: p["version"] for p in lock["packages"]}
+
+
+def test_requirements_expand_environment_variables_as_pip_does(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("six==${SIX_VERSION}\nidna==3.7\n")
+    env = {"SIX_VERSION": "1.16.0"}
+    assert _pip_reads(tmp_path / "requirements.txt", env)[0] == "six==1.16.0"
+    assert _packages(tmp_path, env) == {"six": "1.16.0", "idna": "3.7"}
+    unset = run_depwatch("check", cwd=tmp_path, env={"SIX_VERSION": ""})
+    assert unset.returncode == 2
+    assert "requirements.txt:1: uses ${SIX_VERSION}, which is not set in the environment" in (
+        unset.stderr
+    )
+    assert "Traceback" not in unset.stderr
+
+
+def test_a_wheel_url_carries_its_version_in_the_file_name(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(
+        "six @ https://files.example.org/packages/six-1.16.0-py2.py3-none-any.whl\n"
+        "./wheels/attrs-24.2.0-py3-none-any.whl\n"
+        "other @ https://files.example.org/packages/six-1.16.0-py2.py3-none-any.whl\n"
+    )
+    got = _packages(tmp_path)
+    assert got["six"] == "1.16.0"
+    assert got["attrs"] == "24.2.0"
+    assert got["other"] is None  # a file name of another package says nothing about this one
+
+
+def test_a_continued_line_drops_every_trailing_backslash_as_pip_does(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("bar == 4.5\\\\\n.6\nsix==1.16\\\n.0\n")
+    assert [line.replace(" ", "") for line in _pip_reads(path, {})] == ["bar==4.5.6", "six==1.16.0"]
+    assert _packages(tmp_path) == {"bar": "4.5.6", "six": "1.16.0"}
