@@ -350,3 +350,26 @@ def test_a_continued_line_drops_every_trailing_backslash_as_pip_does(tmp_path: P
     path.write_text("bar == 4.5\\\\\n.6\nsix==1.16\\\n.0\n")
     assert [line.replace(" ", "") for line in _pip_reads(path, {})] == ["bar==4.5.6", "six==1.16.0"]
     assert _packages(tmp_path) == {"bar": "4.5.6", "six": "1.16.0"}
+
+
+# -- 10: git says what it ignores -------------------------------------------------------------
+
+
+@needs_git
+def test_a_file_excluded_by_core_excludes_file_is_not_evidence(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2", used=False)
+    (project / "scratch_conf.py").write_text("import yaml\n\nyaml.load(open('c.yml'))\n")
+    (project / "tracked.py").write_text("import yaml\n")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    excludes = tmp_path / "global-excludes"
+    excludes.write_text("scratch_*.py\n")
+    subprocess.run(["git", "config", "core.excludesFile", str(excludes)], cwd=project, check=True)
+    code, report = _check_json(project)
+    assert code == 0  # the only use is in a file git ignores
+    assert [f["tag"] for f in report["findings"] if f["rule"] == RULE] == ["monitor"]
+    # A tracked file that matches an ignore rule is the project's code: git lists it.
+    subprocess.run(["git", "add", "-f", "scratch_conf.py"], cwd=project, check=True)
+    code, report = _check_json(project)
+    assert code == 1
+    (finding,) = [f for f in report["findings"] if f["rule"] == RULE]
+    assert [e["path"] for e in finding["evidence"]] == ["scratch_conf.py"]
