@@ -10,7 +10,7 @@ import sys
 
 def main() -> None:
     """Entry point."""
-    if sys.argv[1:] == ["--version"]:
+    if sys.argv[1:] in (["--version"], ["-V"]):
         from depwatch import __version__
 
         sys.stdout.write(f"depwatch {__version__}\n")

@@ -112,7 +112,7 @@ def test_a_named_folder_is_still_read_as_named(tmp_path: Path) -> None:
 
 def _yaml_project(tmp_path: Path, version: str, *, used: bool = True) -> Path:
     project = tmp_path / "app"
-    project.mkdir(exist_ok=True)
+    project.mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text(
         '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.10"\n'
         'dependencies = ["pyyaml"]\n'
@@ -373,3 +373,108 @@ def test_a_file_excluded_by_core_excludes_file_is_not_evidence(tmp_path: Path) -
     assert code == 1
     (finding,) = [f for f in report["findings"] if f["rule"] == RULE]
     assert [e["path"] for e in finding["evidence"]] == ["scratch_conf.py"]
+
+
+# -- 6: output conventions --------------------------------------------------------------------
+
+
+def test_quiet_prints_the_findings_only(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2")
+    full = run_depwatch("check", cwd=project)
+    quiet = run_depwatch("check", "-q", cwd=project)
+    assert quiet.returncode == full.returncode == 1
+    assert quiet.stdout.startswith("IMMEDIATE (1)")
+    assert RULE in quiet.stdout
+    assert "Project" not in quiet.stdout  # no header
+    assert full.stdout.splitlines()[-1] not in quiet.stdout  # no summary line
+    assert quiet.stdout.strip() in full.stdout.replace("\n\n", "\n") or all(
+        line in full.stdout for line in quiet.stdout.splitlines()
+    )
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "requirements.txt").write_text("six==1.17.0\n")
+    assert "Warnings" in run_depwatch("check", cwd=clean).stdout  # no declared Python
+    done = run_depwatch("check", "-q", cwd=clean)
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_short_version_flag() -> None:
+    for flag in ("-V", "--version"):
+        done = run_depwatch(flag)
+        assert done.returncode == 0
+        assert done.stdout.startswith("depwatch ")
+    # Not only the fast path: beside another global option, typer answers it.
+    done = run_depwatch("--color", "never", "-V")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("depwatch ")
+
+
+def test_color_auto_always_never(tmp_path: Path) -> None:
+    project = _yaml_project(tmp_path, "6.0.2")
+    piped = run_depwatch("check", cwd=project, env={"NO_COLOR": ""})
+    assert "\x1b[" not in piped.stdout  # auto: not a terminal, no colour
+    always = run_depwatch("check", "--color", "always", cwd=project)
+    assert "\x1b[" in always.stdout  # over NO_COLOR=1 (run_depwatch sets it)
+    glob = run_depwatch("--color", "always", "check", cwd=project)
+    assert "\x1b[" in glob.stdout
+    forced = run_depwatch("check", cwd=project, env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    assert "\x1b[" in forced.stdout  # rich reads FORCE_COLOR
+    never = run_depwatch(
+        "check", "--color", "never", cwd=project, env={"NO_COLOR": "", "FORCE_COLOR": "1"}
+    )
+    assert "\x1b[" not in never.stdout
+    bad = run_depwatch("check", "--color", "sometimes", cwd=project)
+    assert bad.returncode == 2
+
+
+def test_width_comes_from_columns(tmp_path: Path) -> None:
+    for columns in (60, 80, 140):
+        listed = run_depwatch("rules", "list", env={"COLUMNS": str(columns)})
+        assert listed.returncode == 0
+        assert max(len(line) for line in listed.stdout.splitlines()) <= columns
+
+
+def test_rules_list_below_100_columns_wraps_words_not_cuts_them() -> None:
+    rules = json.loads(run_depwatch("rules", "list", "--format", "json").stdout)["rules"]
+    for columns in (80, 60):
+        text = run_depwatch("rules", "list", env={"COLUMNS": str(columns)}).stdout
+        words = " ".join(text.split())
+        for rule in rules:
+            assert rule["id"] in text.split(), (columns, rule["id"])  # never cut
+            title = " ".join(rule["title"].split())
+            if max(len(w) for w in title.split()) < columns - 4:
+                assert title in words, (columns, rule["id"])
+
+
+def test_rules_list_of_one_package() -> None:
+    done = run_depwatch("rules", "list", "PyYAML", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert {r["package"] for r in json.loads(done.stdout)["rules"]} == {"pyyaml"}
+    none = run_depwatch("rules", "list", "no-such-package")
+    assert none.returncode == 0
+    assert "0 rule(s)" in none.stdout
+
+
+def test_help_is_whole_and_shows_plain_metavars() -> None:
+    top = run_depwatch("--help", env={"COLUMNS": "80"})
+    assert "..." not in top.stdout.split("Commands:")[1]  # nothing cut
+    assert "--install-completion" in top.stdout  # typer's shell completion
+    assert "--color" in top.stdout
+    for command in (["rules"], ["baseline"]):
+        sub = run_depwatch(*command, "--help", env={"COLUMNS": "80"})
+        assert "..." not in sub.stdout.split("Commands:")[1], sub.stdout
+    for command, usage in (
+        (["rules", "show"], "Usage: depwatch rules show [OPTIONS] RULE_ID"),
+        (["baseline", "write"], "Usage: depwatch baseline write [OPTIONS] FILE [PATH...]"),
+        (["check"], "Usage: depwatch check [OPTIONS] [PATH...]"),
+        (["rules", "list"], "Usage: depwatch rules list [OPTIONS] [PACKAGE]"),
+    ):
+        done = run_depwatch(*command, "--help")
+        assert done.stdout.startswith(usage), done.stdout
+        assert "{" not in done.stdout.splitlines()[0]
+
+
+def test_shell_completion_script() -> None:
+    done = run_depwatch("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    assert done.returncode == 0, done.stderr
+    assert "_DEPWATCH_COMPLETE" in done.stdout
