@@ -67,6 +67,13 @@ class CheckOptions:
     fail_on: str | None = None
     hook: bool = False
     verbose: bool = False
+    progress: Callable[[str], None] | None = None
+    """Told what the run is doing now (the CLI shows it on a terminal); never prints here."""
+
+
+def _say(options: CheckOptions, text: str) -> None:
+    if options.progress is not None:
+        options.progress(text)
 
 
 @dataclass(frozen=True)
@@ -630,6 +637,7 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     olds = {p.root: _old_project(p, options.since) for p in projects} if options.since else {}
     # pip-audit starts first and runs while the rules are matched and the code is scanned.
     pending = _start_vulns([*projects, *olds.values()], options) if options.vulns else None
+    _say(options, "Loading the rules")
 
     from depwatch import policy
 
@@ -644,8 +652,10 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
 
     run = _Run()
     for project in projects:
+        _say(options, f"Matching the rules and scanning the code of {project.shown}")
         _audit_project(project, rulebook, options, run, olds.get(project.root))
     if pending is not None:
+        _say(options, "Waiting for the vulnerability audit (pip-audit)")
         _add_vulnerabilities(pending, projects, run, olds)
     kept = _apply_policy(run, options)
 

@@ -114,3 +114,59 @@ def test_bad_osv_url_is_exit_2(tmp_path: Path) -> None:
     done = run_depwatch("check", "--osv-url", "ftp://example.org", cwd=_project(tmp_path))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def _under_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run depwatch with stdin, stdout and stderr on a pseudo-terminal; all it wrote there."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "depwatch", *args],
+        cwd=cwd,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return process.wait(timeout=300), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_a_slow_run_shows_progress_on_a_terminal_only(tmp_path: Path, osv: OsvServer) -> None:
+    project = _project(tmp_path)
+    osv.delay = 0.6  # every answer late: the run takes a few seconds
+    env = {k: v for k, v in os.environ.items() if k not in ("PRE_COMMIT", "NO_COLOR")}
+    env.update(TERM="xterm", COLUMNS="120")
+    args = ["check", "--osv-url", osv.query_url]
+    code, screen = _under_a_terminal(args, project, env)
+    assert code == 1, screen
+    assert "Waiting for the vulnerability audit" in screen
+    assert "PYSEC-2018-28" in screen  # the report follows
+    # Piped: nothing but the report.
+    piped = subprocess.run(
+        [sys.executable, "-m", "depwatch", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert piped.returncode == 1
+    assert "Waiting for" not in piped.stdout + piped.stderr
+    assert "\x1b[?25l" not in piped.stderr  # no cursor hiding either
+    # JSON, -q or pre-commit on a terminal: no progress.
+    for extra, more_env in ((["--format", "json"], {}), (["-q"], {}), ([], {"PRE_COMMIT": "1"})):
+        code, screen = _under_a_terminal([*args, *extra], project, {**env, **more_env})
+        assert code == 1
+        assert "Waiting for" not in screen, extra
