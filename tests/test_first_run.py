@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -478,3 +479,61 @@ def test_shell_completion_script() -> None:
     done = run_depwatch("--show-completion", "bash", env={"SHELL": "/bin/bash"})
     assert done.returncode == 0, done.stderr
     assert "_DEPWATCH_COMPLETE" in done.stdout
+
+
+# -- 13: the repository's own files ----------------------------------------------------------
+
+
+def test_the_rule_guide_in_contributing_works_as_written(tmp_path: Path) -> None:
+    guide = (REPO / "CONTRIBUTING.md").read_text()
+    rule = re.search(r"```toml\n(package = \"pandas\".*?)```", guide, re.DOTALL)
+    assert rule is not None
+    folder = tmp_path / "ci" / "depwatch-rules" / "pandas"
+    folder.mkdir(parents=True)
+    (folder / "dataframe-append-removed.toml").write_text(rule.group(1))
+    checked = run_depwatch("rules", "check", "ci/depwatch-rules", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == "1 rule(s) valid in ci/depwatch-rules\n"
+    project = tmp_path / "try"
+    project.mkdir()
+    (project / "app.py").write_text(
+        'import pandas as pd\ndf = pd.DataFrame()\ndf = df.append({"a": 2})\n'
+    )
+    own = "pandas/dataframe-append-removed"
+    for version, tag in (("2.2.3", "immediate"), ("1.5.3", "plan")):
+        (project / "requirements.txt").write_text(f"pandas=={version}\n")
+        done = run_depwatch(
+            "check",
+            "--rules",
+            "../ci/depwatch-rules",
+            "--python",
+            "3.12",
+            "--format",
+            "json",
+            cwd=project,
+        )
+        (finding,) = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == own]
+        assert finding["tag"] == tag
+        assert [(e["path"], e["line"]) for e in finding["evidence"]] == [("app.py", 3)]
+
+
+def test_the_repository_files() -> None:
+    license_text = (REPO / "LICENSE").read_text()
+    assert "Apache License" in license_text
+    assert "Version 2.0, January 2004" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "depwatch-audit"
+    assert {"Homepage", "Source", "Issues", "Changelog"} <= set(project["urls"])
+    assert project["scripts"] == {"depwatch": "depwatch.__main__:main"}
+    assert project["optional-dependencies"]["vulns"] == ["pip-audit>=2.10"]
+    assert not [d for d in project["dependencies"] if d.startswith("pip-audit")]
+    readme = (REPO / "README.md").read_text()
+    installs = re.findall(r"(?:pipx|pip|uv tool) install [^\n`]+", readme)
+    assert installs
+    named = [line for line in installs if "depwatch" in line.replace(".venv/bin/depwatch", "")]
+    assert named
+    for line in named:  # every install line that names depwatch names this distribution
+        assert "depwatch-audit" in line, line
