@@ -49,7 +49,7 @@ def internal_error(exc: BaseException) -> str:
 
 def main() -> None:
     """Entry point."""
-    if sys.argv[1:] == ["--version"]:
+    if sys.argv[1:] in (["--version"], ["-V"]):
         from depwatch import __version__
 
         sys.stdout.write(f"depwatch {__version__}\n")

@@ -57,6 +57,7 @@ __all__ = [
     "audit",
     "check_osv_url",
     "default_cache_dir",
+    "require_pip_audit",
     "rule_info",
     "start",
     "to_findings",
@@ -560,6 +561,21 @@ def _takes_osv_url_from_environment() -> bool:
         return origin is not None and "PIP_AUDIT_OSV_URL" in Path(origin).read_text("utf-8")
     except (ImportError, OSError, ValueError):
         return False
+
+
+#: How to get pip-audit beside depwatch (it is the ``vulns`` extra).
+INSTALL_HINT = (
+    "install it with: pip install 'depwatch-audit[vulns]' "
+    "(pipx install 'depwatch-audit[vulns]', uv tool install 'depwatch-audit[vulns]')"
+)
+
+
+def require_pip_audit() -> None:
+    """A :class:`DepwatchError` that says how to install pip-audit when it is missing."""
+    if not _pip_audit_installed():
+        raise DepwatchError(
+            "--vulns needs pip-audit, which is not installed beside depwatch", hint=INSTALL_HINT
+        )
 
 
 def _pip_audit_installed() -> bool:

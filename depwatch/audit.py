@@ -55,7 +55,8 @@ __all__ = ["CheckOptions", "Outcome", "Project", "check", "inventory", "read_pro
 class CheckOptions:
     """Everything ``depwatch check`` was asked to do."""
 
-    paths: tuple[str, ...] = (".",)
+    paths: tuple[str, ...] = ()
+    """Empty: the project found upward from the working folder."""
     rules_dirs: tuple[Path, ...] = ()
     usage: bool = True
     exclude: tuple[str, ...] = ()
@@ -77,6 +78,13 @@ class CheckOptions:
     offline: bool = False
     """``--offline``: index facts from the cache only (implies ``--online``)."""
     index_url: str | None = None
+    progress: Callable[[str], None] | None = None
+    """Told what the run is doing now (the CLI shows it on a terminal); never prints here."""
+
+
+def _say(options: CheckOptions, text: str) -> None:
+    if options.progress is not None:
+        options.progress(text)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,9 @@ class Outcome:
     report: Report
     exit_code: ExitCode
     gaps: tuple[str, ...] = ()
+    error: str | None = None
+    """Why the run cannot be trusted though it produced a report (exit 2): ``--vulns`` where
+    nothing at all could be audited."""
     quiet: bool = False
     """True for a hook run that found no lockfile: nothing to say."""
 
@@ -156,7 +167,7 @@ def _load_project(target: discovery.Target) -> Project:
 
 def read_projects(paths: Sequence[str], *, hook: bool = False) -> list[Project]:
     """Discover and read every project named by ``paths``; no lockfile is an error."""
-    targets = discovery.discover(paths)
+    targets = discovery.discover(paths, hook=hook)
     if not any(t.lockfiles for t in targets):
         if hook:
             return []
@@ -518,6 +529,7 @@ def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> PendingA
     """Start pip-audit on every locked entry but the projects' own members."""
     from depwatch import advisories
 
+    advisories.require_pip_audit()
     seen: dict[tuple[str, str | None, str], Package] = {}
     for project in projects:
         own = project.files.facts.name
@@ -658,6 +670,8 @@ class _Run:
     not_audited: tuple[NotAudited, ...] | None = None
     not_checked: list[NotChecked] | None = None
     index_facts: list[IndexFacts] | None = None
+    blind: str | None = None
+    """Set when ``--vulns`` could audit no package at all: the reason."""
 
 
 def _audit_project(
@@ -953,6 +967,13 @@ def _add_vulnerabilities(
         )
     run.infos.update(vuln_infos)
     run.not_audited = tuple(result.not_audited)
+    if result.audited == 0 and result.not_audited:
+        # Nothing at all was audited: a gate that passed here would pass blind.
+        first = result.not_audited[0].reason
+        run.blind = (
+            f"--vulns could audit none of the {len(result.not_audited)} locked package "
+            f"version(s) ({first}); the vulnerability gate cannot pass blind"
+        )
     run.warnings += list(result.warnings)
     run.gaps += [
         f"not audited: {n.package} {n.version or ''} ({n.reason})" for n in run.not_audited
@@ -1025,6 +1046,7 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         options.online if options.online is not None else any(p.settings.online for p in projects)
     )
     index = _start_index(projects, olds, options) if online else None
+    _say(options, "Loading the rules")
 
     from depwatch import policy
 
@@ -1041,11 +1063,13 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
     run = _Run()
     try:
         for project in projects:
+            _say(options, f"Matching the rules and scanning the code of {project.shown}")
             _audit_project(project, rulebook, options, run, olds.get(project.root), index)
     finally:
         if index is not None:
             index.close()
     if pending is not None:
+        _say(options, "Waiting for the vulnerability audit (pip-audit)")
         _add_vulnerabilities(pending, projects, run, olds)
     if run.not_checked:
         run.not_checked = sorted(set(run.not_checked), key=lambda n: (n.package, n.version or ""))
@@ -1085,6 +1109,6 @@ def check(options: CheckOptions, *, load_rules: Callable[..., RuleBook] | None =
         ),
         default=ExitCode.OK,
     )
-    if options.strict and run.gaps:
+    if (options.strict and run.gaps) or run.blind:
         code = ExitCode.ERROR
-    return Outcome(report, code, tuple(run.gaps))
+    return Outcome(report, code, tuple(run.gaps), error=run.blind)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import shutil
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError, ExitCode
@@ -24,18 +24,34 @@ from depwatch.errors import DepwatchError, ExitCode
 if TYPE_CHECKING:
     from depwatch.audit import CheckOptions
 
+
+class _Command(TyperCommand):
+    """A command whose usage line shows a required argument as ``RULE_ID``, not typer's
+    ``{RULE_ID}`` (which reads as a literal brace to type)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [_BRACED.sub(r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+_BRACED = re.compile(r"\{([^{}]*)\}")
+
 app = typer.Typer(
     name="depwatch",
     help="What in your lockfile is about to hurt you, and what to do about it.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="List, show and validate change rules.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="List, show and validate change rules.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 baseline_app = typer.Typer(
-    help="Record today's findings so a gate fails only on new ones.", no_args_is_help=True
+    help="Record today's findings so a gate fails only on new ones.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(rules_app, name="rules")
 app.add_typer(baseline_app, name="baseline")
@@ -85,17 +101,38 @@ def _fail(exc: DepwatchError) -> NoReturn:
     raise typer.Exit(ExitCode.ERROR)
 
 
+class ColorChoice(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+_color_choice = ColorChoice.auto
+"""``--color``: auto lets rich decide from the terminal, NO_COLOR and FORCE_COLOR."""
+
+
+def _screen() -> tuple[bool, int]:
+    """Whether stdout gets colour, and its width, as rich decides them (a terminal or not,
+    NO_COLOR, FORCE_COLOR, COLUMNS), with ``--color`` over the environment."""
+    from rich.console import Console
+
+    force = {ColorChoice.always: True, ColorChoice.never: False}.get(_color_choice)
+    console = Console(file=sys.stdout, force_terminal=force)
+    color = (
+        _color_choice is not ColorChoice.never
+        and console.is_terminal
+        and not console.no_color
+        and console.color_system is not None
+    ) or _color_choice is ColorChoice.always
+    return color, console.width
+
+
 def _color() -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return sys.stdout.isatty()
+    return _screen()[0]
 
 
 def _width() -> int:
-    """$COLUMNS, else the terminal's width, else 100 (piped output); never under 60."""
-    return max(60, shutil.get_terminal_size((100, 24)).columns)
+    return _screen()[1]
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -114,12 +151,33 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _set_color(value: ColorChoice | None) -> ColorChoice | None:
+    global _color_choice
+    if value is not None:
+        _color_choice = value
+    return value
+
+
+ColorOption = Annotated[
+    ColorChoice | None,
+    typer.Option(
+        "--color",
+        callback=_set_color,
+        help="Colour the output: auto (a terminal, unless NO_COLOR), always or never.",
+        show_default=False,
+    ),
+]
+
+
 @app.callback()
 def main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
+    color: ColorOption = None,
 ) -> None:
     """depwatch: a dependency-impact auditor for Python lockfiles."""
 
@@ -219,13 +277,17 @@ PythonOption = Annotated[
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(
-        help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: .)",
+        metavar="PATH...",
+        help="Project folders, lockfiles, or pyproject.toml/Pipfile (default: the project "
+        "found upward from here).",
         show_default=False,
     ),
 ]
 
 
-@app.command()
+@app.command(
+    cls=_Command, short_help="Match the lockfiles against the rules and print the actions to take."
+)
 def check(
     paths: PathsArg = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
@@ -308,7 +370,10 @@ def check(
             "stale or expired ignores.",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print less.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print the findings only (no summary or sections)."),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more.")] = False,
     recursive: Annotated[
         bool,
@@ -327,6 +392,7 @@ def check(
             "constraints to change first go to stderr as comments). Nothing is run.",
         ),
     ] = False,
+    color: ColorOption = None,
 ) -> None:
     """Match the lockfiles against the change rules and print the actions to take."""
     from depwatch.audit import CheckOptions
@@ -336,7 +402,7 @@ def check(
             "needs a git revision (a branch, tag or commit)", param_hint="'--since'"
         )
     options = CheckOptions(
-        paths=tuple(paths or (".",)),
+        paths=tuple(paths or ()),
         rules_dirs=tuple(rules or ()),
         usage=not no_usage,
         exclude=tuple(exclude or ()),
@@ -366,6 +432,66 @@ def check(
     )
 
 
+class _Progress:
+    """A transient line on stderr saying what a run is doing, shown only once it has taken
+    about a second (rich.progress; it disappears before the report is printed)."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        import threading
+
+        self.text = "Reading the lockfiles"
+        self._lock = threading.Lock()
+        self._shown: Any = None
+        self._task: Any = None
+        self._stopped = False
+        self._timer = threading.Timer(self.DELAY, self._show)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def __call__(self, text: str) -> None:
+        with self._lock:
+            self.text = text
+            if self._shown is not None:
+                self._shown.update(self._task, description=text)
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            if self._stopped:
+                return
+            self._shown = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._task = self._shown.add_task(self.text, total=None)
+            self._shown.start()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._stopped = True
+            if self._shown is not None:
+                self._shown.stop()
+
+
+def _wants_progress(fmt: str, output: Path | None, quiet: bool) -> bool:
+    """Only for a person at a terminal: never piped, never for machine output on stdout,
+    never under pre-commit, never with ``-q``."""
+    return (
+        not quiet
+        and (fmt == "table" or output is not None)
+        and os.environ.get("PRE_COMMIT") != "1"
+        and sys.stderr.isatty()
+    )
+
+
 def _run_check(
     options: CheckOptions,
     fmt: str,
@@ -376,8 +502,13 @@ def _run_check(
     fix_commands: bool = False,
     recursive: bool = False,
 ) -> NoReturn:
+    from dataclasses import replace
+
     from depwatch import audit, reporters
 
+    progress = _Progress() if _wants_progress(fmt, output, quiet) else None
+    if progress is not None:
+        options = replace(options, progress=progress)
     try:
         if recursive:
             from depwatch.monorepo import check_recursive
@@ -389,19 +520,33 @@ def _run_check(
             outcome = audit.check(options)
     except DepwatchError as exc:
         _fail(exc)
+    finally:
+        if progress is not None:
+            progress.stop()
     if outcome.quiet:
         raise typer.Exit(ExitCode.OK)
     if fix_commands:
         _print_fix_commands(outcome.report, output, quiet=quiet)
         raise typer.Exit(outcome.exit_code)
-    color, width = _color(), _width()
-    text = reporters.render(
-        fmt,
-        outcome.report,
-        color=color and output is None and fmt == "table",
-        width=width,
-        verbose=verbose,
-    )
+    color, width = _screen() if fmt == "table" or output is not None else (False, 80)
+    if quiet and fmt == "table":
+        from depwatch.reporters import table
+
+        text = table.render(
+            outcome.report,
+            color=color and output is None,
+            width=width,
+            verbose=verbose,
+            quiet=True,
+        )
+    else:
+        text = reporters.render(
+            fmt,
+            outcome.report,
+            color=color and output is None and fmt == "table",
+            width=width,
+            verbose=verbose,
+        )
     _write(text, output)
     if output is not None and not quiet and fmt != "table":
         sys.stdout.write(
@@ -412,6 +557,10 @@ def _run_check(
         from depwatch.reporters.text import oneline
 
         sys.stderr.writelines(f"  {oneline(gap)}\n" for gap in outcome.gaps)
+    if outcome.error is not None:
+        from depwatch.reporters.text import sanitize
+
+        sys.stderr.write(f"depwatch: error: {sanitize(outcome.error)}\n")
     raise typer.Exit(outcome.exit_code)
 
 
@@ -433,7 +582,7 @@ def _print_fix_commands(report: Any, output: Path | None, *, quiet: bool) -> Non
         sys.stderr.writelines(f"# {oneline(note)}\n" for note in notes)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="List what the lockfiles pin.")
 def packages(
     paths: PathsArg = None,
     format: Annotated[
@@ -449,11 +598,11 @@ def packages(
     try:
         if online or offline:
             behind = audit.inventory_online(
-                tuple(paths or (".",)), offline=offline, index_url=_index_url(index_url)
+                tuple(paths or ()), offline=offline, index_url=_index_url(index_url)
             )
             items = behind.items
         else:
-            items, behind = audit.inventory(tuple(paths or (".",))), None
+            items, behind = audit.inventory(tuple(paths or ())), None
     except DepwatchError as exc:
         _fail(exc)
     sys.stdout.write(
@@ -469,26 +618,36 @@ def packages(
 
 
 def _rule_dirs(rules: list[Path] | None) -> list[Path]:
-    """The rule folders ``[tool.depwatch] rules`` names in ./pyproject.toml (as ``check`` here
-    would load them), then the ``--rules`` ones."""
+    """The rule folders ``[tool.depwatch] rules`` names in the pyproject.toml of the project
+    found upward from here (as ``check`` here would load them), then the ``--rules`` ones."""
     from depwatch import tomlfile
+    from depwatch.discovery import find_project
     from depwatch.settings import parse_settings
 
-    pyproject = Path("pyproject.toml")
+    pyproject = find_project(Path.cwd()) / "pyproject.toml"
     found: list[Path] = []
     if os.path.lexists(pyproject):  # a folder or FIFO there is an error, not an absence
         found += parse_settings(tomlfile.load(pyproject), path=pyproject).rules
     return found + [d for d in rules or () if d not in found]
 
 
-@rules_app.command("list")
+@rules_app.command("list", cls=_Command, short_help="List the rules (of one package, or all).")
 def rules_list(
+    package: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PACKAGE",
+            help="Only the rules of this package (default: all).",
+            show_default=False,
+        ),
+    ] = None,
     format: Annotated[
         RulesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = RulesFormat.table,
     rules: RulesOption = None,
 ) -> None:
-    """List the rules: the shipped ones, [tool.depwatch] rules here, and any --rules folders."""
+    """List the rules: the shipped ones, [tool.depwatch] rules of the project here, and any
+    --rules folders."""
     from depwatch.reporters.rules import render_rule_list
     from depwatch.rulebook import load_rulebook
 
@@ -496,10 +655,18 @@ def rules_list(
         book = load_rulebook(_rule_dirs(rules))
     except DepwatchError as exc:
         _fail(exc)
-    sys.stdout.write(render_rule_list(list(book), format.value, color=_color(), width=_width()))
+    chosen = list(book)
+    if package is not None:
+        from packaging.utils import canonicalize_name
+
+        wanted = canonicalize_name(package.strip())
+        chosen = list(book.interpreter_rules()) if wanted == "python" else []
+        chosen = chosen or list(book.for_package(wanted))
+    color, width = _screen() if format is RulesFormat.table else (False, 80)
+    sys.stdout.write(render_rule_list(chosen, format.value, color=color, width=width))
 
 
-@rules_app.command("show")
+@rules_app.command("show", cls=_Command, short_help="Show one rule in full.")
 def rules_show(
     rule_id: Annotated[
         str,
@@ -533,12 +700,14 @@ def rules_show(
     sys.stdout.write(render_rule(rule, color=_color(), width=_width()))
 
 
-@rules_app.command("check")
+@rules_app.command("check", cls=_Command, short_help="Validate rule files (every problem at once).")
 def rules_check(
     dirs: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Rule folders to validate (default: the shipped rules).", show_default=False
+            metavar="DIR...",
+            help="Rule folders to validate (default: the shipped rules).",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -556,7 +725,9 @@ def rules_check(
     sys.stdout.write(f"{len(checked)} rule(s) valid in {folders}\n")
 
 
-@baseline_app.command("write")
+@baseline_app.command(
+    "write", cls=_Command, short_help="Record today's findings in a baseline file."
+)
 def baseline_write(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The baseline file to write.")],
     paths: PathsArg = None,
@@ -572,14 +743,41 @@ def baseline_write(
     ] = False,
     vuln_service: VulnServiceOption = None,
     osv_url: OsvUrlOption = None,
+    platform: Annotated[
+        list[Platform] | None,
+        typer.Option("--platform", help="A target platform (repeatable)."),
+    ] = None,
+    rules: RulesOption = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            metavar="GLOB",
+            help="A source path glob the usage scan skips (repeatable).",
+        ),
+    ] = None,
+    no_usage: Annotated[
+        bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
+    ] = False,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
+    ] = None,
 ) -> None:
-    """Record today's findings, so that `check --baseline FILE` fails only on new ones."""
+    """Record today's findings, so that `check --baseline FILE` fails only on new ones.
+
+    Takes check's selection options: record with the ones the gate runs with."""
     from depwatch import audit, policy
     from depwatch.audit import CheckOptions
 
     options = CheckOptions(
-        paths=tuple(paths or (".",)),
+        paths=tuple(paths or ()),
+        rules_dirs=tuple(rules or ()),
+        usage=not no_usage,
+        exclude=tuple(exclude or ()),
+        ignore=tuple(ignore or ()),
         pythons=_pythons(python or []),
+        platforms=tuple(p.value for p in platform or ()),
         today=_today(today),
         fail_on="never",
         **_vuln_options(vulns, vuln_service, osv_url),

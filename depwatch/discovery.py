@@ -12,7 +12,15 @@ from pathlib import Path
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 
-__all__ = ["LOCK_PATTERNS", "Target", "discover", "find_root", "is_lockfile_name", "search"]
+__all__ = [
+    "LOCK_PATTERNS",
+    "Target",
+    "discover",
+    "find_project",
+    "find_root",
+    "is_lockfile_name",
+    "search",
+]
 
 #: File names searched for in a project folder (not recursively), plus ``requirements/*.txt``.
 LOCK_PATTERNS = (
@@ -27,6 +35,7 @@ LOCK_PATTERNS = (
     "*requirements.txt",
 )
 _MANIFESTS = ("pyproject.toml", "Pipfile")
+_SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass
@@ -60,6 +69,37 @@ def find_root(lockfile: Path) -> Path:
     return folder
 
 
+def _has_lockfile(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            if any(is_lockfile_name(entry.name) for entry in entries):
+                return True
+    except OSError:
+        return False
+    return (folder / "requirements").is_dir() and any((folder / "requirements").glob("*.txt"))
+
+
+def find_project(start: Path) -> Path:
+    """The project a command run in ``start`` is about, found upward as uv and ruff do.
+
+    The nearest folder holding a lockfile, from ``start`` up to the top of its git repository
+    (a workspace member without a lock of its own belongs to the workspace's lock); else the
+    nearest holding pyproject.toml or a Pipfile; else ``start`` itself. Outside git the search
+    goes up to the home folder or the file system's root.
+    """
+    start = start.resolve()
+    manifest: Path | None = None
+    home = Path.home()
+    for folder in (start, *start.parents):
+        if _has_lockfile(folder):
+            return folder
+        if manifest is None and any((folder / m).is_file() for m in _MANIFESTS):
+            manifest = folder
+        if (folder / ".git").exists() or folder == home:
+            break
+    return manifest or start
+
+
 def search(folder: Path) -> list[Path]:
     found = []
     try:
@@ -79,14 +119,20 @@ def search(folder: Path) -> list[Path]:
     return found
 
 
-def discover(paths: Sequence[str]) -> list[Target]:
+def discover(paths: Sequence[str], *, hook: bool = False) -> list[Target]:
     """Turn command-line PATHs into project targets, in the order first named.
 
     A folder is searched; a ``pyproject.toml``/``Pipfile`` means its folder; any other file is
     a lockfile read alone, whose root is found upward. Paths naming the same root merge.
+    With no path, the project is found upward from the working folder (:func:`find_project`).
+    With ``hook`` (pre-commit passing the changed files), a Python source file or notebook
+    names the project found upward from its folder.
     """
     targets: dict[Path, Target] = {}
-    for raw in paths or (".",):
+    if not paths:
+        project = find_project(Path.cwd())
+        paths = [os.path.relpath(project) if project != Path.cwd().resolve() else "."]
+    for raw in paths:
         path = Path(raw)
         if not os.path.lexists(path):
             raise DepwatchError("no such file or folder", path=raw)
@@ -103,8 +149,10 @@ def discover(paths: Sequence[str]) -> list[Target]:
             for lock in search(resolved):
                 if lock not in target.lockfiles:
                     target.lockfiles.append(lock)
-        elif resolved.name in _MANIFESTS:
-            folder = resolved.parent
+        elif resolved.name in _MANIFESTS or (hook and resolved.suffix in _SOURCE_SUFFIXES):
+            folder = (
+                resolved.parent if resolved.name in _MANIFESTS else find_project(resolved.parent)
+            )
             target = targets.setdefault(folder, Target(folder))
             for lock in search(folder):
                 if lock not in target.lockfiles:

@@ -250,6 +250,8 @@ class Suppressed:
     until: str | None = None
     project: str = "."
     tag: Tag | None = None
+    baseline: bool = False
+    """Silenced by the baseline (the table counts these; ``--verbose`` lists them)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 BaselineKey = tuple[str, str, str, str, str]
+"""(project, rule, package, version, tag) as written; the version is kept for the reader and
+plays no part in matching."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +140,9 @@ def apply_ignores(
 
 
 def _key(finding: Finding, base: Path) -> BaselineKey:
-    """What identifies a finding in a baseline: its project as a path from the baseline's own
+    """What a baseline records of a finding: its project as a path from the baseline's own
     folder (so that ``check`` run from anywhere, the project named any way, finds it), then
-    rule, package, version and tag (a moved line is not new; a tag that rose is)."""
+    rule, package, version and tag."""
     where = Path.cwd() / finding.project
     try:
         project = Path(os.path.relpath(where, base)).as_posix()
@@ -189,15 +191,32 @@ def read_baseline(path: Path) -> frozenset[BaselineKey]:
 def apply_baseline(
     findings: Iterable[Finding], keys: frozenset[BaselineKey], path: Path
 ) -> tuple[list[Finding], list[Suppressed]]:
-    """Drop the findings recorded in the baseline at ``path`` (a finding whose tag rose is new)."""
+    """Drop the findings the baseline at ``path`` holds.
+
+    An entry holds while the same rule still concerns the same package in the same project at
+    the same or a lower tag, whatever the locked version moved to (a bump within the affected
+    range is not news); a finding whose tag rose is new. Files written before this rule (with
+    exact versions) read the same way."""
     base = Path.cwd() / path.parent
     source = display_path(path)
+    held: dict[tuple[str, str, str], int] = {}
+    for project, rule, package, _version, tag in keys:
+        try:
+            rank = Tag(tag).rank
+        except ValueError:
+            continue  # a tag this release does not know holds nothing
+        where = (project, rule, package)
+        held[where] = min(rank, held.get(where, rank))
     kept, suppressed = [], []
     for finding in findings:
-        key = _key(finding, base)
+        project, rule, package, _version, _tag = _key(finding, base)
         # An advisory is recorded by its id; an entry naming one of its aliases matches too.
-        candidates = [key] + [(key[0], alias, *key[2:]) for alias in finding.aliases]
-        if any(candidate in keys for candidate in candidates):
+        ranks = [
+            held[(project, name, package)]
+            for name in (rule, *finding.aliases)
+            if (project, name, package) in held
+        ]
+        if ranks and finding.tag.rank >= min(ranks):
             suppressed.append(
                 Suppressed(
                     rule=finding.rule,
@@ -206,6 +225,7 @@ def apply_baseline(
                     reason=f"in the baseline {source}",
                     project=finding.project,
                     tag=finding.tag,
+                    baseline=True,
                 )
             )
         else:

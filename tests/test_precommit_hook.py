@@ -52,9 +52,11 @@ def _repo(tmp_path: Path, project: str | None) -> Path:
     return repo
 
 
-def _try_repo(repo: Path, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
+def _try_repo(
+    repo: Path, home: Path, *files: str, hook: str = "depwatch"
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [PRE_COMMIT, "try-repo", str(REPO), "depwatch", "--files", *files],
+        [PRE_COMMIT, "try-repo", str(REPO), hook, "--files", *files],
         cwd=repo,
         env=_env(home),
         capture_output=True,
@@ -85,7 +87,50 @@ def test_hook_passes_quietly_without_a_lockfile(tmp_path: Path, hook_home: Path)
     assert "Passed" in done.stdout
 
 
-def test_hook_ignores_other_files(tmp_path: Path, hook_home: Path) -> None:
+def test_hook_checks_a_change_to_python_code(tmp_path: Path, hook_home: Path) -> None:
+    # Evidence lives in the code: a commit that only touches speak.py is checked.
     done = _try_repo(_repo(tmp_path, "genai-app"), hook_home, "voice_bot/speak.py")
+    assert done.returncode == 1, done.stdout
+    assert "google-genai/response-format-wire-names" in done.stdout
+
+
+def test_hook_finds_the_project_of_a_changed_file_in_a_subfolder(
+    tmp_path: Path, hook_home: Path
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "projects" / "genai-app", repo / "services" / "voice")
+    (repo / "README.md").write_text("monorepo\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    done = _try_repo(repo, hook_home, "services/voice/voice_bot/speak.py")
+    assert done.returncode == 1, done.stdout
+    assert "google-genai/response-format-wire-names" in done.stdout
+
+
+def test_hook_ignores_other_files(tmp_path: Path, hook_home: Path) -> None:
+    repo = _repo(tmp_path, "genai-app")
+    (repo / "notes.md").write_text("notes\n")
+    done = _try_repo(repo, hook_home, "notes.md")
     assert done.returncode == 0, done.stdout
     assert "no files to check" in done.stdout
+
+
+def test_rules_hook_skips_pyproject_and_checks_rule_folders(
+    tmp_path: Path, hook_home: Path
+) -> None:
+    repo = _repo(tmp_path, None)  # pyproject.toml and no rules/ folder
+    skipped = _try_repo(repo, hook_home, "pyproject.toml", hook="depwatch-rules")
+    assert skipped.returncode == 0, skipped.stdout
+    assert "no files to check" in skipped.stdout
+    shutil.copytree(REPO / "rules" / "pyyaml", repo / "rules" / "pyyaml")
+    bad = repo / "rules" / "pyyaml" / "broken.toml"
+    bad.write_text('id = "x"\n')
+    done = _try_repo(repo, hook_home, "rules/pyyaml/broken.toml", hook="depwatch-rules")
+    assert done.returncode != 0, done.stdout
+    assert "broken.toml" in done.stdout
+    bad.unlink()
+    done = _try_repo(
+        repo, hook_home, "rules/pyyaml/load-requires-loader.toml", hook="depwatch-rules"
+    )
+    assert done.returncode == 0, done.stdout
+    assert "rule(s) valid" in done.stdout or "Passed" in done.stdout

@@ -17,17 +17,51 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel as ``pip install .`` builds it, and the build's whole log (``-v``)."""
     out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out), str(REPO)],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    (built,) = out.glob("depwatch-*.whl")
-    return built
+    (built,) = out.glob("depwatch_audit-*.whl")
+    return built, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[Path, str]) -> Path:
+    return build[0]
+
+
+def test_the_build_is_quiet_about_the_rule_folders(build: tuple[Path, str]) -> None:
+    built, log = build
+    assert "setuptools" in log  # the build's own output is in the log
+    assert "is absent from the `packages` configuration" not in log
+    assert "Installing 'depwatch.rules." not in log
+    names = zipfile.ZipFile(built).namelist()
+    assert "depwatch/rules/aiohttp/" + next((REPO / "rules" / "aiohttp").glob("*.toml")).name in (
+        names
+    )
+
+
+def test_the_distribution_is_depwatch_audit_with_a_vulns_extra(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    text = archive.read(metadata).decode()
+    assert "\nName: depwatch-audit\n" in text
+    assert "Provides-Extra: vulns" in text
+    assert 'Requires-Dist: pip-audit>=2.10; extra == "vulns"' in text
+    assert not [
+        line
+        for line in text.splitlines()
+        if line.startswith("Requires-Dist: pip-audit") and "extra" not in line
+    ]
+    (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
+    assert "depwatch = depwatch.__main__:main" in archive.read(entry_points).decode()
+    assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
 
 
 def test_rules_ship_as_package_data(wheel: Path) -> None:

@@ -77,6 +77,13 @@ def read(path: Path) -> LockContents:
                 f"{key}.version",
                 index,
             )
+        if version is not None and not is_pep440(version):
+            raise fail(
+                f"package '{name}' has version {version!r}, which is not a PEP 440 version "
+                "(pdm.lock holds only those)",
+                f"{key}.version",
+                index,
+            )
         source = _source(entry)
         groups = entry.get("groups", entry.get("sections", []))
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
@@ -99,10 +106,6 @@ def read(path: Path) -> LockContents:
     packages: list[Package] = []
     for name, version, source in order:
         groups, markers, unconditional = merged[(name, version, source)]
-        note = None
-        if version is not None and not is_pep440(version):
-            note = f"version {version!r} is not a PEP 440 version"
-            warnings.append(f"{name}: {note}")
         packages.append(
             Package(
                 name=name,
@@ -111,7 +114,6 @@ def read(path: Path) -> LockContents:
                 markers=None if unconditional or not markers else any_of(markers),
                 groups=tuple(groups),
                 direct=None,
-                note=note,
             )
         )
     return LockContents(

@@ -105,10 +105,13 @@ def read(path: Path) -> LockContents:
                 f"{key}.version",
                 index,
             )
-        note = None
         if not is_pep440(version):
-            note = f"version {version!r} is not a PEP 440 version"
-            warnings.append(f"{name}: {note}")
+            raise fail(
+                f"package '{name}' has version {version!r}, which is not a PEP 440 version "
+                "(poetry.lock holds only those)",
+                f"{key}.version",
+                index,
+            )
         groups = _groups(entry, key, fail, index)
         packages.append(
             Package(
@@ -119,7 +122,6 @@ def read(path: Path) -> LockContents:
                 markers=_markers(entry, groups, key, fail, index),
                 groups=groups,
                 direct=None,
-                note=note,
             )
         )
     return LockContents(

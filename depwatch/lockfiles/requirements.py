@@ -172,7 +172,10 @@ class _State:
             in_via = False
             last = None
             if "\\" in line:
-                line = line.replace("\\\n", "").rstrip().rstrip("\\")
+                # pip's join_lines: every backslash at either end of a continued line goes.
+                line = "".join(
+                    part.strip("\\") if part.endswith("\\") else part for part in line.split("\n")
+                )
             comment = None
             if "#" in line:
                 found = _COMMENT.search(line)
@@ -182,6 +185,8 @@ class _State:
             line = line.strip()
             if not line:
                 continue
+            if "${" in line:
+                line = _expand(line, shown=shown, lineno=here)
             try:
                 if line[0] == "-":
                     # An editable entry has "# via" lines like a requirement; other options none.
@@ -314,7 +319,8 @@ class _State:
         name = canonicalize_name(req.name)
         if req.url:
             source = _url_source(req.url)
-            return self._add(_Entry(name, None, source, markers, constraint))
+            version = _wheel_version(req.url, name)
+            return self._add(_Entry(name, version, source, markers, constraint))
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
             return self._add(_Entry(name, specs[0].version, "registry", markers, constraint))
@@ -341,7 +347,8 @@ class _State:
         remote = "://" in location and not location.startswith("file:")
         # `-e git+https://…` is a git checkout, installed editable: audit-wise, a git source.
         source = "editable" if editable and not remote else _url_source(location)
-        entry = _Entry(canonicalize_name(name), None, source, markers_text, constraint)
+        version = None if editable else _wheel_version(location, canonicalize_name(name))
+        entry = _Entry(canonicalize_name(name), version, source, markers_text, constraint)
         if editable:
             folder = _local_folder(location, base=path.parent)
             entry.own = folder is not None and self.top.is_relative_to(_resolved(folder, ""))
@@ -473,7 +480,13 @@ def _markers_as_written(text: str) -> str:
     return text[found.end() :].strip()
 
 
+#: ``name[extras] @ URL``: a PEP 508 direct reference, named (not a bare location).
+_NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+
+
 def _looks_like_location(text: str) -> bool:
+    if _NAMED_REFERENCE.match(text):
+        return False  # its name is the one written, not the file name's
     return (
         text.startswith((".", "/", "~", "file:", *_VCS_PREFIXES))
         or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
@@ -524,6 +537,53 @@ def _url_source(url: str) -> str:
         path = urlsplit(url).path if url.startswith("file:") else url
         return "path" if path.endswith(_ARCHIVES) else "directory"
     return "url"
+
+
+#: pip's environment variables in a requirements file: ``${NAME}``, upper case, digits, ``_``.
+_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def _expand(line: str, *, shown: str, lineno: int) -> str:
+    """``${NAME}`` replaced by the environment's value, as pip does. pip leaves an unset (or
+    empty) one as written, which makes a requirement invalid: that is an error here; in an
+    option line (an index URL, say) it stays as written, as pip keeps it."""
+    missing: list[str] = []
+
+    def value(found: re.Match[str]) -> str:
+        got = os.environ.get(found.group(1))
+        if not got:
+            missing.append(found.group(1))
+            return found.group(0)
+        return got
+
+    expanded = _ENV_VAR.sub(value, line)
+    # A requirement, an include or an editable needs the value; other options keep the text.
+    needed = not line.startswith("-") or _split_option(line)[0] in _INCLUDE_OPTIONS
+    if missing and needed:
+        names = ", ".join(f"${{{name}}}" for name in dict.fromkeys(missing))
+        raise DepwatchError(
+            f"uses {names}, which is not set in the environment: pip expands environment "
+            "variables in a requirements file, and leaves this line invalid without it",
+            path=shown,
+            line=lineno,
+            hint="set the variable for the run (or pin the version in the file)",
+        )
+    return expanded
+
+
+def _wheel_version(location: str, name: str) -> str | None:
+    """The version a wheel URL or path carries in its file name (``six-1.16.0-py2.py3-none-
+    any.whl``), when the file name is a valid wheel name of ``name``; else None."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    tail = unquote(urlsplit(location).path).rsplit("/", 1)[-1]
+    if not tail.endswith(".whl"):
+        return None
+    try:
+        wheel_name, version, _, _ = parse_wheel_filename(tail)
+    except InvalidWheelFilename:
+        return None
+    return str(version) if wheel_name == name else None
 
 
 def _file_url_path(url: str) -> str:

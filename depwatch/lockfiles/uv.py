@@ -108,6 +108,18 @@ class _UvReader:
                     f"{key}.version",
                     index,
                 )
+            if (
+                version is not None
+                and not _SIMPLE_VERSION.match(version)
+                and not is_pep440(version)
+            ):
+                # uv writes only PEP 440 versions: anything else is a damaged lock.
+                raise self.fail(
+                    f"package '{name}' has version {version!r}, which is not a PEP 440 "
+                    "version (uv.lock holds only those)",
+                    f"{key}.version",
+                    index,
+                )
             kind, location = self._source(entry, name, key, index)
             node = (name, version)
             if name in members:
@@ -149,14 +161,6 @@ class _UvReader:
         know_direct = bool(roots)
         packages: list[Package] = []
         for name, version, kind, forks in rows:
-            note = None
-            if (
-                version is not None
-                and not _SIMPLE_VERSION.match(version)
-                and not is_pep440(version)
-            ):
-                note = f"version {version!r} is not a PEP 440 version"
-                self.warnings.append(f"{name}: {note}")
             node = (name, version)
             # Where a root reaches it, the paths say where it is installed (a fork's own
             # resolution markers included); elsewhere its forks, if any, do.
@@ -171,7 +175,6 @@ class _UvReader:
                     markers=marker,
                     groups=groups_of.get(node, ()),
                     direct=(name in direct_names) if know_direct else None,
-                    note=note,
                     index=index_of.get(node),
                 )
             )

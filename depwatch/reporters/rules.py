@@ -112,9 +112,29 @@ def render_rule_list(
     if fmt == "markdown":
         return render_rule_docs(ordered)
     from rich.console import Console
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+    )
+    if width < 100:
+        # Too narrow for four columns without cutting ids and titles mid-word: one block per
+        # rule, the title wrapped at word boundaries under its id.
+        for r in ordered:
+            head = Text(oneline(r.id), style="bold")
+            head.append(f"  {r.tag.value}  ")
+            head.append(str(r.affected) or "any")
+            console.print(head, overflow="fold")
+            console.print(Padding(Text(oneline(r.title)), (0, 0, 0, 4)), overflow="fold")
+        console.print(f"{len(ordered)} rule(s)")
+        return _stripped(buffer.getvalue())
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("id", overflow="fold", max_width=44)
     table.add_column("tag", no_wrap=True)
@@ -124,14 +144,6 @@ def render_rule_list(
         table.add_row(
             Text(oneline(r.id)), r.tag.value, Text(str(r.affected) or "any"), Text(oneline(r.title))
         )
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        highlight=False,
-    )
     console.print(table)
     console.print(f"{len(ordered)} rule(s)")
     return _stripped(buffer.getvalue())

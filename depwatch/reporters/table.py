@@ -169,11 +169,19 @@ def _section(console: Console, title: str, style: str) -> None:
     console.print(_text((title, style)))
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
-    """The human report: actions by urgency, then what was not checked or silenced."""
+def render(
+    report: Report,
+    *,
+    color: bool = False,
+    width: int = 100,
+    verbose: bool = False,
+    quiet: bool = False,
+) -> str:
+    """The human report: actions by urgency, then what was not checked or silenced. ``quiet``
+    (``check -q``, as ``ruff -q``): the findings alone, nothing around them."""
     console = _console(color, width)
     python_sources = {project.root: project.python_source for project in report.projects}
-    for project in report.projects:
+    for project in () if quiet else report.projects:
         locks = ", ".join(
             f"{lock.path} ({plural(len(lock.packages), 'package')})" for lock in project.lockfiles
         )
@@ -200,12 +208,14 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
                 _brief(console, finding)
             else:
                 _finding(console, finding, verbose, python_sources)
-        if tag is Tag.MONITOR and not verbose:
+        if tag is Tag.MONITOR and not verbose and not quiet:
             _indented(
                 console,
                 _text(("depwatch rules show ID explains one; --verbose shows all", "dim")),
                 2,
             )
+    if quiet:
+        return _output(console).lstrip("\n")
     if report.resolved:
         _section(console, f"Resolved ({len(report.resolved)})", "bold green")
         for finding in sorted_findings(report.resolved):
@@ -220,9 +230,19 @@ def render(report: Report, *, color: bool = False, width: int = 100, verbose: bo
                 ),
                 2,
             )
-    if report.suppressed:
-        _section(console, f"Suppressed ({len(report.suppressed)})", "bold")
-        for s in sorted_suppressed(report.suppressed):
+    # Baselined findings are the accepted past: a count on every run, the list with --verbose.
+    baselined = [s for s in report.suppressed if s.baseline]
+    listed = [s for s in report.suppressed if verbose or not s.baseline]
+    if baselined and not verbose:
+        _section(
+            console,
+            f"Baselined: {plural(len(baselined), 'finding')} recorded in the baseline "
+            "(list them with --verbose)",
+            "bold",
+        )
+    if listed:
+        _section(console, f"Suppressed ({len(listed)})", "bold")
+        for s in sorted_suppressed(listed):
             parts: list[str | tuple[str, str]] = [
                 (suppressed_subject(s), "bold"),
                 "  ",

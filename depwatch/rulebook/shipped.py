@@ -26,7 +26,7 @@ def shipped_dir() -> Path:
     raise DepwatchError(
         "the rules that ship with depwatch are missing",
         path=str(candidates[0]),
-        hint="reinstall depwatch (pip install --force-reinstall depwatch)",
+        hint="reinstall depwatch (pip install --force-reinstall depwatch-audit)",
     )
 
 

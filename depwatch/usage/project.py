@@ -22,6 +22,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -211,12 +212,103 @@ def max_source_size() -> int:
     return parse_size(value, name=MAX_SOURCE_SIZE_ENV) if value else DEFAULT_MAX_SOURCE_SIZE
 
 
+def _git_listed(root: Path) -> list[str] | None:
+    """The files git lists under ``root`` (relative to it): tracked ones and untracked ones
+    its ignore rules keep (``.gitignore`` files, ``.git/info/exclude``, ``core.excludesFile``).
+    None outside a git work tree, without git, or where git cannot answer, or where the
+    enclosing repository ignores ``root`` itself (the project's root decides: the walk below)."""
+    top = repository_top(root)
+    if top is None:
+        return None
+    command = ["git", "-C", os.fspath(root), "-c", "core.quotePath=false"]
+    try:
+        if root != top:
+            ignored = subprocess.run(
+                [*command, "check-ignore", "-q", "--", os.fspath(root) + os.sep],
+                capture_output=True,
+                timeout=60,
+            )
+            if ignored.returncode != 1:  # 0: ignored; 128: git could not tell
+                return None
+        done = subprocess.run(
+            [*command, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            capture_output=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return [os.fsdecode(item) for item in done.stdout.split(b"\0") if item]
+
+
+def _from_git(root: Path, listed: list[str], excluded: Any) -> tuple[list[_File], list[str]]:
+    """The source files among ``listed``, with the walk's own skips (folders such as .venv or
+    build, virtual environments, --exclude) applied to each file and the folders above it."""
+    notes: list[str] = []
+    found: list[_File] = []
+    real_root = os.path.realpath(root)
+    folders: dict[str, bool] = {}
+    biggest = max_source_size()
+
+    def skipped_folder(rel_dir: str) -> bool:
+        verdict = folders.get(rel_dir)
+        if verdict is None:
+            parent, _, name = rel_dir.rpartition("/")
+            verdict = (
+                (bool(parent) and skipped_folder(parent))
+                or name in SKIP_DIRS
+                or name.endswith(".egg-info")
+                or Path(root, rel_dir, "pyvenv.cfg").exists()
+                or (excluded is not None and excluded.match_file(rel_dir + "/"))
+            )
+            folders[rel_dir] = verdict
+        return verdict
+
+    for rel in sorted(set(listed), key=lambda r: r.split("/")):
+        if not rel.endswith(_SUFFIXES):
+            continue
+        folder = rel.rpartition("/")[0]
+        if (folder and skipped_folder(folder)) or (
+            excluded is not None and excluded.match_file(rel)
+        ):
+            continue
+        path = root.joinpath(*rel.split("/"))
+        try:
+            if path.is_symlink():
+                target = os.path.realpath(path)
+                if not target.startswith(real_root + os.sep):
+                    continue
+            st = path.stat()
+        except FileNotFoundError:
+            continue  # tracked, deleted in the work tree
+        except OSError:
+            notes.append(f"{rel}: skipped, cannot be read")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if st.st_size > biggest:
+            notes.append(
+                f"{rel}: skipped, larger than {biggest:,} bytes "
+                f"(raise {MAX_SOURCE_SIZE_ENV} to scan it)"
+            )
+            continue
+        found.append(_File(rel, os.fspath(path), st.st_size, st.st_mtime_ns))
+    return found, notes
+
+
 def iter_source_files(root: Path, exclude: Sequence[str] = ()) -> tuple[list[_File], list[str]]:
-    """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable."""
+    """The project's ``*.py`` and ``*.ipynb`` files, and warnings about folders not readable.
+
+    In a git work tree git says which files it ignores (so ``core.excludesFile`` counts too);
+    outside one, the folders are walked and ``.gitignore`` files read."""
     notes: list[str] = []
     excluded: Any = None
     if exclude:
         excluded = exclude_spec(tuple(exclude))
+    listed = _git_listed(root)
+    if listed is not None:
+        return _from_git(root, listed, excluded)
     ignores = _Ignores(root)
     real_root = os.path.realpath(root)
     found: list[_File] = []

@@ -68,13 +68,11 @@ def test_lock_1_1_sources_categories_and_names() -> None:
     }
 
 
-def test_lock_1_0_marker_and_non_pep440_version() -> None:
+def test_lock_1_0_marker_and_local_version() -> None:
     contents = poetry.read(FIXTURES / "handmade" / "lock-1.0.lock")
     got = _by_name(contents.packages)
     assert got["colorama"].markers == 'sys_platform == "win32"'
-    assert got["legacycal"].version == "r2020-hotfix"
-    assert got["legacycal"].note is not None
-    assert any("r2020-hotfix" in w for w in contents.warnings)
+    assert got["legacycal"].version == "2020.1+hotfix"
     # "~3.7 || ^3.8" has no PEP 440 form: left unset, with a warning.
     assert contents.requires_python is None
     assert any("python-versions" in w for w in contents.warnings)

@@ -123,12 +123,12 @@ def test_every_kind_of_line_a_requirements_file_may_hold() -> None:
         "zope-interface": ("6.4", "registry"),  # normalised name, spaces around ==
         "requests": ("2.32.3", "registry"),  # extras
         "attrs": ("24.2.0", "registry"),  # --hash on the same line
-        "packaging": (None, "url"),  # name @ https URL
+        "packaging": ("24.1", "url"),  # name @ a wheel's https URL: its file name's version
         "tomli": (None, "git"),  # name @ git+
         "mylib": (None, "directory"),  # name @ file:// folder
         "sampleproject": (None, "git"),  # -e VCS with #egg=
         "local-thing": (None, "editable"),  # -e ./local: name from its pyproject.toml
-        "wheelpkg": (None, "path"),  # a bare wheel path: name from the file name
+        "wheelpkg": ("1.0", "path"),  # a bare wheel path: name and version from the file name
     }
     (zope,) = by_name(contents.packages, "zope-interface")
     assert zope.markers == 'python_version >= "3.8" and sys_platform != "win32"'
