@@ -327,8 +327,22 @@ class ReleaseTable:
         return tuple(self._release(row) for row in self.rows)
 
     def find(self, version: str) -> Release | None:
-        """The release of ``version`` (normalised text), if listed."""
-        return next((self._release(r) for r in self.rows if r[0] == version), None)
+        """The release of ``version`` (normalised text), if listed: the same text, else the same
+        PEP 440 version written otherwise (a lock's ``4.6`` is the index's ``4.6.0``)."""
+        found = next((self._release(r) for r in self.rows if r[0] == version), None)
+        if found is not None:
+            return found
+        try:
+            wanted = Version(version)
+        except ValueError:
+            return None
+        for row in self.rows:
+            try:
+                if Version(row[0]) == wanted:
+                    return self._release(row)
+            except ValueError:
+                continue
+        return None
 
     def newest(self, *, prereleases: bool) -> Release | None:
         """The newest release that is not yanked (and final unless ``prereleases``)."""

@@ -385,3 +385,20 @@ def test_held_back_packages_make_one_finding_per_python(
     ]  # not split: the lock already splits it by Python
     assert held["rule"] == "python/python-3.11-eol"
     assert held["lockfiles"] == []
+
+
+def test_a_lock_writes_a_version_the_index_writes_otherwise(
+    index: IndexServer, tmp_path: Path, cache: dict[str, str]
+) -> None:
+    # django-compressor: requirements pin 4.6, the index lists 4.6.0 (the same PEP 440 version).
+    index.add(Project("padded", [Release("4.6.0", ">=3.12")]))
+    root = _project(tmp_path / "p", "padded==4.6\n", python=">=3.10")
+    exit_code, doc = _json("--online", "--index-url", index.url, cwd=root, env=cache)
+    assert doc["not_checked"] == []
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "index/requires-python"]
+    assert (finding["package"], finding["version"], finding["tag"]) == (
+        "padded",
+        "4.6",
+        "immediate",
+    )
+    assert exit_code == 1
