@@ -31,7 +31,7 @@ from depwatch.wheels.remote import WheelError, WheelSources
 
 __all__ = ["API_FORMAT", "Api", "extract_api", "extract_api_from"]
 
-API_FORMAT = 6
+API_FORMAT = 7
 Api = dict[str, Any]
 """``{"format", "top", "compiled", "objects": {path: record}}``."""
 
@@ -214,10 +214,15 @@ class _Walker:
         rec: dict[str, Any] = {"k": "m"}
         if scan is None or scan.open or any(s not in self.modules for s in scan.star_imports):
             rec["o"] = 1
+        elif any(
+            (star := self.scans.get(s)) is not None and star.overloaded for s in scan.star_imports
+        ):
+            rec["o"] = 1  # a star import of overload-only functions: griffe passes none on
         self.objects[path] = rec
         for name, member in list(mod.members.items()):
             if _public(name) and name not in ("__init__", "__call__"):
                 self.member(member, f"{path}.{name}", depth + 1, in_class=False)
+        self._overloads(mod, path)
         if scan is not None:
             for name, message in scan.served.items():
                 sub = f"{path}.{name}"
@@ -225,6 +230,17 @@ class _Walker:
                     self.objects[sub] = {"k": "s", **({"d": message} if message else {})}
                 elif message:
                     self.objects[sub].setdefault("d", message)
+
+    def _overloads(self, obj: Any, path: str) -> None:
+        """Functions defined only through ``@overload`` (in a stub): griffe keeps them apart
+        from the members. They exist; their parameters differ per overload, so none is known."""
+        try:
+            names = [n for n in obj.overloads if n not in obj.members]
+        except Exception:
+            return
+        for name in names:
+            if _public(name):
+                self.objects.setdefault(f"{path}.{name}", {"k": "f", "p": None})
 
     def member(self, obj: Any, path: str, depth: int, *, in_class: bool) -> None:
         if path in self.objects or depth > _MAX_DEPTH:
@@ -306,6 +322,8 @@ class _Walker:
         for name, member in members.items():
             if _public(name) and name not in ("__init__", "__call__"):
                 self.member(member, f"{path}.{name}", depth + 1, in_class=True)
+        for klass in chain or [cls]:
+            self._overloads(klass, path)
 
 
 def extract_api(sources: WheelSources) -> Api:

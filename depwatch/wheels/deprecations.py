@@ -36,6 +36,9 @@ class ModuleScan:
     attribute that moved between methods is not gone."""
     star_imports: list[str] = field(default_factory=list)
     """Modules star-imported (absolute dotted names; resolved by the caller)."""
+    overloaded: bool = False
+    """The module defines a function only through ``@overload`` (a stub's usual shape): griffe
+    lists no such name among its members, nor passes it through a star import."""
 
 
 def _name_of(node: ast.expr) -> str:
@@ -309,6 +312,10 @@ def scan_module(source: str, module: str, *, is_package: bool) -> ModuleScan:
                 literals[stmt.target.id] = keys
     package = module if is_package else module.rpartition(".")[0]
     for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+            _name_of(d) == "overload" for d in stmt.decorator_list
+        ):
+            out.overloaded = True
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if stmt.name == "__getattr__":
                 if isinstance(stmt, ast.AsyncFunctionDef):

@@ -225,3 +225,41 @@ def test_a_module_that_replaces_itself_is_unreadable() -> None:
         }
     )
     assert lookup(api, "lib.anything").status == "unknown"
+
+
+def test_functions_a_stub_defines_only_through_overload_exist() -> None:
+    # pymssql 2.3.13 ships __init__.pyi (`from ._pymssql import *`) and _pymssql.pyi, where
+    # `connect` is three @overload stubs: griffe keeps overload-only names out of the members.
+    old = {
+        "lib/__init__.py": "from ._impl import *\n",
+        "lib/_impl.py": "def connect(server, user=None):\n    pass\n",
+    }
+    new = {
+        "lib/__init__.py": "from ._impl import *\n",
+        "lib/__init__.pyi": "from ._impl import *\n",
+        "lib/_impl.pyi": """
+        from typing import overload
+
+        @overload
+        def connect(server: str) -> int: ...
+        @overload
+        def connect(server: str, user: str) -> int: ...
+
+        class Conn:
+            @overload
+            def run(self, q: str) -> None: ...
+            @overload
+            def run(self, q: bytes) -> None: ...
+        """,
+    }
+    code = """
+    import lib
+    from lib._impl import connect, Conn
+    lib.connect("db", user="sa")
+    connect("db")
+    Conn().run("select 1")
+    """
+    assert _changes(old, new, code) == []
+    # a removal next to them still counts
+    gone = {**new, "lib/_impl.pyi": "class Conn: ...\n"}
+    assert "lib.connect" in _changes(old, gone, code)
