@@ -163,6 +163,91 @@ class ApiCache:
         except OSError:
             return
 
+    def _result_path(self, key: str) -> Path | None:
+        return None if self.folder is None else self.folder / "results" / f"{key}.json"
+
+    def get_result(self, key: str) -> list[Any] | None:
+        """A package's comparison stored by :meth:`put_result`, if any (a warm run reads this
+        instead of two whole APIs)."""
+        path = self._result_path(key)
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            return None
+        return data if isinstance(data, list) else None
+
+    def put_result(self, key: str, data: list[Any]) -> None:
+        path = self._result_path(key)
+        if path is None:
+            return
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    json.dump(data, out, separators=(",", ":"))
+                Path(tmp).replace(path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    Path(tmp).unlink()
+                raise
+
+
+def _result_key(
+    name: str, version: str, before: str | None, files: Sequence[Any], uses: Sequence[Any]
+) -> str:
+    """What a package's comparison depends on: the API format, the locked (and --since)
+    release, every release the page lists (a new release or yank changes "newest" and the
+    bisection) and every use the code makes of the package, places included."""
+    from depwatch.wheels.api import API_FORMAT
+
+    digest = hashlib.sha256()
+    digest.update(repr((API_FORMAT, name, version, before)).encode())
+    for f in files:
+        digest.update(repr((f.filename, f.url, f.yanked)).encode())
+    for file, ref in uses:
+        digest.update(repr((file.path, ref)).encode())
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)[:60]}-{digest.hexdigest()[:32]}"
+
+
+def _hit_to_json(hit: _Hit) -> list[Any]:
+    change = hit.change
+    return [
+        hit.tag.value,
+        hit.kind,
+        hit.symbol,
+        None if change is None else [change.kind, change.symbol, change.where, change.keyword],
+        hit.first,
+        hit.had,
+        hit.message,
+        [
+            [
+                list(k),
+                [e.path, e.line, e.column, e.code, e.cell, e.symbol, e.context, list(e.guards)],
+            ]
+            for k, e in hit.evidence.items()
+        ],
+    ]
+
+
+def _hit_from_json(item: list[Any]) -> _Hit:
+    tag, kind, symbol, change, first, had, message, evidence = item
+    return _Hit(
+        Tag(tag),
+        kind,
+        symbol,
+        None if change is None else Change(*change),
+        first,
+        had,
+        message,
+        {
+            (k[0], k[1], k[2], k[3]): Evidence(path, line, col, code, cell, sym, ctx, tuple(guards))
+            for k, (path, line, col, code, cell, sym, ctx, guards) in evidence
+        },
+    )
+
 
 _READING = threading.BoundedSemaphore(4)
 """Wheels being read (their sources held in memory) at once; griffe itself runs one at a time."""
@@ -682,6 +767,18 @@ def check_wheels(
             with mutex:
                 result.not_checked.append(NotChecked(name, version, page.reason))
             return hits
+        key = _result_key(name, version, (before or {}).get(name), page.files, uses[name])
+        stored = cache.get_result(key)
+        if stored is not None:
+            try:
+                for row in stored:
+                    restored = _hit_from_json(row)
+                    hits[(restored.tag.value, restored.symbol)] = restored
+                return hits
+            except (TypeError, ValueError, KeyError):
+                hits.clear()  # not ours: compare again
+        with mutex:
+            noted = len(result.not_checked)
         pkg = _Package(name, version, page.files, session, cache, result, mutex)
         pkg.before = _version_or_none((before or {}).get(name))
         if pkg.release(pkg.locked) is None:
@@ -715,6 +812,13 @@ def check_wheels(
                 result.not_checked.append(
                     NotChecked(name, version, "its API nests too deeply to compare")
                 )
+            return hits
+        with mutex:
+            complete = len(result.not_checked) == noted and not any(
+                n.package == name for n in result.not_checked[noted:]
+            )
+        if complete:  # a comparison that could not finish is asked again next time
+            cache.put_result(key, [_hit_to_json(hit) for hit in hits.values()])
         return hits
 
     try:

@@ -14,6 +14,7 @@ from depwatch.index import IndexSession
 from depwatch.index.cache import PageCache
 from depwatch.model import Lockfile, Package, Tag
 from depwatch.usage import scan_source
+from depwatch.usage.facts import FileFacts
 from depwatch.wheels import ApiCache, check_wheels
 
 # demolib: 1.0 → 1.1 (escape behind a deprecation shim, legacy= deprecated) → 2.0 (breaks) → 2.1
@@ -295,6 +296,39 @@ def test_only_imported_packages_are_fetched_and_the_cache_serves_warm_runs(
     assert cached
     assert all(json.loads(p.read_bytes())["objects"] for p in cached)
     assert not list((tmp_path / "api").glob("*.whl"))
+
+
+def test_a_warm_run_reads_the_stored_comparison_and_a_changed_use_compares_again(
+    wheel_index: WheelIndex, tmp_path: Path
+) -> None:
+    _serve(wheel_index, RELEASES)
+    lock = Lockfile("uv.lock", "uv", (Package("demolib", "1.0"),))
+    facts = scan_source(PROJECT_CODE, "app.py", ["demolib"])
+    api_cache = ApiCache(tmp_path / "api")
+
+    def run(code_facts: FileFacts) -> list[tuple[str, str, tuple[tuple[str, int], ...]]]:
+        with IndexSession(
+            default_index=wheel_index.url, cache=PageCache(tmp_path / "p")
+        ) as session:
+            found = check_wheels([lock], [code_facts], session, cache=api_cache).findings
+        return sorted(
+            (f.rule, f.tag.value, tuple((e.path, e.line) for e in f.evidence)) for f in found
+        )
+
+    cold = run(facts)
+    assert cold
+    stored = list((tmp_path / "api" / "results").glob("demolib-*.json"))
+    assert len(stored) == 1
+    # the APIs are not read again: a warm run works from the stored comparison alone
+    for api in (tmp_path / "api").glob("demolib-*.json"):
+        api.unlink()
+    assert run(facts) == cold
+    # a different use of the package is another comparison (and needs the APIs again)
+    moved = scan_source("\n\n" + PROJECT_CODE, "app.py", ["demolib"])
+    again = run(moved)
+    assert [(rule, tag) for rule, tag, _ in again] == [(rule, tag) for rule, tag, _ in cold]
+    assert [lines for _, _, lines in again] != [lines for _, _, lines in cold]
+    assert len(list((tmp_path / "api" / "results").glob("demolib-*.json"))) == 2
 
 
 def test_a_host_without_range_support_is_read_whole(tmp_path: Path) -> None:
