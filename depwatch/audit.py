@@ -41,6 +41,7 @@ from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
+    from depwatch.fixes import FixContext
     from depwatch.index.run import PendingIndex
     from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
@@ -431,6 +432,7 @@ def _match_project(
         platforms=options.platforms,
         today=options.today,
         usage=usage,
+        allows=_constraints_of(project).allows,
     )
     matcher = Matcher(rulebook, ctx)
     found: list[Finding] = []
@@ -877,7 +879,7 @@ def _with_index_facts(
             )
     kept = join_held_back(
         curated_wins(found),
-        held,
+        matcher.ctx.held_by_python(held),
         project=matcher.ctx.project,
         declared=matcher.ctx.declared,
         explicit_targets=matcher.ctx.explicit_targets,
@@ -1004,6 +1006,19 @@ def _apply_policy(run: _Run, options: CheckOptions) -> list[Finding]:
         kept, base_suppressed = policy.apply_baseline(kept, keys, options.baseline)
         run.suppressed += base_suppressed
     return sorted(kept, key=Finding.sort_key)
+
+
+def _constraints_of(project: Project) -> FixContext:
+    """The project's own constraints (pyproject.toml, Pipfile, pip-compile inputs)."""
+    from depwatch.fixes import FixContext
+
+    return FixContext(
+        root=project.root,
+        lock_paths=project.texts,
+        formats={lock.path: lock.format for lock in project.lockfiles},
+        pyproject=project.files.pyproject,
+        pyproject_path=project.files.pyproject_path,
+    )
 
 
 def _with_fixes(

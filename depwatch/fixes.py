@@ -290,6 +290,26 @@ class FixContext:
             found += _pipfile_constraints(data, name, self.lines(pipfile))
         return found
 
+    def allows(self, name: str, version: str, lockfiles: Iterable[str] = ()) -> bool:
+        """Whether the project's own constraints admit ``version`` of ``name``: pyproject.toml,
+        the Pipfile, and the pip-compile input of each of ``lockfiles``. True when not known.
+        A newer release they exclude is held back by the project, not by a Python."""
+        try:
+            target = Version(version)
+        except InvalidVersion:
+            return True
+        if any(not c.allows(target) and _own_choice(c) for c in self.constraints(name)):
+            return False
+        for rel in lockfiles:
+            if self.formats.get(rel) != "requirements" or rel not in self.lock_paths:
+                continue
+            kind, source = self.requirements_tool(rel)
+            if kind not in ("pip-compile", "uv-pip-compile") or source is None:
+                continue
+            if _included_constraint(self, source, name, target, set()):
+                return False
+        return True
+
     def requirements_tool(self, rel: str) -> tuple[str, str | None]:
         """``pip-compile``/``uv-pip-compile`` (with the source file, when found) or
         ``requirements`` for a hand-written file; ``export`` for ``uv export`` output."""
@@ -465,6 +485,58 @@ def _in_constraint(ctx: FixContext, source: str, name: str, version: Version) ->
         ):
             return _Constraint(source, index + 1, raw.strip(), (req.specifier,))
     return None
+
+
+_INCLUDE = re.compile(r"^(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
+_MAX_INCLUDES = 16
+_POETRY_MARKER = re.compile(r"\b(?:python|markers|platform)\s*=")
+
+
+def _own_choice(c: _Constraint) -> bool:
+    """Whether a constraint says the project chose to stay below a release: a range without
+    a marker. An exact pin (``==2.0.2``) or one limited by a marker (``python_version``) may be
+    there for the very Python that holds the release back."""
+    text = c.text.split(" #", 1)[0]
+    if ";" in text or _POETRY_MARKER.search(text):
+        return False
+    for spec in c.specs:
+        items = list(spec)
+        if items and all(
+            s.operator == "===" or (s.operator == "==" and "*" not in s.version) for s in items
+        ):
+            return False
+    return True
+
+
+def _included_constraint(
+    ctx: FixContext, source: str, name: str, version: Version, seen: set[str]
+) -> bool:
+    """Whether ``source`` (a pip-compile input, relative to the root) or what it includes with
+    ``-r``/``-c`` excludes ``version`` of ``name`` by the project's choice (:func:`_own_choice`);
+    an included file that is itself compiled is read through its own input."""
+    if source in seen or len(seen) >= _MAX_INCLUDES:
+        return False
+    seen.add(source)
+    found = _in_constraint(ctx, source, name, version)
+    if found is not None and _own_choice(found):
+        return True
+    base = (ctx.root / source).parent
+    root = ctx.root.resolve()
+    for raw in ctx.lines(ctx.root / source):
+        match = _INCLUDE.match(raw.strip())
+        if match is None:
+            continue
+        target = (base / match.group(1)).resolve()
+        if not target.is_file() or not target.is_relative_to(root):
+            continue
+        rel = target.relative_to(root).as_posix()
+        if rel in ctx.lock_paths:
+            kind, compiled_from = ctx.requirements_tool(rel)
+            if kind in ("pip-compile", "uv-pip-compile") and compiled_from is not None:
+                rel = compiled_from
+        if _included_constraint(ctx, rel, name, version, seen):
+            return True
+    return False
 
 
 def _conda_edit(ctx: FixContext, name: str, version: str) -> tuple[str, FixEdit | None]:

@@ -92,6 +92,14 @@ class MatchContext:
     today: datetime.date = field(default_factory=datetime.date.today)
     usage: UsageLookup | None = None
     """Finds a rule's usage in the project's code; None when the scan is off."""
+    allows: Callable[[str, str, tuple[str, ...]], bool] | None = None
+    """Whether the project's own constraints admit (package, version) in those lockfiles: a
+    newer release they exclude is not held back by a Python. None: not known (all are)."""
+
+    def held_by_python(self, held: Iterable[HeldBack]) -> list[HeldBack]:
+        """The items of ``held`` whose newer release the project's own constraints admit."""
+        allows = self.allows
+        return [h for h in held if allows is None or allows(h.package, h.newer, h.lockfiles)]
 
 
 def rule_info(rule: Rule) -> RuleInfo:
@@ -553,10 +561,11 @@ class Matcher:
                     evidence=evidence,
                 )
             )
-        if self.held_back and self.ctx.declared:
+        held = self.ctx.held_by_python(self.held_back)
+        if held and self.ctx.declared:
             findings = fold_held_back(
                 findings,
-                self.held_back,
+                held,
                 project=self.ctx.project,
                 declared=self.ctx.declared,
                 explicit_targets=self.ctx.explicit_targets,

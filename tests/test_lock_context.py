@@ -104,3 +104,25 @@ def test_a_held_back_finding_is_made_where_no_end_of_life_rule_speaks(tmp_path: 
     assert py310["action"].startswith("Drop Python 3.9 and 3.10 (raise requires-python to >=3.11)")
     table = run_depwatch("check", "--today", "2023-06-01", cwd=tmp_path / "floor-fold").stdout
     assert "Python 3.9 holds back numpy 2.0.2 (newer: 2.1.0); development tools: pytest" in table
+
+
+def test_a_release_the_projects_own_constraint_excludes_is_not_held_back_by_python(
+    tmp_path: Path,
+) -> None:
+    # pyproject.toml says marshmallow<3: Python 3.10 does not hold marshmallow 2.21.0 back from
+    # 4.4.0 (the first release that needs 3.11); dropping 3.10 would not unlock it.
+    _, report = _check("held-own-pin", tmp_path)
+    assert _python(report, "3.10")["held_back"] == []
+
+
+def test_a_pip_compile_input_and_what_it_includes_are_the_projects_constraints(
+    tmp_path: Path,
+) -> None:
+    # requirements.in includes requirements-base.txt (-r), compiled from requirements-base.in's
+    # marshmallow<3; importlib-metadata is held back by Python 3.10 alone. (An exact pin, as
+    # floor-fold's numpy==2.0.2, may be there for the old Python: that fact stays.)
+    _, report = _check("held-compiled", tmp_path)
+    held = _python(report, "3.10")["held_back"]
+    assert [(h["package"], h["version"], h["newer"]) for h in held] == [
+        ("importlib-metadata", "9.0.1", "9.1.0")
+    ]

@@ -76,6 +76,10 @@ class Ref:
     guards: tuple[str, ...] = ()
     """The conditions of the branches the reference sits in (:mod:`depwatch.usage.guards`),
     as extracted: whether they hold on the project's targets is judged at match time."""
+    result_at: int = 0
+    """Where the part of ``name`` that is a call's result starts (0: none is): in
+    ``conn = ssl.wrap_socket(s)`` then ``conn.settimeout``, the length of ``ssl.wrap_socket``.
+    A symbol that ends there or before names the callee, not this use of what it returned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 star_kwargs,
                 strings,
                 guards,
+                result_at,
             )
             for (
                 kind,
@@ -126,6 +131,7 @@ def facts_from_compact(compact: Compact) -> FileFacts:
                 star_kwargs,
                 strings,
                 guards,
+                result_at,
             ) in refs
         ),
         warnings=warnings,
@@ -155,6 +161,7 @@ def _ref_to_json(ref: Ref) -> list[Any]:
         ref.star_kwargs,
         list(ref.string_args),
         list(ref.guards),
+        ref.result_at,
     ]
 
 
@@ -217,6 +224,7 @@ def facts_from_json(data: Any) -> FileFacts:
         star_kwargs,
         strings,
         guards,
+        result_at,
     ) in data["refs"]:
         keywords = tuple(
             KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
@@ -236,6 +244,7 @@ def facts_from_json(data: Any) -> FileFacts:
                 _bool(star_kwargs),
                 tuple(_int(index) for index in strings),
                 tuple(_str(g) for g in guards),
+                _int(result_at),
             )
         )
     return FileFacts(

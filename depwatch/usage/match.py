@@ -73,12 +73,18 @@ def evidence_for(
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, f"{ref.name} =")
                 continue
             spellings = (ref.name,) if spell is None else spell(ref.name)
+            # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
+            # keeps its length whatever the spelling of the part before it.
+            tail = len(ref.name) - ref.result_at if ref.result_at else -1
             for symbol in symbols:
-                if any(symbol_matches(name, symbol) for name in spellings):
+                if any(
+                    symbol_matches(name, symbol) and (tail < 0 or len(symbol) > len(name) - tail)
+                    for name in spellings
+                ):
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
                     break
-            if ref.kind != KIND_CALL:
-                continue
+            if ref.kind != KIND_CALL or tail == 0:
+                continue  # calling what a call returned is no call of the callee
             patterns = calls.get(ref.name, ())
             if len(spellings) > 1:
                 patterns = [p for name in spellings for p in calls.get(name, ())]

@@ -31,7 +31,7 @@ from typing import Any
 
 from depwatch.usage import guards as _guards
 
-__all__ = ["RawRef", "Resolver", "Tracker", "is_under"]
+__all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
 _INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", "setup_method")
@@ -66,6 +66,27 @@ RawRef = tuple[str, str, int, int, tuple[tuple[str, int, int], ...]]
 """(kind, name, line, byte column (0-based), keywords as (name, line, byte column))."""
 
 _Scope = dict[str, "str | None"]
+
+
+class _Result(str):
+    """A dotted name that names what a call returned (``ssl.wrap_socket(s)`` then ``.settimeout``):
+    ``point`` is the length of the name up to the end of the last call. The name stays the
+    callee's (call results are transparent), but a rule symbol that ends at or before
+    ``point`` names the callee, not what it returned: ``conn.settimeout`` is no use of
+    ``ssl.wrap_socket``; ``bigframes.connect().udf`` is a use of ``bigframes.connect.udf``."""
+
+    point: int
+
+
+def _result(name: str, point: int) -> str:
+    out = _Result(name)
+    out.point = point
+    return out
+
+
+def result_point(name: str) -> int:
+    """Where the part of ``name`` that comes from a call's result starts (0: none does)."""
+    return name.point if type(name) is _Result else 0
 
 
 def is_under(name: str, roots: frozenset[str] | set[str]) -> bool:
@@ -192,7 +213,7 @@ class Resolver:
                 # second pass parse pandas three times over (each export a dependency).
                 value = self.exported(value[1:])
             if value is not None and value[0] not in "@#":
-                out.append((name, value))
+                out.append((name, str(value)))  # plain: workers send them with marshal
         return sorted(out)
 
     def exported(self, key: str) -> str | None:
@@ -255,6 +276,8 @@ class Resolver:
             return self.exports.get(module, {}).get(name)
         if head == "#":
             return self.member(base[1:], name)
+        if type(base) is _Result:
+            return _result(base + "." + name, base.point)
         return base + "." + name
 
     def member(self, key: str, name: str | None) -> str | None:
@@ -405,7 +428,7 @@ class Resolver:
                 first = next((kw.value for kw in node.keywords if kw.arg == "key"), None)
             if type(first) is ast.Constant and first.value in env:
                 self.refs.append(("env", first.value, node.lineno, node.col_offset, ()))
-        return func
+        return _result(func, len(func))
 
     def splat_keywords(self, node: ast.AST) -> list[tuple[str, int, int]] | None:
         """The keywords a ``**`` splat surely passes: ``**dict(k=v)``, ``**{"k": v}``;
@@ -444,7 +467,8 @@ class Resolver:
             self.refs.append(("env", node.slice.value, node.lineno, node.col_offset, ()))
         if type(node.ctx) is not ast.Load or value is None or value[0] in "@#":
             return None
-        return value + ".__getitem__"
+        item = value + ".__getitem__"
+        return _result(item, len(item))
 
     def compare(self, node: ast.Compare) -> None:
         self.expr(node.left)

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from depwatch.usage.resolve import RawRef, Resolver, Tracker
+from depwatch.usage.resolve import RawRef, Resolver, Tracker, result_point
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -39,6 +39,7 @@ CompactRef = tuple[
     bool,
     tuple[int, ...],
     tuple[str, ...],
+    int,
 ]
 """A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
 ArgShape = tuple[int, bool, bool, tuple[int, ...]]
@@ -431,7 +432,7 @@ def _places(
         out.append(
             (
                 kind,
-                name,
+                str(name),
                 ln,
                 column,
                 code,
@@ -439,6 +440,7 @@ def _places(
                 cell,
                 *shapes.get(index, _NO_ARGS),
                 guards.get(index, ()),
+                result_point(name),
             )
         )
     # (cell, line, column, kind, name)

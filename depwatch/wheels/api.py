@@ -31,7 +31,7 @@ from depwatch.wheels.remote import WheelError, WheelSources
 
 __all__ = ["API_FORMAT", "Api", "extract_api", "extract_api_from"]
 
-API_FORMAT = 7
+API_FORMAT = 8  # 8: a parameter is deprecated by its own branch only
 Api = dict[str, Any]
 """``{"format", "top", "compiled", "objects": {path: record}}``."""
 

@@ -162,10 +162,58 @@ def _scan_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, path: str, out: M
         named = _names_in(stmt.test) & params
         if len(named) != 1:
             continue
+        param = next(iter(named))
+        # `if timeout is None:` runs where the parameter is not passed: its use is the else
+        body = stmt.orelse if _unpassed(stmt.test, param) else stmt.body
+        # a warning under a nested test of another parameter is that parameter's (aiohttp's
+        # `if timeout is sentinel: if read_timeout is not sentinel: warn("read_timeout is …")`)
         # the branch's own message variable wins over one of another branch
-        found = _first_warning(stmt.body, deep=True, local={**local, **_assigned(stmt.body)})
+        found = _first_warning_outside(body, params - {param}, {**local, **_assigned(body)})
         if found is not None:
-            out.deprecated.setdefault(f"{path}({next(iter(named))}=)", found)
+            out.deprecated.setdefault(f"{path}({param}=)", found)
+
+
+def _unpassed(test: ast.expr, param: str) -> bool:
+    """Whether ``test`` holds only where ``param`` keeps a default: ``param is None``,
+    ``param is _SENTINEL``, ``param == None``, ``not param``, or an ``or`` of those."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return all(_unpassed(value, param) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == param
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.left, ast.Name)
+        and test.left.id == param
+    ):
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) or (
+            isinstance(op, ast.Eq) and isinstance(right, ast.Constant) and right.value is None
+        ):
+            return isinstance(right, ast.Name) or (
+                isinstance(right, ast.Constant) and right.value is None
+            )
+    return False
+
+
+def _first_warning_outside(
+    body: list[ast.stmt], others: set[str], local: dict[str, ast.expr]
+) -> str | None:
+    """The first deprecation warning anywhere in ``body``, outside the ``if`` blocks whose
+    test names one of ``others`` (their warnings belong to those parameters)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        todo: list[ast.AST] = [stmt]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.If) and _names_in(node.test) & others:
+                continue
+            found = _deprecation_warning(node, local)
+            if found is not None:
+                return found
+            todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return None
 
 
 def _scan_class(cls: ast.ClassDef, path: str, out: ModuleScan) -> None:

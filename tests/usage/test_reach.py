@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from depwatch.rulebook.model import CallPattern, Usage
 from depwatch.usage import evidence_for, scan_project, scan_source
 
@@ -277,3 +279,58 @@ def test_bases_are_searched_in_order() -> None:
         ("pydantic.BaseModel.dict", 12),
         ("pydantic.BaseModel.json", 13),
     ]
+
+
+def test_what_a_removed_function_returned_is_no_use_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # nettacker's shape: the name bound to ssl.wrap_socket()'s result, rebound in the handler,
+    # then used and returned; only the call itself uses ssl.wrap_socket
+    src = """\
+        import socket
+        import ssl
+        import torch
+        import bigframes
+
+        def connect(host, port):
+            conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                conn = ssl.wrap_socket(conn)
+                flag = True
+            except Exception:
+                conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                conn.settimeout(3)
+            return conn, flag
+
+        def predict(path, x):
+            model = torch.load(path, weights_only=True)
+            return model(x)
+
+        def session():
+            s = bigframes.connect()
+            return s.udf
+        """
+    facts = scan_source(textwrap.dedent(src), "pkg/net.py", ["ssl", "torch", "bigframes"])
+    removed = Usage(modules=("ssl",), symbols=("ssl.wrap_socket",))
+    assert [e.line for e in evidence_for([facts], removed)] == [9]
+    # a symbol that reaches past the call still matches what the result is used for
+    past = Usage(modules=("bigframes",), symbols=("bigframes.connect.udf",))
+    assert [e.line for e in evidence_for([facts], past)] == [22]
+    callee = Usage(modules=("bigframes",), symbols=("bigframes.connect",))
+    assert [e.line for e in evidence_for([facts], callee)] == [21]
+    # calling what torch.load returned is no torch.load call without weights_only=
+    load = Usage(modules=("torch",), calls=(CallPattern("torch.load", without=("weights_only",)),))
+    assert [e.line for e in evidence_for([facts], load)] == []
+    bare = Usage(modules=("torch",), calls=(CallPattern("torch.load"),))
+    assert [e.line for e in evidence_for([facts], bare)] == [17]
+    # the same through the usage cache
+    monkeypatch.setenv("DEPWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DEPWATCH_NO_CACHE", raising=False)
+    write = tmp_path / "proj" / "pkg" / "net.py"
+    write.parent.mkdir(parents=True)
+    write.write_text(textwrap.dedent(src))
+    for _ in range(2):  # fresh, then from the cache
+        scanned = scan_project(tmp_path / "proj", ["ssl", "torch", "bigframes"])
+        assert [e.line for e in evidence_for(scanned.facts, removed)] == [9]
+        assert [e.line for e in evidence_for(scanned.facts, past)] == [22]
+    assert scanned.files_parsed == 0

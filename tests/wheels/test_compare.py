@@ -263,3 +263,33 @@ def test_functions_a_stub_defines_only_through_overload_exist() -> None:
     # a removal next to them still counts
     gone = {**new, "lib/_impl.pyi": "class Conn: ...\n"}
     assert "lib.connect" in _changes(old, gone, code)
+
+
+def test_a_parameter_is_deprecated_by_its_own_branch_not_another_parameters() -> None:
+    # aiohttp 3.14's ClientSession: the read_timeout warning sits inside the branch where
+    # timeout is *not* passed; passing timeout= is what the message asks for.
+    src = """
+    import warnings
+    sentinel = object()
+
+    class Session:
+        def __init__(self, timeout=sentinel, read_timeout=sentinel, loop=None, verify=None):
+            if timeout is sentinel or timeout is None:
+                self._timeout = 5
+                if read_timeout is not sentinel:
+                    warnings.warn("read_timeout is deprecated, use timeout", DeprecationWarning)
+            else:
+                self._timeout = timeout
+            if loop is not None:
+                warnings.warn("loop argument is deprecated", DeprecationWarning)
+            if verify is None:
+                pass
+            else:
+                warnings.warn("verify= is deprecated, use ssl=", DeprecationWarning)
+    """
+    api = _api({"lib/__init__.py": src})
+    assert api["objects"]["lib.Session"]["dp"] == {
+        "read_timeout": "read_timeout is deprecated, use timeout",
+        "loop": "loop argument is deprecated",
+        "verify": "verify= is deprecated, use ssl=",
+    }
