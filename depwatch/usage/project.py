@@ -76,7 +76,7 @@ SKIP_DIRS = frozenset(
 _SUFFIXES = (".py", ".ipynb")
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards.
-_CACHE_FORMAT = 6
+_CACHE_FORMAT = 7
 _CALLERS = '["callers",'
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""

@@ -277,3 +277,45 @@ def test_bases_are_searched_in_order() -> None:
         ("pydantic.BaseModel.dict", 12),
         ("pydantic.BaseModel.json", 13),
     ]
+
+
+def test_parameters_annotated_with_a_class_hold_an_instance_of_it(tmp_path: Path) -> None:
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "schema.py").write_text(
+        "from pydantic import BaseModel\nclass Query(BaseModel):\n    page: int = 1\n"
+    )
+    (pkg / "routes.py").write_text(
+        textwrap.dedent(
+            """\
+            from typing import Optional
+            from sqlalchemy.orm import Session
+            from .schema import Query
+            def page(q: Query, session: Session, limit: int = 10):
+                session.execute("SELECT 1")
+                return q.dict()
+            def maybe(q: Optional[Query] = None, other: "Query" = None):
+                other.dict()
+                return q.json()
+            def union(q: Query | None, *rest: Query, **named: Query):
+                rest.dict()
+                named.dict()
+                return q.copy()
+            def kinds(cls: type[Query], many: list[Query]):
+                cls.parse_obj({})
+                many.copy()
+            def local(q: Query):
+                q = {}
+                return q.copy()
+            """
+        )
+    )
+    result = scan_project(tmp_path, ["pydantic", "sqlalchemy"], cache=False)
+    got = sorted((r.name, r.line) for f in result.facts for r in f.refs if r.kind == "call")
+    assert got == [
+        ("pydantic.BaseModel.copy", 13),
+        ("pydantic.BaseModel.dict", 6),
+        ("pydantic.BaseModel.json", 9),
+        ("sqlalchemy.orm.Session.execute", 5),
+    ]
