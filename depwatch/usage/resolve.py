@@ -14,7 +14,8 @@ A walk over an ``ast`` tree (never importing or running anything). Bindings are 
 - ``None``: bound to something untracked (it shadows outer bindings).
 
 A parameter annotated with a class (``q: Query``, ``Optional[Query]``, ``Query | None``) holds
-an instance of it, as ``Query()`` would give.
+an instance of it, as ``Query()`` would give: a class of the project, or a tracked name spelt as
+a class (``Session``, not ``PRIVATE_KEY_TYPES`` or ``ndarray``).
 
 Call results and decorator application are transparent: ``genai.Client()`` binds
 ``google.genai.Client``; a function decorated with ``@bpd.udf(...)`` binds ``bigframes.pandas.udf``.
@@ -779,6 +780,13 @@ class Resolver:
         value = self.ev_quiet(node)
         if value is None or value[0] == "@" or (value[0] == "#" and value[1:] in self.functions):
             return None
+        if value[0] != "#":
+            # A tracked name is taken for a class only when it is spelt as one (``Session``,
+            # ``BaseModel``): an upper-case alias (``PRIVATE_KEY_TYPES``) or a lower-case name
+            # may be a Union or a module, and what is below a rule's symbol is usage of it.
+            last = value.rsplit(".", 1)[-1]
+            if not (last[:1].isupper() and any(c.islower() for c in last)):
+                return None
         return value
 
     def s_class(self, node: ast.ClassDef) -> None:

@@ -308,6 +308,10 @@ def test_parameters_annotated_with_a_class_hold_an_instance_of_it(tmp_path: Path
             def local(q: Query):
                 q = {}
                 return q.copy()
+            from sqlalchemy.orm import SESSION_TYPES, session_like
+            def aliases(s: SESSION_TYPES, t: session_like):
+                s.execute("SELECT 1")
+                t.execute("SELECT 1")
             """
         )
     )
