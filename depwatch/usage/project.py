@@ -76,8 +76,8 @@ SKIP_DIRS = frozenset(
 _SUFFIXES = (".py", ".ipynb")
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards;
-#: 7: where a name's call-result part starts.
-_CACHE_FORMAT = 7
+#: 7: where a name's call-result part starts; 8: and parameters annotated with a class.
+_CACHE_FORMAT = 8
 _CALLERS = '["callers",'
 _POOL_MIN_BYTES = 3_000_000
 """Below this much source to parse, scanning in-process beats starting workers."""

@@ -13,6 +13,10 @@ A walk over an ``ast`` tree (never importing or running anything). Bindings are 
   never into a function already being walked);
 - ``None``: bound to something untracked (it shadows outer bindings).
 
+A parameter annotated with a class (``q: Query``, ``Optional[Query]``, ``Query | None``) holds
+an instance of it, as ``Query()`` would give: a class of the project, or a tracked name spelt as
+a class (``Session``, not ``PRIVATE_KEY_TYPES`` or ``ndarray``).
+
 Call results and decorator application are transparent: ``genai.Client()`` binds
 ``google.genai.Client``; a function decorated with ``@bpd.udf(...)`` binds ``bigframes.pandas.udf``.
 Subscripts are ``__getitem__``: ``MongoClient()[name]`` is ``pymongo.MongoClient.__getitem__``.
@@ -758,8 +762,10 @@ class Resolver:
                     continue
                 if i == 0 and owner is not None:
                     scope[arg.arg] = "#" + owner
-                else:
+                elif arg is args.vararg or arg is args.kwarg:
                     self.bind(arg.arg, None)
+                else:
+                    self.bind(arg.arg, self.annotated(arg.annotation))
             first = len(self.refs)
             if type(node) is ast.Lambda:
                 self.expr(node.body)
@@ -777,6 +783,35 @@ class Resolver:
                 self.guards,
                 self.function,
             ) = saved
+
+    def annotated(self, node: ast.expr | None) -> str | None:
+        """What a parameter annotated with ``node`` holds: an instance of the class it names
+        (``q: Query``, ``Optional[Query]``, ``Query | None``), found as a call of it would be;
+        nothing for any other annotation (``type[Query]``, ``list[Query]``, a string)."""
+        if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
+            sides = [
+                side
+                for side in (node.left, node.right)
+                if not (type(side) is ast.Constant and side.value is None)
+            ]
+            node = sides[0] if len(sides) == 1 else None
+        elif type(node) is ast.Subscript:
+            outer = node.value
+            name = outer.id if type(outer) is ast.Name else getattr(outer, "attr", None)
+            node = node.slice if name == "Optional" else None
+        if node is None:
+            return None
+        value = self.ev_quiet(node)
+        if value is None or value[0] == "@" or (value[0] == "#" and value[1:] in self.functions):
+            return None
+        if value[0] != "#":
+            # A tracked name is taken for a class only when it is spelt as one (``Session``,
+            # ``BaseModel``): an upper-case alias (``PRIVATE_KEY_TYPES``) or a lower-case name
+            # may be a Union or a module, and what is below a rule's symbol is usage of it.
+            last = value.rsplit(".", 1)[-1]
+            if not (last[:1].isupper() and any(c.islower() for c in last)):
+                return None
+        return value
 
     def s_class(self, node: ast.ClassDef) -> None:
         value = self.decorated(node.decorator_list)

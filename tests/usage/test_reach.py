@@ -334,3 +334,49 @@ def test_what_a_removed_function_returned_is_no_use_of_it(
         assert [e.line for e in evidence_for(scanned.facts, removed)] == [9]
         assert [e.line for e in evidence_for(scanned.facts, past)] == [22]
     assert scanned.files_parsed == 0
+
+
+def test_parameters_annotated_with_a_class_hold_an_instance_of_it(tmp_path: Path) -> None:
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "schema.py").write_text(
+        "from pydantic import BaseModel\nclass Query(BaseModel):\n    page: int = 1\n"
+    )
+    (pkg / "routes.py").write_text(
+        textwrap.dedent(
+            """\
+            from typing import Optional
+            from sqlalchemy.orm import Session
+            from .schema import Query
+            def page(q: Query, session: Session, limit: int = 10):
+                session.execute("SELECT 1")
+                return q.dict()
+            def maybe(q: Optional[Query] = None, other: "Query" = None):
+                other.dict()
+                return q.json()
+            def union(q: Query | None, *rest: Query, **named: Query):
+                rest.dict()
+                named.dict()
+                return q.copy()
+            def kinds(cls: type[Query], many: list[Query]):
+                cls.parse_obj({})
+                many.copy()
+            def local(q: Query):
+                q = {}
+                return q.copy()
+            from sqlalchemy.orm import SESSION_TYPES, session_like
+            def aliases(s: SESSION_TYPES, t: session_like):
+                s.execute("SELECT 1")
+                t.execute("SELECT 1")
+            """
+        )
+    )
+    result = scan_project(tmp_path, ["pydantic", "sqlalchemy"], cache=False)
+    got = sorted((r.name, r.line) for f in result.facts for r in f.refs if r.kind == "call")
+    assert got == [
+        ("pydantic.BaseModel.copy", 13),
+        ("pydantic.BaseModel.dict", 6),
+        ("pydantic.BaseModel.json", 9),
+        ("sqlalchemy.orm.Session.execute", 5),
+    ]
