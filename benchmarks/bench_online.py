@@ -85,6 +85,9 @@ def main() -> int:
             shutil.copy(manifest, project / "pyproject.toml")
         cache = Path(tmp) / "cache"
         env = {**os.environ, "DEPWATCH_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+        # as an installed tool runs: with bytecode (a checkout under PYTHONDONTWRITEBYTECODE
+        # would compile every module it imports on every run)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         base = [sys.executable, "-m", "depwatch", "check", str(project), "--format", "json"]
         online = [*base, "--online", "--index-url", fast.url]
         online_slow = [*base, "--online", "--index-url", slow.url]

@@ -151,6 +151,9 @@ def _project(root: Path, index: WheelIndex, locked: dict[str, str], generated: b
 
 def _run(root: Path, cache: Path, *args: str) -> tuple[float, int, int]:
     env = {**os.environ, "DEPWATCH_CACHE_DIR": str(cache), "NO_COLOR": "1"}
+    # as an installed tool runs: with bytecode (a checkout under PYTHONDONTWRITEBYTECODE
+    # would compile every module it imports on every run)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     done = subprocess.run(
         [
             sys.executable,
