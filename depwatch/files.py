@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import json
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from depwatch.errors import DepwatchError
 
@@ -260,3 +264,19 @@ def inside(path: Path | str, folders: Iterable[Path | str]) -> bool:
         )
     except (OSError, ValueError):
         return True  # when in doubt, do not write
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as compact JSON to ``path`` by replacing it whole (a reader never sees a
+    half-written file); a cache that cannot be written is no error, so OSError is swallowed."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, separators=(",", ":"))
+            Path(tmp).replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+            raise

@@ -6,16 +6,15 @@ One JSON file per (index, project) under ``<cache>/index/``; never inside the au
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from depwatch.files import write_json_atomic
 from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable
 
 __all__ = ["CacheEntry", "PageCache", "TableEntry", "default_cache_dir"]
@@ -185,21 +184,8 @@ class PageCache:
 
     @staticmethod
     def _write(path: Path | None, data: dict[str, Any]) -> None:
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out, separators=(",", ":"))
-                Path(tmp).replace(path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-                raise
-        except OSError:
-            return
+        if path is not None:
+            write_json_atomic(path, data)
 
     def touch(self, index_url: str, entry: CacheEntry) -> CacheEntry:
         """The entry confirmed by the index now (a 304)."""

@@ -22,12 +22,10 @@ Nothing is fetched unless the code uses an entry, and most runs fetch one wheel 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from depwatch.files import printable_name
+from depwatch.files import printable_name, write_json_atomic
 from depwatch.model import Evidence, Finding, Lockfile, NotChecked, Package, RuleInfo, Tag
 from depwatch.usage.facts import KIND_CALL, KIND_ENV, FileFacts, Ref
 from depwatch.usage.match import symbol_matches
@@ -147,21 +145,8 @@ class ApiCache:
 
     def put(self, package: str, version: str, url: str, data: Api) -> None:
         path = self._path(package, version, url)
-        if path is None:
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out, separators=(",", ":"))
-                Path(tmp).replace(path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-                raise
-        except OSError:
-            return
+        if path is not None:
+            write_json_atomic(path, data)
 
     def _result_path(self, key: str) -> Path | None:
         return None if self.folder is None else self.folder / "results" / f"{key}.json"
@@ -180,19 +165,8 @@ class ApiCache:
 
     def put_result(self, key: str, data: list[Any]) -> None:
         path = self._result_path(key)
-        if path is None:
-            return
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(data, out, separators=(",", ":"))
-                Path(tmp).replace(path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    Path(tmp).unlink()
-                raise
+        if path is not None:
+            write_json_atomic(path, data)
 
 
 def _result_key(
