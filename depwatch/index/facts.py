@@ -11,7 +11,7 @@ those into the interpreter finding for that Python folds these too.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -221,25 +221,19 @@ def _reference(table: ReleaseTable, version: str) -> str:
 _SPLIT_BY_PYTHON = ("python_version", "python_full_version")
 
 
-def findings_for(
+def answered_releases(
     lock: Lockfile,
-    matcher: Matcher,
     answers: Mapping[tuple[str, str], ReleaseTable | NotCheckedError],
     default_index: str,
-    own: str | None = None,
-) -> tuple[list[Finding], list[IndexFacts], list[NotChecked], list[HeldBack]]:
-    """The index findings of one lockfile's entries, the facts behind them, the entries the
-    index could not answer for, and the entries a declared Python holds back (for
-    :func:`depwatch.matcher.fold_held_back`). ``answers`` maps (name, index) to the page or the reason."""
+    own: str | None,
+    declared: tuple[str, ...] | None,
+    missing: list[NotChecked],
+) -> Iterator[tuple[Package, str, ReleaseTable, IndexFacts, tuple[str, ...], tuple[str, ...]]]:
+    """Each registry entry of ``lock`` (not the project itself) that the index answered for:
+    the entry, its version, its release table and :func:`release_facts`; an entry the index
+    could not answer for goes to ``missing``."""
     from depwatch.index.client import redact
-    from depwatch.matcher import _admits, dev_only
 
-    declared = matcher.ctx.declared
-    platforms: Sequence[str | None] = matcher.ctx.platforms or [None]
-    findings: list[Finding] = []
-    facts: list[IndexFacts] = []
-    missing: list[NotChecked] = []
-    held_back: list[HeldBack] = []
     for pkg in lock.packages:
         if pkg.source != "registry" or pkg.version is None or pkg.name == own:
             continue
@@ -257,14 +251,38 @@ def findings_for(
         except NotCheckedError as exc:
             missing.append(NotChecked(pkg.name, pkg.version, exc.reason))
             continue
+        yield pkg, pkg.version, answer, fact, excluded, dropped
+
+
+def findings_for(
+    lock: Lockfile,
+    matcher: Matcher,
+    answers: Mapping[tuple[str, str], ReleaseTable | NotCheckedError],
+    default_index: str,
+    own: str | None = None,
+) -> tuple[list[Finding], list[IndexFacts], list[NotChecked], list[HeldBack]]:
+    """The index findings of one lockfile's entries, the facts behind them, the entries the
+    index could not answer for, and the entries a declared Python holds back (for
+    :func:`depwatch.matcher.fold_held_back`). ``answers`` maps (name, index) to the page or the reason."""
+    from depwatch.matcher import _admits, dev_only
+
+    declared = matcher.ctx.declared
+    platforms: Sequence[str | None] = matcher.ctx.platforms or [None]
+    findings: list[Finding] = []
+    facts: list[IndexFacts] = []
+    missing: list[NotChecked] = []
+    held_back: list[HeldBack] = []
+    for pkg, version, answer, fact, excluded, dropped in answered_releases(
+        lock, answers, default_index, own, declared, missing
+    ):
         facts.append(fact)
         if not matcher.admitted(pkg):
             continue
         common = {
             "project": matcher.ctx.project,
             "package": pkg.name,
-            "version": pkg.version,
-            "references": (_reference(answer, pkg.version),),
+            "version": version,
+            "references": (_reference(answer, version),),
             "lockfiles": (lock.path,),
             "origin": "index",
         }
@@ -272,7 +290,7 @@ def findings_for(
             pythons = tuple(
                 py for py in declared or () if any(_admits(pkg.markers, py, pl) for pl in platforms)
             )
-            fits = _installable(answer, pythons, prereleases=_is_pre(pkg.version))
+            fits = _installable(answer, pythons, prereleases=_is_pre(version))
             if fits is not None and fits != fact.newest:
                 move = (
                     f"Lock another release of {pkg.name}: {fits} installs on every declared "
@@ -288,7 +306,7 @@ def findings_for(
                     rule=RULE_YANKED,
                     tag=Tag.IMMEDIATE,
                     kind="yanked",
-                    title=f"{pkg.name} {pkg.version} was yanked from the index"
+                    title=f"{pkg.name} {version} was yanked from the index"
                     + (f": {fact.yanked_reason}" if fact.yanked_reason else " (no reason given)"),
                     action=move,
                     targets=matcher._targets(pkg),
@@ -302,7 +320,7 @@ def findings_for(
                     rule=RULE_REQUIRES_PYTHON,
                     tag=Tag.IMMEDIATE,
                     kind="python-drop",
-                    title=f"{pkg.name} {pkg.version} requires Python {fact.requires_python}, "
+                    title=f"{pkg.name} {version} requires Python {fact.requires_python}, "
                     f"so it cannot install on Python {', '.join(bad)}, which the project declares",
                     action=f"Lock a release of {pkg.name} that installs on Python {bad[0]} "
                     f"(split by a python_version marker), or raise requires-python above "
@@ -317,7 +335,7 @@ def findings_for(
             held_back.append(
                 HeldBack(
                     package=pkg.name,
-                    version=pkg.version,
+                    version=version,
                     newer=fact.newest,
                     pythons=tuple(held),
                     dev=dev_only(pkg),

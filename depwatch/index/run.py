@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from depwatch.index.client import DEFAULT_INDEX, IndexSession, clean_index, redact
-from depwatch.index.facts import index_of, release_facts
+from depwatch.index.client import DEFAULT_INDEX, IndexSession, clean_index
+from depwatch.index.facts import answered_releases, index_of
 from depwatch.index.page import NotCheckedError, ReleaseTable
 from depwatch.model import IndexFacts, Lockfile, NotChecked
 
@@ -94,22 +94,8 @@ def package_facts(
     """How far behind each registry entry of ``lock`` is (``packages --online``)."""
     facts: dict[tuple[str, str], IndexFacts] = {}
     missing: list[NotChecked] = []
-    for pkg in lock.packages:
-        if not askable(pkg, own) or pkg.version is None:
-            continue
-        index = index_of(pkg, default)
-        if index is None:
-            continue
-        answer = answers.get((pkg.name, index))
-        if answer is None:
-            continue
-        if isinstance(answer, NotCheckedError):
-            missing.append(NotChecked(pkg.name, pkg.version, answer.reason))
-            continue
-        try:
-            fact, _, _ = release_facts(answer, pkg.version, redact(index), None)
-        except NotCheckedError as exc:
-            missing.append(NotChecked(pkg.name, pkg.version, exc.reason))
-            continue
-        facts[(pkg.name, pkg.version)] = fact
+    for pkg, version, _, fact, _, _ in answered_releases(
+        lock, answers, default, own, None, missing
+    ):
+        facts[(pkg.name, version)] = fact
     return facts, missing
