@@ -274,6 +274,25 @@ PythonOption = Annotated[
     list[str] | None,
     typer.Option("--python", metavar="X.Y", help="A target Python version, X.Y (repeatable)."),
 ]
+PlatformOption = Annotated[
+    list[Platform] | None,
+    typer.Option("--platform", help="A target platform (repeatable)."),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="A source path glob the usage scan skips (repeatable).",
+    ),
+]
+NoUsageOption = Annotated[
+    bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
+]
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(
@@ -309,21 +328,9 @@ def check(
         ),
     ] = None,
     rules: RulesOption = None,
-    no_usage: Annotated[
-        bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
-    ] = False,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude",
-            metavar="GLOB",
-            help="A source path glob the usage scan skips (repeatable).",
-        ),
-    ] = None,
-    ignore: Annotated[
-        list[str] | None,
-        typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
-    ] = None,
+    no_usage: NoUsageOption = False,
+    exclude: ExcludeOption = None,
+    ignore: IgnoreOption = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -339,10 +346,7 @@ def check(
         ),
     ] = None,
     python: PythonOption = None,
-    platform: Annotated[
-        list[Platform] | None,
-        typer.Option("--platform", help="A target platform (repeatable)."),
-    ] = None,
+    platform: PlatformOption = None,
     today: Annotated[
         str | None,
         typer.Option(
@@ -743,26 +747,11 @@ def baseline_write(
     ] = False,
     vuln_service: VulnServiceOption = None,
     osv_url: OsvUrlOption = None,
-    platform: Annotated[
-        list[Platform] | None,
-        typer.Option("--platform", help="A target platform (repeatable)."),
-    ] = None,
+    platform: PlatformOption = None,
     rules: RulesOption = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude",
-            metavar="GLOB",
-            help="A source path glob the usage scan skips (repeatable).",
-        ),
-    ] = None,
-    no_usage: Annotated[
-        bool, typer.Option("--no-usage", help="Do not scan the project's code for usage.")
-    ] = False,
-    ignore: Annotated[
-        list[str] | None,
-        typer.Option("--ignore", metavar="ID", help="Suppress a rule or advisory id (repeatable)."),
-    ] = None,
+    exclude: ExcludeOption = None,
+    no_usage: NoUsageOption = False,
+    ignore: IgnoreOption = None,
 ) -> None:
     """Record today's findings, so that `check --baseline FILE` fails only on new ones.
 
