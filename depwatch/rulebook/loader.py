@@ -389,17 +389,7 @@ def validate(
 
     package = check.text(data, "package", required=True, hint=f'add package = "{folder}"')
     if package is not None:
-        try:
-            normalised = canonicalize_name(package, validate=True)
-        except InvalidName:
-            check.error(f"{package!r} is not a valid distribution name", "package")
-        else:
-            if normalised != folder:
-                check.error(
-                    f"package {package!r} does not match its folder {folder!r}",
-                    "package",
-                    f"move the file to a folder named {normalised!r}, or fix the package name",
-                )
+        _check_package_folder(check, package, folder)
     interpreter = folder == INTERPRETER
 
     kind = check.text(data, "kind", required=True, hint=f"one of: {', '.join(sorted(KINDS))}")
@@ -811,6 +801,21 @@ def _validate_lock_examples(
     return result
 
 
+def _check_package_folder(check: _Checker, package: str, folder: str) -> None:
+    """A file's ``package`` is a valid distribution name whose normal form is its folder."""
+    try:
+        normalised = canonicalize_name(package, validate=True)
+    except InvalidName:
+        check.error(f"{package!r} is not a valid distribution name", "package")
+        return
+    if normalised != folder:
+        check.error(
+            f"package {package!r} does not match its folder {folder!r}",
+            "package",
+            f"move the file to a folder named {normalised!r}, or fix the package name",
+        )
+
+
 def validate_package(
     data: Mapping[str, Any], *, folder: str, source: str
 ) -> tuple[dict[str, Any] | None, list[DepwatchError]]:
@@ -822,17 +827,7 @@ def validate_package(
     check.unknown_keys(data, _PACKAGE_KEYS, "")
     package = check.text(data, "package", required=True, hint=f'add package = "{folder}"')
     if package is not None and folder != INTERPRETER:
-        try:
-            normalised = canonicalize_name(package, validate=True)
-        except InvalidName:
-            check.error(f"{package!r} is not a valid distribution name", "package")
-        else:
-            if normalised != folder:
-                check.error(
-                    f"package {package!r} does not match its folder {folder!r}",
-                    "package",
-                    f"move the file to a folder named {normalised!r}, or fix the package name",
-                )
+        _check_package_folder(check, package, folder)
     elif package is not None and package != INTERPRETER:
         check.error(f"package {package!r} does not match its folder 'python'", "package")
     raw: dict[str, Any] = {}
