@@ -97,14 +97,26 @@ class PageCache:
             folder = self._folders[index_url] = self.folder / digest
         return folder / f"{project}.{kind}.json"
 
-    def get_table(self, index_url: str, project: str) -> TableEntry | None:
-        path = self._path(index_url, project, "releases")
+    def _read(self, index_url: str, project: str, kind: str) -> dict[str, Any] | None:
+        """A cache file of this format and index, or None (absent, unreadable or not ours)."""
+        path = self._path(index_url, project, kind)
         if path is None:
             return None
         try:
             data = json.loads(path.read_bytes())
-            if data.get("format") != _FORMAT or data.get("index") != index_url:
-                return None
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        if data.get("format") != _FORMAT or data.get("index") != index_url:
+            return None
+        return data
+
+    def get_table(self, index_url: str, project: str) -> TableEntry | None:
+        data = self._read(index_url, project, "releases")
+        if data is None:
+            return None
+        try:
             return TableEntry(
                 table=ReleaseTable(
                     data["name"],
@@ -115,7 +127,7 @@ class PageCache:
                 etag=data.get("etag"),
                 last_modified=data.get("last_modified"),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def put_table(self, index_url: str, entry: TableEntry) -> None:
@@ -141,13 +153,10 @@ class PageCache:
         return fresh
 
     def get(self, index_url: str, project: str) -> CacheEntry | None:
-        path = self._path(index_url, project)
-        if path is None:
+        data = self._read(index_url, project, "page")
+        if data is None:
             return None
         try:
-            data = json.loads(path.read_bytes())
-            if data.get("format") != _FORMAT or data.get("index") != index_url:
-                return None
             page = data["page"]
             return CacheEntry(
                 page=ProjectPage(
@@ -161,7 +170,7 @@ class PageCache:
                 etag=data.get("etag"),
                 last_modified=data.get("last_modified"),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def put(self, index_url: str, entry: CacheEntry) -> None:
