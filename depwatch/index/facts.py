@@ -221,6 +221,11 @@ def _reference(table: ReleaseTable, version: str) -> str:
 _SPLIT_BY_PYTHON = ("python_version", "python_full_version")
 
 
+def askable(pkg: Package, own: str | None) -> bool:
+    """Whether the index is asked about an entry: a registry release, not the project itself."""
+    return pkg.source == "registry" and pkg.version is not None and pkg.name != own
+
+
 def answered_releases(
     lock: Lockfile,
     answers: Mapping[tuple[str, str], ReleaseTable | NotCheckedError],
@@ -235,7 +240,7 @@ def answered_releases(
     from depwatch.index.client import redact
 
     for pkg in lock.packages:
-        if pkg.source != "registry" or pkg.version is None or pkg.name == own:
+        if not askable(pkg, own) or pkg.version is None:
             continue
         index = index_of(pkg, default_index)
         if index is None:

@@ -9,14 +9,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from depwatch.index.client import DEFAULT_INDEX, IndexSession, clean_index
-from depwatch.index.facts import answered_releases, index_of
+from depwatch.index.facts import answered_releases, askable, index_of
 from depwatch.index.page import NotCheckedError, ReleaseTable
 from depwatch.model import IndexFacts, Lockfile, NotChecked
 
 if TYPE_CHECKING:
-    from depwatch.model import Package
+    pass
 
-__all__ = ["DEFAULT_MAX_AGE", "PendingIndex", "askable", "choose_index", "package_facts"]
+__all__ = ["DEFAULT_MAX_AGE", "PendingIndex", "choose_index", "package_facts"]
 
 DEFAULT_MAX_AGE = 3600
 _ENV = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL")
@@ -36,14 +36,6 @@ def choose_index(flag: str | None, configured: str | None) -> str:
         if value:
             return value.split()[0]
     return DEFAULT_INDEX
-
-
-def askable(pkg: Package, own: str | None) -> bool:
-    return (
-        pkg.source == "registry"
-        and pkg.version is not None
-        and not (own is not None and pkg.name == own)
-    )
 
 
 class PendingIndex:
