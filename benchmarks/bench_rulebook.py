@@ -45,8 +45,7 @@ from packaging.version import Version
 
 from depwatch.matcher import MatchContext, Matcher
 from depwatch.model import Lockfile, Package
-from depwatch.rulebook import RuleBook, load_rulebook
-from depwatch.rulebook import loader as loader_module
+from depwatch.rulebook import RuleBook, checker, load_rulebook
 
 WORDS = [
     "client",
@@ -185,8 +184,8 @@ def best(fn: Callable[[], object], repeat: int, setup: Callable[[], object] | No
 
 def clear_parse_caches() -> None:
     """Forget the parsed SpecifierSet/Version objects shared between rules."""
-    loader_module._specifier.cache_clear()
-    loader_module._version.cache_clear()
+    checker.cached_specifier.cache_clear()
+    checker.cached_version.cache_clear()
 
 
 def main() -> int:

@@ -297,7 +297,7 @@ def _section(rule: Rule) -> list[str]:
         lines += ["**Example that hits.** " + example[0], *example[1:], ""]
     lines += ["**References.**", ""]
     lines += [f"- {md_link(ref)}" for ref in rule.references]
-    # ``added`` is validated as a PEP 440 version by the loader: plain text.
+    # ``added`` is validated as a PEP 440 version by rulebook/validate.py: plain text.
     since = f"depwatch {oneline(rule.added)}" if rule.added else "an unreleased depwatch"
     lines += ["", f"**Since** {since}.", ""]
     return lines

@@ -1,6 +1,6 @@
 """A rule, parsed and validated: what changed in which versions, and when it concerns a project.
 
-The file format is documented in ``rules/README.md``; ``depwatch.rulebook.loader`` turns a
+The file format is documented in ``rules/README.md``; ``depwatch.rulebook.validate`` turns a
 TOML file into a :class:`Rule` (parsing is validation) and nothing in a rule is ever executed.
 
 These records are immutable named tuples rather than frozen dataclasses, like
@@ -22,7 +22,9 @@ from packaging.version import Version
 from depwatch.model import Tag
 
 __all__ = [
+    "INTERPRETER",
     "KINDS",
+    "NAMESPACE_ROOTS",
     "CallPattern",
     "Examples",
     "LockCondition",
@@ -30,7 +32,15 @@ __all__ = [
     "Names",
     "Rule",
     "Usage",
+    "default_module",
 ]
+
+#: The folder (and ``package``) of rules about the interpreter itself.
+INTERPRETER = "python"
+
+#: Import roots that are namespace packages: the module a name belongs to is its first two
+#: components (``google.genai``), not its first (``google``).
+NAMESPACE_ROOTS = frozenset({"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"})
 
 #: Rule kinds (DESIGN.md); ``vulnerability`` is reserved for advisories.
 KINDS = frozenset(
@@ -234,7 +244,7 @@ class Names:
             added = False
             for name, target in pairs:
                 if _under_any(target, out) or any(_under_any(m, (target,)) for m in out):
-                    root = _module_of(name)
+                    root = default_module(name)
                     if not _under_any(root, out) and root not in out:
                         out.add(root)
                         added = True
@@ -247,7 +257,10 @@ def _under_any(name: str, roots: Iterable[str]) -> bool:
     return any(name == root or name.startswith(root + ".") for root in roots)
 
 
-def _module_of(name: str) -> str:
-    from depwatch.rulebook.loader import default_module
-
-    return default_module(name)
+def default_module(name: str) -> str:
+    """The import name a dotted ``name`` belongs to: its root, or two components under a
+    namespace root (``google.genai.Client`` → ``google.genai``)."""
+    parts = name.split(".")
+    if parts[0] in NAMESPACE_ROOTS and len(parts) > 1:
+        return f"{parts[0]}.{parts[1]}"
+    return parts[0]

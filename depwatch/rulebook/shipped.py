@@ -13,7 +13,7 @@ from pathlib import Path
 import depwatch
 from depwatch.errors import DepwatchError
 
-__all__ = ["shipped_dir", "shipped_rules_dir"]
+__all__ = ["shipped_dir"]
 
 
 def shipped_dir() -> Path:
@@ -28,6 +28,3 @@ def shipped_dir() -> Path:
         path=str(candidates[0]),
         hint="reinstall depwatch (pip install --force-reinstall depwatch-audit)",
     )
-
-
-shipped_rules_dir = shipped_dir

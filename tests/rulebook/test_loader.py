@@ -12,8 +12,10 @@ from packaging.version import Version
 from depwatch.errors import DepwatchError
 from depwatch.model import Tag
 from depwatch.rulebook import RuleErrors, check_dirs, load_rule_file
-from depwatch.rulebook.loader import build_rule, default_module, scan_dir, validate
-from depwatch.rulebook.model import CallPattern, Usage
+from depwatch.rulebook.folders import scan_dir
+from depwatch.rulebook.model import CallPattern, Rule, Usage, default_module
+from depwatch.rulebook.rows import rule_from_row, to_row
+from depwatch.rulebook.validate import validate
 
 GOOD = '''\
 package = "Google_GenAI"
@@ -123,18 +125,23 @@ def test_good_rule_round_trips(tmp_path: Path) -> None:
     assert rule.source.endswith("response-format-wire-names.toml")
 
 
-def test_raw_form_is_json_ready_and_rebuilds_the_same_rule(tmp_path: Path) -> None:
+def _through_the_row(rule: Rule) -> Rule:
+    """``rule`` as the cache keeps it (a row, its structured part through JSON) and back."""
     import json
 
+    row, structured = to_row(rule)
+    return rule_from_row(rule.package, row, json.loads(json.dumps(structured)), rule.source)
+
+
+def test_row_is_json_ready_and_rebuilds_the_same_rule(tmp_path: Path) -> None:
     import tomli
 
-    raw, errors = validate(
+    rule, errors = validate(
         tomli.loads(GOOD), folder="google-genai", slug="response-format-wire-names", source="x"
     )
     assert errors == []
-    assert raw is not None
-    again = json.loads(json.dumps(raw))
-    assert build_rule(again, source="x") == build_rule(raw, source="x")
+    assert rule is not None
+    assert _through_the_row(rule) == rule
 
 
 def test_python_floor_and_interpreter_rules(tmp_path: Path) -> None:
@@ -206,17 +213,15 @@ def test_call_without_keywords_and_positional_max(tmp_path: Path) -> None:
     assert rule.usage.calls == (CallPattern("yaml.load", without=("Loader",)),)
 
 
-def test_without_survives_the_raw_form_and_the_row() -> None:
-    import json
-
+def test_without_survives_the_row() -> None:
     import tomli
 
-    raw, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
+    rule, errors = validate(tomli.loads(YAML), folder="pyyaml", slug="load", source="x")
     assert errors == []
-    assert raw is not None
-    assert raw["usage"]["calls"] == [["yaml.load", [], ["Loader"], 1, [], None]]
-    again = build_rule(json.loads(json.dumps(raw)), source="x")
-    assert again == build_rule(raw, source="x")
+    assert rule is not None
+    assert to_row(rule)[1][0][2] == [["yaml.load", [], ["Loader"], 1, [], None]]
+    again = _through_the_row(rule)
+    assert again == rule
     assert again.usage is not None
     assert again.usage.calls[0].positional_max == 1
 
@@ -661,7 +666,7 @@ def test_scan_dir_reports_problems_without_raising(tmp_path: Path) -> None:
     write(tmp_path, "google-genai", "good", GOOD)
     write(tmp_path, "google-genai", "bad", GOOD.replace('tag = "immediate"', 'tag = "x"'))
     scanned = scan_dir(tmp_path)
-    assert [raw["id"] for raw in scanned.rules["google-genai"]] == ["google-genai/good"]
+    assert [rule.id for rule in scanned.rules["google-genai"]] == ["google-genai/good"]
     assert [error.key for error in scanned.errors] == ["tag"]
     assert [name for name, *_ in scanned.files["google-genai"]] == ["bad.toml", "good.toml"]
 
@@ -720,7 +725,6 @@ applies = false
 
 
 def test_lock_conditions_and_action_below_round_trip(tmp_path: Path) -> None:
-    import json
 
     import tomli
 
@@ -742,10 +746,10 @@ def test_lock_conditions_and_action_below_round_trip(tmp_path: Path) -> None:
         ("pytest", "8.3.5", True),
     )
     assert (first.applies, second.applies, second.code) == (True, False, None)
-    raw, errors = validate(tomli.loads(CONDITIONS), folder="python", slug="r", source="x")
+    validated, errors = validate(tomli.loads(CONDITIONS), folder="python", slug="r", source="x")
     assert errors == []
-    assert raw is not None
-    assert build_rule(json.loads(json.dumps(raw)), source="x") == build_rule(raw, source="x")
+    assert validated is not None
+    assert _through_the_row(validated) == validated
 
 
 @pytest.mark.parametrize(
