@@ -283,7 +283,7 @@ def main() -> int:
         def match() -> None:
             rulebook = books[0]
             assert isinstance(rulebook, RuleBook)
-            found[:] = [len(Matcher(rulebook, context).match_lockfile(lock))]
+            found[:] = [len(Matcher(rulebook, context).match_lockfile(lock).findings)]
 
         def load_and_match() -> None:
             books[:] = [load_rulebook([rules_dir], include_shipped=False)]

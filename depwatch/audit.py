@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
     from depwatch.fixes import FixContext
     from depwatch.index.run import PendingIndex
-    from depwatch.matcher import Matcher
+    from depwatch.matcher import Matched, Matcher
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Names, Usage
     from depwatch.usage import FileFacts
@@ -421,7 +421,7 @@ def _usage_lookup(
 
 def _match_project(
     project: Project, rulebook: RuleBook, options: CheckOptions, usage: _UsageLookup | None
-) -> tuple[list[Finding], Matcher, ProjectReport]:
+) -> tuple[Matched, Matcher, ProjectReport]:
     from depwatch.matcher import MatchContext, Matcher
 
     declared, requires, source = _declared(project, options.pythons)
@@ -435,18 +435,16 @@ def _match_project(
         allows=_constraints_of(project).allows,
     )
     matcher = Matcher(rulebook, ctx)
-    found: list[Finding] = []
-    for lock in project.lockfiles:
-        if _made_for_targets(lock, matcher):
-            found += matcher.match_lockfile(lock)
-    found += matcher.match_interpreter()
+    matched = matcher.match(
+        [lock for lock in project.lockfiles if _made_for_targets(lock, matcher)]
+    )
     report = ProjectReport(
         root=project.shown,
         requires_python=requires,
         lockfiles=tuple(project.lockfiles),
         python_source=source,
     )
-    return found, matcher, report
+    return matched, matcher, report
 
 
 def _since_key(finding: Finding) -> tuple[str, str, str]:
@@ -697,16 +695,18 @@ def _audit_project(
     usage = (
         _usage_lookup(project, rulebook, exclude, options, online=online) if options.usage else None
     )
-    found, matcher, project_report = _match_project(project, rulebook, options, usage)
+    matched, matcher, project_report = _match_project(project, rulebook, options, usage)
+    found = list(matched.findings)
     run.reports.append(project_report)
-    run.infos.update(matcher.infos)
+    run.infos.update(matched.rules)
     if index is not None:
         found = _with_index_facts(project, found, matcher, index, options, run)
         if usage is not None:
             found += _wheel_findings(project, usage, rulebook, index, options, run, old_project)
     if old_project is not None:
-        old_found, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
-        run.infos.update(old_matcher.infos)
+        old_matched, old_matcher, _ = _match_project(old_project, rulebook, options, usage)
+        old_found = list(old_matched.findings)
+        run.infos.update(old_matched.rules)
         if index is not None:
             old_found = _with_index_facts(old_project, old_found, old_matcher, index, options)
             run.infos.update(_index_infos(old_found))
@@ -732,20 +732,20 @@ def _audit_project(
             f"({_NOT_COUNTED[e.context]})"
             for e in sorted(usage.not_counted.values(), key=lambda e: (e.path, e.line))
         ]
-    if matcher.skipped_python_rules:
+    if matched.skipped_python_rules:
         run.warnings.append(
             f"{project.shown}: no declared Python version, so "
-            f"{len(matcher.skipped_python_rules)} Python-floor and interpreter rule(s) were "
+            f"{len(matched.skipped_python_rules)} Python-floor and interpreter rule(s) were "
             "skipped; declare requires-python in pyproject.toml or pass --python"
         )
-    if matcher.usage_unknown:
+    if matched.usage_unknown:
         run.warnings.append(
-            f"usage scan off: {len(matcher.usage_unknown)} rule(s) with usage conditions "
+            f"usage scan off: {len(matched.usage_unknown)} rule(s) with usage conditions "
             "could not be tied to code and give monitor at most"
         )
-    if options.verbose and matcher.not_pep440:
+    if options.verbose and matched.not_pep440:
         run.warnings += [
-            f"not a PEP 440 version, matched by no rule: {x}" for x in matcher.not_pep440
+            f"not a PEP 440 version, matched by no rule: {x}" for x in matched.not_pep440
         ]
     ignores = list(project.settings.ignore)
     ignores += [

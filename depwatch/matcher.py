@@ -25,6 +25,7 @@ __all__ = [
     "HELD_BACK_RULE",
     "PLATFORMS",
     "MatchContext",
+    "Matched",
     "Matcher",
     "RuleSource",
     "dev_only",
@@ -100,6 +101,55 @@ class MatchContext:
         """The items of ``held`` whose newer release the project's own constraints admit."""
         allows = self.allows
         return [h for h in held if allows is None or allows(h.package, h.newer, h.lockfiles)]
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """What matching gives: findings, and what the report says about how they were found."""
+
+    findings: tuple[Finding, ...] = ()
+    held_back: tuple[HeldBack, ...] = ()
+    """"Newer releases drop Python X" facts of the lockfiles matched (the interpreter pass
+    joins them into its findings)."""
+    not_pep440: tuple[str, ...] = ()
+    """Locked entries whose version is not PEP 440 (``jax 9e in uv.lock``): no rule matches."""
+    skipped_python_rules: frozenset[str] = frozenset()
+    """Python-floor and interpreter rules skipped for want of a declared Python."""
+    usage_unknown: frozenset[str] = frozenset()
+    """Rules with usage conditions judged without the usage scan (monitor at most)."""
+
+    @property
+    def rules(self) -> dict[str, RuleInfo]:
+        """The descriptions of the rules the findings come from, by id."""
+        return {f.rule: f.info for f in self.findings if f.info is not None}
+
+    def __add__(self, other: Matched) -> Matched:
+        return Matched(
+            self.findings + other.findings,
+            self.held_back + other.held_back,
+            self.not_pep440 + other.not_pep440,
+            self.skipped_python_rules | other.skipped_python_rules,
+            self.usage_unknown | other.usage_unknown,
+        )
+
+
+@dataclass(slots=True)
+class _Notes:
+    """What one matching call gathers besides its findings (made into a :class:`Matched`)."""
+
+    held_back: list[HeldBack] = field(default_factory=list)
+    not_pep440: list[str] = field(default_factory=list)
+    skipped_python_rules: set[str] = field(default_factory=set)
+    usage_unknown: set[str] = field(default_factory=set)
+
+    def matched(self, findings: Iterable[Finding]) -> Matched:
+        return Matched(
+            tuple(findings),
+            tuple(self.held_back),
+            tuple(self.not_pep440),
+            frozenset(self.skipped_python_rules),
+            frozenset(self.usage_unknown),
+        )
 
 
 def rule_info(rule: Rule) -> RuleInfo:
@@ -311,13 +361,22 @@ class Matcher:
     def __init__(self, rules: RuleSource, ctx: MatchContext) -> None:
         self.rules = rules
         self.ctx = ctx
-        self.infos: dict[str, RuleInfo] = {}
-        self.not_pep440: list[str] = []
-        self.skipped_python_rules: set[str] = set()
-        self.usage_unknown: set[str] = set()
-        self.held_back: list[HeldBack] = []
-        """"Newer releases drop Python X" facts, joined into interpreter findings."""
-        self._locked: list[Package] = []
+        self._infos: dict[str, RuleInfo] = {}
+        """One description per rule, shared by its findings."""
+
+    def match(self, lockfiles: Sequence[Lockfile]) -> Matched:
+        """Every lockfile's findings, then the interpreter's (which take the lockfiles'
+        "newer releases drop Python X" facts and judge lock conditions on all of them)."""
+        matched = Matched()
+        for lock in lockfiles:
+            matched += self.match_lockfile(lock)
+        return matched + self.match_interpreter(lockfiles, matched.held_back)
+
+    def _info(self, rule: Rule) -> RuleInfo:
+        info = self._infos.get(rule.id)
+        if info is None:
+            info = self._infos[rule.id] = rule_info(rule)
+        return info
 
     # -- targets -------------------------------------------------------------------------
 
@@ -358,9 +417,9 @@ class Matcher:
 
     # -- packages ------------------------------------------------------------------------
 
-    def match_lockfile(self, lock: Lockfile) -> list[Finding]:
+    def match_lockfile(self, lock: Lockfile) -> Matched:
         findings = []
-        self._locked += lock.packages
+        notes = _Notes()
         for pkg in lock.packages:
             if pkg.version is None:
                 continue
@@ -371,18 +430,18 @@ class Matcher:
                 # Listed whether or not a rule names the package (conda's ``9e``): no rule
                 # can match it, now or after a rule update.
                 if self.admitted(pkg):
-                    self.not_pep440.append(f"{pkg.name} {pkg.version} in {lock.path}")
+                    notes.not_pep440.append(f"{pkg.name} {pkg.version} in {lock.path}")
                 continue
             if not rules or not self.admitted(pkg):
                 continue
             for rule in rules:
-                finding = self._evaluate(rule, pkg, version, lock)
+                finding = self._evaluate(rule, pkg, version, lock, notes)
                 if finding is not None:
                     findings.append(finding)
-        return findings
+        return notes.matched(findings)
 
     def _evaluate(
-        self, rule: Rule, pkg: Package, version: Version, lock: Lockfile
+        self, rule: Rule, pkg: Package, version: Version, lock: Lockfile, notes: _Notes
     ) -> Finding | None:
         inside = rule.affected.contains(version, prereleases=True)
         below = not inside and rule.boundary is not None and version < rule.boundary
@@ -401,7 +460,7 @@ class Matcher:
             bad: list[str] = []
             if rule.python_requires is not None:
                 if self.ctx.declared is None:
-                    self.skipped_python_rules.add(rule.id)
+                    notes.skipped_python_rules.add(rule.id)
                 else:
                     bad = [
                         py
@@ -410,14 +469,14 @@ class Matcher:
                     ]
             if usage is not None:
                 if self.ctx.usage is None:
-                    self.usage_unknown.add(rule.id)
+                    notes.usage_unknown.add(rule.id)
                 else:
                     evidence = passed_on(usage, self.ctx.usage(usage))
             if bad and not inside and not evidence:
                 # "Newer releases drop Python X": joins the interpreter finding for X, unless
                 # the lock already splits the package by Python (a newer release elsewhere).
                 if not self._split(rule, pkg, lock):
-                    self._hold_back(rule, pkg, bad, lock)
+                    notes.held_back.append(_held_back(rule, pkg, bad, lock))
                 return None
             if bad or evidence:
                 tag = rule.tag if inside else Tag.PLAN
@@ -429,21 +488,22 @@ class Matcher:
                 tag = Tag.MONITOR
         if tag is None:
             return None
-        self.infos[rule.id] = rule_info(rule)
+        info = self._info(rule)
         return Finding(
             rule=rule.id,
             project=self.ctx.project,
             package=pkg.name,
             version=pkg.version or "",
             tag=tag,
-            kind=rule.kind,
-            title=rule.title,
+            kind=info.kind,
+            title=info.title,
             action=action,
-            references=rule.references,
+            references=info.references,
             lockfiles=(lock.path,),
             targets=targets,
             evidence=evidence,
             versions=(pkg.version or "",),
+            info=info,
         )
 
     def _split(self, rule: Rule, pkg: Package, lock: Lockfile) -> bool:
@@ -460,20 +520,6 @@ class Matcher:
             ):
                 return True
         return False
-
-    def _hold_back(self, rule: Rule, pkg: Package, bad: Sequence[str], lock: Lockfile) -> None:
-        newer = str(rule.boundary) if rule.boundary is not None else str(rule.affected)
-        self.held_back.append(
-            HeldBack(
-                package=pkg.name,
-                version=pkg.version or "",
-                newer=newer,
-                pythons=tuple(bad),
-                dev=dev_only(pkg),
-                lockfiles=(lock.path,),
-                rule=rule.id,
-            )
-        )
 
     def _floor_action(self, rule: Rule, pkg: Package) -> str:
         """The action of a Python-floor finding, naming the Pythons this project must drop."""
@@ -493,12 +539,17 @@ class Matcher:
 
     # -- the interpreter -----------------------------------------------------------------
 
-    def match_interpreter(self) -> list[Finding]:
+    def match_interpreter(
+        self, lockfiles: Sequence[Lockfile] = (), held_back: Iterable[HeldBack] = ()
+    ) -> Matched:
+        """The interpreter rules' findings, with the lockfiles' ``held_back`` facts joined in
+        (``lockfiles``: where lock conditions are judged)."""
         findings = []
-        locked = self._locked
+        notes = _Notes()
+        locked = [pkg for lock in lockfiles for pkg in lock.packages]
         for rule in self.rules.interpreter_rules():
             if self.ctx.declared is None:
-                self.skipped_python_rules.add(rule.id)
+                notes.skipped_python_rules.add(rule.id)
                 continue
             concerned = sorted(  # the lowest first: it names the finding (DESIGN.md)
                 (
@@ -536,7 +587,7 @@ class Matcher:
                     tag = Tag.MONITOR
             if tag is not None and usage is not None and not evidence:
                 if self.ctx.usage is None:
-                    self.usage_unknown.add(rule.id)
+                    notes.usage_unknown.add(rule.id)
                     tag = Tag.MONITOR
                 else:
                     evidence = passed_on(usage, _usage_on(self.ctx.usage, usage, concerned))
@@ -544,7 +595,7 @@ class Matcher:
                         tag = Tag.MONITOR if rule.when_unused == "monitor" else None
             if tag is None:
                 continue
-            self.infos[rule.id] = rule_info(rule)
+            info = self._info(rule)
             findings.append(
                 Finding(
                     rule=rule.id,
@@ -552,27 +603,42 @@ class Matcher:
                     package="python",
                     version=concerned[0],
                     tag=tag,
-                    kind=rule.kind,
-                    title=rule.title,
+                    kind=info.kind,
+                    title=info.title,
                     action=action,
-                    references=rule.references,
+                    references=info.references,
                     lockfiles=(),
                     targets=tuple(concerned) if self.ctx.explicit_targets else None,
                     evidence=evidence,
+                    info=info,
                 )
             )
-        held = self.ctx.held_by_python(self.held_back)
+        held = self.ctx.held_by_python(held_back)
         if held and self.ctx.declared:
-            findings = fold_held_back(
-                findings,
-                held,
-                project=self.ctx.project,
-                declared=self.ctx.declared,
-                explicit_targets=self.ctx.explicit_targets,
-            )
-            if any(f.rule == HELD_BACK_RULE for f in findings):
-                self.infos[HELD_BACK_RULE] = HELD_BACK_INFO
-        return findings
+            findings = [
+                replace(f, info=HELD_BACK_INFO) if f.rule == HELD_BACK_RULE else f
+                for f in fold_held_back(
+                    findings,
+                    held,
+                    project=self.ctx.project,
+                    declared=self.ctx.declared,
+                    explicit_targets=self.ctx.explicit_targets,
+                )
+            ]
+        return notes.matched(findings)
+
+
+def _held_back(rule: Rule, pkg: Package, bad: Sequence[str], lock: Lockfile) -> HeldBack:
+    newer = str(rule.boundary) if rule.boundary is not None else str(rule.affected)
+    return HeldBack(
+        package=pkg.name,
+        version=pkg.version or "",
+        newer=newer,
+        pythons=tuple(bad),
+        dev=dev_only(pkg),
+        lockfiles=(lock.path,),
+        rule=rule.id,
+    )
 
 
 def _join(items: Sequence[str]) -> str:

@@ -229,6 +229,24 @@ class Finding:
     confidence: str | None = None
     """For findings derived from released wheels: ``static`` (an API diff) or
     ``static+deprecation`` (confirmed by a deprecation notice)."""
+    info: RuleInfo | None = field(default=None, compare=False, repr=False)
+    """The description of the rule the finding comes from, one object shared by every finding
+    of that rule (the matcher's findings carry it); None where the report's ``rules`` holds it
+    or the finding's own texts are all there is (see :attr:`description`)."""
+
+    @property
+    def description(self) -> RuleInfo:
+        """What describes the finding's rule: :attr:`info`, or, for a finding made without
+        one, its own id, title, kind, action and references."""
+        if self.info is not None:
+            return self.info
+        return RuleInfo(
+            id=self.rule,
+            title=self.title,
+            kind=self.kind,
+            action=self.action,
+            references=self.references,
+        )
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -166,20 +166,6 @@ def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
     return descriptor
 
 
-def _rule_info(report: Report, finding: Finding) -> RuleInfo:
-    """The rule's description, or one derived from the finding when the report lacks it."""
-    info = report.rules.get(finding.rule)
-    if info is not None:
-        return info
-    return RuleInfo(
-        id=finding.rule,
-        title=finding.title,
-        kind=finding.kind,
-        action=finding.action,
-        references=finding.references,
-    )
-
-
 def _message(finding: Finding) -> str:
     who = (
         f"Python {finding.version}"
@@ -305,7 +291,7 @@ def sarif_document(report: Report) -> dict[str, Any]:
     for finding in sorted(findings, key=lambda f: f.rule):
         if finding.rule not in index:
             index[finding.rule] = len(rules)
-            rules.append(_rule_descriptor(_rule_info(report, finding)))
+            rules.append(_rule_descriptor(report.rules.get(finding.rule) or finding.description))
     invocation: dict[str, Any] = {"executionSuccessful": True}
     notifications = _notifications(report)
     if left_out:

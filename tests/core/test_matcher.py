@@ -117,8 +117,8 @@ def _lock(*packages: Package) -> Lockfile:
 
 def _match(rules: Sequence[Rule], *packages: Package, declared=PY39, usage=None, **kw):  # type: ignore[no-untyped-def]
     ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=usage, **kw)
-    matcher = Matcher(Book(rules), ctx)
-    return matcher, merge(matcher.match_lockfile(_lock(*packages)) + matcher.match_interpreter())
+    matched = Matcher(Book(rules), ctx).match([_lock(*packages)])
+    return matched, merge(matched.findings)
 
 
 def test_python_floor_crossed_is_immediate() -> None:
@@ -144,9 +144,9 @@ def test_project_already_on_newer_python_gets_nothing() -> None:
 
 
 def test_python_floor_without_declared_python_is_skipped() -> None:
-    matcher, findings = _match([FLOOR], Package("db-dtypes", "1.9.0"), declared=None)
+    matched, findings = _match([FLOOR], Package("db-dtypes", "1.9.0"), declared=None)
     assert findings == []
-    assert matcher.skipped_python_rules == {FLOOR.id}
+    assert matched.skipped_python_rules == {FLOOR.id}
 
 
 def test_usage_decides_the_tag() -> None:
@@ -162,9 +162,9 @@ def test_usage_decides_the_tag() -> None:
 
 
 def test_usage_scan_off_gives_monitor_and_says_so() -> None:
-    matcher, (finding,) = _match([WIRE], Package("google-genai", "2.0.0"), usage=None)
+    matched, (finding,) = _match([WIRE], Package("google-genai", "2.0.0"), usage=None)
     assert finding.tag is Tag.MONITOR
-    assert matcher.usage_unknown == {WIRE.id}
+    assert matched.usage_unknown == {WIRE.id}
 
 
 def test_below_breaking_boundary_with_usage_is_plan() -> None:
@@ -192,9 +192,9 @@ def test_version_edges(version: str, matches: bool) -> None:
 
 
 def test_non_pep440_version_matches_nothing() -> None:
-    matcher, findings = _match([PLAIN], Package("jax", "9e"))
+    matched, findings = _match([PLAIN], Package("jax", "9e"))
     assert findings == []
-    assert matcher.not_pep440 == ["jax 9e in uv.lock"]
+    assert matched.not_pep440 == ("jax 9e in uv.lock",)
 
 
 def test_rule_without_condition() -> None:
@@ -214,7 +214,7 @@ def test_rule_without_condition() -> None:
 )
 def test_end_of_life(today: datetime.date, tag: Tag | None) -> None:
     ctx = MatchContext(project=".", declared=PY39, today=today)
-    findings = Matcher(Book([EOL]), ctx).match_interpreter()
+    findings = Matcher(Book([EOL]), ctx).match_interpreter().findings
     assert [f.tag for f in findings] == ([tag] if tag else [])
     if tag:
         assert (findings[0].package, findings[0].version, findings[0].lockfiles) == (
@@ -274,7 +274,7 @@ def test_stdlib_removal(
     declared: tuple[str, ...], evidence: tuple[Evidence, ...], expected: list[tuple[str, Tag]]
 ) -> None:
     ctx = MatchContext(project=".", declared=declared, today=TODAY, usage=lambda u: evidence)
-    findings = Matcher(Book([STDLIB]), ctx).match_interpreter()
+    findings = Matcher(Book([STDLIB]), ctx).match_interpreter().findings
     assert [(f.version, f.tag) for f in findings] == expected
 
 
@@ -282,7 +282,7 @@ def test_stdlib_removal_names_the_lowest_declared_python_whatever_the_order() ->
     ctx = MatchContext(
         project=".", declared=("3.13", "3.12"), today=TODAY, usage=lambda u: EVIDENCE
     )
-    (finding,) = Matcher(Book([STDLIB]), ctx).match_interpreter()
+    (finding,) = Matcher(Book([STDLIB]), ctx).match_interpreter().findings
     assert finding.version == "3.12"
 
 
@@ -340,9 +340,9 @@ def test_an_entry_installed_on_no_declared_python_has_no_target_labels() -> None
 
 
 def test_versions_that_are_not_pep440_are_listed_with_or_without_rules() -> None:
-    matcher, findings = _match([PLAIN], Package("openssl", "9e"), Package("jax", "0.10.x"))
+    matched, findings = _match([PLAIN], Package("openssl", "9e"), Package("jax", "0.10.x"))
     assert findings == []
-    assert matcher.not_pep440 == ["openssl 9e in uv.lock", "jax 0.10.x in uv.lock"]
+    assert matched.not_pep440 == ("openssl 9e in uv.lock", "jax 0.10.x in uv.lock")
 
 
 @pytest.mark.parametrize(
@@ -463,11 +463,11 @@ def test_when_locked(werkzeug: str, expected: list[Tag]) -> None:
 
 def test_when_locked_looks_in_the_same_lockfile_only() -> None:
     matcher = Matcher(Book([FLASK]), MatchContext(project=".", declared=PY39, today=TODAY))
-    found = matcher.match_lockfile(_lock(Package("flask", "2.2.5")))
+    found = matcher.match_lockfile(_lock(Package("flask", "2.2.5"))).findings
     found += matcher.match_lockfile(
         Lockfile(path="other.txt", format="requirements", packages=(Package("werkzeug", "3.1.3"),))
-    )
-    assert found == []
+    ).findings
+    assert found == ()
 
 
 @pytest.mark.parametrize(
