@@ -17,6 +17,7 @@ from typing import Protocol
 from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.version import Version
 
+from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, join, version_key
 from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
 from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
 from depwatch.rulebook.model import LockCondition, Rule, Usage
@@ -35,20 +36,6 @@ __all__ = [
     "rule_info",
 ]
 
-#: The interpreter finding made for a Python that holds packages back when no interpreter rule
-#: (end of life) speaks of that Python yet.
-HELD_BACK_RULE = "python/held-back"
-HELD_BACK_INFO = RuleInfo(
-    id=HELD_BACK_RULE,
-    title="Newer releases of locked packages drop a Python version the project declares",
-    kind="python-drop",
-    what="Newer releases of some locked packages require a newer Python than the oldest one "
-    "the project declares, so the lock stays on older releases for as long as that Python is "
-    "declared.",
-    why="Bug and security fixes arrive in the newer releases only.",
-    action="Drop the Python versions named, or keep them and stay on the locked releases.",
-    references=("https://packaging.python.org/en/latest/guides/dropping-older-python-versions/",),
-)
 #: Group names that mean "installed at run time" (uv, poetry and conda ``main``; pipenv and
 #: pdm ``default``); an entry in none of them, but in some group, is a development tool.
 RUNTIME_GROUPS = frozenset({"main", "default"})
@@ -533,9 +520,9 @@ class Matcher:
             f"lock {pkg.name}<{rule.boundary} for python_version < '{floor[0]}' with an "
             f"environment marker and {rule.boundary} or later elsewhere"
             if rule.boundary is not None
-            else f"lock a release of {pkg.name} that still supports Python {_join(drop)}"
+            else f"lock a release of {pkg.name} that still supports Python {join(drop)}"
         )
-        return f"Drop Python {_join(drop)} (raise requires-python to >={floor[0]}), or {keep}."
+        return f"Drop Python {join(drop)} (raise requires-python to >={floor[0]}), or {keep}."
 
     # -- the interpreter -----------------------------------------------------------------
 
@@ -641,101 +628,6 @@ def _held_back(rule: Rule, pkg: Package, bad: Sequence[str], lock: Lockfile) -> 
     )
 
 
-def _join(items: Sequence[str]) -> str:
-    """``3.9``, ``3.9 and 3.10``, ``3.8, 3.9 and 3.10``."""
-    if len(items) < 2:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def fold_held_back(
-    findings: Sequence[Finding],
-    held: Iterable[HeldBack],
-    *,
-    project: str,
-    declared: Sequence[str],
-    explicit_targets: bool = False,
-) -> list[Finding]:
-    """Join "newer releases drop Python X" facts into the interpreter finding for each X.
-
-    ``findings`` are one project's interpreter findings (others pass through unchanged); each
-    item of ``held`` names a locked package and version, the newer release, and the declared
-    Pythons that release drops. The item joins the end-of-life finding of every such Python
-    (made **plan** at least: a declared Python holds the project back), or a
-    ``python/held-back`` finding made for it when no end-of-life rule speaks of that Python.
-    Items for the same package and version are united (their lockfiles and Pythons).
-    """
-    by_python: dict[str, dict[tuple[str, str], HeldBack]] = {}
-    for item in held:
-        for python in item.pythons:
-            known_items = by_python.setdefault(python, {})
-            seen = known_items.get((item.package, item.version))
-            joined = item
-            if seen is not None:
-                # For this Python, the first newer release that drops it is the one named.
-                first = min((seen, item), key=lambda h: _version_key(h.newer))
-                joined = replace(
-                    first,
-                    lockfiles=tuple(dict.fromkeys(seen.lockfiles + item.lockfiles)),
-                    dev=seen.dev and item.dev,
-                )
-            known_items[(item.package, item.version)] = joined
-    result = list(findings)
-    order = sorted(declared, key=Version)
-    for python in sorted(by_python, key=Version):
-        items = sorted(by_python[python].values(), key=lambda i: (i.dev, i.package, i.version))
-        drop = [py for py in order if Version(py) <= Version(python)]
-        later = [py for py in CANDIDATE_PYTHONS if Version(py) > Version(python)]
-        at = next(
-            (
-                index
-                for index, finding in enumerate(result)
-                if finding.package == "python"
-                and finding.version == python
-                and (finding.kind == "eol" or finding.rule == HELD_BACK_RULE)
-            ),
-            None,
-        )
-        if at is not None:
-            known = result[at]
-            tag = known.tag if known.tag.rank < Tag.PLAN.rank else Tag.PLAN
-            result[at] = replace(known, tag=tag, held_back=known.held_back + tuple(items))
-            continue
-        floor = f" (raise requires-python to >={later[0]})" if later else ""
-        result.append(
-            Finding(
-                rule=HELD_BACK_RULE,
-                project=project,
-                package="python",
-                version=python,
-                tag=Tag.PLAN,
-                kind="python-drop",
-                title=f"Python {python} {held_back_phrase(items)}",
-                action=f"Drop Python {_join(drop)}{floor} so that these packages can move to "
-                f"their newer releases, or keep Python {python} and stay on the locked ones.",
-                references=HELD_BACK_INFO.references,
-                targets=(python,) if explicit_targets else None,
-                held_back=tuple(items),
-            )
-        )
-    return result
-
-
-def held_back_phrase(items: Sequence[HeldBack], limit: int = 4) -> str:
-    """``holds back numpy 2.0.2, pandas 2.2.3 and 5 development tools``."""
-    runtime = [f"{item.package} {item.version}" for item in items if not item.dev]
-    dev = sum(1 for item in items if item.dev)
-    shown = runtime[:limit]
-    parts = list(shown)
-    if len(runtime) > limit:
-        parts.append(
-            f"{len(runtime) - limit} more package{'s' if len(runtime) - limit > 1 else ''}"
-        )
-    if dev:
-        parts.append(f"{dev} development tool{'s' if dev > 1 else ''}")
-    return f"holds back {_join(parts)}"
-
-
 def _usage_on(lookup: UsageLookup, usage: Usage, pythons: Sequence[str]) -> tuple[Evidence, ...]:
     """The evidence of ``usage`` in code that runs on ``pythons`` (where an interpreter change
     bites), when the lookup can tell; else all of it."""
@@ -783,7 +675,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             only = group[0]
             merged.append(only if only.versions else replace(only, versions=(only.version,)))
             continue
-        group.sort(key=lambda f: (f.tag.rank, _version_key(f.version)))
+        group.sort(key=lambda f: (f.tag.rank, version_key(f.version)))
         first = group[0]
         versions = tuple(dict.fromkeys(v for f in group for v in (f.versions or (f.version,))))
         lockfiles = tuple(dict.fromkeys(lf for f in group for lf in f.lockfiles))
@@ -803,10 +695,3 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             )
         )
     return sorted(merged, key=Finding.sort_key)
-
-
-def _version_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (0, Version(text))
-    except ValueError:  # InvalidVersion, or a number past the digit limit
-        return (1, text)

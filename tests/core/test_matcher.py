@@ -10,15 +10,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.matcher import (
-    HELD_BACK_RULE,
-    MatchContext,
-    Matcher,
-    fold_held_back,
-    held_back_phrase,
-    merge,
-    passed_on,
-)
+from depwatch.heldback import HELD_BACK_RULE, fold_held_back, held_back_phrase
+from depwatch.matcher import MatchContext, Matcher, merge, passed_on
 from depwatch.model import Evidence, HeldBack, Lockfile, Package, Tag
 from depwatch.project import admitted_minors
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage
