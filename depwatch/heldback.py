@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from packaging.version import Version
 
-from depwatch.model import Finding, HeldBack, RuleInfo, Tag
+from depwatch.model import Finding, HeldBack, RuleInfo, RuleKind, Tag
 from depwatch.project import CANDIDATE_PYTHONS
 
 __all__ = [
@@ -32,7 +32,7 @@ HELD_BACK_RULE = "python/held-back"
 HELD_BACK_INFO = RuleInfo(
     id=HELD_BACK_RULE,
     title="Newer releases of locked packages drop a Python version the project declares",
-    kind="python-drop",
+    kind=RuleKind.PYTHON_DROP,
     what="Newer releases of some locked packages require a newer Python than the oldest one "
     "the project declares, so the lock stays on older releases for as long as that Python is "
     "declared.",
@@ -93,7 +93,7 @@ def fold_held_back(
                 for index, finding in enumerate(result)
                 if finding.package == "python"
                 and finding.version == python
-                and (finding.kind == "eol" or finding.rule == HELD_BACK_RULE)
+                and (finding.kind == RuleKind.EOL or finding.rule == HELD_BACK_RULE)
             ),
             None,
         )
@@ -110,7 +110,7 @@ def fold_held_back(
                 package="python",
                 version=python,
                 tag=Tag.PLAN,
-                kind="python-drop",
+                kind=RuleKind.PYTHON_DROP,
                 title=f"Python {python} {held_back_phrase(items)}",
                 action=f"Drop Python {join(drop)}{floor} so that these packages can move to "
                 f"their newer releases, or keep Python {python} and stay on the locked ones.",

@@ -25,6 +25,7 @@ __all__ = [
     "ProjectReport",
     "Report",
     "RuleInfo",
+    "RuleKind",
     "Suppressed",
     "Tag",
 ]
@@ -52,6 +53,27 @@ class Tag(str, enum.Enum):
 
 
 _TAG_RANK = {Tag.IMMEDIATE: 0, Tag.PLAN: 1, Tag.MONITOR: 2}
+
+
+class RuleKind(str, enum.Enum):
+    """What kind of change a rule (or advisory, or index fact) is about (DESIGN.md).
+
+    A rule file has one of the first seven; ``vulnerability`` is for advisories and ``yanked``
+    for the package index's facts (``--online``). The values are what JSON and SARIF show.
+    """
+
+    BREAKING = "breaking"
+    PYTHON_DROP = "python-drop"
+    BEHAVIOUR = "behaviour"
+    DEPRECATION = "deprecation"
+    NEW_CAPABILITY = "new-capability"
+    SECURITY_HARDENING = "security-hardening"
+    EOL = "eol"
+    VULNERABILITY = "vulnerability"
+    YANKED = "yanked"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +162,7 @@ class RuleInfo:
     id: str
     title: str
     kind: str
+    """A :class:`RuleKind` (its value)."""
     what: str = ""
     why: str = ""
     action: str = ""
@@ -205,6 +228,7 @@ class Finding:
     version: str
     tag: Tag
     kind: str
+    """A :class:`RuleKind` (its value)."""
     title: str
     action: str
     references: tuple[str, ...] = ()

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import depwatch
-from depwatch.model import Evidence, Finding, Report, RuleInfo, Tag
+from depwatch.model import Evidence, Finding, Report, RuleInfo, RuleKind, Tag
 from depwatch.reporters.common import (
     finding_location,
     fix_text,
@@ -151,7 +151,7 @@ def _help(info: RuleInfo) -> dict[str, str]:
 
 def _rule_descriptor(info: RuleInfo) -> dict[str, Any]:
     tags = [info.kind, "dependencies"]
-    if info.kind == "vulnerability":
+    if info.kind == RuleKind.VULNERABILITY:
         tags.append("security")
     descriptor: dict[str, Any] = {
         "id": info.id,
@@ -235,7 +235,7 @@ def _result(finding: Finding, rule_index: int, root: str) -> dict[str, Any]:
     }
     if finding.targets is not None:
         properties["targets"] = list(finding.targets)
-    if finding.kind == "vulnerability":
+    if finding.kind == RuleKind.VULNERABILITY:
         properties["aliases"] = list(finding.aliases)
         properties["fixed_versions"] = list(finding.fixed_versions)
     result = {

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.model import Tag
+from depwatch.model import RuleKind, Tag
 
 __all__ = [
     "INTERPRETER",
@@ -42,17 +42,10 @@ INTERPRETER = "python"
 #: components (``google.genai``), not its first (``google``).
 NAMESPACE_ROOTS = frozenset({"google", "azure", "jaraco", "zope", "backports", "sphinxcontrib"})
 
-#: Rule kinds (DESIGN.md); ``vulnerability`` is reserved for advisories.
+#: The kinds a rule file may have (``vulnerability`` and ``yanked`` are for advisories and the
+#: package index).
 KINDS = frozenset(
-    {
-        "breaking",
-        "python-drop",
-        "behaviour",
-        "deprecation",
-        "new-capability",
-        "security-hardening",
-        "eol",
-    }
+    kind for kind in RuleKind if kind not in (RuleKind.VULNERABILITY, RuleKind.YANKED)
 )
 
 
@@ -142,7 +135,7 @@ class Rule(NamedTuple):
     """``<normalised distribution>/<slug>``, from the file's path."""
     package: str
     """Normalised distribution name, or ``python`` for interpreter rules."""
-    kind: str
+    kind: RuleKind
     tag: Tag
     """The base tag: the tag when the condition holds inside the affected range."""
     affected: SpecifierSet

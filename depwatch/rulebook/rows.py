@@ -16,6 +16,7 @@ from depwatch.model import Tag
 from depwatch.rulebook.checker import cached_specifier as _specifier
 from depwatch.rulebook.checker import cached_version as _version
 from depwatch.rulebook.model import (
+    KINDS,
     CallPattern,
     Examples,
     LockCondition,
@@ -28,6 +29,7 @@ __all__ = ["LIST_SEP", "ROW_FIELDS", "rule_from_row", "to_row"]
 
 #: The tags by value (``Tag(value)`` goes through ``EnumMeta.__call__``, which is slow).
 _TAG_OF = {tag.value: tag for tag in Tag}
+_KIND_OF = {kind.value: kind for kind in KINDS}
 
 _date = datetime.date.fromisoformat
 
@@ -56,7 +58,7 @@ def to_row(rule: Rule) -> tuple[list[str], list[Any]]:
     examples = rule.examples
     row = [
         rule.id.split("/", 1)[1],
-        rule.kind,
+        rule.kind.value,
         rule.tag.value,
         str(rule.affected),
         "" if rule.boundary is None else str(rule.boundary),
@@ -167,7 +169,7 @@ def rule_from_row(
     return Rule(
         f"{package}/{slug}",
         package,
-        kind,
+        _KIND_OF[kind],
         _TAG_OF[tag],
         _specifier(affected),
         title,

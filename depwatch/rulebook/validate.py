@@ -59,6 +59,7 @@ _EXAMPLE_KEYS = ("affected", "unaffected", "code", "lock")
 _LOCK_EXAMPLE_KEYS = ("packages", "applies", "code")
 _WHEN_UNUSED = ("monitor", "silent")
 _TAGS = tuple(tag.value for tag in Tag)
+_KIND_OF = {kind.value: kind for kind in KINDS}
 
 _SPACE = re.compile(r"\s")
 #: A URL as RFC 3986 writes it (ASCII; anything else percent-encoded), so that reports can link
@@ -91,9 +92,10 @@ def validate(
         check_package_folder(check, package, folder)
     interpreter = folder == INTERPRETER
 
-    kind = check.text(data, "kind", required=True, hint=f"one of: {', '.join(sorted(KINDS))}")
-    if kind is not None and kind not in KINDS:
-        check.error(f"unknown kind {kind!r}", "kind", f"use one of: {', '.join(sorted(KINDS))}")
+    kinds = ", ".join(sorted(kind.value for kind in KINDS))
+    kind = check.text(data, "kind", required=True, hint=f"one of: {kinds}")
+    if kind is not None and kind not in _KIND_OF:
+        check.error(f"unknown kind {kind!r}", "kind", f"use one of: {kinds}")
         kind = None
     tag = check.text(data, "tag", required=True, hint=f"one of: {', '.join(_TAGS)}")
     if tag is not None and tag not in _TAGS:
@@ -224,7 +226,7 @@ def validate(
     rule = Rule(
         id=rule_id,
         package=folder,
-        kind=kind,
+        kind=_KIND_OF[kind],
         tag=Tag(tag),
         affected=affected,
         title=texts["title"].strip() if texts["title"] else "",
