@@ -10,9 +10,9 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from depwatch.heldback import HELD_BACK_RULE, fold_held_back, held_back_phrase
+from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, held_back_phrase
 from depwatch.matcher import MatchContext, Matcher, merge, passed_on
-from depwatch.model import Evidence, HeldBack, Lockfile, Package, Tag
+from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
 from depwatch.project import admitted_minors
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage
 
@@ -494,6 +494,78 @@ def test_unless_locked_without_symbols_silences_the_rule() -> None:
     assert findings == []
     _, findings = _match([rule], Package("flask", "2.2.5"))
     assert [f.tag for f in findings] == [Tag.IMMEDIATE]
+
+
+# -- what matching returns -------------------------------------------------------------------
+
+
+def test_the_findings_of_a_rule_share_its_description_and_the_result_lists_it() -> None:
+    other = Lockfile("requirements.txt", "requirements", (Package("db-dtypes", "1.8.0"),))
+    ctx = MatchContext(project=".", declared=PY39, today=TODAY)
+    matched = Matcher(Book([FLOOR, EOL]), ctx).match([_lock(Package("db-dtypes", "1.9.0")), other])
+    floor = [f for f in matched.findings if f.rule == FLOOR.id]
+    assert [f.version for f in floor] == ["1.9.0", "1.8.0"]
+    assert floor[0].info is floor[1].info is matched.rules[FLOOR.id]
+    assert matched.rules[FLOOR.id] == RuleInfo(
+        id=FLOOR.id,
+        title="t",
+        kind="python-drop",
+        what="w",
+        why="y",
+        action="a",
+        references=("https://example.org",),
+    )
+    assert (
+        sorted(matched.rules)
+        == sorted({f.rule for f in matched.findings})
+        == [
+            FLOOR.id,
+            EOL.id,
+        ]
+    )
+
+
+def test_a_held_back_finding_the_matcher_makes_is_described_as_one() -> None:
+    matched, (finding,) = _match([FLOOR], Package("db-dtypes", "1.6.0"))
+    assert finding.rule == HELD_BACK_RULE
+    assert finding.info is HELD_BACK_INFO
+    assert matched.rules == {HELD_BACK_RULE: HELD_BACK_INFO}
+
+
+def test_the_notes_of_each_lockfile_and_the_interpreter_pass_are_joined() -> None:
+    ctx = MatchContext(project=".", declared=None, today=TODAY)
+    matched = Matcher(Book([FLOOR, EOL]), ctx).match(
+        [
+            _lock(Package("db-dtypes", "1.9.0"), Package("jax", "9e")),
+            Lockfile("requirements.txt", "requirements", (Package("openssl", "1.1.1w"),)),
+        ]
+    )
+    assert matched.findings == ()
+    assert matched.skipped_python_rules == {FLOOR.id, EOL.id}
+    assert matched.not_pep440 == (
+        "jax 9e in uv.lock",
+        "openssl 1.1.1w in requirements.txt",
+    )
+
+
+def test_a_finding_made_without_a_description_is_described_by_its_own_texts() -> None:
+    finding = Finding(
+        rule="r/x",
+        project=".",
+        package="p",
+        version="1",
+        tag=Tag.PLAN,
+        kind="breaking",
+        title="T",
+        action="A",
+        references=("https://example.org",),
+    )
+    assert finding.description == RuleInfo(
+        id="r/x", title="T", kind="breaking", action="A", references=("https://example.org",)
+    )
+    described = replace(finding, info=HELD_BACK_INFO)
+    assert described.description is HELD_BACK_INFO
+    assert described == finding  # the description is no part of what the finding is
 
 
 # -- "newer releases drop Python X", joined into the interpreter finding ---------------------

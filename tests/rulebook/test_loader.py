@@ -10,7 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from depwatch.errors import DepwatchError
-from depwatch.model import Tag
+from depwatch.model import RuleKind, Tag
 from depwatch.rulebook import RuleErrors, check_dirs, load_rule_file
 from depwatch.rulebook.folders import scan_dir
 from depwatch.rulebook.model import CallPattern, Rule, Usage, default_module
@@ -142,6 +142,22 @@ def test_row_is_json_ready_and_rebuilds_the_same_rule(tmp_path: Path) -> None:
     assert errors == []
     assert rule is not None
     assert _through_the_row(rule) == rule
+
+
+def test_the_kind_is_an_enum_whose_value_is_the_text(tmp_path: Path) -> None:
+    rule = load_rule_file(write(tmp_path, "google-genai", "x", GOOD))
+    assert rule.kind is RuleKind.BEHAVIOUR
+    assert to_row(rule)[0][1] == "behaviour"
+    assert _through_the_row(rule).kind is RuleKind.BEHAVIOUR
+    eol = load_rule_file(write(tmp_path, "python", "3.9-eol", EOL))
+    assert eol.kind is RuleKind.EOL
+
+
+def test_advisory_kinds_are_not_rule_kinds(tmp_path: Path) -> None:
+    for kind in ("vulnerability", "yanked"):
+        text = GOOD.replace('kind = "behaviour"', f'kind = "{kind}"')
+        with pytest.raises(RuleErrors, match=f"unknown kind '{kind}'"):
+            load_rule_file(write(tmp_path, "google-genai", "x", text))
 
 
 def test_python_floor_and_interpreter_rules(tmp_path: Path) -> None:
