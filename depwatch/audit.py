@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
     from depwatch.fixes import FixContext
     from depwatch.index.run import PendingIndex
-    from depwatch.matcher import Matched, Matcher
+    from depwatch.matcher import Matcher, MatchResult
     from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Names, Usage
     from depwatch.usage import FileFacts
@@ -421,7 +421,7 @@ def _usage_lookup(
 
 def _match_project(
     project: Project, rulebook: RuleBook, options: CheckOptions, usage: _UsageLookup | None
-) -> tuple[Matched, Matcher, ProjectReport]:
+) -> tuple[MatchResult, Matcher, ProjectReport]:
     from depwatch.matcher import MatchContext, Matcher
 
     declared, requires, source = _declared(project, options.pythons)

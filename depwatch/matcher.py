@@ -26,7 +26,7 @@ __all__ = [
     "HELD_BACK_RULE",
     "PLATFORMS",
     "MatchContext",
-    "Matched",
+    "MatchResult",
     "Matcher",
     "RuleSource",
     "dev_only",
@@ -91,7 +91,7 @@ class MatchContext:
 
 
 @dataclass(frozen=True, slots=True)
-class Matched:
+class MatchResult:
     """What matching gives: findings, and what the report says about how they were found."""
 
     findings: tuple[Finding, ...] = ()
@@ -110,8 +110,8 @@ class Matched:
         """The descriptions of the rules the findings come from, by id."""
         return {f.rule: f.info for f in self.findings if f.info is not None}
 
-    def __add__(self, other: Matched) -> Matched:
-        return Matched(
+    def __add__(self, other: MatchResult) -> MatchResult:
+        return MatchResult(
             self.findings + other.findings,
             self.held_back + other.held_back,
             self.not_pep440 + other.not_pep440,
@@ -122,15 +122,15 @@ class Matched:
 
 @dataclass(slots=True)
 class _Notes:
-    """What one matching call gathers besides its findings (made into a :class:`Matched`)."""
+    """What one matching call gathers besides its findings (made into a :class:`MatchResult`)."""
 
     held_back: list[HeldBack] = field(default_factory=list)
     not_pep440: list[str] = field(default_factory=list)
     skipped_python_rules: set[str] = field(default_factory=set)
     usage_unknown: set[str] = field(default_factory=set)
 
-    def matched(self, findings: Iterable[Finding]) -> Matched:
-        return Matched(
+    def result(self, findings: Iterable[Finding]) -> MatchResult:
+        return MatchResult(
             tuple(findings),
             tuple(self.held_back),
             tuple(self.not_pep440),
@@ -351,10 +351,10 @@ class Matcher:
         self._infos: dict[str, RuleInfo] = {}
         """One description per rule, shared by its findings."""
 
-    def match(self, lockfiles: Sequence[Lockfile]) -> Matched:
+    def match(self, lockfiles: Sequence[Lockfile]) -> MatchResult:
         """Every lockfile's findings, then the interpreter's (which take the lockfiles'
         "newer releases drop Python X" facts and judge lock conditions on all of them)."""
-        matched = Matched()
+        matched = MatchResult()
         for lock in lockfiles:
             matched += self.match_lockfile(lock)
         return matched + self.match_interpreter(lockfiles, matched.held_back)
@@ -404,7 +404,7 @@ class Matcher:
 
     # -- packages ------------------------------------------------------------------------
 
-    def match_lockfile(self, lock: Lockfile) -> Matched:
+    def match_lockfile(self, lock: Lockfile) -> MatchResult:
         findings = []
         notes = _Notes()
         for pkg in lock.packages:
@@ -425,7 +425,7 @@ class Matcher:
                 finding = self._evaluate(rule, pkg, version, lock, notes)
                 if finding is not None:
                     findings.append(finding)
-        return notes.matched(findings)
+        return notes.result(findings)
 
     def _evaluate(
         self, rule: Rule, pkg: Package, version: Version, lock: Lockfile, notes: _Notes
@@ -528,7 +528,7 @@ class Matcher:
 
     def match_interpreter(
         self, lockfiles: Sequence[Lockfile] = (), held_back: Iterable[HeldBack] = ()
-    ) -> Matched:
+    ) -> MatchResult:
         """The interpreter rules' findings, with the lockfiles' ``held_back`` facts joined in
         (``lockfiles``: where lock conditions are judged)."""
         findings = []
@@ -612,7 +612,7 @@ class Matcher:
                     explicit_targets=self.ctx.explicit_targets,
                 )
             ]
-        return notes.matched(findings)
+        return notes.result(findings)
 
 
 def _held_back(rule: Rule, pkg: Package, bad: Sequence[str], lock: Lockfile) -> HeldBack:
