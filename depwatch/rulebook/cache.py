@@ -70,13 +70,13 @@ from depwatch.rulebook.rows import ROW_FIELDS, rule_from_row, to_row
 
 __all__ = ["CACHE_FORMAT", "DirSource"]
 
-#: Bumped whenever the cache layout or the raw rule form changes (2: call patterns gained
-#: ``without`` and ``positional_max``; 3: rows of plain strings, usages apart; 4: rule text
-#: may not hold C1 controls, carriage returns or text-direction characters; 5: action-below,
-#: lock conditions and lock examples: each rule's JSON item is ``[usage, locks]``; 6: usages
-#: gain assignments, segments the package's names; 7: both, and call patterns
-#: ``not_passed_to`` and ``string_arg``; 8: and entries keyed by a hash of each rule file's
-#: bytes, a checksum of the header and of every segment).
+#: Bumped whenever the cache layout or the row form (:mod:`depwatch.rulebook.rows`) changes
+#: (2: call patterns gained ``without`` and ``positional_max``; 3: rows of plain strings,
+#: usages apart; 4: rule text may not hold C1 controls, carriage returns or text-direction
+#: characters; 5: action-below, lock conditions and lock examples: each rule's JSON item is
+#: ``[usage, locks]``; 6: usages gain assignments, segments the package's names; 7: both, and
+#: call patterns ``not_passed_to`` and ``string_arg``; 8: and entries keyed by a hash of each
+#: rule file's bytes, a checksum of the header and of every segment).
 CACHE_FORMAT = 8
 
 #: Time stamps this close to the cache write are stored as unknown (see the module docstring).
