@@ -59,8 +59,18 @@ def test_usage_makes_the_wire_name_rule_immediate(tmp_path: Path) -> None:
         assert line.strip() == evidence["code"]
         assert 1 <= evidence["column"] <= len(line)
     assert any("AudioResponseFormat" in e["code"] for e in finding["evidence"])
-    assert speak  # the fixture is real source
-    assert report["summary"]["immediate"] >= 1
+    # the evidence is every line of the project that builds or passes a response format, and
+    # no other (chat.py uses google-genai too, but not response_format)
+    uses = {
+        number
+        for number, line in enumerate(speak, 1)
+        if "AudioResponseFormat(" in line or "response_format=" in line
+    }
+    assert sorted((e["path"], e["line"]) for e in finding["evidence"]) == [
+        ("voice_bot/speak.py", number) for number in sorted(uses)
+    ]
+    tags = [f["tag"] for f in report["findings"]]
+    assert report["summary"] == {tag: tags.count(tag) for tag in ("immediate", "plan", "monitor")}
     assert report["projects"][0]["requires_python"] == ">=3.10"
     assert report["projects"][0]["lockfiles"][0]["packages"] == 28
 
