@@ -364,6 +364,7 @@ def test_bad_lockfiles_are_exit_2(tmp_path: Path, name: str, content: bytes, nee
     assert needle in stderr
 
 
+@pytest.mark.slow
 def test_one_bad_source_file_never_sinks_the_audit(tmp_path: Path) -> None:
     project = _copy("genai-app", tmp_path)
     (project / "voice_bot" / "broken.py").write_text(
@@ -496,6 +497,7 @@ def test_rules_check_shows_a_hostile_folder_name_inert(tmp_path: Path) -> None:
     assert "rules\\x1b[31mRED\\u202e" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_source_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
     import os
 
@@ -638,6 +640,7 @@ def test_rules_list_and_show_read_the_rule_folders_of_the_pyproject_here(tmp_pat
     assert "pyyaml/ours" in {rule["id"] for rule in json.loads(listed.stdout)["rules"]}
 
 
+@pytest.mark.slow
 def test_each_project_gates_by_its_own_fail_on(tmp_path: Path) -> None:
     quiet = _copy("genai-app", tmp_path)
     pyproject = quiet / "pyproject.toml"
