@@ -134,6 +134,7 @@ def _check_json(project: Path, *args: str) -> tuple[int, dict]:  # type: ignore[
 RULE = "pyyaml/load-requires-loader"
 
 
+@pytest.mark.slow
 def test_a_baseline_entry_holds_across_a_version_bump(tmp_path: Path) -> None:
     project = _yaml_project(tmp_path, "6.0.2")
     assert run_depwatch("check", cwd=project).returncode == 1
@@ -178,6 +179,7 @@ def test_a_baseline_of_the_first_format_still_reads(tmp_path: Path) -> None:
     assert code == 0
 
 
+@pytest.mark.slow
 def test_baselined_findings_are_a_count_and_a_list_with_verbose(tmp_path: Path) -> None:
     project = _yaml_project(tmp_path, "6.0.2")
     assert run_depwatch("baseline", "write", "base.json", cwd=project).returncode == 0
@@ -194,6 +196,7 @@ def test_baselined_findings_are_a_count_and_a_list_with_verbose(tmp_path: Path) 
     assert "Baselined:" not in verbose.stdout
 
 
+@pytest.mark.slow
 def test_baseline_write_takes_checks_selection_options(tmp_path: Path) -> None:
     project = _yaml_project(tmp_path, "6.0.2")
     for args, recorded in (
@@ -321,6 +324,7 @@ def _packages(project: Path, env: dict[str, str] | None = None) -> dict[str, str
     return {p["name"]: p["version"] for p in lock["packages"]}
 
 
+@pytest.mark.slow
 def test_requirements_expand_environment_variables_as_pip_does(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six==${SIX_VERSION}\nidna==3.7\n")
     env = {"SIX_VERSION": "1.16.0"}
@@ -379,6 +383,7 @@ def test_a_file_excluded_by_core_excludes_file_is_not_evidence(tmp_path: Path) -
 # -- 6: output conventions --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quiet_prints_the_findings_only(tmp_path: Path) -> None:
     project = _yaml_project(tmp_path, "6.0.2")
     full = run_depwatch("check", cwd=project)
@@ -410,6 +415,7 @@ def test_short_version_flag() -> None:
     assert done.stdout.startswith("depwatch ")
 
 
+@pytest.mark.slow
 def test_color_auto_always_never(tmp_path: Path) -> None:
     project = _yaml_project(tmp_path, "6.0.2")
     piped = run_depwatch("check", cwd=project, env={"NO_COLOR": ""})
@@ -428,6 +434,7 @@ def test_color_auto_always_never(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+@pytest.mark.slow
 def test_width_comes_from_columns(tmp_path: Path) -> None:
     for columns in (60, 80, 140):
         listed = run_depwatch("rules", "list", env={"COLUMNS": str(columns)})
@@ -435,6 +442,7 @@ def test_width_comes_from_columns(tmp_path: Path) -> None:
         assert max(len(line) for line in listed.stdout.splitlines()) <= columns
 
 
+@pytest.mark.slow
 def test_rules_list_below_100_columns_wraps_words_not_cuts_them() -> None:
     rules = json.loads(run_depwatch("rules", "list", "--format", "json").stdout)["rules"]
     for columns in (80, 60):

@@ -316,6 +316,7 @@ def test_conda_lock_environment_edit(tmp_path: Path, rules: Path) -> None:
     assert fix["command"] == "conda-lock lock"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", ["uv", "pip-compile"])
 def test_the_command_resolves_the_finding(tmp_path: Path, rules: Path, tool: str) -> None:
     """Lock iniconfig 1.1.1 with the real tool, run the command depwatch prints, check again."""

@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from .conftest import FIXTURES, run_depwatch
 
 PROJECTS = FIXTURES / "projects"
@@ -19,6 +21,7 @@ def _check(root: Path, *args: str) -> tuple[int, dict, str]:  # type: ignore[typ
     return done.returncode, json.loads(done.stdout), done.stderr
 
 
+@pytest.mark.slow
 def test_a_platform_no_entry_of_the_lock_is_for_is_a_gap(tmp_path: Path) -> None:
     # conda-lock for linux-64 and osx-arm64, audited for Windows
     shutil.copy(CONDA, tmp_path / "conda-lock.yml")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -221,18 +220,12 @@ def test_a_missing_include_names_the_including_file_not_the_missing_one(tmp_path
     assert "gone.txt (-c)" in str(caught.value)
 
 
-def test_reads_the_570_package_benchmark_in_a_few_milliseconds(shared: Path) -> None:
+def test_reads_the_570_package_benchmark(shared: Path) -> None:
+    """How fast: benchmarks/bench_readers.py (a ratio to a floor, run on a quiet machine)."""
     bench = shared / "bench" / "requirements.txt"
     if not bench.is_file():
         pytest.skip(f"{bench} is not present")
-    contents = requirements.read(bench)
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        requirements.read(bench)
-        best = min(best, time.perf_counter() - start)
-    assert len(contents.packages) == 570
-    assert best < 0.05, f"{best * 1000:.1f} ms"
+    assert len(requirements.read(bench).packages) == 570
 
 
 def _as_version(text: str) -> Version | str:

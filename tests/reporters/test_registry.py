@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import subprocess
 import sys
@@ -25,7 +26,10 @@ def test_every_format_renders_and_is_deterministic(fmt: str, report: Report) -> 
     first = render(fmt, report, verbose=True)
     assert first == render(fmt, report, verbose=True)
     assert first.endswith("\n")
-    assert FORMATS[fmt](report) == render(fmt, report)
+    # the registry hands the report to the format's own module, with the documented defaults
+    module = importlib.import_module(f"depwatch.reporters.{fmt}")
+    assert render(fmt, report) == module.render(report, color=False, width=100, verbose=False)
+    assert first == module.render(report, color=False, width=100, verbose=True)
     if fmt in ("json", "sarif"):
         json.loads(first)
 
@@ -36,10 +40,28 @@ def test_finding_order_does_not_matter(fmt: str, report: Report) -> None:
     assert render(fmt, shuffled) == render(fmt, report)
 
 
+def _says_there_is_nothing_to_do(fmt: str, text: str) -> None:
+    if fmt == "json":
+        document = json.loads(text)
+        assert document["findings"] == []
+        assert document["summary"] == {"immediate": 0, "plan": 0, "monitor": 0}
+    elif fmt == "sarif":
+        (run,) = json.loads(text)["runs"]
+        assert (run["results"], run["tool"]["driver"]["rules"]) == ([], [])
+    else:
+        assert "No actions." in text.splitlines()[-1]
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_every_format_renders_an_empty_report(fmt: str, empty_report: Report) -> None:
-    assert render(fmt, empty_report)
-    assert render(fmt, Report(projects=(), findings=()))
+    with_project = render(fmt, empty_report)
+    _says_there_is_nothing_to_do(fmt, with_project)
+    _says_there_is_nothing_to_do(fmt, render(fmt, Report(projects=(), findings=())))
+    if fmt == "json":  # the project audited is still listed, with its lockfile
+        (project,) = json.loads(with_project)["projects"]
+        assert (project["root"], project["lockfiles"][0]["packages"]) == (".", 5)
+    elif fmt == "table":
+        assert with_project.startswith("Project .: uv.lock (5 packages); Python >=3.10\n")
 
 
 def test_unknown_formats() -> None:

@@ -53,6 +53,7 @@ def _check(root: Path, tmp_path: Path, *args: str) -> tuple[int, dict]:  # type:
     return done.returncode, json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_check_online_reports_wheel_changes_with_origin_and_confidence(
     wheel_index: WheelIndex, tmp_path: Path
 ) -> None:
@@ -89,6 +90,7 @@ def test_check_online_reports_wheel_changes_with_origin_and_confidence(
     )
 
 
+@pytest.mark.slow
 def test_check_online_plan_before_the_upgrade(wheel_index: WheelIndex, tmp_path: Path) -> None:
     _serve(wheel_index, RELEASES)
     root = _locked_project(tmp_path / "p", wheel_index, "1.1")
