@@ -9,9 +9,10 @@
   directory rule: platformdirs ignores it; an older one took it as it is, and then there is
   no cache).
 
-Each cache keeps its own subfolder (:func:`folder`): ``rules-*`` files at the top, ``usage/``,
-``index/``, ``wheel-api/``, ``pip-audit/``. A cache is never written inside an audited project,
-even when one of these variables points there (:func:`outside`).
+Each cache keeps its own subfolder (:func:`folder`): ``usage/``, ``index/``, ``wheel-api/``,
+``pip-audit/``; ``rules-*.json`` and ``pip-audit-options.json`` sit at the top. A cache is never
+written inside an audited project, even when one of these variables points there
+(:func:`outside`).
 """
 
 from __future__ import annotations

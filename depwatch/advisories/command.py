@@ -7,6 +7,7 @@ command line (as ``python -m pip_audit``, never imported) and its JSON output.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -90,11 +91,12 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def default_cache_dir() -> Path:
-    """pip-audit's HTTP cache under depwatch's user cache folder."""
-    import platformdirs
+def default_cache_dir() -> Path | None:
+    """pip-audit's HTTP cache: ``pip-audit/`` in depwatch's cache folder, or None when caching
+    is off (see :mod:`depwatch.cachedir`)."""
+    from depwatch import cachedir
 
-    return Path(platformdirs.user_cache_dir("depwatch")) / "pip-audit"
+    return cachedir.folder("pip-audit")
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -161,18 +163,106 @@ def command(
     return args
 
 
-def takes_osv_url_from_environment() -> bool:
-    """Whether the installed pip-audit reads ``PIP_AUDIT_OSV_URL`` (2.10 does; it is not
-    documented, so its own source is checked: were it dropped, the URL would silently fall
-    back to the public api.osv.dev, so it is used only when found)."""
-    import importlib.util
+#: What the probe puts in ``PIP_AUDIT_OSV_URL``: no hyphen, so that no help line breaks in it.
+_PROBE_URL = "http://depwatch.invalid/probe/v1/query"
+#: The probe's answer, per pip-audit version, in depwatch's cache folder.
+_PROBE_FILE = "pip-audit-options.json"
+
+
+def takes_osv_url_from_environment(cache: Path | None = None) -> bool:
+    """Whether the installed pip-audit takes ``--osv-url`` from ``PIP_AUDIT_OSV_URL``.
+
+    A URL with credentials is handed over that way, out of the process list (any other goes
+    on the command line: ``--osv-url`` is documented in pip-audit's help since 2.10.0, the
+    lowest version the ``vulns`` extra allows). pip-audit's README does not list
+    ``PIP_AUDIT_OSV_URL`` among the variables it reads, so the installed pip-audit is
+    asked, through its public command line: with the variable set, its ``--help`` shows the
+    variable's value as ``--osv-url``'s default exactly when it reads it. Were that dropped
+    one day, the URL would otherwise silently fall back to the public api.osv.dev. The answer
+    is kept per pip-audit version in ``cache`` (a folder, when given), so that pip-audit is
+    asked once per version.
+    """
+    version = _pip_audit_version()
+    if version is None:
+        return False
+    stored = _stored_answer(cache, version)
+    if stored is not None:
+        return stored
+    answer = _ask_help()
+    if answer is None:  # the help did not run: no answer to keep
+        return False
+    if cache is not None:
+        from depwatch.files import write_json_atomic
+
+        write_json_atomic(
+            cache / _PROBE_FILE,
+            {"format": 1, "pip-audit": version, "osv_url_from_environment": answer},
+        )
+    return answer
+
+
+def _pip_audit_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        spec = importlib.util.find_spec("pip_audit._cli")
-        origin = spec.origin if spec is not None else None
-        return origin is not None and "PIP_AUDIT_OSV_URL" in Path(origin).read_text("utf-8")
-    except (ImportError, OSError, ValueError):
-        return False
+        return version("pip-audit")
+    except (PackageNotFoundError, ValueError):
+        return None
+
+
+def _stored_answer(cache: Path | None, version: str) -> bool | None:
+    if cache is None:
+        return None
+    import json
+
+    from depwatch.files import read_cache_file
+
+    data = read_cache_file(cache / _PROBE_FILE, limit=4096)
+    try:
+        stored = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if (
+        isinstance(stored, dict)
+        and stored.get("format") == 1
+        and stored.get("pip-audit") == version
+        and isinstance(answer := stored.get("osv_url_from_environment"), bool)
+    ):
+        return answer
+    return None
+
+
+def _ask_help() -> bool | None:
+    """Whether ``pip-audit --help`` shows ``PIP_AUDIT_OSV_URL`` as ``--osv-url``'s default;
+    None when the help could not be had."""
+    import subprocess
+
+    env = child_env()
+    env.update({"PIP_AUDIT_OSV_URL": _PROBE_URL, "COLUMNS": "1000"})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip_audit", "--help"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return shows_osv_url_default(done.stdout.decode("utf-8", "replace"), _PROBE_URL)
+
+
+def shows_osv_url_default(help_text: str, url: str) -> bool:
+    """Whether ``help_text`` (pip-audit's ``--help``) gives ``url`` as ``--osv-url``'s default."""
+    text = " ".join(help_text.split())
+    for option in re.finditer(r"(?<!\[)--osv-url\b", text):  # not the usage line's [--osv-url …]
+        following = re.compile(r" --?[A-Za-z]").search(text, option.end())
+        if f"(default: {url})" in text[option.end() : following.start() if following else None]:
+            return True
+    return False
 
 
 def require_pip_audit() -> None:

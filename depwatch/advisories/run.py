@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from depwatch import cachedir
 from depwatch.advisories import answers, command
 from depwatch.advisories.plan import Pin, auto_jobs, plan, split
 from depwatch.advisories.results import USERINFO, AdvisoryResult, clean
@@ -140,6 +141,7 @@ def start(
     cache_dir: Path | str | None = None,
     total_timeout: float | None = None,
     jobs: int | None = None,
+    protect: Sequence[Path | str] = (),
 ) -> PendingAudit:
     """Start auditing ``packages`` with pip-audit in the background.
 
@@ -148,7 +150,9 @@ def start(
     ``timeout`` bounds each network operation (whole seconds, rounded up); ``total_timeout``,
     when given, bounds the whole audit from now. ``jobs`` is how many pip-audit runs to split
     the packages over (default: by size and CPU count). A package may come from several
-    lockfiles: each (name, version) is audited once.
+    lockfiles: each (name, version) is audited once. ``cache_dir`` is pip-audit's HTTP cache
+    (default: in depwatch's cache folder, unless that is off or inside a folder of ``protect``,
+    the audited projects: then a temporary one).
 
     Raises :class:`DepwatchError` only for bad arguments; everything else ends in the result.
     """
@@ -166,15 +170,23 @@ def start(
     folder = tempfile.mkdtemp(prefix="depwatch-audit-")
     runs: list[Run] = []
     groups = split(pins, jobs if jobs is not None else auto_jobs(len(pins))) if pins else []
-    cache = Path(cache_dir) if cache_dir is not None else command.default_cache_dir()
+    cache = (
+        Path(cache_dir)
+        if cache_dir is not None
+        else _unless_protected(command.default_cache_dir(), protect)
+        or Path(folder, "pip-audit-cache")  # removed with the folder
+    )
     env = command.child_env()
     installed = command.pip_audit_installed()
-    # Credentials go through the environment, out of the process list (decided once).
-    url_in_env = bool(
-        osv_url and USERINFO.search(osv_url) and command.takes_osv_url_from_environment()
-    )
-    if osv_url and url_in_env:
-        env["PIP_AUDIT_OSV_URL"] = osv_url
+    # Credentials go through the environment, out of the process list (decided once), or
+    # nowhere: never on a command line, which every user of the machine can read.
+    url_in_env = bool(installed and osv_url and USERINFO.search(osv_url))
+    refused = None
+    if osv_url and url_in_env and groups:
+        if command.takes_osv_url_from_environment(_unless_protected(cachedir.root(), protect)):
+            env["PIP_AUDIT_OSV_URL"] = osv_url
+        else:
+            refused = _NO_SAFE_WAY
     for index, group in enumerate(groups):
         requirements = Path(folder, f"requirements-{index}.txt")
         requirements.write_text("".join(f"{pin.name}=={pin.version}\n" for pin in group), "utf-8")
@@ -184,6 +196,9 @@ def start(
         runs.append(run)
         if not installed:
             run.error = "pip-audit is not installed in depwatch's environment"
+            continue
+        if refused:
+            run.error = refused
             continue
         args = command.command(
             requirements,
@@ -215,6 +230,17 @@ def start(
         deadline=deadline,
         total_timeout=total_timeout,
     )
+
+
+_NO_SAFE_WAY = (
+    "the installed pip-audit takes an OSV URL with credentials only on its command line, "
+    "which every user of this machine can read: upgrade pip-audit, or give a URL without them"
+)
+
+
+def _unless_protected(folder: Path | None, protect: Sequence[Path | str]) -> Path | None:
+    """``folder``, unless it is inside one of the ``protect`` folders (the audited projects)."""
+    return folder if folder is not None and cachedir.outside(folder, protect) else None
 
 
 def audit(packages: Iterable[Package], **options: Any) -> AdvisoryResult:

@@ -60,6 +60,7 @@ def test_xdg_cache_home(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_every_cache_follows_the_rule(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from depwatch import advisories
     from depwatch.index.cache import default_cache_dir as index_cache
     from depwatch.rulebook.index import cache_dir as rule_cache
     from depwatch.wheels.check import ApiCache
@@ -68,10 +69,12 @@ def test_every_cache_follows_the_rule(clean_env: pytest.MonkeyPatch, tmp_path: P
     assert rule_cache() == tmp_path
     assert index_cache() == tmp_path / "index"
     assert ApiCache.default().folder == tmp_path / "wheel-api"
+    assert advisories.default_cache_dir() == tmp_path / "pip-audit"
     clean_env.setenv("DEPWATCH_NO_CACHE", "1")
     assert rule_cache() is None
     assert index_cache() is None
     assert ApiCache.default().folder is None
+    assert advisories.default_cache_dir() is None
 
 
 def test_outside_the_audited_projects(tmp_path: Path) -> None:
