@@ -16,16 +16,12 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from depwatch import cachedir
 from depwatch.advisories import answers, command
 from depwatch.advisories.plan import Pin, auto_jobs, plan, split
 from depwatch.advisories.results import USERINFO, AdvisoryResult, clean
 from depwatch.model import NotAudited, Package
-
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = ["PendingAudit", "Run", "audit", "start"]
 
@@ -243,7 +239,26 @@ def _unless_protected(folder: Path | None, protect: Sequence[Path | str]) -> Pat
     return folder if folder is not None and cachedir.outside(folder, protect) else None
 
 
-def audit(packages: Iterable[Package], **options: Any) -> AdvisoryResult:
+def audit(
+    packages: Iterable[Package],
+    *,
+    service: str | None = None,
+    osv_url: str | None = None,
+    timeout: float = command.DEFAULT_TIMEOUT,
+    cache_dir: Path | str | None = None,
+    total_timeout: float | None = None,
+    jobs: int | None = None,
+    protect: Sequence[Path | str] = (),
+) -> AdvisoryResult:
     """:func:`start` and wait: the audit in one call."""
-    with start(packages, **options) as pending:
+    with start(
+        packages,
+        service=service,
+        osv_url=osv_url,
+        timeout=timeout,
+        cache_dir=cache_dir,
+        total_timeout=total_timeout,
+        jobs=jobs,
+        protect=protect,
+    ) as pending:
         return pending.result()
