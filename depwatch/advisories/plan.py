@@ -43,6 +43,8 @@ _SOURCE_REASONS = {
 
 @dataclass(frozen=True, slots=True)
 class Pin:
+    """One (normalised name, version) sent to pip-audit."""
+
     name: str
     version: Version
     locked: tuple[str, ...]
