@@ -539,7 +539,10 @@ def _start_vulns(projects: Sequence[Project], options: CheckOptions) -> PendingA
                     continue
                 seen.setdefault((pkg.name, pkg.version, pkg.source), pkg)
     return advisories.start(
-        list(seen.values()), service=options.vuln_service, osv_url=options.osv_url
+        list(seen.values()),
+        service=options.vuln_service,
+        osv_url=options.osv_url,
+        protect=[p.root for p in projects],
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +23,9 @@ _FORMAT = 2
 
 def default_cache_dir() -> Path | None:
     """``<user cache>/depwatch/index``, or None when caching is turned off."""
-    if os.environ.get("DEPWATCH_NO_CACHE", "").strip() not in ("", "0"):
-        return None
-    base = os.environ.get("DEPWATCH_CACHE_DIR")
-    if not base:
-        try:
-            import platformdirs
+    from depwatch import cachedir
 
-            base = platformdirs.user_cache_dir("depwatch")
-        except Exception:
-            return None
-    return Path(base) / "index"
+    return cachedir.folder("index")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,14 +30,9 @@ __all__ = ["CACHE_FORMAT", "RuleBook", "cache_dir", "load_rulebook"]
 
 def cache_dir() -> Path | None:
     """Where rule caches live; None when caching is turned off (``DEPWATCH_NO_CACHE=1``)."""
-    if os.environ.get("DEPWATCH_NO_CACHE", "") not in ("", "0"):
-        return None
-    override = os.environ.get("DEPWATCH_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs  # only here: it costs start-up time
+    from depwatch import cachedir
 
-    return Path(platformdirs.user_cache_dir("depwatch"))
+    return cachedir.root()
 
 
 class _Source(Protocol):

@@ -482,17 +482,11 @@ def _run_pool(
 
 def cache_path(root: Path) -> Path | None:
     """Where the usage cache of ``root`` lives, or None when caching is off."""
-    if os.environ.get("DEPWATCH_NO_CACHE", "").strip() not in ("", "0"):
-        return None
-    base = os.environ.get("DEPWATCH_CACHE_DIR")
-    if not base:
-        try:
-            import platformdirs
+    from depwatch import cachedir
 
-            base = platformdirs.user_cache_dir("depwatch")
-        except Exception:
-            return None
-    folder = Path(base) / "usage"
+    folder = cachedir.folder("usage")
+    if folder is None:
+        return None
     digest = hashlib.sha256(os.fsencode(Path(root).absolute())).hexdigest()[:24]
     return folder / f"{digest}.json"
 

@@ -112,17 +112,9 @@ class ApiCache:
 
     @staticmethod
     def default() -> ApiCache:
-        if os.environ.get("DEPWATCH_NO_CACHE", "").strip() not in ("", "0"):
-            return ApiCache(None)
-        base = os.environ.get("DEPWATCH_CACHE_DIR")
-        if not base:
-            try:
-                import platformdirs
+        from depwatch import cachedir
 
-                base = platformdirs.user_cache_dir("depwatch")
-            except Exception:
-                return ApiCache(None)
-        return ApiCache(Path(base) / "wheel-api")
+        return ApiCache(cachedir.folder("wheel-api"))
 
     def _path(self, package: str, version: str, url: str) -> Path | None:
         if self.folder is None:

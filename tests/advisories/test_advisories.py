@@ -19,6 +19,9 @@ from osv_server import OsvServer, load_records, version_affected
 
 from depwatch import advisories
 from depwatch.advisories import AdvisoryResult, Vulnerability
+from depwatch.advisories.answers import failure_reason
+from depwatch.advisories.plan import plan
+from depwatch.advisories.run import Run
 from depwatch.errors import DepwatchError
 from depwatch.model import NotAudited, Package, Tag
 
@@ -286,8 +289,8 @@ def test_one_failed_run_does_not_hide_the_others(osv: OsvServer, cache_dir: Path
 
 def _pending_on(output: Path, stderr: Path, pins: list[Package], service: str) -> AdvisoryResult:
     """Collect a run whose answer pip-audit has already written (nothing is started)."""
-    planned, skipped = advisories._plan(pins)
-    runs = [advisories._Run(planned, output, stderr, None)]
+    planned, skipped = plan(pins)
+    runs = [Run(planned, output, stderr, None)]
     pending = advisories.PendingAudit(
         runs=runs,
         folder=str(output.parent / "unused"),
@@ -406,19 +409,17 @@ def test_failure_reasons_from_real_stderr(closed_port: int, tmp_path: Path) -> N
     )
     assert done.returncode != 0
     assert done.stdout == ""
-    reason = advisories._failure_reason(done.stderr, done.returncode, where=url, timeout=15)
+    reason = failure_reason(done.stderr, done.returncode, where=url, timeout=15)
     assert reason == f"could not connect to {url} (connection refused)"
     # What pip-audit prints for a duplicate pin, and an empty stderr.
     duplicate = (
         "WARNING:pip_audit._cli:--no-deps is supported\n"
         "ERROR:pip_audit._cli:package bokeh has duplicate requirements: bokeh==3.10.2\n"
     )
-    assert advisories._failure_reason(duplicate, 1, where=url, timeout=15) == (
+    assert failure_reason(duplicate, 1, where=url, timeout=15) == (
         "pip-audit failed: package bokeh has duplicate requirements: bokeh==3.10.2"
     )
-    assert advisories._failure_reason("", -9, where=url, timeout=15) == (
-        "pip-audit was stopped by signal 9"
-    )
+    assert failure_reason("", -9, where=url, timeout=15) == ("pip-audit was stopped by signal 9")
 
 
 # -- arguments -------------------------------------------------------------------------------
