@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError, number_problem
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents, any_of, is_pep440
+from depwatch.lockfiles.base import EntryShape, LockContents, any_of, parse_version, with_lines
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -60,6 +60,13 @@ _PLATFORM_MARKERS = {
 #: conda platform prefix → ``sys_platform``.
 _SYSTEMS = {"linux": "linux", "osx": "darwin", "win": "win32"}
 _NOT_PEP440 = "not a PEP 440 version (conda's own scheme): matches no rule"
+#: Where an entry is: ``name: x`` with ``version: 1.0`` in the lines after it, within the entry.
+_ENTRY = EntryShape(
+    r"""[ \t]*-?[ \t]*name:[ \t]*["']?([^"'\s]+)["']?[ \t]*$""",
+    r"""^[ \t]*version:[ \t]*["']?(?P<v>.*?)["']?[ \t]*$""",
+    r"^[ \t]*-",
+    12,
+)
 
 
 def matches(path: Path) -> bool:
@@ -70,7 +77,8 @@ def matches(path: Path) -> bool:
 def read(path: Path) -> LockContents:
     """Read a conda-lock.yml; one package per name and version across platforms and managers."""
     shown = display_path(path)
-    data = _load(read_text(path), shown)
+    text = read_text(path)
+    data = _load(text, shown)
     warnings: list[str] = []
     version = data.get("version")
     if version is not None:
@@ -111,7 +119,9 @@ def read(path: Path) -> LockContents:
     seen_platforms = platforms or sorted({p for item in merged.values() for p in item.platforms})
     systems = {_SYSTEMS.get(p.split("-", 1)[0]) for p in seen_platforms}
     return LockContents(
-        packages=tuple(item.package(seen_platforms) for item in merged.values()),
+        packages=with_lines(
+            (item.package(seen_platforms) for item in merged.values()), text, _ENTRY
+        ),
         warnings=tuple(warnings),
         python_versions=tuple(python_versions),
         # the systems the lock was made for, when every platform names a known one
@@ -255,6 +265,7 @@ class _Merged:
                 self.groups.append(group)
 
     def package(self, all_platforms: list[str]) -> Package:
+        release = parse_version(self.version)
         return Package(
             name=self.name,
             version=self.version,
@@ -262,7 +273,8 @@ class _Merged:
             markers=self._markers(all_platforms),
             groups=tuple(self.groups),
             direct=None,
-            note=None if is_pep440(self.version) else _NOT_PEP440,
+            parsed_version=release,
+            note=None if release is not None else _NOT_PEP440,
             index=None if self.pip else "conda",
         )
 

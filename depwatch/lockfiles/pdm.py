@@ -7,12 +7,14 @@ from typing import Any
 
 from depwatch.files import display_path
 from depwatch.lockfiles.base import (
+    TOML_ENTRY,
     EntryError,
     LockContents,
     any_of,
     entry_error,
-    is_pep440,
     load_toml_lock,
+    parse_version,
+    with_lines,
 )
 from depwatch.model import Package
 
@@ -38,7 +40,7 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="PDM lockfile",
@@ -46,8 +48,9 @@ def read(path: Path) -> LockContents:
         needs="[metadata] nor [[package]]",
         hint="run `pdm lock`",
     )
+    data = lock.data
     warnings: list[str] = []
-    fail = entry_error(path, shown)
+    fail = entry_error(lock.text, shown)
 
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -77,7 +80,7 @@ def read(path: Path) -> LockContents:
                 f"{key}.version",
                 index,
             )
-        if version is not None and not is_pep440(version):
+        if version is not None and parse_version(version) is None:
             raise fail(
                 f"package '{name}' has version {version!r}, which is not a PEP 440 version "
                 "(pdm.lock holds only those)",
@@ -117,7 +120,9 @@ def read(path: Path) -> LockContents:
             )
         )
     return LockContents(
-        packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
+        packages=with_lines(packages, lock.text, TOML_ENTRY),
+        requires_python=requires_python,
+        warnings=tuple(warnings),
     )
 
 

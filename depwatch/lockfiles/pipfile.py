@@ -12,7 +12,7 @@ from packaging.utils import InvalidName, canonicalize_name
 from depwatch import jsonfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents, marker_problem
+from depwatch.lockfiles.base import EntryLines, EntryShape, LockContents, marker_problem, merge
 from depwatch.model import Package
 from depwatch.specifiers import specifier_set
 
@@ -24,6 +24,13 @@ FORMAT = "pipfile"
 _KNOWN_SPEC = 6
 #: Keys of an entry that say where it comes from instead of the index, most telling first.
 _LOCATION_KEYS = (("git", "git"), ("path", "path"), ("file", "url"))
+#: Where an entry is: ``"x": {`` with ``"version": "==1.0"`` before the entry's closing brace.
+_ENTRY = EntryShape(
+    r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{',
+    r'^[ \t]*"version"[ \t]*:[ \t]*"===?[ \t]*(?P<v>[^"]*)"',
+    r"^[ \t]*\}",
+    10_000,
+)
 
 
 def matches(path: Path) -> bool:
@@ -45,7 +52,7 @@ def read(path: Path) -> LockContents:
     warnings: list[str] = []
     requires_python = _requires_python(data.get("_meta"), shown, warnings)
     sources = _sources(data.get("_meta"))
-    packages: dict[tuple[str, str | None, str], _Merged] = {}
+    found: list[Package] = []
     for section, entries in data.items():
         if section == "_meta":
             continue
@@ -66,53 +73,18 @@ def read(path: Path) -> LockContents:
             )
             if package.source == "registry" and url is not None:
                 package = replace(package, index=url)
-            key = (package.name, package.version, package.source)
-            if key in packages:
-                packages[key].add(section, package.markers)
-            else:
-                packages[key] = _Merged(package)
+            found.append(package)
     if "default" not in data and "develop" not in data:
         warnings.append("has neither a 'default' nor a 'develop' section")
+    lines = EntryLines(text, _ENTRY)
     return LockContents(
-        packages=tuple(item.package() for item in packages.values()),
+        packages=tuple(
+            item.package(line=lines.locate(item.first.name, item.first.version))
+            for item in merge(found).values()
+        ),
         requires_python=requires_python,
         warnings=tuple(warnings),
     )
-
-
-class _Merged:
-    """One package found in one or more sections (its groups and markers combined)."""
-
-    __slots__ = ("first", "groups", "markers")
-
-    def __init__(self, first: Package) -> None:
-        self.first = first
-        self.groups = list(first.groups)
-        self.markers: list[str | None] = [first.markers]
-
-    def add(self, section: str, markers: str | None) -> None:
-        if section not in self.groups:
-            self.groups.append(section)
-        if markers not in self.markers:
-            self.markers.append(markers)
-
-    def package(self) -> Package:
-        if None in self.markers:
-            markers = None
-        elif len(self.markers) == 1:
-            markers = self.markers[0]
-        else:
-            markers = " or ".join(f"({m})" for m in self.markers)
-        first = self.first
-        return Package(
-            name=first.name,
-            version=first.version,
-            source=first.source,
-            markers=markers,
-            groups=tuple(self.groups),
-            direct=None,
-            index=first.index,
-        )
 
 
 def _package(

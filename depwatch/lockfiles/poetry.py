@@ -7,12 +7,14 @@ from typing import Any
 
 from depwatch.files import display_path
 from depwatch.lockfiles.base import (
+    TOML_ENTRY,
     EntryError,
     LockContents,
     any_of,
     entry_error,
-    is_pep440,
     load_toml_lock,
+    parse_version,
+    with_lines,
 )
 from depwatch.model import Package
 from depwatch.project import python_constraint_to_pep440
@@ -43,7 +45,7 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="Poetry lockfile",
@@ -51,8 +53,9 @@ def read(path: Path) -> LockContents:
         needs="[metadata] nor [[package]]",
         hint="run `poetry lock`",
     )
+    data = lock.data
     warnings: list[str] = []
-    fail = entry_error(path, shown)
+    fail = entry_error(lock.text, shown)
 
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -105,7 +108,8 @@ def read(path: Path) -> LockContents:
                 f"{key}.version",
                 index,
             )
-        if not is_pep440(version):
+        release = parse_version(version)
+        if release is None:
             raise fail(
                 f"package '{name}' has version {version!r}, which is not a PEP 440 version "
                 "(poetry.lock holds only those)",
@@ -117,6 +121,7 @@ def read(path: Path) -> LockContents:
             Package(
                 name=name,
                 version=version,
+                parsed_version=release,
                 source=_source(entry, name, key, fail, index),
                 index=_index_url(entry),
                 markers=_markers(entry, groups, key, fail, index),
@@ -125,7 +130,9 @@ def read(path: Path) -> LockContents:
             )
         )
     return LockContents(
-        packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
+        packages=with_lines(packages, lock.text, TOML_ENTRY),
+        requires_python=requires_python,
+        warnings=tuple(warnings),
     )
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, table_line
+from depwatch.files import display_path, read_text
+from depwatch.lockfiles.base import TOML_ENTRY, LockContents, table_line, with_lines
 from depwatch.model import Package
 
 __all__ = ["FORMAT", "matches", "read"]
@@ -29,7 +29,8 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = tomlfile.load(path)
+    text = read_text(path)
+    data = tomlfile.loads(text, path=shown)
     if not data:
         raise DepwatchError("is empty: not a pylock file", path=shown)
     warnings: list[str] = []
@@ -46,13 +47,17 @@ def read(path: Path) -> LockContents:
     for index, entry in enumerate(entries):
         key = f"packages[{index}]"
         if not isinstance(entry, dict):
-            raise _fail(path, f"{key} must be a table", key, index)
+            raise _fail(text, shown, f"{key} must be a table", key, index)
         name = entry.get("name")
         if name is None:
-            raise _fail(path, f"{key} has no 'name'", f"{key}.name", index)
+            raise _fail(text, shown, f"{key} has no 'name'", f"{key}.name", index)
         if not isinstance(name, str) or not name:
             raise _fail(
-                path, f"{key} has a name that is not a string: {name!r}", f"{key}.name", index
+                text,
+                shown,
+                f"{key} has a name that is not a string: {name!r}",
+                f"{key}.name",
+                index,
             )
         normal = str(canonicalize_name(name))
         if normal != name:
@@ -79,7 +84,7 @@ def read(path: Path) -> LockContents:
         raise DepwatchError(
             f"is not a valid pylock file: {exc.message}",
             path=shown,
-            line=table_line(path, "packages", where) if where is not None else None,
+            line=table_line(text, "packages", where) if where is not None else None,
             key=exc.context,
         ) from None
 
@@ -99,7 +104,7 @@ def read(path: Path) -> LockContents:
         )
     requires_python = data.get("requires-python")
     return LockContents(
-        packages=tuple(packages),
+        packages=with_lines(packages, text, TOML_ENTRY),
         requires_python=requires_python if isinstance(requires_python, str) else None,
         warnings=tuple(warnings),
     )
@@ -116,10 +121,8 @@ def _source(package: Any) -> str:
     return "registry"
 
 
-def _fail(path: Path, message: str, key: str, index: int) -> DepwatchError:
-    return DepwatchError(
-        message, path=display_path(path), line=table_line(path, "packages", index), key=key
-    )
+def _fail(text: str, shown: str, message: str, key: str, index: int) -> DepwatchError:
+    return DepwatchError(message, path=shown, line=table_line(text, "packages", index), key=key)
 
 
 def _index_of(key: str | None) -> int | None:

@@ -20,11 +20,17 @@ from packaging.utils import (
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, file_kind, read_text
-from depwatch.lockfiles.base import LockContents, marker_problem
+from depwatch.lockfiles.base import (
+    EntryLines,
+    EntryShape,
+    LockContents,
+    Merged,
+    marker_problem,
+)
 from depwatch.model import Package
 from depwatch.reporters.text import redact_credentials
 
-__all__ = ["FORMAT", "matches", "name_of_location", "read"]
+__all__ = ["FORMAT", "matches", "name_of_location", "pin_line", "read"]
 
 FORMAT = "requirements"
 
@@ -40,6 +46,11 @@ _LOGICAL_LINE = re.compile(r"[ \t]*#[^\n]*\n?|(?:[^\n]*\\\n(?![ \t]*#))*[^\n]*\n
 _COMMENT = re.compile(r"(?:^|\s)#(.*)$")
 #: A ``# via`` item that names an input file: ``-r requirements.in``, ``proj (pyproject.toml)``.
 _FILE_ITEM = re.compile(r"^(?:-r\s|--requirement\b)|\([^()]*\)$")
+#: Where a package is pinned: ``x==1.0`` (or ``x @ url``) at the start of a line (for
+#: :func:`pin_line`; the reader knows its entries' lines as it parses them).
+_ENTRY = EntryShape(
+    r"[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*(?:===?|@)", None, None, 0
+)
 _UNSAFE_HEADER = "# The following packages are considered to be unsafe"
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
@@ -89,6 +100,12 @@ def matches(path: Path) -> bool:
     )
 
 
+def pin_line(text: str, name: str, version: str) -> int | None:
+    """The line of ``text`` (a requirements file's) that pins ``name`` (normalised) at
+    ``version``, else the first that names it; None when none does."""
+    return EntryLines(text, _ENTRY).locate(name, version)
+
+
 def read(path: Path) -> LockContents:
     """Read ``path`` and the files it includes; pinned lines become packages."""
     state = _State(root=path.parent, top=_resolved(path, display_path(path)))
@@ -103,7 +120,11 @@ def read(path: Path) -> LockContents:
             "--verbose names them"
         )
         details = tuple(state.unpinned)
-    return LockContents(packages=state.packages(), warnings=tuple(state.warnings), details=details)
+    return LockContents(
+        packages=state.packages(),
+        warnings=tuple(state.warnings),
+        details=details,
+    )
 
 
 @dataclass(slots=True)
@@ -116,6 +137,8 @@ class _Entry:
     via: list[str] | None = None
     own: bool = False
     """An editable install of the folder the lockfile is in (``-e .``): the project itself."""
+    line: int | None = None
+    """Where the file asked for writes it (None for an entry of an included file)."""
 
 
 @dataclass(slots=True)
@@ -145,10 +168,10 @@ class _State:
         shown = display_path(path)
         resolved = _resolved(path, shown)
         self.done.add((resolved, constraint))
-        chain = (*chain, resolved)
         text = read_text(path)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        chain = (*chain, resolved)
         last: _Entry | None = None
         in_via = unsafe = False
         lineno = 1
@@ -212,6 +235,8 @@ class _State:
                 raise DepwatchError(
                     f"cannot be read: {_reason(exc)}", path=shown, line=here
                 ) from None
+            if last is not None and len(chain) == 1:
+                last.line = here
             if last is not None and comment and comment.startswith("via "):
                 last.via = _split_via(comment[4:])
 
@@ -359,10 +384,16 @@ class _State:
         return entry
 
     def packages(self) -> tuple[Package, ...]:
-        """Merge entries: one package per name, version and source; requirements before constraints."""
-        merged: dict[tuple[str, str | None, str], _Merged] = {}
+        """Merge entries: one package per name, version and source; requirements before
+        constraints. A package's line is its first in the file asked for, else (pinned only
+        in an included file) the first line there that names it."""
+        merged: dict[tuple[str, str | None, str], Merged] = {}
         listed = {entry.name for entry in self.entries} | self.unsafe
         editable = {entry.name for entry in self.entries if entry.own}
+        named: dict[str, int] = {}
+        for entry in self.entries:
+            if entry.line is not None:
+                named.setdefault(entry.name, entry.line)
         for constraint in (False, True):
             seen_here: set[tuple[str, str | None, str]] = set()
             for entry in self.entries:
@@ -372,44 +403,22 @@ class _State:
                 if constraint and key in merged and key not in seen_here:
                     continue  # already installed by a requirement; the constraint adds nothing
                 seen_here.add(key)
-                direct = None if constraint else _direct(entry.via, listed, editable)
+                package = Package(
+                    name=entry.name,
+                    version=entry.version,
+                    source=entry.source,
+                    markers=entry.markers,
+                    groups=("constraint",) if entry.constraint else (),
+                    direct=None if constraint else _direct(entry.via, listed, editable),
+                    line=entry.line,
+                )
                 if key in merged:
-                    merged[key].add(entry.markers, direct)
+                    merged[key].add(package)
                 else:
-                    merged[key] = _Merged(entry, direct)
-        return tuple(item.package() for item in merged.values())
-
-
-@dataclass(slots=True)
-class _Merged:
-    entry: _Entry
-    direct: bool | None
-    markers: list[str | None] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.markers = [self.entry.markers]
-
-    def add(self, markers: str | None, direct: bool | None) -> None:
-        if markers not in self.markers:
-            self.markers.append(markers)
-        if direct is not None:
-            self.direct = direct or bool(self.direct)
-
-    def package(self) -> Package:
-        entry = self.entry
-        if None in self.markers:
-            markers = None
-        elif len(self.markers) == 1:
-            markers = self.markers[0]
-        else:
-            markers = " or ".join(f"({m})" for m in self.markers)
-        return Package(
-            name=entry.name,
-            version=entry.version,
-            source=entry.source,
-            markers=markers,
-            groups=("constraint",) if entry.constraint else (),
-            direct=self.direct,
+                    merged[key] = Merged(package)
+        return tuple(
+            item.package(line=named.get(item.first.name) if item.line is None else None)
+            for item in merged.values()
         )
 
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, any_of, entry_error, is_pep440, load_toml_lock
+from depwatch.lockfiles.base import (
+    TOML_ENTRY,
+    LockContents,
+    any_of,
+    entry_error,
+    load_toml_lock,
+    parse_version,
+    with_lines,
+)
 from depwatch.model import Package
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = ["FORMAT", "matches", "read"]
 
@@ -20,11 +32,6 @@ _KNOWN_VERSION = 1
 
 #: Names uv writes are already PEP 503-normalised; only others need ``packaging``.
 _NORMALISED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-#: A strict subset of canonical PEP 440 versions; anything else is checked by ``packaging``.
-_SIMPLE_VERSION = re.compile(
-    r"(?:\d+!)?\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
-    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?\Z"
-)
 #: uv's source table keys, mapped to depwatch's source kinds (``directory`` may become
 #: ``workspace`` for a workspace member).
 _SOURCE_KINDS = {
@@ -53,7 +60,7 @@ def matches(path: Path) -> bool:
 def read(path: Path) -> LockContents:
     """Read a uv.lock: one Package per ``[[package]]`` entry, roots and groups derived."""
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="uv lockfile",
@@ -61,21 +68,21 @@ def read(path: Path) -> LockContents:
         needs="a lock version nor [[package]]",
         hint="run `uv lock` to write it",
     )
-    return _UvReader(path, shown, data).read()
+    contents = _UvReader(shown, lock.data, lock.text).read()
+    return replace(contents, packages=with_lines(contents.packages, lock.text, TOML_ENTRY))
 
 
 class _UvReader:
     """One pass over the parsed lock; errors name the file and the key."""
 
-    def __init__(self, path: Path, shown: str, data: dict[str, Any]) -> None:
-        self.path = path
+    def __init__(self, shown: str, data: dict[str, Any], text: str) -> None:
         self.shown = shown
         self.data = data
         self.warnings: list[str] = []
         self.table = (
             "distribution" if "distribution" in data and "package" not in data else "package"
         )
-        self.fail = entry_error(path, shown, self.table)
+        self.fail = entry_error(text, shown, self.table)
 
     def read(self) -> LockContents:
         data = self.data
@@ -91,6 +98,7 @@ class _UvReader:
         members = self._members()
 
         rows: list[tuple[str, str | None, str, list[str] | None]] = []
+        parsed: dict[str, Version] = {}
         index_of: dict[tuple[str, str | None], str] = {}
         deps: dict[_Node, list[_Edge]] = {}
         optional: dict[_Node, dict[str, list[_Edge]]] = {}
@@ -108,18 +116,17 @@ class _UvReader:
                     f"{key}.version",
                     index,
                 )
-            if (
-                version is not None
-                and not _SIMPLE_VERSION.match(version)
-                and not is_pep440(version)
-            ):
-                # uv writes only PEP 440 versions: anything else is a damaged lock.
-                raise self.fail(
-                    f"package '{name}' has version {version!r}, which is not a PEP 440 "
-                    "version (uv.lock holds only those)",
-                    f"{key}.version",
-                    index,
-                )
+            if version is not None:
+                release = parse_version(version)
+                if release is None:
+                    # uv writes only PEP 440 versions: anything else is a damaged lock.
+                    raise self.fail(
+                        f"package '{name}' has version {version!r}, which is not a PEP 440 "
+                        "version (uv.lock holds only those)",
+                        f"{key}.version",
+                        index,
+                    )
+                parsed[version] = release
             kind, location = self._source(entry, name, key, index)
             node = (name, version)
             if name in members:
@@ -171,6 +178,7 @@ class _UvReader:
                 Package(
                     name=name,
                     version=version,
+                    parsed_version=None if version is None else parsed.get(version),
                     source=kind,
                     markers=marker,
                     groups=groups_of.get(node, ()),
