@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from packaging.version import Version
 
 __all__ = [
-    "SOURCE_KINDS",
     "Evidence",
     "Finding",
     "Fix",
     "FixEdit",
     "HeldBack",
     "IndexFacts",
+    "LockFormat",
     "Lockfile",
     "NotAudited",
     "NotChecked",
@@ -31,16 +31,49 @@ __all__ = [
     "ProjectReport",
     "Report",
     "RuleInfo",
+    "SourceKind",
     "Suppressed",
     "Tag",
     "parse_markers",
     "parse_version",
 ]
 
-#: The source kinds a locked package may come from (DESIGN.md, JSON output).
-SOURCE_KINDS = frozenset(
-    {"registry", "git", "url", "path", "directory", "editable", "virtual", "workspace"}
-)
+
+class _Text(str, enum.Enum):
+    """An enum whose members are their JSON text: equal to it, hashed and printed as it."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class SourceKind(_Text):
+    """Where a locked package comes from (DESIGN.md, JSON output ``source``)."""
+
+    REGISTRY = "registry"
+    GIT = "git"
+    URL = "url"
+    PATH = "path"
+    DIRECTORY = "directory"
+    EDITABLE = "editable"
+    VIRTUAL = "virtual"
+    """uv's virtual root."""
+    WORKSPACE = "workspace"
+    """A uv workspace member that is not editable."""
+
+
+class LockFormat(_Text):
+    """A lockfile format (DESIGN.md, JSON output ``format``)."""
+
+    UV = "uv"
+    POETRY = "poetry"
+    PIPFILE = "pipfile"
+    PDM = "pdm"
+    PYLOCK = "pylock"
+    REQUIREMENTS = "requirements"
+    CONDA = "conda"
 
 
 class Tag(str, enum.Enum):
@@ -70,8 +103,7 @@ class Package:
     """PEP 503-normalised distribution name."""
     version: str | None
     """The version text as locked, or None where the lock pins none."""
-    source: str = "registry"
-    """One of :data:`SOURCE_KINDS`."""
+    source: SourceKind = SourceKind.REGISTRY
     markers: str | None = None
     """A PEP 508 marker string that limits where the entry is installed."""
     groups: tuple[str, ...] = ()
@@ -135,7 +167,7 @@ class Lockfile:
 
     path: str
     """Relative to the project root, with ``/`` separators."""
-    format: str
+    format: LockFormat
     packages: tuple[Package, ...]
     requires_python: str | None = None
     """The lock's own ``requires-python``, where it records one."""

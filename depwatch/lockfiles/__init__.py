@@ -1,42 +1,110 @@
 """Lockfile readers, one module per format, and the registry that picks one for a file.
 
-Reader modules are imported lazily, in the order below, until one recognises the file name:
-reading a uv.lock never pays for YAML or requirement parsing.
+The registry tells a format from the file name alone (:mod:`depwatch.lockfiles.names`) and
+imports only that format's reader: reading a uv.lock never pays for YAML or requirement
+parsing. Each loader returns its module as a :class:`Reader`, which mypy checks.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path
+from depwatch.lockfiles import names
 from depwatch.lockfiles.base import LockContents, Reader
-from depwatch.model import Finding, Lockfile, Package
+from depwatch.model import Finding, Lockfile, LockFormat, Package
 
-__all__ = ["FORMATS", "LockContents", "Reader", "load_reader", "reader_for", "with_lock_lines"]
+__all__ = [
+    "FORMATS",
+    "LockContents",
+    "Reader",
+    "format_of",
+    "load_reader",
+    "reader_for",
+    "with_lock_lines",
+]
 
-#: Every supported format, in the order a file name is tried against them (the cheap
-#: modules first: conda's reader imports a YAML parser).
-FORMATS: tuple[str, ...] = ("uv", "poetry", "pipfile", "pdm", "pylock", "requirements", "conda")
+
+def _uv() -> Reader:
+    from depwatch.lockfiles import uv
+
+    return uv
+
+
+def _poetry() -> Reader:
+    from depwatch.lockfiles import poetry
+
+    return poetry
+
+
+def _pipfile() -> Reader:
+    from depwatch.lockfiles import pipfile
+
+    return pipfile
+
+
+def _pdm() -> Reader:
+    from depwatch.lockfiles import pdm
+
+    return pdm
+
+
+def _pylock() -> Reader:
+    from depwatch.lockfiles import pylock
+
+    return pylock
+
+
+def _requirements() -> Reader:
+    from depwatch.lockfiles import requirements
+
+    return requirements
+
+
+def _conda() -> Reader:
+    from depwatch.lockfiles import conda
+
+    return conda
+
+
+#: format → (which file names it reads, its reader), in the order a name is tried.
+_REGISTRY: dict[LockFormat, tuple[Callable[[Path], bool], Callable[[], Reader]]] = {
+    LockFormat.UV: (names.uv, _uv),
+    LockFormat.POETRY: (names.poetry, _poetry),
+    LockFormat.PIPFILE: (names.pipfile, _pipfile),
+    LockFormat.PDM: (names.pdm, _pdm),
+    LockFormat.PYLOCK: (names.pylock, _pylock),
+    LockFormat.REQUIREMENTS: (names.requirements, _requirements),
+    LockFormat.CONDA: (names.conda, _conda),
+}
+
+#: Every supported format.
+FORMATS: tuple[LockFormat, ...] = tuple(_REGISTRY)
 
 
 def load_reader(fmt: str) -> Reader:
     """The reader module of format ``fmt``."""
-    return cast(Reader, importlib.import_module(f"depwatch.lockfiles.{fmt}"))
+    return _REGISTRY[LockFormat(fmt)][1]()
+
+
+def format_of(path: Path) -> LockFormat | None:
+    """The format a file of this name is (decided from the name alone), or None."""
+    for fmt, (matches, _) in _REGISTRY.items():
+        if matches(path):
+            return fmt
+    return None
 
 
 def reader_for(path: Path, *, explicit: bool = False) -> Reader:
     """The reader for ``path``; an explicitly named ``*.txt`` reads as a requirements file."""
-    for fmt in FORMATS:
-        reader = load_reader(fmt)
-        if reader.matches(path):
-            return reader
+    fmt = format_of(path)
+    if fmt is not None:
+        return load_reader(fmt)
     if explicit and path.suffix in {".txt", ".in"}:
-        return load_reader("requirements")
+        return load_reader(LockFormat.REQUIREMENTS)
     raise DepwatchError(
         "is not a lockfile depwatch can read",
         path=display_path(path),

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from depwatch.errors import DepwatchError
 from depwatch.files import read_text
-from depwatch.model import Package, parse_markers, parse_version
+from depwatch.model import LockFormat, Package, parse_markers, parse_version
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = [
+    "ARCHIVES",
     "TOML_ENTRY",
     "EntryError",
     "EntryLines",
@@ -23,12 +27,20 @@ __all__ = [
     "TomlLock",
     "any_of",
     "entry_error",
+    "entry_of",
+    "kind_of",
     "load_toml_lock",
+    "lock_version",
     "marker_problem",
     "merge",
+    "name_of",
+    "newer_major",
     "parse_version",
+    "strings_of",
     "table_line",
-    "with_lines",
+    "table_of",
+    "tables_of",
+    "version_of",
 ]
 
 
@@ -59,7 +71,7 @@ class LockContents:
 class Reader(Protocol):
     """A lockfile format: a module with these attributes (checked by mypy via the registry)."""
 
-    FORMAT: str
+    FORMAT: LockFormat
     """The ``format`` value of the JSON output (``uv``, ``poetry``, …)."""
 
     def matches(self, path: Path) -> bool:
@@ -79,6 +91,110 @@ def any_of(markers: Iterable[str]) -> str | None:
     if len(unique) == 1:
         return unique[0]
     return " or ".join(f"({marker})" for marker in unique)
+
+
+# -- typed getters: a TOML lock's tables, each wrong type an error naming the key -----------
+
+
+def table_of(data: dict[str, Any], field: str, fail: EntryError) -> dict[str, Any]:
+    """``data[field]``, a table (absent: empty)."""
+    value = data.get(field, {})
+    if not isinstance(value, dict):
+        raise fail(f"'{field}' must be a table", field)
+    return value
+
+
+def tables_of(data: dict[str, Any], table: str, fail: EntryError) -> list[Any]:
+    """``[[table]]``: an array of tables (absent: empty; each item is checked by
+    :func:`entry_of`)."""
+    value = data.get(table, [])
+    if not isinstance(value, list):
+        raise fail(f"'{table}' must be an array of tables ([[{table}]])", table)
+    return value
+
+
+def entry_of(item: Any, key: str, fail: EntryError, index: int) -> dict[str, Any]:
+    """The ``index``-th item of an array of tables, a table."""
+    if not isinstance(item, dict):
+        raise fail(f"{key} must be a table", key, index)
+    return item
+
+
+def name_of(entry: dict[str, Any], key: str, fail: EntryError, index: int) -> str:
+    """An entry's ``name`` as written: a non-empty string."""
+    name = entry.get("name")
+    if name is None:
+        raise fail(f"{key} has no 'name'", f"{key}.name", index)
+    if not isinstance(name, str) or not name:
+        raise fail(f"{key} has a name that is not a string: {name!r}", f"{key}.name", index)
+    return name
+
+
+def version_of(
+    entry: dict[str, Any], name: str, key: str, fail: EntryError, index: int, *, lock: str
+) -> tuple[str, Version] | None:
+    """An entry's ``version`` and its parse; None when it has none. ``lock`` (``uv.lock``)
+    writes only PEP 440 versions: anything else is a damaged lock."""
+    version = entry.get("version")
+    if version is None:
+        return None
+    if not isinstance(version, str):
+        raise fail(
+            f"package '{name}' has a version that is not a string: {version!r}",
+            f"{key}.version",
+            index,
+        )
+    release = parse_version(version)
+    if release is None:
+        raise fail(
+            f"package '{name}' has version {version!r}, which is not a PEP 440 version "
+            f"({lock} holds only those)",
+            f"{key}.version",
+            index,
+        )
+    return version, release
+
+
+def strings_of(
+    value: Any, message: str, key: str, fail: EntryError, index: int | None = None
+) -> list[str]:
+    """``value``, a list of strings (else ``message``)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise fail(message, key, index)
+    return value
+
+
+def lock_version(metadata: dict[str, Any], field: str, fail: EntryError) -> str | None:
+    """``metadata[field]``, the lock format's version: a string, or None when absent."""
+    value = metadata.get(field)
+    if value is not None and not isinstance(value, str):
+        raise fail(f"'{field}' must be a string, not {value!r}", f"metadata.{field}")
+    return value
+
+
+def newer_major(version: str, known: int) -> bool:
+    """Whether a lock format version's major is past ``known`` (or is not a number)."""
+    major = version.partition(".")[0]
+    return not (major.isascii() and major.isdigit()) or int(major) > known
+
+
+def kind_of(value: object, *, yaml: bool = False) -> str:
+    """How a JSON (or YAML) value's type reads in a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text" if yaml else "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if yaml else "an object"
+
+
+#: A local path that ends so is an archive (``path`` source); any other is a directory.
+ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
 
 class Merged:
@@ -104,9 +220,12 @@ class Merged:
         elif markers and markers not in self.conditions:
             self.conditions.append(markers)
 
+    def add_groups(self, groups: Iterable[str]) -> None:
+        self.groups.extend(group for group in groups if group not in self.groups)
+
     def add(self, package: Package) -> None:
         """Another entry of the same name, version and source."""
-        self.groups.extend(group for group in package.groups if group not in self.groups)
+        self.add_groups(package.groups)
         self._markers(package.markers)
         if package.line is not None and (self.line is None or package.line < self.line):
             self.line = package.line
@@ -318,9 +437,3 @@ class EntryLines:
             if version in self._versions_at(number):
                 return number
         return numbers[0]
-
-
-def with_lines(packages: Iterable[Package], text: str, shape: EntryShape) -> tuple[Package, ...]:
-    """``packages`` with the line of each one's entry in ``text``."""
-    search = EntryLines(text, shape)
-    return tuple(replace(p, line=search.locate(p.name, p.version)) for p in packages)

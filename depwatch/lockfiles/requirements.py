@@ -20,19 +20,21 @@ from packaging.utils import (
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, file_kind, read_text
+from depwatch.lockfiles import names
 from depwatch.lockfiles.base import (
+    ARCHIVES,
     EntryLines,
     EntryShape,
     LockContents,
     Merged,
     marker_problem,
 )
-from depwatch.model import Package
+from depwatch.model import LockFormat, Package, SourceKind
 from depwatch.reporters.text import redact_credentials
 
 __all__ = ["FORMAT", "matches", "name_of_location", "pin_line", "read"]
 
-FORMAT = "requirements"
+FORMAT = LockFormat.REQUIREMENTS
 
 #: ``name[extras] ==version ; markers`` — the shape of nearly every line a locking tool writes.
 _PIN = re.compile(
@@ -53,7 +55,6 @@ _ENTRY = EntryShape(
 )
 _UNSAFE_HEADER = "# The following packages are considered to be unsafe"
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 _INCLUDE_OPTIONS = {
     "-r": "requirement",
     "--requirement": "requirement",
@@ -88,16 +89,8 @@ _IGNORED_OPTIONS = frozenset(
 
 
 def matches(path: Path) -> bool:
-    """``requirements*.txt``, ``*requirements.txt``, the constraints equivalents, ``requirements/*.txt``."""
-    name = path.name
-    if not name.endswith(".txt"):
-        return False
-    stem = name[:-4].lower()
-    return (
-        stem.startswith(("requirements", "constraints"))
-        or stem.endswith(("requirements", "constraints"))
-        or path.parent.name == "requirements"
-    )
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.requirements(path)
 
 
 def pin_line(text: str, name: str, version: str) -> int | None:
@@ -131,7 +124,7 @@ def read(path: Path) -> LockContents:
 class _Entry:
     name: str
     version: str | None
-    source: str
+    source: SourceKind
     markers: str | None
     constraint: bool
     via: list[str] | None = None
@@ -321,7 +314,13 @@ class _State:
             if markers is not None:
                 _check_marker(markers, shown=shown, lineno=lineno)
             return self._add(
-                _Entry(canonicalize_name(name), version, "registry", markers or None, constraint)
+                _Entry(
+                    canonicalize_name(name),
+                    version,
+                    SourceKind.REGISTRY,
+                    markers or None,
+                    constraint,
+                )
             )
         if _looks_like_location(text):
             return self._location(
@@ -348,7 +347,9 @@ class _State:
             return self._add(_Entry(name, version, source, markers, constraint))
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
-            return self._add(_Entry(name, specs[0].version, "registry", markers, constraint))
+            return self._add(
+                _Entry(name, specs[0].version, SourceKind.REGISTRY, markers, constraint)
+            )
         self.unpinned.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
         return None
 
@@ -371,7 +372,7 @@ class _State:
             return None
         remote = "://" in location and not location.startswith("file:")
         # `-e git+https://…` is a git checkout, installed editable: audit-wise, a git source.
-        source = "editable" if editable and not remote else _url_source(location)
+        source = SourceKind.EDITABLE if editable and not remote else _url_source(location)
         version = None if editable else _wheel_version(location, canonicalize_name(name))
         entry = _Entry(canonicalize_name(name), version, source, markers_text, constraint)
         if editable:
@@ -499,7 +500,7 @@ def _looks_like_location(text: str) -> bool:
     return (
         text.startswith((".", "/", "~", "file:", *_VCS_PREFIXES))
         or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
-        or text.endswith(_ARCHIVES)
+        or text.endswith(ARCHIVES)
     )
 
 
@@ -537,15 +538,15 @@ def _reason(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _url_source(url: str) -> str:
+def _url_source(url: str) -> SourceKind:
     if url.startswith("git+"):
-        return "git"
+        return SourceKind.GIT
     if url.startswith(_VCS_PREFIXES):
-        return "url"
+        return SourceKind.URL
     if url.startswith("file:") or "://" not in url:
         path = urlsplit(url).path if url.startswith("file:") else url
-        return "path" if path.endswith(_ARCHIVES) else "directory"
-    return "url"
+        return SourceKind.PATH if path.endswith(ARCHIVES) else SourceKind.DIRECTORY
+    return SourceKind.URL
 
 
 #: pip's environment variables in a requirements file: ``${NAME}``, upper case, digits, ``_``.
