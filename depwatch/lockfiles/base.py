@@ -202,7 +202,7 @@ class Merged:
     united in order, installed wherever any of them is (everywhere when one has no markers),
     direct when any says so."""
 
-    __slots__ = ("conditions", "direct", "first", "groups", "line", "unconditional")
+    __slots__ = ("added", "conditions", "direct", "first", "groups", "line", "unconditional")
 
     def __init__(self, first: Package) -> None:
         self.first = first
@@ -212,6 +212,7 @@ class Merged:
         self.conditions: list[str] = []
         self.unconditional = False
         self.direct = first.direct
+        self.added = False
         self._markers(first.markers)
 
     def _markers(self, markers: str | None) -> None:
@@ -221,20 +222,30 @@ class Merged:
             self.conditions.append(markers)
 
     def add_groups(self, groups: Iterable[str]) -> None:
+        self.added = True
         self.groups.extend(group for group in groups if group not in self.groups)
 
     def add(self, package: Package) -> None:
         """Another entry of the same name, version and source."""
-        self.add_groups(package.groups)
-        self._markers(package.markers)
-        if package.line is not None and (self.line is None or package.line < self.line):
-            self.line = package.line
-        if package.direct is not None:
-            self.direct = package.direct or bool(self.direct)
+        self.add_entry(package.groups, package.markers, package.direct, package.line)
+
+    def add_entry(
+        self, groups: Iterable[str], markers: str | None, direct: bool | None, line: int | None
+    ) -> None:
+        """Another entry, by its fields (no Package made for it)."""
+        self.added = True
+        self.add_groups(groups)
+        self._markers(markers)
+        if line is not None and (self.line is None or line < self.line):
+            self.line = line
+        if direct is not None:
+            self.direct = direct or bool(self.direct)
 
     def package(self, *, line: int | None = None) -> Package:
         """The merged package (at ``line``, where the reader finds it only now)."""
         first = self.first
+        if not self.added and first.markers != "" and line in (None, first.line):
+            return first  # one entry: the package as read
         markers = None if self.unconditional else any_of(self.conditions)
         return Package(
             name=first.name,

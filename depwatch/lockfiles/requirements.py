@@ -404,19 +404,23 @@ class _State:
                 if constraint and key in merged and key not in seen_here:
                     continue  # already installed by a requirement; the constraint adds nothing
                 seen_here.add(key)
-                package = Package(
-                    name=entry.name,
-                    version=entry.version,
-                    source=entry.source,
-                    markers=entry.markers,
-                    groups=("constraint",) if entry.constraint else (),
-                    direct=None if constraint else _direct(entry.via, listed, editable),
-                    line=entry.line,
+                groups = ("constraint",) if entry.constraint else ()
+                direct = None if constraint else _direct(entry.via, listed, editable)
+                found = merged.get(key)
+                if found is not None:
+                    found.add_entry(groups, entry.markers, direct, entry.line)
+                    continue
+                merged[key] = Merged(
+                    Package(
+                        name=entry.name,
+                        version=entry.version,
+                        source=entry.source,
+                        markers=entry.markers,
+                        groups=groups,
+                        direct=direct,
+                        line=entry.line,
+                    )
                 )
-                if key in merged:
-                    merged[key].add(package)
-                else:
-                    merged[key] = Merged(package)
         return tuple(
             item.package(line=named.get(item.first.name) if item.line is None else None)
             for item in merged.values()
