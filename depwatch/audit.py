@@ -125,26 +125,7 @@ def _rel(path: Path, root: Path) -> str:
 def _read_lockfile(
     path: Path, root: Path, *, explicit: bool, direct: frozenset[str] | None
 ) -> Lockfile:
-    reader = lockfiles.reader_for(path, explicit=explicit)
-    try:
-        contents = reader.read(path)
-    except DepwatchError as exc:
-        raise exc.with_path(display_path(path)) from None
-    packages = contents.packages
-    if direct is not None:
-        packages = tuple(
-            replace(p, direct=p.name in direct) if p.direct is None else p for p in packages
-        )
-    return Lockfile(
-        path=_rel(path, root),
-        format=reader.FORMAT,
-        packages=packages,
-        requires_python=contents.requires_python,
-        warnings=contents.warnings,
-        python_versions=contents.python_versions,
-        environments=contents.environments,
-        details=contents.details,
-    )
+    return lockfiles.read_lockfile(path, _rel(path, root), explicit=explicit, direct=direct)
 
 
 def _load_project(target: discovery.Target) -> Project:

@@ -23,6 +23,7 @@ __all__ = [
     "Reader",
     "format_of",
     "load_reader",
+    "read_lockfile",
     "reader_for",
     "with_lock_lines",
 ]
@@ -110,6 +111,34 @@ def reader_for(path: Path, *, explicit: bool = False) -> Reader:
         path=display_path(path),
         hint="name a uv.lock, poetry.lock, Pipfile.lock, pdm.lock, pylock.toml, "
         "conda-lock.yml or requirements file",
+    )
+
+
+def read_lockfile(
+    path: Path, shown: str, *, explicit: bool = False, direct: frozenset[str] | None = None
+) -> Lockfile:
+    """Read ``path`` with its format's reader, as the lockfile at ``shown`` (relative to its
+    project); ``direct`` (the project's direct dependencies, where known) fills in what the
+    lock leaves unknown."""
+    reader = reader_for(path, explicit=explicit)
+    try:
+        contents = reader.read(path)
+    except DepwatchError as exc:
+        raise exc.with_path(display_path(path)) from None
+    packages = contents.packages
+    if direct is not None:
+        packages = tuple(
+            replace(p, direct=p.name in direct) if p.direct is None else p for p in packages
+        )
+    return Lockfile(
+        path=shown,
+        format=reader.FORMAT,
+        packages=packages,
+        requires_python=contents.requires_python,
+        warnings=contents.warnings,
+        python_versions=contents.python_versions,
+        environments=contents.environments,
+        details=contents.details,
     )
 
 

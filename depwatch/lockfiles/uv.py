@@ -110,7 +110,8 @@ class _UvReader:
             pinned = version_of(entry, name, key, self.fail, index, lock="uv.lock")
             version = None
             if pinned is not None:
-                version, parsed[version] = pinned
+                version = pinned[0]
+                parsed[version] = pinned[1]
             kind, location = self._source(entry, name, key, index)
             node = (name, version)
             if name in members:
