@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from depwatch import discovery, lockfiles
 from depwatch.errors import DepwatchError, ExitCode
-from depwatch.files import display_path, read_text, repository_top
+from depwatch.files import display_path, repository_top
 from depwatch.model import (
     Evidence,
     Finding,
@@ -125,26 +125,7 @@ def _rel(path: Path, root: Path) -> str:
 def _read_lockfile(
     path: Path, root: Path, *, explicit: bool, direct: frozenset[str] | None
 ) -> Lockfile:
-    reader = lockfiles.reader_for(path, explicit=explicit)
-    try:
-        contents = reader.read(path)
-    except DepwatchError as exc:
-        raise exc.with_path(display_path(path)) from None
-    packages = contents.packages
-    if direct is not None:
-        packages = tuple(
-            replace(p, direct=p.name in direct) if p.direct is None else p for p in packages
-        )
-    return Lockfile(
-        path=_rel(path, root),
-        format=reader.FORMAT,
-        packages=packages,
-        requires_python=contents.requires_python,
-        warnings=contents.warnings,
-        python_versions=contents.python_versions,
-        environments=contents.environments,
-        details=contents.details,
-    )
+    return lockfiles.read_lockfile(path, _rel(path, root), explicit=explicit, direct=direct)
 
 
 def _load_project(target: discovery.Target) -> Project:
@@ -452,47 +433,16 @@ def _since_key(finding: Finding) -> tuple[str, str, str]:
 
 
 def _with_lines(findings: Iterable[Finding], project: Project) -> list[Finding]:
-    """Findings with the line of their package in their first lockfile (each file read once)."""
-    from depwatch.lockfiles.lines import LockLines
-
-    formats = {lock.path: lock.format for lock in project.lockfiles}
-    texts: dict[str, LockLines] = {}
-    out = []
-    for finding in findings:
-        path = project.texts.get(finding.lockfiles[0]) if finding.lockfiles else None
-        if path is not None and finding.lock_line is None:
-            searchable = texts.get(finding.lockfiles[0])
-            if searchable is None:
-                try:
-                    text = read_text(path)
-                except DepwatchError:
-                    text = ""
-                searchable = texts[finding.lockfiles[0]] = LockLines(
-                    text, formats.get(finding.lockfiles[0], "")
-                )
-            finding = replace(
-                finding, lock_line=searchable.locate(finding.package, finding.version)
-            )
-        out.append(finding)
-    return out
-
-
-_DECLARATION = re.compile(r"^\s*(?:requires-python|python)\s*=", re.MULTILINE)
+    """Findings with the line of their package in their first lockfile (as its reader found)."""
+    return lockfiles.with_lock_lines(findings, project.lockfiles)
 
 
 def _with_declaration_line(findings: list[Finding], project: Project) -> list[Finding]:
     """Interpreter findings with the line of pyproject.toml that declares the Python range
     (``requires-python``, or Poetry's ``python``), where SARIF and annotations point."""
-    path = project.files.pyproject_path
-    if path is None or not any(f.package == "python" and not f.lockfiles for f in findings):
+    line = project.files.python_line
+    if line is None:
         return findings
-    try:
-        found = _DECLARATION.search(read_text(path))
-    except DepwatchError:
-        return findings
-    if found is None:
-        return findings
-    line = found.string.count("\n", 0, found.start()) + 1
     return [
         replace(f, lock_line=line) if f.package == "python" and not f.lockfiles else f
         for f in findings

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from depwatch import lockfiles
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path
 
 __all__ = [
-    "LOCK_PATTERNS",
     "Target",
     "discover",
     "find_project",
@@ -22,18 +20,6 @@ __all__ = [
     "search",
 ]
 
-#: File names searched for in a project folder (not recursively), plus ``requirements/*.txt``.
-LOCK_PATTERNS = (
-    "uv.lock",
-    "poetry.lock",
-    "Pipfile.lock",
-    "pdm.lock",
-    "pylock.toml",
-    "pylock.*.toml",
-    "conda-lock.yml",
-    "requirements*.txt",
-    "*requirements.txt",
-)
 _MANIFESTS = ("pyproject.toml", "Pipfile")
 _SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -48,16 +34,10 @@ class Target:
     """Lockfiles named on the command line (a ``*.txt`` of any name reads as requirements)."""
 
 
-#: PEP 751's own rule for a named lock: ``pylock.<name>.toml``, the name without dots.
-_PYLOCK_NAME = re.compile(r"pylock\.[^.]+\.toml\Z")
-
-
 def is_lockfile_name(name: str) -> bool:
-    """Whether a file of this name is one a folder search picks up (``pylock.a.b.toml`` is
-    not a pylock file by PEP 751's rule, so it is not picked up)."""
-    if name.startswith("pylock.") and name != "pylock.toml":
-        return _PYLOCK_NAME.match(name) is not None
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in LOCK_PATTERNS)
+    """Whether a file of this name is one a folder search picks up: a name a reader of the
+    registry reads (plus, searched apart, ``requirements/*.txt``)."""
+    return lockfiles.format_of(Path(name)) is not None
 
 
 def find_root(lockfile: Path) -> Path:

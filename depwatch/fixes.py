@@ -464,10 +464,10 @@ def _edit(c: _Constraint) -> FixEdit:
 
 
 def _requirements_line(ctx: FixContext, rel: str, finding: Finding) -> int | None:
-    from depwatch.lockfiles.lines import LockLines
+    from depwatch.lockfiles.requirements import pin_line
 
     text = "\n".join(ctx.lines(ctx.lock_paths[rel]))
-    return LockLines(text, "requirements").locate(finding.package, finding.version)
+    return pin_line(text, finding.package, finding.version)
 
 
 def _in_constraint(ctx: FixContext, source: str, name: str, version: Version) -> _Constraint | None:

@@ -14,11 +14,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.markers import Marker, default_environment
 from packaging.version import Version
 
 from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, join, version_key
-from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
+from depwatch.model import (
+    Evidence,
+    Finding,
+    HeldBack,
+    Lockfile,
+    Package,
+    RuleInfo,
+    Tag,
+    parse_markers,
+)
 from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
 from depwatch.rulebook.model import LockCondition, Rule, Usage
 
@@ -169,9 +178,8 @@ def _holds(
         if condition.runtime and (dev_only(pkg) or pkg.groups == ("constraint",)):
             continue
         if condition.versions is not None:
-            try:
-                version = Version(pkg.version)
-            except ValueError:  # InvalidVersion, or a number past the digit limit
+            version = pkg.parsed_version
+            if version is None:  # not PEP 440
                 continue
             if not condition.versions.contains(version, prereleases=True):
                 continue
@@ -272,10 +280,8 @@ def _marker(markers: str) -> Marker | None:
     A uv.lock entry's markers are those of its dependency paths, often dozens of clauses: a
     parse costs up to a millisecond, and each entry is judged for every declared Python.
     """
-    try:
-        return Marker(markers)
-    except InvalidMarker:
-        return None
+    parsed = parse_markers(markers)  # the entry's own parse (cached where readers made it)
+    return None if isinstance(parsed, str) else parsed
 
 
 @functools.lru_cache(maxsize=4096)
@@ -411,9 +417,8 @@ class Matcher:
             if pkg.version is None:
                 continue
             rules = self.rules.for_package(pkg.name)
-            try:
-                version = Version(pkg.version)
-            except ValueError:  # InvalidVersion, or a number past the digit limit
+            version = pkg.parsed_version
+            if version is None:  # not PEP 440, or a number past the digit limit
                 # Listed whether or not a rule names the package (conda's ``9e``): no rule
                 # can match it, now or after a rule update.
                 if self.admitted(pkg):
@@ -498,9 +503,8 @@ class Matcher:
         for other in lock.packages:
             if other.name != pkg.name or other.version in (None, pkg.version):
                 continue
-            try:
-                version = Version(other.version or "")
-            except ValueError:  # InvalidVersion, or a number past the digit limit
+            version = other.parsed_version
+            if version is None:  # not PEP 440
                 continue
             if rule.affected.contains(version, prereleases=True) or (
                 rule.boundary is not None and version >= rule.boundary

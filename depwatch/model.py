@@ -7,16 +7,22 @@ imports nothing of depwatch but ``errors``.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+    from packaging.version import Version
 
 __all__ = [
-    "SOURCE_KINDS",
     "Evidence",
     "Finding",
     "Fix",
     "FixEdit",
     "HeldBack",
     "IndexFacts",
+    "LockFormat",
     "Lockfile",
     "NotAudited",
     "NotChecked",
@@ -26,14 +32,49 @@ __all__ = [
     "Report",
     "RuleInfo",
     "RuleKind",
+    "SourceKind",
     "Suppressed",
     "Tag",
+    "parse_markers",
+    "parse_version",
 ]
 
-#: The source kinds a locked package may come from (DESIGN.md, JSON output).
-SOURCE_KINDS = frozenset(
-    {"registry", "git", "url", "path", "directory", "editable", "virtual", "workspace"}
-)
+
+class _Text(str, enum.Enum):
+    """An enum whose members are their JSON text: equal to it, hashed and printed as it."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class SourceKind(_Text):
+    """Where a locked package comes from (DESIGN.md, JSON output ``source``)."""
+
+    REGISTRY = "registry"
+    GIT = "git"
+    URL = "url"
+    PATH = "path"
+    DIRECTORY = "directory"
+    EDITABLE = "editable"
+    VIRTUAL = "virtual"
+    """uv's virtual root."""
+    WORKSPACE = "workspace"
+    """A uv workspace member that is not editable."""
+
+
+class LockFormat(_Text):
+    """A lockfile format (DESIGN.md, JSON output ``format``)."""
+
+    UV = "uv"
+    POETRY = "poetry"
+    PIPFILE = "pipfile"
+    PDM = "pdm"
+    PYLOCK = "pylock"
+    REQUIREMENTS = "requirements"
+    CONDA = "conda"
 
 
 class Tag(str, enum.Enum):
@@ -84,8 +125,7 @@ class Package:
     """PEP 503-normalised distribution name."""
     version: str | None
     """The version text as locked, or None where the lock pins none."""
-    source: str = "registry"
-    """One of :data:`SOURCE_KINDS`."""
+    source: SourceKind = SourceKind.REGISTRY
     markers: str | None = None
     """A PEP 508 marker string that limits where the entry is installed."""
     groups: tuple[str, ...] = ()
@@ -98,6 +138,49 @@ class Package:
     """The package index the lock records for a registry entry (uv's ``source.registry``, a
     Poetry or Pipfile source, a pylock ``index``); None when it records none. ``conda`` for a
     conda-managed entry of a conda lock (not on any Python package index)."""
+    line: int | None = field(default=None, compare=False, repr=False)
+    """The 1-based line of the lockfile that names the entry (where SARIF and editors
+    point), found by the reader while it held the text; None when it names none."""
+    parsed_version: Version | None = field(default=None, compare=False, repr=False)
+    """``version`` parsed (PEP 440); None when it is not a PEP 440 version or absent. Filled
+    in from ``version`` when not given."""
+    parsed_markers: Marker | None = field(default=None, compare=False, repr=False)
+    """``markers`` parsed (PEP 508); None when absent or unreadable. Filled in from
+    ``markers`` when not given."""
+
+    def __post_init__(self) -> None:
+        # Readers pass what they parsed while reading; any other maker of a Package gets the
+        # same values, so that the parsed fields always say what the texts say.
+        if self.parsed_version is None and self.version is not None:
+            object.__setattr__(self, "parsed_version", parse_version(self.version))
+        if self.parsed_markers is None and self.markers:
+            parsed = parse_markers(self.markers)
+            if not isinstance(parsed, str):
+                object.__setattr__(self, "parsed_markers", parsed)
+
+
+def parse_version(text: str) -> Version | None:
+    """``text`` as a PEP 440 version, or None (not one, or a number past the digit limit)."""
+    from packaging.version import Version  # here: packaging costs start-up
+
+    try:
+        return Version(text)
+    except ValueError:  # InvalidVersion, or a number past the digit limit
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_markers(text: str) -> Marker | str:
+    """``text`` as a PEP 508 marker, or why it is not one (packaging's first line).
+
+    Cached: a uv.lock entry's markers are those of its dependency paths, often dozens of
+    clauses, and many entries share them."""
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        return Marker(text)
+    except InvalidMarker as exc:
+        return str(exc).splitlines()[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +189,7 @@ class Lockfile:
 
     path: str
     """Relative to the project root, with ``/`` separators."""
-    format: str
+    format: LockFormat
     packages: tuple[Package, ...]
     requires_python: str | None = None
     """The lock's own ``requires-python``, where it records one."""

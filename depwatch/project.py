@@ -59,6 +59,17 @@ class ProjectFiles:
     pyproject_path: Path | None
     declared: tuple[str, ...] | None
     """Declared Python minor releases from the manifests, or None when they declare none."""
+    python_line: int | None = None
+    """The line of pyproject.toml that declares the Python range (``requires-python``, or
+    Poetry's ``python``), where SARIF and annotations point; None when none does."""
+
+
+_DECLARATION = re.compile(r"^\s*(?:requires-python|python)\s*=", re.MULTILINE)
+
+
+def _declaration_line(text: str) -> int | None:
+    found = _DECLARATION.search(text)
+    return None if found is None else text.count("\n", 0, found.start()) + 1
 
 
 def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
@@ -389,12 +400,15 @@ def read_project(root: Path) -> ProjectFiles:
     source: str | None = None
     declared: tuple[str, ...] | None = None
     name = None
+    python_line = None
 
     # Present under the name is enough: a folder, FIFO or device there is an error (read_text
     # says which), not an absent file whose configuration would be dropped without a word.
     if os.path.lexists(pyproject_path):
         shown = display_path(pyproject_path)
-        pyproject = tomlfile.load(pyproject_path)
+        text = read_text(pyproject_path)
+        pyproject = tomlfile.loads(text, path=shown)
+        python_line = _declaration_line(text)
         direct |= _pyproject_direct(pyproject, root)
         project = _table(pyproject, "project")
         if isinstance(project.get("name"), str):
@@ -438,4 +452,5 @@ def read_project(root: Path) -> ProjectFiles:
         pyproject=pyproject,
         pyproject_path=pyproject_path if pyproject is not None else None,
         declared=declared,
+        python_line=python_line,
     )

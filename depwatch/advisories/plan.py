@@ -73,9 +73,8 @@ def plan(
         if not _NAME.match(package.name):
             skip(package, "not a valid distribution name")
             continue
-        try:
-            version = Version(package.version)
-        except ValueError:  # InvalidVersion, or a number past the digit limit
+        version = package.parsed_version
+        if version is None:  # not PEP 440, or a number past the digit limit
             skip(package, f"version {package.version!r} is not PEP 440, so no service can match it")
             continue
         key = (canonicalize_name(package.name), version)

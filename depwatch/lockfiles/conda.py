@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +12,21 @@ from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError, number_problem
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents, any_of, is_pep440
-from depwatch.model import Package
+from depwatch.lockfiles import names
+from depwatch.lockfiles.base import (
+    EntryLines,
+    EntryShape,
+    LockContents,
+    Merged,
+    any_of,
+    kind_of,
+    parse_version,
+)
+from depwatch.model import LockFormat, Package, SourceKind
 
 __all__ = ["FORMAT", "matches", "read"]
 
-FORMAT = "conda"
+FORMAT = LockFormat.CONDA
 
 #: The newest ``version`` of the conda-lock file format this reader was written for.
 _KNOWN_VERSION = 1
@@ -60,17 +71,25 @@ _PLATFORM_MARKERS = {
 #: conda platform prefix → ``sys_platform``.
 _SYSTEMS = {"linux": "linux", "osx": "darwin", "win": "win32"}
 _NOT_PEP440 = "not a PEP 440 version (conda's own scheme): matches no rule"
+#: Where an entry is: ``name: x`` with ``version: 1.0`` in the lines after it, within the entry.
+_ENTRY = EntryShape(
+    r"""[ \t]*-?[ \t]*name:[ \t]*["']?([^"'\s]+)["']?[ \t]*$""",
+    r"""^[ \t]*version:[ \t]*["']?(?P<v>.*?)["']?[ \t]*$""",
+    r"^[ \t]*-",
+    12,
+)
 
 
 def matches(path: Path) -> bool:
-    """``conda-lock.yml`` or ``*.conda-lock.yml``."""
-    return path.name == "conda-lock.yml" or path.name.endswith(".conda-lock.yml")
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.conda(path)
 
 
 def read(path: Path) -> LockContents:
     """Read a conda-lock.yml; one package per name and version across platforms and managers."""
     shown = display_path(path)
-    data = _load(read_text(path), shown)
+    text = read_text(path)
+    data = _load(text, shown)
     warnings: list[str] = []
     version = data.get("version")
     if version is not None:
@@ -88,13 +107,13 @@ def read(path: Path) -> LockContents:
         raise DepwatchError(
             "has no 'package' list"
             if items is None
-            else f"'package' must be a list, not {_kind(items)}",
+            else f"'package' must be a list, not {kind_of(items, yaml=True)}",
             path=shown,
             key="package",
             hint="regenerate it with `conda-lock lock`",
         )
     platforms = _platforms(data.get("metadata"), shown)
-    merged: dict[tuple[str, str, str], _Merged] = {}
+    merged: dict[tuple[str, str, SourceKind], _Merged] = {}
     python_versions: list[str] = []
     for index, item in enumerate(items):
         entry = _entry(item, f"package[{index}]", shown)
@@ -103,15 +122,28 @@ def read(path: Path) -> LockContents:
             python_versions.append(version_text)
         key = (name, version_text, source)
         if key in merged:
-            merged[key].add(platform, groups)
+            merged[key].add_platform(platform, groups)
         else:
-            merged[key] = _Merged(name, version_text, source, platform, groups)
+            release = parse_version(version_text)
+            first = Package(
+                name=name,
+                version=version_text,
+                parsed_version=release,
+                source=source,
+                groups=groups,
+                note=None if release is not None else _NOT_PEP440,
+            )
+            merged[key] = _Merged(first, platform)
         if manager == "pip":
             merged[key].pip = True
+    lines = EntryLines(text, _ENTRY)
     seen_platforms = platforms or sorted({p for item in merged.values() for p in item.platforms})
     systems = {_SYSTEMS.get(p.split("-", 1)[0]) for p in seen_platforms}
     return LockContents(
-        packages=tuple(item.package(seen_platforms) for item in merged.values()),
+        packages=tuple(
+            item.package(line=lines.locate(name, version), platforms=seen_platforms)
+            for (name, version, _), item in merged.items()
+        ),
         warnings=tuple(warnings),
         python_versions=tuple(python_versions),
         # the systems the lock was made for, when every platform names a known one
@@ -145,7 +177,7 @@ def _load(text: str, shown: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise DepwatchError(
-            f"is not a conda-lock file: the top level is {_kind(data)}, not a mapping",
+            f"is not a conda-lock file: the top level is {kind_of(data, yaml=True)}, not a mapping",
             path=shown,
             hint="depwatch reads conda-lock.yml; an environment.yml is a spec, not a lock",
         )
@@ -157,7 +189,9 @@ def _platforms(metadata: Any, shown: str) -> list[str]:
         return []
     if not isinstance(metadata, dict):
         raise DepwatchError(
-            f"'metadata' must be a mapping, not {_kind(metadata)}", path=shown, key="metadata"
+            f"'metadata' must be a mapping, not {kind_of(metadata, yaml=True)}",
+            path=shown,
+            key="metadata",
         )
     platforms = metadata.get("platforms")
     if platforms is None:
@@ -169,16 +203,22 @@ def _platforms(metadata: Any, shown: str) -> list[str]:
     return platforms
 
 
-def _entry(item: Any, key: str, shown: str) -> tuple[str, str, str, str, tuple[str, ...], str]:
+def _entry(
+    item: Any, key: str, shown: str
+) -> tuple[str, str, str, str, tuple[str, ...], SourceKind]:
     """(name, version, manager, platform, groups, source) of one ``package`` item."""
     if not isinstance(item, dict):
-        raise DepwatchError(f"a package must be a mapping, not {_kind(item)}", path=shown, key=key)
+        raise DepwatchError(
+            f"a package must be a mapping, not {kind_of(item, yaml=True)}", path=shown, key=key
+        )
     fields: dict[str, str] = {}
     for field in ("name", "version", "manager", "platform"):
         value = item.get(field)
         if not isinstance(value, str) or not value:
             problem = (
-                "is missing" if value is None else f"must be text, not {_kind(value)} {value!r}"
+                "is missing"
+                if value is None
+                else f"must be text, not {kind_of(value, yaml=True)} {value!r}"
             )
             raise DepwatchError(
                 f"'{field}' {problem}",
@@ -197,13 +237,15 @@ def _entry(item: Any, key: str, shown: str) -> tuple[str, str, str, str, tuple[s
     groups = _groups(item, key, shown)
     url = item.get("url")
     if url is not None and not isinstance(url, str):
-        raise DepwatchError(f"'url' must be text, not {_kind(url)}", path=shown, key=f"{key}.url")
-    source = "registry"
+        raise DepwatchError(
+            f"'url' must be text, not {kind_of(url, yaml=True)}", path=shown, key=f"{key}.url"
+        )
+    source = SourceKind.REGISTRY
     if url and manager == "pip":
         if url.startswith("git+"):
-            source = "git"
+            source = SourceKind.GIT
         elif url.startswith("file:"):
-            source = "path"
+            source = SourceKind.PATH
     return (
         canonicalize_name(fields["name"]),  # _libgcc_mutex → -libgcc-mutex
         fields["version"],
@@ -226,47 +268,36 @@ def _groups(item: dict[str, Any], key: str, shown: str) -> tuple[str, ...]:
     category = item.get("category", "main")
     if not isinstance(category, str):
         raise DepwatchError(
-            f"'category' must be text, not {_kind(category)}", path=shown, key=f"{key}.category"
+            f"'category' must be text, not {kind_of(category, yaml=True)}",
+            path=shown,
+            key=f"{key}.category",
         )
     return (category,)
 
 
-class _Merged:
+class _Merged(Merged):
     """One name and version, with the platforms and categories it was locked for."""
 
-    __slots__ = ("groups", "name", "pip", "platforms", "source", "version")
+    __slots__ = ("pip", "platforms")
 
-    def __init__(
-        self, name: str, version: str, source: str, platform: str, groups: tuple[str, ...]
-    ) -> None:
-        self.name = name
-        self.version = version
-        self.source = source
+    def __init__(self, first: Package, platform: str) -> None:
+        super().__init__(first)
         self.platforms = [platform]
-        self.groups = list(groups)
         self.pip = False
         """Whether pip installs it (from a Python package index); else conda does."""
 
-    def add(self, platform: str, groups: tuple[str, ...]) -> None:
+    def add_platform(self, platform: str, groups: tuple[str, ...]) -> None:
         if platform not in self.platforms:
             self.platforms.append(platform)
-        for group in groups:
-            if group not in self.groups:
-                self.groups.append(group)
+        self.add_groups(groups)
 
-    def package(self, all_platforms: list[str]) -> Package:
-        return Package(
-            name=self.name,
-            version=self.version,
-            source=self.source,
-            markers=self._markers(all_platforms),
-            groups=tuple(self.groups),
-            direct=None,
-            note=None if is_pep440(self.version) else _NOT_PEP440,
-            index=None if self.pip else "conda",
+    def package(self, *, line: int | None = None, platforms: Sequence[str] = ()) -> Package:
+        merged = super().package(line=line)
+        return replace(
+            merged, markers=self._platform_markers(platforms), index=None if self.pip else "conda"
         )
 
-    def _markers(self, all_platforms: list[str]) -> str | None:
+    def _platform_markers(self, all_platforms: Sequence[str]) -> str | None:
         """None where locked for every platform of the file, else the platforms as markers."""
         if set(all_platforms) <= set(self.platforms):
             return None
@@ -274,18 +305,3 @@ class _Merged:
         if any(marker is None for marker in markers):
             return None
         return any_of(marker for marker in markers if marker is not None)
-
-
-def _kind(value: object) -> str:
-    """How a YAML value's type reads in a message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"

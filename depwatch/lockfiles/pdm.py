@@ -6,31 +6,40 @@ from pathlib import Path
 from typing import Any
 
 from depwatch.files import display_path
+from depwatch.lockfiles import names
 from depwatch.lockfiles.base import (
+    ARCHIVES,
+    TOML_ENTRY,
     EntryError,
+    EntryLines,
     LockContents,
-    any_of,
     entry_error,
-    is_pep440,
+    entry_of,
     load_toml_lock,
+    lock_version,
+    merge,
+    name_of,
+    newer_major,
+    strings_of,
+    table_of,
+    tables_of,
+    version_of,
 )
-from depwatch.model import Package
+from depwatch.model import LockFormat, Package, SourceKind
 
 __all__ = ["FORMAT", "matches", "read"]
 
-FORMAT = "pdm"
+FORMAT = LockFormat.PDM
 
 #: The newest lock_version major this reader knows.
 _KNOWN_MAJOR = 4
 #: Keys of a package entry that say where it comes from, in the order they are tried.
 _VCS_KEYS = ("git", "hg", "svn", "bzr")
-#: A ``path`` that ends so is a local archive (``path`` source); any other is a directory.
-_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
 def matches(path: Path) -> bool:
-    """Whether ``path`` is named ``pdm.lock``."""
-    return path.name == "pdm.lock"
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.pdm(path)
 
 
 def read(path: Path) -> LockContents:
@@ -38,7 +47,7 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="PDM lockfile",
@@ -46,93 +55,60 @@ def read(path: Path) -> LockContents:
         needs="[metadata] nor [[package]]",
         hint="run `pdm lock`",
     )
+    data = lock.data
     warnings: list[str] = []
-    fail = entry_error(path, shown)
+    fail = entry_error(lock.text, shown)
 
-    metadata = data.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise fail("'metadata' must be a table", "metadata", None)
+    metadata = table_of(data, "metadata", fail)
     _check_version(metadata, warnings, fail)
     requires_python = _requires_python(metadata, warnings, fail)
 
-    entries = data.get("package", [])
-    if not isinstance(entries, list):
-        raise fail("'package' must be an array of tables ([[package]])", "package", None)
-    merged: dict[tuple[str, str | None, str], list[Any]] = {}
-    order: list[tuple[str, str | None, str]] = []
-    for index, entry in enumerate(entries):
+    found: list[Package] = []
+    for index, item in enumerate(tables_of(data, "package", fail)):
         key = f"package[{index}]"
-        if not isinstance(entry, dict):
-            raise fail(f"{key} must be a table", key, index)
-        raw_name = entry.get("name")
-        if raw_name is None:
-            raise fail(f"{key} has no 'name'", f"{key}.name", index)
-        if not isinstance(raw_name, str) or not raw_name:
-            raise fail(f"{key} has a name that is not a string: {raw_name!r}", f"{key}.name", index)
-        name = str(canonicalize_name(raw_name.partition("[")[0].strip()))
-        version = entry.get("version")
-        if version is not None and not isinstance(version, str):
-            raise fail(
-                f"package '{name}' has a version that is not a string: {version!r}",
-                f"{key}.version",
-                index,
-            )
-        if version is not None and not is_pep440(version):
-            raise fail(
-                f"package '{name}' has version {version!r}, which is not a PEP 440 version "
-                "(pdm.lock holds only those)",
-                f"{key}.version",
-                index,
-            )
+        entry = entry_of(item, key, fail, index)
+        name = str(canonicalize_name(name_of(entry, key, fail, index).partition("[")[0].strip()))
+        pinned = version_of(entry, name, key, fail, index, lock="pdm.lock")
         source = _source(entry)
-        groups = entry.get("groups", entry.get("sections", []))
-        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            raise fail("'groups' must be a list of strings", f"{key}.groups", index)
+        groups = strings_of(
+            entry.get("groups", entry.get("sections", [])),
+            "'groups' must be a list of strings",
+            f"{key}.groups",
+            fail,
+            index,
+        )
         marker = entry.get("marker")
         if marker is not None and not isinstance(marker, str):
             raise fail("'marker' must be a string", f"{key}.marker", index)
-        identity = (name, version, source)
-        found = merged.get(identity)
-        if found is None:
-            merged[identity] = [list(groups), [marker] if marker else [], marker is None]
-            order.append(identity)
-        else:
-            found[0].extend(g for g in groups if g not in found[0])
-            if marker is None:
-                found[2] = True
-            elif marker not in found[1]:
-                found[1].append(marker)
-
-    packages: list[Package] = []
-    for name, version, source in order:
-        groups, markers, unconditional = merged[(name, version, source)]
-        packages.append(
+        found.append(
             Package(
                 name=name,
-                version=version,
+                version=None if pinned is None else pinned[0],
+                parsed_version=None if pinned is None else pinned[1],
                 source=source,
-                markers=None if unconditional or not markers else any_of(markers),
+                markers=marker,
                 groups=tuple(groups),
                 direct=None,
             )
         )
+    lines = EntryLines(lock.text, TOML_ENTRY)
     return LockContents(
-        packages=tuple(packages), requires_python=requires_python, warnings=tuple(warnings)
+        packages=tuple(
+            item.package(line=lines.locate(item.first.name, item.first.version))
+            for item in merge(found).values()
+        ),
+        requires_python=requires_python,
+        warnings=tuple(warnings),
     )
 
 
 def _check_version(metadata: dict[str, Any], warnings: list[str], fail: EntryError) -> None:
-    lock_version = metadata.get("lock_version")
-    if lock_version is None:
+    version = lock_version(metadata, "lock_version", fail)
+    if version is None:
         warnings.append("no 'metadata.lock_version'; read as lock_version 4")
         return
-    if not isinstance(lock_version, str):
-        raise fail(
-            f"'lock_version' must be a string, not {lock_version!r}", "metadata.lock_version", None
-        )
-    major = lock_version.partition(".")[0]
-    if not (major.isascii() and major.isdigit()) or int(major) > _KNOWN_MAJOR:
-        warnings.append(f"lock_version {lock_version} is newer than this depwatch knows")
+    if newer_major(version, _KNOWN_MAJOR):
+        warnings.append(f"lock_version {version} is newer than this depwatch knows")
 
 
 def _requires_python(metadata: dict[str, Any], warnings: list[str], fail: EntryError) -> str | None:
@@ -167,15 +143,17 @@ def _requires_python(metadata: dict[str, Any], warnings: list[str], fail: EntryE
     return found[0] if found else None
 
 
-def _source(entry: dict[str, Any]) -> str:
+def _source(entry: dict[str, Any]) -> SourceKind:
     for key in _VCS_KEYS:
         if entry.get(key):
-            return "git" if key == "git" else "url"
+            return SourceKind.GIT if key == "git" else SourceKind.URL
     path = entry.get("path")
     if path:
         if entry.get("editable") is True:
-            return "editable"
-        return "path" if isinstance(path, str) and path.endswith(_ARCHIVES) else "directory"
+            return SourceKind.EDITABLE
+        if isinstance(path, str) and path.endswith(ARCHIVES):
+            return SourceKind.PATH
+        return SourceKind.DIRECTORY
     if entry.get("url"):
-        return "url"
-    return "registry"
+        return SourceKind.URL
+    return SourceKind.REGISTRY

@@ -12,23 +12,42 @@ from packaging.utils import InvalidName, canonicalize_name
 from depwatch import jsonfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text
-from depwatch.lockfiles.base import LockContents, marker_problem
-from depwatch.model import Package
+from depwatch.lockfiles import names
+from depwatch.lockfiles.base import (
+    EntryLines,
+    EntryShape,
+    LockContents,
+    kind_of,
+    marker_problem,
+    merge,
+)
+from depwatch.model import LockFormat, Package, SourceKind
 from depwatch.specifiers import specifier_set
 
 __all__ = ["FORMAT", "matches", "read"]
 
-FORMAT = "pipfile"
+FORMAT = LockFormat.PIPFILE
 
 #: The newest ``_meta.pipfile-spec`` this reader was written for.
 _KNOWN_SPEC = 6
 #: Keys of an entry that say where it comes from instead of the index, most telling first.
-_LOCATION_KEYS = (("git", "git"), ("path", "path"), ("file", "url"))
+_LOCATION_KEYS = (
+    ("git", SourceKind.GIT),
+    ("path", SourceKind.PATH),
+    ("file", SourceKind.URL),
+)
+#: Where an entry is: ``"x": {`` with ``"version": "==1.0"`` before the entry's closing brace.
+_ENTRY = EntryShape(
+    r'[ \t]*"([^"\n]+)"[ \t]*:[ \t]*\{',
+    r'^[ \t]*"version"[ \t]*:[ \t]*"===?[ \t]*(?P<v>[^"]*)"',
+    r"^[ \t]*\}",
+    10_000,
+)
 
 
 def matches(path: Path) -> bool:
-    """Whether ``path`` is named ``Pipfile.lock``."""
-    return path.name == "Pipfile.lock"
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.pipfile(path)
 
 
 def read(path: Path) -> LockContents:
@@ -40,18 +59,18 @@ def read(path: Path) -> LockContents:
     )
     if not isinstance(data, dict):
         raise DepwatchError(
-            f"is not a Pipfile.lock: the top level is {_kind(data)}, not an object", path=shown
+            f"is not a Pipfile.lock: the top level is {kind_of(data)}, not an object", path=shown
         )
     warnings: list[str] = []
     requires_python = _requires_python(data.get("_meta"), shown, warnings)
     sources = _sources(data.get("_meta"))
-    packages: dict[tuple[str, str | None, str], _Merged] = {}
+    found: list[Package] = []
     for section, entries in data.items():
         if section == "_meta":
             continue
         if not isinstance(entries, dict):
             raise DepwatchError(
-                f"section {section!r} must be an object of packages, not {_kind(entries)}",
+                f"section {section!r} must be an object of packages, not {kind_of(entries)}",
                 path=shown,
                 key=section,
             )
@@ -64,55 +83,20 @@ def read(path: Path) -> LockContents:
             url = (
                 sources.get(named) if isinstance(named, str) else next(iter(sources.values()), None)
             )
-            if package.source == "registry" and url is not None:
+            if package.source is SourceKind.REGISTRY and url is not None:
                 package = replace(package, index=url)
-            key = (package.name, package.version, package.source)
-            if key in packages:
-                packages[key].add(section, package.markers)
-            else:
-                packages[key] = _Merged(package)
+            found.append(package)
     if "default" not in data and "develop" not in data:
         warnings.append("has neither a 'default' nor a 'develop' section")
+    lines = EntryLines(text, _ENTRY)
     return LockContents(
-        packages=tuple(item.package() for item in packages.values()),
+        packages=tuple(
+            item.package(line=lines.locate(item.first.name, item.first.version))
+            for item in merge(found).values()
+        ),
         requires_python=requires_python,
         warnings=tuple(warnings),
     )
-
-
-class _Merged:
-    """One package found in one or more sections (its groups and markers combined)."""
-
-    __slots__ = ("first", "groups", "markers")
-
-    def __init__(self, first: Package) -> None:
-        self.first = first
-        self.groups = list(first.groups)
-        self.markers: list[str | None] = [first.markers]
-
-    def add(self, section: str, markers: str | None) -> None:
-        if section not in self.groups:
-            self.groups.append(section)
-        if markers not in self.markers:
-            self.markers.append(markers)
-
-    def package(self) -> Package:
-        if None in self.markers:
-            markers = None
-        elif len(self.markers) == 1:
-            markers = self.markers[0]
-        else:
-            markers = " or ".join(f"({m})" for m in self.markers)
-        first = self.first
-        return Package(
-            name=first.name,
-            version=first.version,
-            source=first.source,
-            markers=markers,
-            groups=tuple(self.groups),
-            direct=None,
-            index=first.index,
-        )
 
 
 def _package(
@@ -120,32 +104,37 @@ def _package(
 ) -> Package | None:
     key = f"{section}.{raw_name}"
     if not isinstance(entry, dict):
-        raise DepwatchError(f"an entry must be an object, not {_kind(entry)}", path=shown, key=key)
+        raise DepwatchError(
+            f"an entry must be an object, not {kind_of(entry)}", path=shown, key=key
+        )
     for field in ("version", "markers", "git", "path", "file", "ref"):
         value = entry.get(field)
         if value is not None and not isinstance(value, str):
             raise DepwatchError(
-                f"'{field}' must be a string, not {_kind(value)}", path=shown, key=f"{key}.{field}"
+                f"'{field}' must be a string, not {kind_of(value)}",
+                path=shown,
+                key=f"{key}.{field}",
             )
     editable = entry.get("editable", False)
     if not isinstance(editable, bool):
         raise DepwatchError(
-            f"'editable' must be true or false, not {_kind(editable)}",
+            f"'editable' must be true or false, not {kind_of(editable)}",
             path=shown,
             key=f"{key}.editable",
         )
-    source = "registry"
+    source = SourceKind.REGISTRY
     for field, kind in _LOCATION_KEYS:
         location = entry.get(field)
         if location:
-            source = "path" if kind == "url" and location.startswith("file:") else kind
+            url_path = kind is SourceKind.URL and location.startswith("file:")
+            source = SourceKind.PATH if url_path else kind
             break
     if editable:
-        source = "editable"
+        source = SourceKind.EDITABLE
     try:
         name = canonicalize_name(raw_name, validate=True)
     except InvalidName:
-        if source == "registry":
+        if source is SourceKind.REGISTRY:
             raise DepwatchError(
                 f"{raw_name!r} is not a valid package name", path=shown, key=key
             ) from None
@@ -164,10 +153,10 @@ def _package(
     return Package(name=name, version=version, source=source, markers=markers, groups=(section,))
 
 
-def _version(text: str | None, source: str, key: str, warnings: list[str]) -> str | None:
+def _version(text: str | None, source: SourceKind, key: str, warnings: list[str]) -> str | None:
     """``==1.2`` → ``1.2``; anything that is not an exact pin is no version (with a warning)."""
     if text is None:
-        if source == "registry":
+        if source is SourceKind.REGISTRY:
             warnings.append(f"{key}: locked without a version")
         return None
     text = text.strip()
@@ -186,7 +175,7 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
         return None
     if not isinstance(meta, dict):
         raise DepwatchError(
-            f"'_meta' must be an object, not {_kind(meta)}", path=shown, key="_meta"
+            f"'_meta' must be an object, not {kind_of(meta)}", path=shown, key="_meta"
         )
     spec = meta.get("pipfile-spec")
     if isinstance(spec, int) and spec > _KNOWN_SPEC:
@@ -198,7 +187,7 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
         return None
     if not isinstance(requires, dict):
         raise DepwatchError(
-            f"'requires' must be an object, not {_kind(requires)}",
+            f"'requires' must be an object, not {kind_of(requires)}",
             path=shown,
             key="_meta.requires",
         )
@@ -208,7 +197,7 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
             continue
         if not isinstance(value, str):
             raise DepwatchError(
-                f"'{field}' must be a string, not {_kind(value)}",
+                f"'{field}' must be a string, not {kind_of(value)}",
                 path=shown,
                 key=f"_meta.requires.{field}",
             )
@@ -220,21 +209,6 @@ def _requires_python(meta: Any, shown: str, warnings: list[str]) -> str | None:
             continue
         return specifier
     return None
-
-
-def _kind(value: object) -> str:
-    """How a JSON value's type reads in a message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _sources(meta: Any) -> dict[str, str]:

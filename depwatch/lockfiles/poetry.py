@@ -6,36 +6,46 @@ from pathlib import Path
 from typing import Any
 
 from depwatch.files import display_path
+from depwatch.lockfiles import names
 from depwatch.lockfiles.base import (
+    TOML_ENTRY,
     EntryError,
+    EntryLines,
     LockContents,
     any_of,
     entry_error,
-    is_pep440,
+    entry_of,
     load_toml_lock,
+    lock_version,
+    name_of,
+    newer_major,
+    strings_of,
+    table_of,
+    tables_of,
+    version_of,
 )
-from depwatch.model import Package
+from depwatch.model import LockFormat, Package, SourceKind
 from depwatch.project import python_constraint_to_pep440
 
 __all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
 
-FORMAT = "poetry"
+FORMAT = LockFormat.POETRY
 
 #: The newest lock-version major this reader knows.
 _KNOWN_MAJOR = 2
 #: Poetry's ``[package.source] type`` values, mapped to depwatch's source kinds.
 _SOURCE_KINDS = {
-    "git": "git",
-    "directory": "directory",
-    "file": "path",
-    "url": "url",
-    "legacy": "registry",
+    "git": SourceKind.GIT,
+    "directory": SourceKind.DIRECTORY,
+    "file": SourceKind.PATH,
+    "url": SourceKind.URL,
+    "legacy": SourceKind.REGISTRY,
 }
 
 
 def matches(path: Path) -> bool:
-    """Whether ``path`` is named ``poetry.lock``."""
-    return path.name == "poetry.lock"
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.poetry(path)
 
 
 def read(path: Path) -> LockContents:
@@ -43,7 +53,7 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="Poetry lockfile",
@@ -51,22 +61,16 @@ def read(path: Path) -> LockContents:
         needs="[metadata] nor [[package]]",
         hint="run `poetry lock`",
     )
+    data = lock.data
     warnings: list[str] = []
-    fail = entry_error(path, shown)
+    fail = entry_error(lock.text, shown)
 
-    metadata = data.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise fail("'metadata' must be a table", "metadata")
-    lock_version = metadata.get("lock-version")
-    if lock_version is not None:
-        if not isinstance(lock_version, str):
-            raise fail(
-                f"'lock-version' must be a string, not {lock_version!r}", "metadata.lock-version"
-            )
-        major = lock_version.partition(".")[0]
-        if not (major.isascii() and major.isdigit()) or int(major) > _KNOWN_MAJOR:
+    metadata = table_of(data, "metadata", fail)
+    version = lock_version(metadata, "lock-version", fail)
+    if version is not None:
+        if newer_major(version, _KNOWN_MAJOR):
             warnings.append(
-                f"lock-version {lock_version} is newer than this depwatch knows; read as 2.x"
+                f"lock-version {version} is newer than this depwatch knows; read as 2.x"
             )
     elif "metadata" not in data:
         warnings.append("no [metadata] table; read as a Poetry lockfile anyway")
@@ -82,46 +86,27 @@ def read(path: Path) -> LockContents:
                 f"python-versions {python_versions!r} has no PEP 440 equivalent; ignored"
             )
 
-    entries = data.get("package", [])
-    if not isinstance(entries, list):
-        raise fail("'package' must be an array of tables ([[package]])", "package")
+    lines = EntryLines(lock.text, TOML_ENTRY)
     packages: list[Package] = []
-    for index, entry in enumerate(entries):
+    for index, item in enumerate(tables_of(data, "package", fail)):
         key = f"package[{index}]"
-        if not isinstance(entry, dict):
-            raise fail(f"{key} must be a table", key, index)
-        raw_name = entry.get("name")
-        if raw_name is None:
-            raise fail(f"{key} has no 'name'", f"{key}.name", index)
-        if not isinstance(raw_name, str) or not raw_name:
-            raise fail(f"{key} has a name that is not a string: {raw_name!r}", f"{key}.name", index)
-        name = str(canonicalize_name(raw_name))
-        version = entry.get("version")
-        if version is None:
+        entry = entry_of(item, key, fail, index)
+        name = str(canonicalize_name(name_of(entry, key, fail, index)))
+        pinned = version_of(entry, name, key, fail, index, lock="poetry.lock")
+        if pinned is None:
             raise fail(f"package '{name}' has no 'version'", f"{key}.version", index)
-        if not isinstance(version, str):
-            raise fail(
-                f"package '{name}' has a version that is not a string: {version!r}",
-                f"{key}.version",
-                index,
-            )
-        if not is_pep440(version):
-            raise fail(
-                f"package '{name}' has version {version!r}, which is not a PEP 440 version "
-                "(poetry.lock holds only those)",
-                f"{key}.version",
-                index,
-            )
         groups = _groups(entry, key, fail, index)
         packages.append(
             Package(
                 name=name,
-                version=version,
+                version=pinned[0],
+                parsed_version=pinned[1],
                 source=_source(entry, name, key, fail, index),
                 index=_index_url(entry),
                 markers=_markers(entry, groups, key, fail, index),
                 groups=groups,
                 direct=None,
+                line=lines.locate(name, pinned[0]),
             )
         )
     return LockContents(
@@ -138,10 +123,10 @@ def _index_url(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def _source(entry: dict[str, Any], name: str, key: str, fail: EntryError, index: int) -> str:
+def _source(entry: dict[str, Any], name: str, key: str, fail: EntryError, index: int) -> SourceKind:
     source = entry.get("source")
     if source is None:
-        return "registry"
+        return SourceKind.REGISTRY
     if not isinstance(source, dict):
         raise fail(f"package '{name}' has a source that is not a table", f"{key}.source", index)
     kind = source.get("type")
@@ -152,8 +137,8 @@ def _source(entry: dict[str, Any], name: str, key: str, fail: EntryError, index:
         raise fail(
             f"package '{name}' has an unknown source type {kind!r}", f"{key}.source.type", index
         )
-    if entry.get("develop") is True and mapped in {"directory", "path"}:
-        return "editable"
+    if entry.get("develop") is True and mapped in {SourceKind.DIRECTORY, SourceKind.PATH}:
+        return SourceKind.EDITABLE
     return mapped
 
 
@@ -179,9 +164,9 @@ def _markers(
 def _groups(entry: dict[str, Any], key: str, fail: EntryError, index: int) -> tuple[str, ...]:
     groups = entry.get("groups")
     if groups is not None:
-        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            raise fail("'groups' must be a list of strings", f"{key}.groups", index)
-        return tuple(groups)
+        return tuple(
+            strings_of(groups, "'groups' must be a list of strings", f"{key}.groups", fail, index)
+        )
     category = entry.get("category")
     if category is not None:
         if not isinstance(category, str):

@@ -8,20 +8,28 @@ from typing import Any
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, table_line
-from depwatch.model import Package
+from depwatch.files import display_path, read_text
+from depwatch.lockfiles import names
+from depwatch.lockfiles.base import (
+    TOML_ENTRY,
+    EntryLines,
+    LockContents,
+    entry_error,
+    entry_of,
+    name_of,
+    table_line,
+    tables_of,
+)
+from depwatch.model import LockFormat, Package, SourceKind
 
 __all__ = ["FORMAT", "matches", "read"]
 
-FORMAT = "pylock"
-
-_FILE_NAME = re.compile(r"pylock\.[^.]+\.toml\Z")
+FORMAT = LockFormat.PYLOCK
 
 
 def matches(path: Path) -> bool:
-    """Whether ``path`` is named ``pylock.toml`` or ``pylock.<name>.toml`` (PEP 751)."""
-    return path.name == "pylock.toml" or bool(_FILE_NAME.match(path.name))
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.pylock(path)
 
 
 def read(path: Path) -> LockContents:
@@ -29,31 +37,21 @@ def read(path: Path) -> LockContents:
     from packaging.utils import canonicalize_name  # here: packaging costs start-up
 
     shown = display_path(path)
-    data = tomlfile.load(path)
+    text = read_text(path)
+    data = tomlfile.loads(text, path=shown)
     if not data:
         raise DepwatchError("is empty: not a pylock file", path=shown)
     warnings: list[str] = []
-    entries = data.get("packages")
-    if entries is None:
+    fail = entry_error(text, shown, "packages")
+    if data.get("packages") is None:
         raise DepwatchError(
             "has no 'packages' array: not a pylock file", path=shown, key="packages"
         )
-    if not isinstance(entries, list):
-        raise DepwatchError(
-            "'packages' must be an array of tables ([[packages]])", path=shown, key="packages"
-        )
     fixed: list[Any] = []
-    for index, entry in enumerate(entries):
+    for index, item in enumerate(tables_of(data, "packages", fail)):
         key = f"packages[{index}]"
-        if not isinstance(entry, dict):
-            raise _fail(path, f"{key} must be a table", key, index)
-        name = entry.get("name")
-        if name is None:
-            raise _fail(path, f"{key} has no 'name'", f"{key}.name", index)
-        if not isinstance(name, str) or not name:
-            raise _fail(
-                path, f"{key} has a name that is not a string: {name!r}", f"{key}.name", index
-            )
+        entry = entry_of(item, key, fail, index)
+        name = name_of(entry, key, fail, index)
         normal = str(canonicalize_name(name))
         if normal != name:
             warnings.append(f"name {name!r} is not normalised; read as {normal!r}")
@@ -79,10 +77,11 @@ def read(path: Path) -> LockContents:
         raise DepwatchError(
             f"is not a valid pylock file: {exc.message}",
             path=shown,
-            line=table_line(path, "packages", where) if where is not None else None,
+            line=table_line(text, "packages", where) if where is not None else None,
             key=exc.context,
         ) from None
 
+    lines = EntryLines(text, TOML_ENTRY)
     packages: list[Package] = []
     for entry, package in zip(fixed, lock.packages, strict=True):
         marker = entry.get("marker")
@@ -90,11 +89,13 @@ def read(path: Path) -> LockContents:
             Package(
                 name=str(package.name),
                 version=entry.get("version"),
+                parsed_version=package.version,
                 source=_source(package),
                 index=package.index if isinstance(package.index, str) else None,
                 markers=marker or None,
                 groups=(),
                 direct=None,
+                line=lines.locate(str(package.name), entry.get("version")),
             )
         )
     requires_python = data.get("requires-python")
@@ -105,21 +106,15 @@ def read(path: Path) -> LockContents:
     )
 
 
-def _source(package: Any) -> str:
+def _source(package: Any) -> SourceKind:
     """The source kind of a validated ``packaging.pylock.Package``."""
     if package.vcs is not None:
-        return "git" if package.vcs.type == "git" else "url"
+        return SourceKind.GIT if package.vcs.type == "git" else SourceKind.URL
     if package.directory is not None:
-        return "editable" if package.directory.editable else "directory"
+        return SourceKind.EDITABLE if package.directory.editable else SourceKind.DIRECTORY
     if package.archive is not None:
-        return "url" if package.archive.url else "path"
-    return "registry"
-
-
-def _fail(path: Path, message: str, key: str, index: int) -> DepwatchError:
-    return DepwatchError(
-        message, path=display_path(path), line=table_line(path, "packages", index), key=key
-    )
+        return SourceKind.URL if package.archive.url else SourceKind.PATH
+    return SourceKind.REGISTRY
 
 
 def _index_of(key: str | None) -> int | None:

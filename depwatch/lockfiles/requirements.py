@@ -20,13 +20,21 @@ from packaging.utils import (
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, file_kind, read_text
-from depwatch.lockfiles.base import LockContents, marker_problem
-from depwatch.model import Package
+from depwatch.lockfiles import names
+from depwatch.lockfiles.base import (
+    ARCHIVES,
+    EntryLines,
+    EntryShape,
+    LockContents,
+    Merged,
+    marker_problem,
+)
+from depwatch.model import LockFormat, Package, SourceKind
 from depwatch.reporters.text import redact_credentials
 
-__all__ = ["FORMAT", "matches", "name_of_location", "read"]
+__all__ = ["FORMAT", "matches", "name_of_location", "pin_line", "read"]
 
-FORMAT = "requirements"
+FORMAT = LockFormat.REQUIREMENTS
 
 #: ``name[extras] ==version ; markers`` — the shape of nearly every line a locking tool writes.
 _PIN = re.compile(
@@ -40,9 +48,13 @@ _LOGICAL_LINE = re.compile(r"[ \t]*#[^\n]*\n?|(?:[^\n]*\\\n(?![ \t]*#))*[^\n]*\n
 _COMMENT = re.compile(r"(?:^|\s)#(.*)$")
 #: A ``# via`` item that names an input file: ``-r requirements.in``, ``proj (pyproject.toml)``.
 _FILE_ITEM = re.compile(r"^(?:-r\s|--requirement\b)|\([^()]*\)$")
+#: Where a package is pinned: ``x==1.0`` (or ``x @ url``) at the start of a line (for
+#: :func:`pin_line`; the reader knows its entries' lines as it parses them).
+_ENTRY = EntryShape(
+    r"[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*(?:===?|@)", None, None, 0
+)
 _UNSAFE_HEADER = "# The following packages are considered to be unsafe"
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 _INCLUDE_OPTIONS = {
     "-r": "requirement",
     "--requirement": "requirement",
@@ -77,16 +89,14 @@ _IGNORED_OPTIONS = frozenset(
 
 
 def matches(path: Path) -> bool:
-    """``requirements*.txt``, ``*requirements.txt``, the constraints equivalents, ``requirements/*.txt``."""
-    name = path.name
-    if not name.endswith(".txt"):
-        return False
-    stem = name[:-4].lower()
-    return (
-        stem.startswith(("requirements", "constraints"))
-        or stem.endswith(("requirements", "constraints"))
-        or path.parent.name == "requirements"
-    )
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.requirements(path)
+
+
+def pin_line(text: str, name: str, version: str) -> int | None:
+    """The line of ``text`` (a requirements file's) that pins ``name`` (normalised) at
+    ``version``, else the first that names it; None when none does."""
+    return EntryLines(text, _ENTRY).locate(name, version)
 
 
 def read(path: Path) -> LockContents:
@@ -103,19 +113,25 @@ def read(path: Path) -> LockContents:
             "--verbose names them"
         )
         details = tuple(state.unpinned)
-    return LockContents(packages=state.packages(), warnings=tuple(state.warnings), details=details)
+    return LockContents(
+        packages=state.packages(),
+        warnings=tuple(state.warnings),
+        details=details,
+    )
 
 
 @dataclass(slots=True)
 class _Entry:
     name: str
     version: str | None
-    source: str
+    source: SourceKind
     markers: str | None
     constraint: bool
     via: list[str] | None = None
     own: bool = False
     """An editable install of the folder the lockfile is in (``-e .``): the project itself."""
+    line: int | None = None
+    """Where the file asked for writes it (None for an entry of an included file)."""
 
 
 @dataclass(slots=True)
@@ -145,10 +161,10 @@ class _State:
         shown = display_path(path)
         resolved = _resolved(path, shown)
         self.done.add((resolved, constraint))
-        chain = (*chain, resolved)
         text = read_text(path)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        chain = (*chain, resolved)
         last: _Entry | None = None
         in_via = unsafe = False
         lineno = 1
@@ -212,6 +228,8 @@ class _State:
                 raise DepwatchError(
                     f"cannot be read: {_reason(exc)}", path=shown, line=here
                 ) from None
+            if last is not None and len(chain) == 1:
+                last.line = here
             if last is not None and comment and comment.startswith("via "):
                 last.via = _split_via(comment[4:])
 
@@ -296,7 +314,13 @@ class _State:
             if markers is not None:
                 _check_marker(markers, shown=shown, lineno=lineno)
             return self._add(
-                _Entry(canonicalize_name(name), version, "registry", markers or None, constraint)
+                _Entry(
+                    canonicalize_name(name),
+                    version,
+                    SourceKind.REGISTRY,
+                    markers or None,
+                    constraint,
+                )
             )
         if _looks_like_location(text):
             return self._location(
@@ -323,7 +347,9 @@ class _State:
             return self._add(_Entry(name, version, source, markers, constraint))
         specs = list(req.specifier)
         if len(specs) == 1 and specs[0].operator in {"==", "==="} and "*" not in specs[0].version:
-            return self._add(_Entry(name, specs[0].version, "registry", markers, constraint))
+            return self._add(
+                _Entry(name, specs[0].version, SourceKind.REGISTRY, markers, constraint)
+            )
         self.unpinned.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
         return None
 
@@ -346,7 +372,7 @@ class _State:
             return None
         remote = "://" in location and not location.startswith("file:")
         # `-e git+https://…` is a git checkout, installed editable: audit-wise, a git source.
-        source = "editable" if editable and not remote else _url_source(location)
+        source = SourceKind.EDITABLE if editable and not remote else _url_source(location)
         version = None if editable else _wheel_version(location, canonicalize_name(name))
         entry = _Entry(canonicalize_name(name), version, source, markers_text, constraint)
         if editable:
@@ -359,10 +385,16 @@ class _State:
         return entry
 
     def packages(self) -> tuple[Package, ...]:
-        """Merge entries: one package per name, version and source; requirements before constraints."""
-        merged: dict[tuple[str, str | None, str], _Merged] = {}
+        """Merge entries: one package per name, version and source; requirements before
+        constraints. A package's line is its first in the file asked for, else (pinned only
+        in an included file) the first line there that names it."""
+        merged: dict[tuple[str, str | None, str], Merged] = {}
         listed = {entry.name for entry in self.entries} | self.unsafe
         editable = {entry.name for entry in self.entries if entry.own}
+        named: dict[str, int] = {}
+        for entry in self.entries:
+            if entry.line is not None:
+                named.setdefault(entry.name, entry.line)
         for constraint in (False, True):
             seen_here: set[tuple[str, str | None, str]] = set()
             for entry in self.entries:
@@ -372,44 +404,26 @@ class _State:
                 if constraint and key in merged and key not in seen_here:
                     continue  # already installed by a requirement; the constraint adds nothing
                 seen_here.add(key)
+                groups = ("constraint",) if entry.constraint else ()
                 direct = None if constraint else _direct(entry.via, listed, editable)
-                if key in merged:
-                    merged[key].add(entry.markers, direct)
-                else:
-                    merged[key] = _Merged(entry, direct)
-        return tuple(item.package() for item in merged.values())
-
-
-@dataclass(slots=True)
-class _Merged:
-    entry: _Entry
-    direct: bool | None
-    markers: list[str | None] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.markers = [self.entry.markers]
-
-    def add(self, markers: str | None, direct: bool | None) -> None:
-        if markers not in self.markers:
-            self.markers.append(markers)
-        if direct is not None:
-            self.direct = direct or bool(self.direct)
-
-    def package(self) -> Package:
-        entry = self.entry
-        if None in self.markers:
-            markers = None
-        elif len(self.markers) == 1:
-            markers = self.markers[0]
-        else:
-            markers = " or ".join(f"({m})" for m in self.markers)
-        return Package(
-            name=entry.name,
-            version=entry.version,
-            source=entry.source,
-            markers=markers,
-            groups=("constraint",) if entry.constraint else (),
-            direct=self.direct,
+                found = merged.get(key)
+                if found is not None:
+                    found.add_entry(groups, entry.markers, direct, entry.line)
+                    continue
+                merged[key] = Merged(
+                    Package(
+                        name=entry.name,
+                        version=entry.version,
+                        source=entry.source,
+                        markers=entry.markers,
+                        groups=groups,
+                        direct=direct,
+                        line=entry.line,
+                    )
+                )
+        return tuple(
+            item.package(line=named.get(item.first.name) if item.line is None else None)
+            for item in merged.values()
         )
 
 
@@ -490,7 +504,7 @@ def _looks_like_location(text: str) -> bool:
     return (
         text.startswith((".", "/", "~", "file:", *_VCS_PREFIXES))
         or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
-        or text.endswith(_ARCHIVES)
+        or text.endswith(ARCHIVES)
     )
 
 
@@ -528,15 +542,15 @@ def _reason(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _url_source(url: str) -> str:
+def _url_source(url: str) -> SourceKind:
     if url.startswith("git+"):
-        return "git"
+        return SourceKind.GIT
     if url.startswith(_VCS_PREFIXES):
-        return "url"
+        return SourceKind.URL
     if url.startswith("file:") or "://" not in url:
         path = urlsplit(url).path if url.startswith("file:") else url
-        return "path" if path.endswith(_ARCHIVES) else "directory"
-    return "url"
+        return SourceKind.PATH if path.endswith(ARCHIVES) else SourceKind.DIRECTORY
+    return SourceKind.URL
 
 
 #: pip's environment variables in a requirements file: ``${NAME}``, upper case, digits, ``_``.

@@ -5,39 +5,49 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from depwatch.files import display_path
-from depwatch.lockfiles.base import LockContents, any_of, entry_error, is_pep440, load_toml_lock
-from depwatch.model import Package
+from depwatch.lockfiles import names
+from depwatch.lockfiles.base import (
+    TOML_ENTRY,
+    EntryLines,
+    LockContents,
+    any_of,
+    entry_error,
+    entry_of,
+    load_toml_lock,
+    name_of,
+    tables_of,
+    version_of,
+)
+from depwatch.model import LockFormat, Package, SourceKind
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = ["FORMAT", "matches", "read"]
 
-FORMAT = "uv"
+FORMAT = LockFormat.UV
 
 #: The highest ``version`` of the uv.lock schema this reader knows.
 _KNOWN_VERSION = 1
 
 #: Names uv writes are already PEP 503-normalised; only others need ``packaging``.
 _NORMALISED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-#: A strict subset of canonical PEP 440 versions; anything else is checked by ``packaging``.
-_SIMPLE_VERSION = re.compile(
-    r"(?:\d+!)?\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
-    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?\Z"
-)
 #: uv's source table keys, mapped to depwatch's source kinds (``directory`` may become
 #: ``workspace`` for a workspace member).
 _SOURCE_KINDS = {
-    "registry": "registry",
-    "git": "git",
-    "url": "url",
-    "direct": "url",
-    "path": "path",
-    "directory": "directory",
-    "editable": "editable",
-    "virtual": "virtual",
+    "registry": SourceKind.REGISTRY,
+    "git": SourceKind.GIT,
+    "url": SourceKind.URL,
+    "direct": SourceKind.URL,
+    "path": SourceKind.PATH,
+    "directory": SourceKind.DIRECTORY,
+    "editable": SourceKind.EDITABLE,
+    "virtual": SourceKind.VIRTUAL,
 }
-_ROOT_KINDS = frozenset({"editable", "virtual", "directory"})
+_ROOT_KINDS = frozenset({SourceKind.EDITABLE, SourceKind.VIRTUAL, SourceKind.DIRECTORY})
 
 _Edge = tuple[str, str | None, str | None, tuple[str, ...]]
 """A dependency edge: target name, target version (forks only), marker, extras."""
@@ -46,14 +56,14 @@ _Node = tuple[str, str | None]
 
 
 def matches(path: Path) -> bool:
-    """Whether ``path`` is named ``uv.lock``."""
-    return path.name == "uv.lock"
+    """Whether ``path`` names a lockfile of this format (see :mod:`.names`)."""
+    return names.uv(path)
 
 
 def read(path: Path) -> LockContents:
     """Read a uv.lock: one Package per ``[[package]]`` entry, roots and groups derived."""
     shown = display_path(path)
-    data = load_toml_lock(
+    lock = load_toml_lock(
         path,
         shown,
         kind="uv lockfile",
@@ -61,21 +71,21 @@ def read(path: Path) -> LockContents:
         needs="a lock version nor [[package]]",
         hint="run `uv lock` to write it",
     )
-    return _UvReader(path, shown, data).read()
+    return _UvReader(shown, lock.data, lock.text).read()
 
 
 class _UvReader:
     """One pass over the parsed lock; errors name the file and the key."""
 
-    def __init__(self, path: Path, shown: str, data: dict[str, Any]) -> None:
-        self.path = path
+    def __init__(self, shown: str, data: dict[str, Any], text: str) -> None:
         self.shown = shown
         self.data = data
         self.warnings: list[str] = []
         self.table = (
             "distribution" if "distribution" in data and "package" not in data else "package"
         )
-        self.fail = entry_error(path, shown, self.table)
+        self.fail = entry_error(text, shown, self.table)
+        self.text = text
 
     def read(self) -> LockContents:
         data = self.data
@@ -83,49 +93,31 @@ class _UvReader:
         requires_python = data.get("requires-python")
         if requires_python is not None and not isinstance(requires_python, str):
             raise self.fail("'requires-python' must be a string", "requires-python")
-        entries = data.get(self.table, [])
-        if not isinstance(entries, list):
-            raise self.fail(
-                f"'{self.table}' must be an array of tables ([[{self.table}]])", self.table
-            )
+        entries = tables_of(data, self.table, self.fail)
         members = self._members()
 
-        rows: list[tuple[str, str | None, str, list[str] | None]] = []
+        rows: list[tuple[str, str | None, SourceKind, list[str] | None]] = []
+        parsed: dict[str, Version] = {}
         index_of: dict[tuple[str, str | None], str] = {}
         deps: dict[_Node, list[_Edge]] = {}
         optional: dict[_Node, dict[str, list[_Edge]]] = {}
         dev: dict[_Node, dict[str, list[_Edge]]] = {}
         roots: list[_Node] = []
-        for index, entry in enumerate(entries):
+        for index, item in enumerate(entries):
             key = f"{self.table}[{index}]"
-            if not isinstance(entry, dict):
-                raise self.fail(f"{key} must be a table", key, index)
-            name = self._name(entry, key, index)
-            version = entry.get("version")
-            if version is not None and not isinstance(version, str):
-                raise self.fail(
-                    f"package '{name}' has a version that is not a string: {version!r}",
-                    f"{key}.version",
-                    index,
-                )
-            if (
-                version is not None
-                and not _SIMPLE_VERSION.match(version)
-                and not is_pep440(version)
-            ):
-                # uv writes only PEP 440 versions: anything else is a damaged lock.
-                raise self.fail(
-                    f"package '{name}' has version {version!r}, which is not a PEP 440 "
-                    "version (uv.lock holds only those)",
-                    f"{key}.version",
-                    index,
-                )
+            entry = entry_of(item, key, self.fail, index)
+            name = self._normalise(name_of(entry, key, self.fail, index))
+            pinned = version_of(entry, name, key, self.fail, index, lock="uv.lock")
+            version = None
+            if pinned is not None:
+                version = pinned[0]
+                parsed[version] = pinned[1]
             kind, location = self._source(entry, name, key, index)
             node = (name, version)
             if name in members:
                 roots.append(node)
-                if kind == "directory":
-                    kind = "workspace"
+                if kind is SourceKind.DIRECTORY:
+                    kind = SourceKind.WORKSPACE
             elif kind in _ROOT_KINDS and location == ".":
                 roots.append(node)
             field = "resolution-markers" if "resolution-markers" in entry else "environment-markers"
@@ -135,7 +127,7 @@ class _UvReader:
             ):
                 raise self.fail(f"'{field}' must be a list of strings", f"{key}.{field}", index)
             rows.append((name, version, kind, forks))
-            if kind == "registry" and location:
+            if kind is SourceKind.REGISTRY and location:
                 index_of[(name, version)] = location
             edges = self._edges(entry.get("dependencies"), f"{key}.dependencies", index)
             if edges:
@@ -159,6 +151,7 @@ class _UvReader:
         markers, reached = _incoming_markers(roots, graph)
         groups_of, direct_names = _root_groups(roots, graph)
         know_direct = bool(roots)
+        lines = EntryLines(self.text, TOML_ENTRY)
         packages: list[Package] = []
         for name, version, kind, forks in rows:
             node = (name, version)
@@ -171,11 +164,13 @@ class _UvReader:
                 Package(
                     name=name,
                     version=version,
+                    parsed_version=None if version is None else parsed.get(version),
                     source=kind,
                     markers=marker,
                     groups=groups_of.get(node, ()),
                     direct=(name in direct_names) if know_direct else None,
                     index=index_of.get(node),
+                    line=lines.locate(name, version),
                 )
             )
         supported = data.get("supported-markers")
@@ -214,16 +209,6 @@ class _UvReader:
             raise self.fail("'manifest.members' must be a list of names", "manifest.members")
         return frozenset(self._normalise(m) for m in members)
 
-    def _name(self, entry: dict[str, Any], key: str, index: int) -> str:
-        name = entry.get("name")
-        if name is None:
-            raise self.fail(f"{key} has no 'name'", f"{key}.name", index)
-        if not isinstance(name, str) or not name:
-            raise self.fail(
-                f"{key} has a name that is not a string: {name!r}", f"{key}.name", index
-            )
-        return self._normalise(name)
-
     def _normalise(self, name: str) -> str:
         if _NORMALISED.match(name):
             return name
@@ -235,11 +220,11 @@ class _UvReader:
 
     def _source(
         self, entry: dict[str, Any], name: str, key: str, index: int
-    ) -> tuple[str, str | None]:
+    ) -> tuple[SourceKind, str | None]:
         source = entry.get("source")
         if source is None:
             self.warnings.append(f"package '{name}' has no source; read as a registry package")
-            return "registry", None
+            return SourceKind.REGISTRY, None
         if isinstance(source, str):  # uv's first lock format: "registry+https://…"
             raw, _, location = source.partition("+")
             kind = _SOURCE_KINDS.get(raw)
@@ -320,7 +305,7 @@ class _Graph:
 
     def __init__(
         self,
-        rows: Iterable[tuple[str, str | None, str, list[str] | None]],
+        rows: Iterable[tuple[str, str | None, SourceKind, list[str] | None]],
         deps: dict[_Node, list[_Edge]],
         optional: dict[_Node, dict[str, list[_Edge]]],
         dev: dict[_Node, dict[str, list[_Edge]]],

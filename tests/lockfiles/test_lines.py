@@ -9,7 +9,8 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from depwatch.lockfiles import reader_for
-from depwatch.lockfiles.lines import LockLines
+from depwatch.lockfiles.base import TOML_ENTRY, EntryLines
+from depwatch.lockfiles.requirements import pin_line
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "lockfiles"
 BENCH_LOCK = Path(__file__).parents[3] / "shared" / "bench" / "uv.lock"
@@ -41,12 +42,11 @@ LOCKS = [
 def test_every_locked_package_points_at_its_own_entry(path: Path, fmt: str, entry: str) -> None:
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
-    search = LockLines(text, fmt)
     packages = [p for p in reader_for(path).read(path).packages if p.version]
     assert packages
     for package in packages:
         assert package.version is not None
-        number = search.locate(package.name, package.version)
+        number = package.line
         assert number is not None, package
         named = re.fullmatch(rf"\s*{entry}.*", lines[number - 1])
         assert named is not None, (package, lines[number - 1])
@@ -66,12 +66,11 @@ def test_the_benchmark_lock() -> None:
         pytest.skip("../shared/bench/uv.lock is not beside this checkout")
     text = BENCH_LOCK.read_text(encoding="utf-8")
     lines = text.splitlines()
-    search = LockLines(text, "uv")
     packages = [p for p in reader_for(BENCH_LOCK).read(BENCH_LOCK).packages if p.version]
     assert len(packages) > 500
     for package in packages:
         assert package.version is not None
-        number = search.locate(package.name, package.version)
+        number = package.line
         assert number is not None, package
         assert lines[number - 1] == f'name = "{package.name}"'
         assert lines[number] == f'version = "{package.version}"'
@@ -82,7 +81,7 @@ def test_a_name_locked_at_two_versions_points_at_each() -> None:
         '[[package]]\nname = "numpy"\nversion = "1.26.4"\nsource = { registry = "x" }\n\n'
         '[[package]]\nname = "numpy"\nversion = "2.1.0"\nsource = { registry = "x" }\n'
     )
-    search = LockLines(text, "uv")
+    search = EntryLines(text, TOML_ENTRY)
     assert search.locate("numpy", "1.26.4") == 2
     assert search.locate("numpy", "2.1.0") == 7
     assert search.locate("numpy", "3.0") == 2  # no entry at that version: the first entry
@@ -95,23 +94,22 @@ def test_a_dependency_mention_is_not_the_entry() -> None:
         '[[package]]\nname = "six"\nversion = "1.16.0"\n'
         'sdist = { url = "https://x/six-1.16.0.tar.gz" }\n'
     )
-    assert LockLines(text, "uv").locate("six", "1.16.0") == 9
+    assert EntryLines(text, TOML_ENTRY).locate("six", "1.16.0") == 9
 
 
 def test_spellings_case_and_line_endings() -> None:
     text = "Zope.Interface==6.0 \\\r\n    --hash=sha256:00\r\nzope_interface==7.0\r\nother==1.0\r\n"
-    search = LockLines(text, "requirements")
-    assert search.locate("zope-interface", "7.0") == 3
-    assert search.locate("zope-interface", "6.0") == 1
-    assert search.locate("zope-interface", "8.0") == 1  # named, at another version
-    assert search.locate("absent", "1.0") is None
-    assert LockLines("", "uv").locate("six", "1.0") is None
+    assert pin_line(text, "zope-interface", "7.0") == 3
+    assert pin_line(text, "zope-interface", "6.0") == 1
+    assert pin_line(text, "zope-interface", "8.0") == 1  # named, at another version
+    assert pin_line(text, "absent", "1.0") is None
+    assert EntryLines("", TOML_ENTRY).locate("six", "1.0") is None
 
 
 def test_lowering_that_changes_lengths_does_not_shift_lines() -> None:
     # "İ".lower() is two characters: matching ignores case without changing the text.
     text = 'name = "İİİİ"\nversion = "1"\n\n[[package]]\nname = "six"\nversion = "1.16.0"\n'
-    assert LockLines(text, "uv").locate("six", "1.16.0") == 5
+    assert EntryLines(text, TOML_ENTRY).locate("six", "1.16.0") == 5
 
 
 _CORPUS_ENTRY = {
@@ -146,18 +144,17 @@ def test_every_corpus_package_points_at_its_own_entry(shared: Path, relative: st
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     fmt = reader.FORMAT
-    search = LockLines(text, fmt)
     entry = re.compile(rf"\s*{_CORPUS_ENTRY[fmt]}.*")
     # A requirements file's -r includes are other files: only what this file names is here.
     own = {canonicalize_name(m.group(1)) for line in lines if (m := entry.fullmatch(line))}
     packages = [p for p in reader.read(path).packages if p.version and p.name in own]
     if not packages:  # a lock that pins nothing (uv's empty project): nothing to point at
         assert not [p for p in reader.read(path).packages if p.version]
-        assert search.locate("anything", "1.0") is None
+        assert not [p for p in reader.read(path).packages if p.line is not None]
         return
     for package in packages:
         assert package.version is not None
-        number = search.locate(package.name, package.version)
+        number = package.line
         assert number is not None, package
         named = entry.fullmatch(lines[number - 1])
         assert named is not None, (package, number)
