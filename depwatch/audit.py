@@ -36,7 +36,8 @@ from depwatch.model import (
     RuleInfo,
     Suppressed,
 )
-from depwatch.project import ProjectFiles, admitted_minors, declares_dependencies, read_project
+from depwatch.project import ProjectFiles, declares_dependencies, read_project
+from depwatch.pythons import admitted_minors
 from depwatch.settings import IgnoreEntry, Settings, parse_settings
 
 if TYPE_CHECKING:
@@ -383,7 +384,7 @@ def _usage_lookup(
     online: bool = False,
 ) -> _UsageLookup:
     from depwatch.matcher import PLATFORMS
-    from depwatch.project import CANDIDATE_PYTHONS
+    from depwatch.pythons import UNDECLARED_PYTHONS
 
     modules: set[str] = set()
     env: set[str] = set()
@@ -413,7 +414,7 @@ def _usage_lookup(
         exclude,
         assignments,
         spellings,
-        pythons=declared or CANDIDATE_PYTHONS[8:],
+        pythons=declared or UNDECLARED_PYTHONS,
         platforms=options.platforms or tuple(PLATFORMS),
         settings=project.settings,
     )

@@ -18,7 +18,7 @@ from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.version import Version
 
 from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
-from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
+from depwatch.pythons import CANDIDATE_PYTHONS, UNDECLARED_PYTHONS, admitted_minors, excluded_minors
 from depwatch.rulebook.model import LockCondition, Rule, Usage
 
 __all__ = [
@@ -322,7 +322,7 @@ class Matcher:
     # -- targets -------------------------------------------------------------------------
 
     def _pythons(self) -> tuple[str, ...]:
-        return self.ctx.declared if self.ctx.declared else CANDIDATE_PYTHONS[8:]
+        return self.ctx.declared if self.ctx.declared else UNDECLARED_PYTHONS
 
     def _targets(self, pkg: Package) -> tuple[str, ...] | None:
         """The targets an entry is limited to; None when it concerns every target."""

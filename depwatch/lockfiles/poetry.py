@@ -15,7 +15,7 @@ from depwatch.lockfiles.base import (
     load_toml_lock,
 )
 from depwatch.model import Package
-from depwatch.project import python_constraint_to_pep440
+from depwatch.pythons import python_constraint_to_pep440
 
 __all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
 

@@ -20,7 +20,7 @@ from depwatch.matcher import (
     passed_on,
 )
 from depwatch.model import Evidence, HeldBack, Lockfile, Package, Tag
-from depwatch.project import admitted_minors
+from depwatch.pythons import admitted_minors
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage
 
 PY39 = admitted_minors(SpecifierSet(">=3.9"))
