@@ -598,10 +598,11 @@ def packages(
 ) -> None:
     """List what the lockfiles pin (with --online: how far behind the index each is)."""
     from depwatch import audit, reporters
+    from depwatch.online import inventory_online
 
     try:
         if online or offline:
-            behind = audit.inventory_online(
+            behind = inventory_online(
                 tuple(paths or ()), offline=offline, index_url=_index_url(index_url)
             )
             items = behind.items

@@ -39,11 +39,14 @@ from packaging.version import InvalidVersion, Version
 from depwatch.model import Finding, Fix, FixEdit
 
 if TYPE_CHECKING:
+    from depwatch.projects import Project
+    from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Rule
 
 __all__ = [
     "FixContext",
     "commands",
+    "context_of",
     "safe_name",
     "safe_version",
     "with_fixes",
@@ -767,6 +770,23 @@ def fixes_for(finding: Finding, ctx: FixContext) -> tuple[Fix, ...]:
 def with_fixes(findings: Iterable[Finding], ctx: FixContext) -> list[Finding]:
     """The findings with their fixes."""
     return [replace(f, fixes=fixes_for(f, ctx)) for f in findings]
+
+
+def context_of(
+    project: Project, rulebook: RuleBook | None = None, declared: tuple[str, ...] | None = None
+) -> FixContext:
+    """The project's own constraints (pyproject.toml, Pipfile, pip-compile inputs); with
+    ``rulebook``, its rules and the project's declared Python minors, to build fixes from."""
+    ctx = FixContext(
+        root=project.root,
+        lock_paths=project.texts,
+        formats={lock.path: lock.format for lock in project.lockfiles},
+        pyproject=project.files.pyproject,
+        pyproject_path=project.files.pyproject_path,
+    )
+    if rulebook is None:
+        return ctx
+    return replace(ctx, rules=rulebook.get, package_rules=rulebook.for_package, declared=declared)
 
 
 def _in(prefix: str, command: str) -> str:

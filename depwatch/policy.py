@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.version import Version
 
@@ -15,15 +16,20 @@ from depwatch import jsonfile
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
 from depwatch.model import Finding, HeldBack, Suppressed, Tag
-from depwatch.settings import IgnoreEntry
+from depwatch.settings import IgnoreEntry, Settings
 
 __all__ = [
     "BaselineKey",
+    "Gate",
+    "Gated",
     "PolicyResult",
     "apply_baseline",
     "apply_ignores",
     "baseline_document",
     "exit_code",
+    "fail_on_of",
+    "gate",
+    "ignores_of",
     "read_baseline",
 ]
 
@@ -231,6 +237,80 @@ def apply_baseline(
         else:
             kept.append(finding)
     return kept, suppressed
+
+
+def ignores_of(settings: Settings, ids: Iterable[str]) -> list[IgnoreEntry]:
+    """A project's ignore entries: its ``[tool.depwatch] ignore``, then ``--ignore`` ids."""
+    return [
+        *settings.ignore,
+        *(IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore") for i in ids),
+    ]
+
+
+def fail_on_of(
+    flag: str | None, settings: Mapping[str, Settings]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The fail-on of a run, and (project, fail-on) pairs where the projects differ: ``--fail-on``
+    (``flag``) decides for every project; else each project's own ``[tool.depwatch] fail-on``."""
+    own = {shown: flag or mine.fail_on or "immediate" for shown, mine in settings.items()}
+    if len(set(own.values())) == 1:
+        return next(iter(own.values())), ()
+    return flag or "immediate", tuple(sorted(own.items()))
+
+
+class Gated(NamedTuple):
+    """One project's findings as matched, with its ignore entries."""
+
+    findings: Sequence[Finding]
+    ignores: Sequence[IgnoreEntry]
+    before: Sequence[Finding] = ()
+    """With ``--since``: findings there before the change; an entry that matches one is in
+    use, not stale."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What is left to report of each project (in the order given, each sorted), and what the
+    ignores and the baseline did."""
+
+    findings: list[list[Finding]]
+    suppressed: list[Suppressed]
+    stale: tuple[str, ...]
+    expired: list[str]
+    gaps: list[str]
+    """What ``--strict`` fails on: expired and stale ignore entries."""
+
+
+def gate(projects: Sequence[Gated], *, today: datetime.date, baseline: Path | None) -> Gate:
+    """Ignores per project, then the baseline."""
+    kept: list[list[Finding]] = []
+    suppressed: list[Suppressed] = []
+    stale: list[str] = []
+    expired: list[str] = []
+    for findings, ignores, before in projects:
+        outcome = apply_ignores(findings, ignores, today)
+        kept.append(list(outcome.findings))
+        suppressed += outcome.suppressed
+        unused = outcome.stale
+        if unused and before:
+            unused = apply_ignores([*findings, *before], ignores, today).stale
+        stale += [s for s in unused if s not in stale]
+        expired += outcome.expired
+    gaps = expired + [f"ignore entry matched nothing: {s}" for s in stale]
+    if baseline is not None:
+        keys = read_baseline(baseline)
+        held: list[Suppressed] = []
+        for at, mine in enumerate(kept):
+            kept[at], base_suppressed = apply_baseline(mine, keys, baseline)
+            held += base_suppressed
+        suppressed += held
+    return Gate(
+        [sorted(mine, key=Finding.sort_key) for mine in kept],
+        suppressed,
+        tuple(stale),
+        expired,
+        gaps,
+    )
 
 
 def exit_code(

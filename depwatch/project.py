@@ -13,22 +13,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text, repository_top
-from depwatch.model import ProjectFacts
+from depwatch.model import Lockfile, ProjectFacts
 from depwatch.pythons import CANDIDATE_PYTHONS, admitted_minors, poetry_constraint
 from depwatch.specifiers import specifier_set
 
-__all__ = ["ProjectFiles", "declares_dependencies", "read_project"]
+__all__ = [
+    "DeclaredPython",
+    "ProjectFiles",
+    "declared_python",
+    "declares_dependencies",
+    "read_project",
+]
 
 #: Pipfile tables that are pipenv's settings, not package categories.
 _PIPFILE_SETTINGS = frozenset({"source", "requires", "scripts", "pipenv"})
@@ -332,3 +339,55 @@ def read_project(root: Path) -> ProjectFiles:
         pyproject_path=pyproject_path if pyproject is not None else None,
         declared=declared,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredPython:
+    """The Python a project declares, from the first source that says (see the docstring)."""
+
+    minors: tuple[str, ...] | None = None
+    """The declared CPython minors; None when nothing declares a range."""
+    range: str | None = None
+    """The range as text."""
+    source: str | None = None
+    """Where it came from."""
+
+
+_CPYTHON = re.compile(r"([0-9]+)\.([0-9]+)(?:\.[0-9]+)?\Z")
+
+
+def declared_python(
+    files: ProjectFiles, lockfiles: Sequence[Lockfile], pythons: Sequence[str]
+) -> DeclaredPython:
+    """The declared CPython minors, the range as text, and where it came from: ``--python``
+    (``pythons``), the manifests, else the lockfiles' own ``requires-python``, else a conda
+    lock's ``python`` package."""
+    if pythons:
+        ordered = sorted(set(pythons), key=Version)  # flags in any order name the same targets
+        return DeclaredPython(tuple(ordered), " ".join(f"=={p}.*" for p in ordered), "--python")
+    if files.declared is not None:
+        return DeclaredPython(
+            files.declared, files.facts.requires_python, files.facts.python_source
+        )
+    for lock in lockfiles:
+        if lock.requires_python:
+            try:
+                spec = specifier_set(lock.requires_python)
+            except InvalidSpecifier:
+                continue
+            return DeclaredPython(
+                admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"
+            )
+    for lock in lockfiles:
+        # A conda python package version that is not a CPython X.Y[.Z] (conda keeps any text)
+        # declares nothing.
+        found = [m for v in lock.python_versions if (m := _CPYTHON.match(v))]
+        if found:
+            minors = sorted({(int(m[1]), int(m[2])) for m in found})
+            pins = ", ".join(f"=={version}" for version in sorted({m.string for m in found}))
+            return DeclaredPython(
+                tuple(f"{major}.{minor}" for major, minor in minors),
+                pins,
+                f"{lock.path} python package",
+            )
+    return DeclaredPython()
