@@ -231,9 +231,11 @@ def check(options: CheckOptions) -> Outcome:
     )
     blind = vulns.blind if vulns else None
     code = max(
-        policy.exit_code(mine, report.fail_on_for(a.project.shown))
+        policy.exit_code(
+            mine, report.fail_on_for(a.project.shown), gaps=gaps, strict=options.strict
+        )
         for a, mine in zip(audited, kept, strict=True)
     )
-    if (options.strict and gaps) or blind:
+    if blind:
         code = ExitCode.ERROR
     return Outcome(report, code, tuple(gaps), error=blind)

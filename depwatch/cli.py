@@ -20,6 +20,7 @@ from typer.core import TyperCommand
 
 from depwatch import __version__
 from depwatch.errors import DepwatchError, ExitCode
+from depwatch.model import FailOn
 
 if TYPE_CHECKING:
     from depwatch.audit import CheckOptions
@@ -74,13 +75,6 @@ class RulesFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
-
-
-class FailOn(str, Enum):
-    immediate = "immediate"
-    plan = "plan"
-    monitor = "monitor"
-    never = "never"
 
 
 class Platform(str, Enum):
@@ -418,7 +412,7 @@ def check(
         today=_today(today),
         **_vuln_options(vulns, vuln_service, osv_url),
         strict=strict,
-        fail_on=fail_on.value if fail_on else None,
+        fail_on=fail_on,
         hook=os.environ.get("PRE_COMMIT") == "1",
         verbose=verbose,
         online=online,
@@ -769,7 +763,7 @@ def baseline_write(
         pythons=_pythons(python or []),
         platforms=tuple(p.value for p in platform or ()),
         today=_today(today),
-        fail_on="never",
+        fail_on=FailOn.NEVER,
         **_vuln_options(vulns, vuln_service, osv_url),
     )
     try:

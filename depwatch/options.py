@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from depwatch.model import FailOn
+
 __all__ = ["CheckOptions", "say"]
 
 
@@ -29,7 +31,7 @@ class CheckOptions:
     vuln_service: str | None = None
     osv_url: str | None = None
     strict: bool = False
-    fail_on: str | None = None
+    fail_on: FailOn | None = None
     hook: bool = False
     verbose: bool = False
     online: bool | None = None

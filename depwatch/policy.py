@@ -15,7 +15,7 @@ from packaging.version import Version
 from depwatch import jsonfile
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
-from depwatch.model import Finding, HeldBack, Suppressed, Tag
+from depwatch.model import FailOn, Finding, HeldBack, Report, Suppressed, Tag
 from depwatch.settings import IgnoreEntry, Settings
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "baseline_document",
     "exit_code",
     "fail_on_of",
+    "failing_tags",
+    "fails",
     "gate",
     "ignores_of",
     "read_baseline",
@@ -248,14 +250,14 @@ def ignores_of(settings: Settings, ids: Iterable[str]) -> list[IgnoreEntry]:
 
 
 def fail_on_of(
-    flag: str | None, settings: Mapping[str, Settings]
-) -> tuple[str, tuple[tuple[str, str], ...]]:
+    flag: FailOn | None, settings: Mapping[str, Settings]
+) -> tuple[FailOn, tuple[tuple[str, FailOn], ...]]:
     """The fail-on of a run, and (project, fail-on) pairs where the projects differ: ``--fail-on``
     (``flag``) decides for every project; else each project's own ``[tool.depwatch] fail-on``."""
-    own = {shown: flag or mine.fail_on or "immediate" for shown, mine in settings.items()}
+    own = {shown: flag or mine.fail_on or FailOn.IMMEDIATE for shown, mine in settings.items()}
     if len(set(own.values())) == 1:
         return next(iter(own.values())), ()
-    return flag or "immediate", tuple(sorted(own.items()))
+    return flag or FailOn.IMMEDIATE, tuple(sorted(own.items()))
 
 
 class Gated(NamedTuple):
@@ -313,15 +315,25 @@ def gate(projects: Sequence[Gated], *, today: datetime.date, baseline: Path | No
     )
 
 
+def fails(tag: Tag, fail_on: FailOn) -> bool:
+    """Whether a finding tagged ``tag`` fails a gate at ``fail_on``."""
+    fail_on = FailOn(fail_on)
+    return fail_on is not FailOn.NEVER and tag.rank <= Tag(fail_on.value).rank
+
+
+def failing_tags(report: Report) -> list[Tag]:
+    """The tags in the report that fail its gate (each project's by its own fail-on), most
+    urgent first; empty: the gate passes."""
+    failing = {f.tag for f in report.findings if fails(f.tag, report.fail_on_for(f.project))}
+    return [t for t in Tag if t in failing]
+
+
 def exit_code(
-    findings: Iterable[Finding], fail_on: str, *, gaps: Sequence[str] = (), strict: bool = False
+    findings: Iterable[Finding], fail_on: FailOn, *, gaps: Sequence[str] = (), strict: bool = False
 ) -> ExitCode:
     """2 for a gap under ``--strict``; 1 for a finding at or above ``fail_on``; else 0."""
     if strict and gaps:
         return ExitCode.ERROR
-    if fail_on == "never":
-        return ExitCode.OK
-    threshold = Tag(fail_on).rank
-    if any(f.tag.rank <= threshold for f in findings):
+    if any(fails(f.tag, fail_on) for f in findings):
         return ExitCode.FINDINGS
     return ExitCode.OK
