@@ -15,7 +15,6 @@ from depwatch import policy
 from depwatch.errors import ExitCode
 from depwatch.files import repository_top
 from depwatch.model import Finding, IndexFacts, NotChecked, ProjectReport, Report, RuleInfo
-from depwatch.online import start_index, unique_facts
 from depwatch.options import CheckOptions, say
 from depwatch.project import DeclaredPython, declared_python
 from depwatch.projects import (
@@ -25,7 +24,6 @@ from depwatch.projects import (
     with_declaration_line,
     with_lines,
 )
-from depwatch.vulns import start_vulns, vulnerabilities
 
 if TYPE_CHECKING:
     from depwatch.index.run import PendingIndex
@@ -78,67 +76,48 @@ def _audit_project(
     index: PendingIndex | None,
 ) -> _Audited:
     """Match one project (and, with ``--since``, the same project at the revision)."""
-    from depwatch.evidence import check_context_globs, usage_lookup
+    from depwatch.evidence import check_globs, usage_lookup
     from depwatch.matcher import merge
     from depwatch.matching import match_project, project_warnings
-    from depwatch.online import online_findings
 
     exclude = (*project.settings.exclude, *options.exclude)
-    if exclude:  # a bad glob is an error whether or not a rule needs the scan
-        from depwatch.usage.project import exclude_spec
-
-        exclude_spec(tuple(exclude))
-    check_context_globs(project)
+    check_globs(project, exclude)
     declared = declared_python(project.files, project.lockfiles, options.pythons)
-    online = index is not None
-    usage = (
-        usage_lookup(project, rulebook, exclude, options, declared=declared.minors, online=online)
-        if options.usage
-        else None
-    )
-    matched = match_project(project, rulebook, options, usage, declared)
-    found, infos = matched.findings, dict(matched.matcher.infos)
-    warnings: list[str] = []
-    facts: list[IndexFacts] | None = None
-    not_checked: list[NotChecked] | None = None
-    if index is not None:
-        stage = online_findings(
-            project, found, matched.matcher, usage, rulebook, index, options, old
+    usage = None
+    if options.usage:
+        usage = usage_lookup(
+            project, rulebook, exclude, options, declared=declared.minors, online=bool(index)
         )
-        found, facts, warnings = stage.findings, stage.facts, stage.warnings
-        not_checked = stage.not_checked + stage.wheels_not_checked
-        infos.update(stage.infos)
-    split = None
+    now = match_project(project, rulebook, options, usage, declared, index, old)
+    found, infos, unchanged, resolved = now.findings, now.infos, [], []
+    not_checked = (
+        None if index is None else [*(now.not_checked or ()), *(now.wheels_not_checked or ())]
+    )
     if old is not None:  # the same project at the revision, matched the same way
         from depwatch.since import since_filter
 
         old_declared = declared_python(old.files, old.lockfiles, options.pythons)
-        before = match_project(old, rulebook, options, usage, old_declared)
-        old_found = before.findings
-        infos.update(before.matcher.infos)
-        if index is not None:
-            old_stage = online_findings(
-                old, old_found, before.matcher, usage, rulebook, index, options
-            )
-            old_found = old_stage.findings
-            infos.update(old_stage.infos)
-            not_checked = [*(not_checked or ()), *old_stage.wheels_not_checked]
-        split = since_filter(merge(found), merge(old_found))
-    found = with_declaration_line(
-        with_lines(merge(split.new if split else found), project), project
-    )
-    more_warnings, gaps = project_warnings(project, matched.matcher, usage, options)
+        before = match_project(old, rulebook, options, usage, old_declared, index)
+        infos = {**infos, **before.infos}
+        if not_checked is not None:
+            not_checked += before.wheels_not_checked or ()
+        split = since_filter(merge(found), merge(before.findings))
+        found, unchanged, resolved = split.new, split.unchanged, split.resolved
+    found = with_declaration_line(with_lines(merge(found), project), project)
+    warnings, gaps = project_warnings(project, now.matcher, usage, options)
     return _Audited(
-        project, declared, matched.report, found, split.unchanged if split else [],
-        split.resolved if split else [], infos, warnings + more_warnings, gaps,
-        policy.ignores_of(project.settings, options.ignore), facts, not_checked,
+        project, declared, now.report, found, unchanged, resolved, infos,
+        [*now.warnings, *warnings], gaps, policy.ignores_of(project.settings, options.ignore),
+        now.index_facts, not_checked,
     )  # fmt: skip
 
 
 def check(options: CheckOptions) -> Outcome:
     """Run ``depwatch check``."""
     from depwatch import fixes
+    from depwatch.online import start_index, unique_facts
     from depwatch.rulebook import load_rulebook
+    from depwatch.vulns import start_vulns, vulnerabilities
 
     projects = read_projects(options.paths, hook=options.hook)
     if not projects:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from depwatch.usage import FileFacts
     from depwatch.usage.context import PathContexts
 
-__all__ = ["NOT_COUNTED", "UsageLookup", "check_context_globs", "not_counted_lines", "usage_lookup"]
+__all__ = ["NOT_COUNTED", "UsageLookup", "check_globs", "not_counted_lines", "usage_lookup"]
 
 
 class UsageLookup:
@@ -194,9 +194,13 @@ def not_counted_lines(usage: UsageLookup, prefix: str) -> list[str]:
     ]
 
 
-def check_context_globs(project: Project) -> None:
-    """``[tool.depwatch] vendored`` / ``fixtures`` compiled: a bad glob is an error whether or
-    not a rule needs the scan."""
+def check_globs(project: Project, exclude: Sequence[str]) -> None:
+    """``--exclude`` and ``[tool.depwatch] exclude`` / ``vendored`` / ``fixtures`` compiled: a
+    bad glob is an error whether or not a rule needs the scan."""
+    if exclude:
+        from depwatch.usage.project import exclude_spec
+
+        exclude_spec(tuple(exclude))
     settings = project.settings
     if settings.vendored is None and settings.fixtures is None:
         return

@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from depwatch.fixes import context_of
-from depwatch.model import Finding, Lockfile, Package, ProjectReport
+from depwatch.model import (
+    Finding,
+    IndexFacts,
+    Lockfile,
+    NotChecked,
+    Package,
+    ProjectReport,
+    RuleInfo,
+)
 from depwatch.options import CheckOptions
 from depwatch.project import DeclaredPython
 from depwatch.projects import Project
 
 if TYPE_CHECKING:
     from depwatch.evidence import UsageLookup
+    from depwatch.index.run import PendingIndex
     from depwatch.matcher import Matcher
     from depwatch.rulebook import RuleBook
 
@@ -22,11 +31,20 @@ __all__ = ["Matched", "installed_nowhere", "made_for_targets", "match_project", 
 
 @dataclass(frozen=True)
 class Matched:
-    """One project's lockfiles and interpreter matched against the rules."""
+    """One project's lockfiles and interpreter matched against the rules (and, with
+    ``--online``, against the index and the released wheels)."""
 
     findings: list[Finding]
     matcher: Matcher
     report: ProjectReport
+    infos: dict[str, RuleInfo]
+    index_facts: list[IndexFacts] | None = None
+    """None without ``--online``."""
+    not_checked: list[NotChecked] | None = None
+    """The entries the index did not answer for (None without ``--online``)."""
+    wheels_not_checked: list[NotChecked] | None = None
+    """The wheels that could not be compared (None without ``--online``)."""
+    warnings: tuple[str, ...] = ()
 
 
 def match_project(
@@ -35,8 +53,12 @@ def match_project(
     options: CheckOptions,
     usage: UsageLookup | None,
     declared: DeclaredPython,
+    index: PendingIndex | None = None,
+    old_project: Project | None = None,
 ) -> Matched:
-    """Match the lockfiles made for the targets, and the interpreter, on ``declared``."""
+    """Match the lockfiles made for the targets, and the interpreter, on ``declared``; with
+    ``index``, add what the index and the wheels say (``old_project``: the project at
+    ``--since``, whose versions the wheels are compared from)."""
     from depwatch.matcher import MatchContext, Matcher
 
     ctx = MatchContext(
@@ -60,7 +82,21 @@ def match_project(
         lockfiles=tuple(project.lockfiles),
         python_source=declared.source,
     )
-    return Matched(found, matcher, report)
+    if index is None:
+        return Matched(found, matcher, report, dict(matcher.infos))
+    from depwatch.online import online_findings
+
+    stage = online_findings(project, found, matcher, usage, rulebook, index, options, old_project)
+    return Matched(
+        stage.findings,
+        matcher,
+        report,
+        {**matcher.infos, **stage.infos},
+        stage.facts,
+        stage.not_checked,
+        stage.wheels_not_checked,
+        tuple(stage.warnings),
+    )
 
 
 def made_for_targets(lock: Lockfile, matcher: Matcher) -> bool:

@@ -127,7 +127,7 @@ def _at_revision(exc: DepwatchError, root: Path, project: Project, rev: str) -> 
         if exc.path == shown_root or exc.path.startswith(shown_root + os.sep):
             rel = Path(os.path.relpath(exc.path, shown_root)).as_posix()
             prefix = "" if project.shown == "." else f"{project.shown}/"
-            exc.path = f"{prefix}{rel} at {rev}"
+            return exc.moved(f"{prefix}{rel} at {rev}")
     return exc
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from depwatch.model import Finding, NotAudited, Package, RuleInfo
 from depwatch.options import CheckOptions
 from depwatch.projects import Project
-from depwatch.since import since_filter
 
 if TYPE_CHECKING:
     from depwatch.advisories import AdvisoryResult, PendingAudit
@@ -91,6 +90,8 @@ def vulnerabilities(
     unchanged: list[list[Finding]] = [[] for _ in projects]
     resolved: list[Finding] = []
     if olds:
+        from depwatch.since import since_filter
+
         old_findings, old_infos = _findings(result, olds)
         infos.update(old_infos)
         for at, (now, before) in enumerate(zip(findings, old_findings, strict=True)):
