@@ -87,7 +87,7 @@ def _editable_name(location: str, root: Path) -> str | None:
     """The name a PDM editable names (``${PROJECT_ROOT}`` is the project's folder), read as the
     requirements reader reads a location: ``#egg=``, an archive's file name, a folder's
     ``[project] name``."""
-    from depwatch.lockfiles.requirements import name_of_location
+    from depwatch.locations import name_of_location
 
     try:
         return name_of_location(location.replace("${PROJECT_ROOT}", root.as_posix()), base=root)
