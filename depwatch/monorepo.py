@@ -30,7 +30,8 @@ from depwatch.files import display_path
 from depwatch.model import FailOn, Finding, NotAudited, Report
 
 if TYPE_CHECKING:
-    from depwatch.audit import CheckOptions, Outcome
+    from depwatch.audit import Outcome
+    from depwatch.options import CheckOptions
 
 __all__ = ["RecursiveOutcome", "check_recursive", "find_projects"]
 
