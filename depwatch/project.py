@@ -4,9 +4,10 @@ Sources, first found (DESIGN.md): ``--python``, ``[project] requires-python``, P
 ``python`` dependency, Pipfile ``[requires]``, setup.py's ``python_requires=`` (read with
 ``ast``, never run), setup.cfg's ``[options] python_requires``, the nearest enclosing
 pyproject.toml's declaration (for a sub-project whose pyproject.toml has no ``[project]``), the
-lock's own ``requires-python``, a conda lock's ``python`` package. The declared range becomes a
-set of CPython minor releases (3.0–3.15) so that Poetry's ``||`` and every other spelling
-compare alike.
+lock's own ``requires-python``, a conda lock's ``python`` package (:func:`read_project` reads
+the manifests' sources; :func:`declared_python` picks the first of all of them). The declared
+range becomes a set of CPython minor releases (3.0–3.15, :mod:`depwatch.pythons`) so that
+Poetry's ``||`` and every other spelling compare alike.
 """
 
 from __future__ import annotations
