@@ -13,6 +13,11 @@ so a machine whose speed drifts still gives a fair comparison; the median is quo
   FILE.py``), scan cache warm, on the same project and, with ``--repo DIR`` (a git checkout
   with a lockfile, such as pip's), on a larger one
                                      vs ``python -c pass``               (target ≤ 10×)
+
+``--imports`` prints, instead, what ``python -X importtime`` says of ``--version``, ``check
+--help`` and ``check`` on the 28-package project: the number of modules, and per top-level import
+the smallest cumulative time over the runs (where start-up goes; counts are stable on a busy
+machine, times are not).
 """
 
 from __future__ import annotations
@@ -54,11 +59,35 @@ def pair(name: str, a: list[str], b: list[str], cwd: Path, runs: int, target: fl
     )
 
 
+def import_table(name: str, cmd: list[str], cwd: Path, runs: int, top: int = 12) -> None:
+    """``cmd`` run ``runs`` times under ``-X importtime``: module count and the top-level
+    imports by their smallest cumulative time."""
+    best: dict[str, int] = {}
+    count = 0
+    for _ in range(runs):
+        done = subprocess.run(
+            [PY, "-X", "importtime", *cmd], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+        lines = [line for line in lines if "cumulative" not in line]
+        count = len(lines)
+        for line in lines:
+            _, cumulative, module = line.split("|")
+            if module.startswith("  "):  # imported by another module: counted in its parent
+                continue
+            key = module.strip()
+            best[key] = min(best.get(key, 1 << 62), int(cumulative))
+    print(f"{name}: {count} modules; top-level imports, smallest cumulative µs of {runs} runs")
+    for module, micros in sorted(best.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {micros:>9}  {module}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--repo", type=Path, help="a larger git checkout for the hook's run")
     parser.add_argument("--file", default=None, help="the changed .py file in --repo")
+    parser.add_argument("--imports", action="store_true", help="the import-time tables instead")
     args = parser.parse_args()
     # An installed tool runs from bytecode (pip compiles it at install time); an environment
     # that forbids writing bytecode would time the compiler instead of depwatch.
@@ -69,6 +98,19 @@ def main() -> None:
     if (bin_dir / "depwatch").exists():
         depwatch = [str(bin_dir / "depwatch")]
     floor = [PY, "-c", "pass"]
+    project = REPO / "tests" / "fixtures" / "projects" / "genai-app"
+    if args.imports:
+        module = ["-m", "depwatch"]
+        import_table("python -c pass", ["-c", "pass"], REPO, args.runs)
+        import_table("depwatch --version", [*module, "--version"], REPO, args.runs)
+        import_table("depwatch check --help", [*module, "check", "--help"], REPO, args.runs)
+        import_table(
+            "depwatch check (28 packages)",
+            [*module, "check", "--fail-on", "never"],
+            project,
+            args.runs,
+        )
+        return
     pair("depwatch --version", [*depwatch, "--version"], floor, REPO, args.runs, 2.5)
 
     bench = SHARED / "bench"
@@ -85,7 +127,6 @@ def main() -> None:
     else:
         print(f"skipped packages: {bench} not found")
 
-    project = REPO / "tests" / "fixtures" / "projects" / "genai-app"
     pair(
         "check (28-package project)",
         [*depwatch, "check", "--fail-on", "never"],

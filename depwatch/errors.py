@@ -63,10 +63,18 @@ class DepwatchError(Exception):
         return text
 
     def with_path(self, path: str) -> DepwatchError:
-        """The same error, attributed to ``path`` when it named no file yet."""
-        if self.path is None:
-            self.path = path
-        return self
+        """The same error attributed to ``path`` when it named no file yet (a new error; this
+        one is left as it is)."""
+        if self.path is not None:
+            return self
+        return self.moved(path)
+
+    def moved(self, path: str) -> DepwatchError:
+        """A new error like this one (of the same type), naming ``path`` as the file at fault."""
+        new = type(self).__new__(type(self), *self.args)
+        new.__dict__.update(self.__dict__)
+        new.path = path
+        return new
 
 
 #: Line breaks as a terminal, ``str.splitlines`` or a CI log reader sees them.

@@ -39,11 +39,14 @@ from packaging.version import InvalidVersion, Version
 from depwatch.model import Finding, Fix, FixEdit
 
 if TYPE_CHECKING:
+    from depwatch.projects import Project
+    from depwatch.rulebook import RuleBook
     from depwatch.rulebook.model import Rule
 
 __all__ = [
     "FixContext",
     "commands",
+    "context_of",
     "safe_name",
     "safe_version",
     "with_fixes",
@@ -146,7 +149,7 @@ def _pep508(
 def _poetry(
     table: object, name: str, path: str, lines: Sequence[str], header: str, group: str | None
 ) -> list[_Constraint]:
-    from depwatch.project import poetry_constraint
+    from depwatch.pythons import poetry_constraint
 
     if not isinstance(table, Mapping):
         return []
@@ -418,7 +421,7 @@ def _python_blocking(ctx: FixContext, name: str, version: Version) -> _Constrain
     does not install on a Python the project declares (raise requires-python first)."""
     if not ctx.declared:
         return None
-    from depwatch.project import excluded_minors
+    from depwatch.pythons import excluded_minors
 
     for rule in ctx.package_rules(name):
         if rule.python_requires is None or not rule.affected.contains(version, prereleases=True):
@@ -684,7 +687,7 @@ _POETRY_PY = re.compile(r"""^(\s*python\s*=\s*)(["'])([^"'\n]*)\2""")
 
 
 def _python_fix(finding: Finding, floor: str, ctx: FixContext) -> Fix | None:
-    from depwatch.project import python_constraint_to_pep440
+    from depwatch.pythons import python_constraint_to_pep440
 
     tools = [_LOCK_TOOLS[ctx.formats[p]] for p in ctx.formats if ctx.formats[p] in _LOCK_TOOLS]
     relock = _RELOCK.get(tools[0]) if tools else None
@@ -731,7 +734,7 @@ def _python_floor(finding: Finding, rule: Rule | None) -> str | None:
             return _next_minor(finding.version)
         return None
     if rule is not None and rule.python_requires is not None and finding.tag.value == "immediate":
-        from depwatch.project import admitted_minors
+        from depwatch.pythons import admitted_minors
 
         floor = admitted_minors(rule.python_requires)
         return floor[0] if floor else None
@@ -767,6 +770,23 @@ def fixes_for(finding: Finding, ctx: FixContext) -> tuple[Fix, ...]:
 def with_fixes(findings: Iterable[Finding], ctx: FixContext) -> list[Finding]:
     """The findings with their fixes."""
     return [replace(f, fixes=fixes_for(f, ctx)) for f in findings]
+
+
+def context_of(
+    project: Project, rulebook: RuleBook | None = None, declared: tuple[str, ...] | None = None
+) -> FixContext:
+    """The project's own constraints (pyproject.toml, Pipfile, pip-compile inputs); with
+    ``rulebook``, its rules and the project's declared Python minors, to build fixes from."""
+    ctx = FixContext(
+        root=project.root,
+        lock_paths=project.texts,
+        formats={lock.path: lock.format for lock in project.lockfiles},
+        pyproject=project.files.pyproject,
+        pyproject_path=project.files.pyproject_path,
+    )
+    if rulebook is None:
+        return ctx
+    return replace(ctx, rules=rulebook.get, package_rules=rulebook.for_package, declared=declared)
 
 
 def _in(prefix: str, command: str) -> str:

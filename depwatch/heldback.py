@@ -15,7 +15,7 @@ from dataclasses import replace
 from packaging.version import Version
 
 from depwatch.model import Finding, HeldBack, RuleInfo, RuleKind, Tag
-from depwatch.project import CANDIDATE_PYTHONS
+from depwatch.pythons import CANDIDATE_PYTHONS
 
 __all__ = [
     "HELD_BACK_INFO",

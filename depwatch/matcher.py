@@ -28,7 +28,7 @@ from depwatch.model import (
     Tag,
     parse_markers,
 )
-from depwatch.project import CANDIDATE_PYTHONS, admitted_minors, excluded_minors
+from depwatch.pythons import UNDECLARED_PYTHONS, admitted_minors, excluded_minors
 from depwatch.rulebook.model import LockCondition, Rule, Usage
 
 __all__ = [
@@ -374,7 +374,7 @@ class Matcher:
     # -- targets -------------------------------------------------------------------------
 
     def _pythons(self) -> tuple[str, ...]:
-        return self.ctx.declared if self.ctx.declared else CANDIDATE_PYTHONS[8:]
+        return self.ctx.declared if self.ctx.declared else UNDECLARED_PYTHONS
 
     def _targets(self, pkg: Package) -> tuple[str, ...] | None:
         """The targets an entry is limited to; None when it concerns every target."""

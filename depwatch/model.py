@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Evidence",
+    "FailOn",
     "Finding",
     "Fix",
     "FixEdit",
@@ -112,6 +113,19 @@ class RuleKind(str, enum.Enum):
     EOL = "eol"
     VULNERABILITY = "vulnerability"
     YANKED = "yanked"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class FailOn(str, enum.Enum):
+    """``--fail-on`` / ``[tool.depwatch] fail-on``: the lowest tag that fails the gate, or never
+    (``depwatch.policy`` decides what fails)."""
+
+    IMMEDIATE = "immediate"
+    PLAN = "plan"
+    MONITOR = "monitor"
+    NEVER = "never"
 
     def __str__(self) -> str:
         return self.value
@@ -445,16 +459,16 @@ class Report:
     """With ``--since``: findings present at the revision and gone now."""
     warnings: tuple[str, ...] = ()
     """Things the user should know that are not findings (skipped files, skipped rules)."""
-    fail_on: str = "immediate"
+    fail_on: FailOn = FailOn.IMMEDIATE
     repo_root: str | None = None
     """The git repository's top folder (absolute, ``/``), where CI tools resolve paths."""
     run_folder: str | None = None
     """The folder depwatch ran in (absolute, ``/``); project roots are relative to it."""
-    fail_on_by_project: tuple[tuple[str, str], ...] = ()
+    fail_on_by_project: tuple[tuple[str, FailOn], ...] = ()
     """Where a project's own ``[tool.depwatch] fail-on`` differs from ``fail_on``: (project,
     fail-on) pairs; its findings gate by that."""
 
-    def fail_on_for(self, project: str) -> str:
+    def fail_on_for(self, project: str) -> FailOn:
         """The fail-on that gates ``project``'s findings."""
         return dict(self.fail_on_by_project).get(project, self.fail_on)
 

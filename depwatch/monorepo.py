@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 from depwatch import discovery
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path
-from depwatch.model import Finding, NotAudited, Report
+from depwatch.model import FailOn, Finding, NotAudited, Report
 
 if TYPE_CHECKING:
-    from depwatch.audit import CheckOptions, Outcome
+    from depwatch.audit import Outcome
+    from depwatch.options import CheckOptions
 
 __all__ = ["RecursiveOutcome", "check_recursive", "find_projects"]
 
@@ -252,7 +253,9 @@ def _join(outcomes: Sequence[Outcome], errors: Sequence[str]) -> Outcome:
     # Each project gates by its own fail-on (--fail-on, else its [tool.depwatch] fail-on).
     own = {p.root: r.fail_on_for(p.root) for r in reports for p in r.projects}
     values = set(own.values())
-    fail_on = values.pop() if len(values) == 1 else (reports[0].fail_on if reports else "immediate")
+    fail_on = (
+        values.pop() if len(values) == 1 else (reports[0].fail_on if reports else FailOn.IMMEDIATE)
+    )
     by_project = () if len(set(own.values())) <= 1 else tuple(sorted(own.items()))
     first = reports[0] if reports else None
     report = Report(

@@ -5,25 +5,33 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.version import Version
 
 from depwatch import jsonfile
 from depwatch.errors import DepwatchError, ExitCode
 from depwatch.files import display_path, read_text
-from depwatch.model import Finding, HeldBack, Suppressed, Tag
-from depwatch.settings import IgnoreEntry
+from depwatch.model import FailOn, Finding, HeldBack, Report, Suppressed, Tag
+from depwatch.settings import IgnoreEntry, Settings
 
 __all__ = [
     "BaselineKey",
+    "Gate",
+    "Gated",
     "PolicyResult",
     "apply_baseline",
     "apply_ignores",
     "baseline_document",
     "exit_code",
+    "fail_on_of",
+    "failing_tags",
+    "fails",
+    "gate",
+    "ignores_of",
     "read_baseline",
 ]
 
@@ -233,15 +241,99 @@ def apply_baseline(
     return kept, suppressed
 
 
+def ignores_of(settings: Settings, ids: Iterable[str]) -> list[IgnoreEntry]:
+    """A project's ignore entries: its ``[tool.depwatch] ignore``, then ``--ignore`` ids."""
+    return [
+        *settings.ignore,
+        *(IgnoreEntry(id=i, reason="--ignore on the command line", origin="--ignore") for i in ids),
+    ]
+
+
+def fail_on_of(
+    flag: FailOn | None, settings: Mapping[str, Settings]
+) -> tuple[FailOn, tuple[tuple[str, FailOn], ...]]:
+    """The fail-on of a run, and (project, fail-on) pairs where the projects differ: ``--fail-on``
+    (``flag``) decides for every project; else each project's own ``[tool.depwatch] fail-on``."""
+    own = {shown: flag or mine.fail_on or FailOn.IMMEDIATE for shown, mine in settings.items()}
+    if len(set(own.values())) == 1:
+        return next(iter(own.values())), ()
+    return flag or FailOn.IMMEDIATE, tuple(sorted(own.items()))
+
+
+class Gated(NamedTuple):
+    """One project's findings as matched, with its ignore entries."""
+
+    findings: Sequence[Finding]
+    ignores: Sequence[IgnoreEntry]
+    before: Sequence[Finding] = ()
+    """With ``--since``: findings there before the change; an entry that matches one is in
+    use, not stale."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What is left to report of each project (in the order given, each sorted), and what the
+    ignores and the baseline did."""
+
+    findings: list[list[Finding]]
+    suppressed: list[Suppressed]
+    stale: tuple[str, ...]
+    expired: list[str]
+    gaps: list[str]
+    """What ``--strict`` fails on: expired and stale ignore entries."""
+
+
+def gate(projects: Sequence[Gated], *, today: datetime.date, baseline: Path | None) -> Gate:
+    """Ignores per project, then the baseline."""
+    kept: list[list[Finding]] = []
+    suppressed: list[Suppressed] = []
+    stale: list[str] = []
+    expired: list[str] = []
+    for findings, ignores, before in projects:
+        outcome = apply_ignores(findings, ignores, today)
+        kept.append(list(outcome.findings))
+        suppressed += outcome.suppressed
+        unused = outcome.stale
+        if unused and before:
+            unused = apply_ignores([*findings, *before], ignores, today).stale
+        stale += [s for s in unused if s not in stale]
+        expired += outcome.expired
+    gaps = expired + [f"ignore entry matched nothing: {s}" for s in stale]
+    if baseline is not None:
+        keys = read_baseline(baseline)
+        held: list[Suppressed] = []
+        for at, mine in enumerate(kept):
+            kept[at], base_suppressed = apply_baseline(mine, keys, baseline)
+            held += base_suppressed
+        suppressed += held
+    return Gate(
+        [sorted(mine, key=Finding.sort_key) for mine in kept],
+        suppressed,
+        tuple(stale),
+        expired,
+        gaps,
+    )
+
+
+def fails(tag: Tag, fail_on: FailOn) -> bool:
+    """Whether a finding tagged ``tag`` fails a gate at ``fail_on``."""
+    fail_on = FailOn(fail_on)
+    return fail_on is not FailOn.NEVER and tag.rank <= Tag(fail_on.value).rank
+
+
+def failing_tags(report: Report) -> list[Tag]:
+    """The tags in the report that fail its gate (each project's by its own fail-on), most
+    urgent first; empty: the gate passes."""
+    failing = {f.tag for f in report.findings if fails(f.tag, report.fail_on_for(f.project))}
+    return [t for t in Tag if t in failing]
+
+
 def exit_code(
-    findings: Iterable[Finding], fail_on: str, *, gaps: Sequence[str] = (), strict: bool = False
+    findings: Iterable[Finding], fail_on: FailOn, *, gaps: Sequence[str] = (), strict: bool = False
 ) -> ExitCode:
     """2 for a gap under ``--strict``; 1 for a finding at or above ``fail_on``; else 0."""
     if strict and gaps:
         return ExitCode.ERROR
-    if fail_on == "never":
-        return ExitCode.OK
-    threshold = Tag(fail_on).rank
-    if any(f.tag.rank <= threshold for f in findings):
+    if any(fails(f.tag, fail_on) for f in findings):
         return ExitCode.FINDINGS
     return ExitCode.OK

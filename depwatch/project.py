@@ -4,17 +4,17 @@ Sources, first found (DESIGN.md): ``--python``, ``[project] requires-python``, P
 ``python`` dependency, Pipfile ``[requires]``, setup.py's ``python_requires=`` (read with
 ``ast``, never run), setup.cfg's ``[options] python_requires``, the nearest enclosing
 pyproject.toml's declaration (for a sub-project whose pyproject.toml has no ``[project]``), the
-lock's own ``requires-python``, a conda lock's ``python`` package. The declared range becomes a
-set of CPython minor releases (3.0–3.15) so that Poetry's ``||`` and every other spelling
-compare alike.
+lock's own ``requires-python``, a conda lock's ``python`` package (:func:`read_project` reads
+the manifests' sources; :func:`declared_python` picks the first of all of them). The declared
+range becomes a set of CPython minor releases (3.0–3.15, :mod:`depwatch.pythons`) so that
+Poetry's ``||`` and every other spelling compare alike.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,23 +26,17 @@ from packaging.version import Version
 from depwatch import tomlfile
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, read_text, repository_top
-from depwatch.model import ProjectFacts
+from depwatch.model import Lockfile, ProjectFacts
+from depwatch.pythons import CANDIDATE_PYTHONS, admitted_minors, poetry_constraint
 from depwatch.specifiers import specifier_set
 
 __all__ = [
-    "CANDIDATE_PYTHONS",
+    "DeclaredPython",
     "ProjectFiles",
-    "admitted_minors",
+    "declared_python",
     "declares_dependencies",
-    "excluded_minors",
-    "minor_admitted",
-    "poetry_constraint",
-    "python_constraint_to_pep440",
     "read_project",
 ]
-
-#: The CPython minor releases a declared range is matched against.
-CANDIDATE_PYTHONS: tuple[str, ...] = tuple(f"3.{minor}" for minor in range(16))
 
 #: Pipfile tables that are pipenv's settings, not package categories.
 _PIPFILE_SETTINGS = frozenset({"source", "requires", "scripts", "pipenv"})
@@ -70,99 +64,6 @@ _DECLARATION = re.compile(r"^\s*(?:requires-python|python)\s*=", re.MULTILINE)
 def _declaration_line(text: str) -> int | None:
     found = _DECLARATION.search(text)
     return None if found is None else text.count("\n", 0, found.start()) + 1
-
-
-def minor_admitted(spec: SpecifierSet, minor: str) -> bool:
-    """Whether any release of the CPython minor ``minor`` (``"3.9"``) is inside ``spec``."""
-    major_s, minor_s = minor.split(".")
-    probes = {Version(f"{minor}.0"), Version(f"{minor}.99")}
-    for item in spec:
-        try:
-            pinned = Version(item.version.rstrip(".*"))
-        except ValueError:  # InvalidVersion, or a number past the digit limit
-            continue
-        release = pinned.release
-        if len(release) >= 2 and release[0] == int(major_s) and release[1] == int(minor_s):
-            probes.add(pinned)
-            probes.add(Version(".".join(str(p) for p in (*release[:3], 0, 0)[:3])))
-    return any(spec.contains(probe, prereleases=True) for probe in probes)
-
-
-@functools.lru_cache(maxsize=4096)
-def excluded_minors(spec: SpecifierSet, minors: tuple[str, ...]) -> tuple[str, ...]:
-    """The minors of ``minors`` that no release inside ``spec`` belongs to (memoised: the
-    matcher asks this of every Python-floor rule, and rules share ranges)."""
-    return tuple(minor for minor in minors if not minor_admitted(spec, minor))
-
-
-def admitted_minors(spec: SpecifierSet) -> tuple[str, ...]:
-    """The candidate CPython minors inside ``spec``."""
-    return tuple(minor for minor in CANDIDATE_PYTHONS if minor_admitted(spec, minor))
-
-
-def poetry_constraint(text: str) -> list[SpecifierSet]:
-    """Poetry's constraint syntax, with ``a || b`` alternatives, as PEP 440 sets.
-
-    Raises ``ValueError`` when an alternative has no PEP 440 equivalent.
-    """
-    alternatives = []
-    for part in re.split(r"\|\|?", text):
-        if part.strip() in {"", "*"}:
-            alternatives.append(SpecifierSet())
-            continue
-        converted = python_constraint_to_pep440(part)
-        if converted is None:
-            raise ValueError(f"{part.strip()!r} has no PEP 440 equivalent")
-        alternatives.append(specifier_set(converted))
-    return alternatives
-
-
-_CLAUSE = re.compile(r"(\^|~=|~|>=|<=|!=|==|>|<|=)?\s*([0-9][0-9A-Za-z.*+!-]*)")
-
-
-def python_constraint_to_pep440(constraint: str) -> str | None:
-    """Poetry's ``^3.9`` / ``~3.9`` / ``>=3.8,<4`` as a PEP 440 specifier; None when not expressible."""
-    text = constraint.strip()
-    if text in {"", "*"} or "||" in text or "|" in text:
-        return None
-    parts: list[str] = []
-    for chunk in re.split(r"\s*,\s*|\s+(?=[\^~<>=!0-9])", text):
-        if not chunk:
-            continue
-        found = _CLAUSE.fullmatch(chunk.strip())
-        if found is None:
-            return None
-        op, version = found.group(1) or "", found.group(2)
-        if op in {"^", "~"}:
-            numbers = version.split(".")
-            if not all(n.isascii() and n.isdigit() for n in numbers):
-                return None
-            parts.append(f">={version}")
-            parts.append(f"<{_upper_bound([int(n) for n in numbers], caret=op == '^')}")
-        elif op in {"", "="}:
-            parts.append(f"=={version}")
-        else:
-            parts.append(f"{op}{version}")
-    result = ",".join(parts)
-    try:
-        specifier_set(result)
-    except InvalidSpecifier:
-        return None
-    return result or None
-
-
-def _upper_bound(numbers: list[int], *, caret: bool) -> str:
-    """The exclusive upper bound of ``^x.y.z`` (first non-zero part) or ``~x.y.z``."""
-    if caret:
-        for position, number in enumerate(numbers):
-            if number != 0 or position == len(numbers) - 1:
-                break
-        bumped = [*numbers[:position], numbers[position] + 1]
-    elif len(numbers) == 1:
-        bumped = [numbers[0] + 1]
-    else:
-        bumped = [numbers[0], numbers[1] + 1]
-    return ".".join(str(n) for n in bumped)
 
 
 def _spec(text: object, *, path: str, key: str) -> SpecifierSet:
@@ -198,7 +99,7 @@ def _editable_name(location: str, root: Path) -> str | None:
     """The name a PDM editable names (``${PROJECT_ROOT}`` is the project's folder), read as the
     requirements reader reads a location: ``#egg=``, an archive's file name, a folder's
     ``[project] name``."""
-    from depwatch.lockfiles.requirements import name_of_location
+    from depwatch.locations import name_of_location
 
     try:
         return name_of_location(location.replace("${PROJECT_ROOT}", root.as_posix()), base=root)
@@ -454,3 +355,55 @@ def read_project(root: Path) -> ProjectFiles:
         declared=declared,
         python_line=python_line,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredPython:
+    """The Python a project declares, from the first source that says (see the docstring)."""
+
+    minors: tuple[str, ...] | None = None
+    """The declared CPython minors; None when nothing declares a range."""
+    range: str | None = None
+    """The range as text."""
+    source: str | None = None
+    """Where it came from."""
+
+
+_CPYTHON = re.compile(r"([0-9]+)\.([0-9]+)(?:\.[0-9]+)?\Z")
+
+
+def declared_python(
+    files: ProjectFiles, lockfiles: Sequence[Lockfile], pythons: Sequence[str]
+) -> DeclaredPython:
+    """The declared CPython minors, the range as text, and where it came from: ``--python``
+    (``pythons``), the manifests, else the lockfiles' own ``requires-python``, else a conda
+    lock's ``python`` package."""
+    if pythons:
+        ordered = sorted(set(pythons), key=Version)  # flags in any order name the same targets
+        return DeclaredPython(tuple(ordered), " ".join(f"=={p}.*" for p in ordered), "--python")
+    if files.declared is not None:
+        return DeclaredPython(
+            files.declared, files.facts.requires_python, files.facts.python_source
+        )
+    for lock in lockfiles:
+        if lock.requires_python:
+            try:
+                spec = specifier_set(lock.requires_python)
+            except InvalidSpecifier:
+                continue
+            return DeclaredPython(
+                admitted_minors(spec), lock.requires_python, f"{lock.path} requires-python"
+            )
+    for lock in lockfiles:
+        # A conda python package version that is not a CPython X.Y[.Z] (conda keeps any text)
+        # declares nothing.
+        found = [m for v in lock.python_versions if (m := _CPYTHON.match(v))]
+        if found:
+            minors = sorted({(int(m[1]), int(m[2])) for m in found})
+            pins = ", ".join(f"=={version}" for version in sorted({m.string for m in found}))
+            return DeclaredPython(
+                tuple(f"{major}.{minor}" for major, minor in minors),
+                pins,
+                f"{lock.path} python package",
+            )
+    return DeclaredPython()

@@ -16,11 +16,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError
+from depwatch.model import FailOn
 from depwatch.specifiers import specifier_set
 
-__all__ = ["FAIL_ON", "IgnoreEntry", "Settings", "parse_settings"]
+__all__ = ["IgnoreEntry", "Settings", "parse_settings"]
 
-FAIL_ON = ("immediate", "plan", "monitor", "never")
 _KEYS = {
     "fail-on",
     "rules",
@@ -53,7 +53,7 @@ class IgnoreEntry:
 class Settings:
     """The project's depwatch configuration."""
 
-    fail_on: str | None = None
+    fail_on: FailOn | None = None
     rules: tuple[Path, ...] = ()
     exclude: tuple[str, ...] = ()
     ignore: tuple[IgnoreEntry, ...] = ()
@@ -151,9 +151,9 @@ def parse_settings(
             "online, index-url, index-max-age and [[tool.depwatch.ignore]]",
         )
     fail_on = table.get("fail-on")
-    if fail_on is not None and fail_on not in FAIL_ON:
+    if fail_on is not None and fail_on not in {f.value for f in FailOn}:
         raise DepwatchError(
-            f"{fail_on!r} is not one of {', '.join(FAIL_ON)}",
+            f"{fail_on!r} is not one of {', '.join(f.value for f in FailOn)}",
             path=shown,
             key="tool.depwatch.fail-on",
         )
@@ -200,7 +200,7 @@ def parse_settings(
         online=online,
         index_url=index_url,
         index_max_age=max_age,
-        fail_on=fail_on,
+        fail_on=None if fail_on is None else FailOn(fail_on),
         rules=tuple(path.parent / rule for rule in rules),
         exclude=exclude,
         ignore=tuple(_ignore(item, i, path=shown) for i, item in enumerate(raw_ignores)),

@@ -30,7 +30,7 @@ from depwatch.model import (
     RuleInfo,
     Tag,
 )
-from depwatch.project import admitted_minors, excluded_minors
+from depwatch.pythons import admitted_minors, excluded_minors
 
 if TYPE_CHECKING:
     from depwatch.matcher import Matcher

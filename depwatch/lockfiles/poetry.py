@@ -25,7 +25,7 @@ from depwatch.lockfiles.base import (
     version_of,
 )
 from depwatch.model import LockFormat, Package, SourceKind
-from depwatch.project import python_constraint_to_pep440
+from depwatch.pythons import python_constraint_to_pep440
 
 __all__ = ["FORMAT", "matches", "python_constraint_to_pep440", "read"]
 

@@ -10,16 +10,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError
 from depwatch.files import display_path, file_kind, read_text
+from depwatch.locations import name_of_location
 from depwatch.lockfiles import names
 from depwatch.lockfiles.base import (
     ARCHIVES,
@@ -604,35 +599,6 @@ def _file_url_path(url: str) -> str:
     return unquote(urlsplit(url).path)
 
 
-def name_of_location(location: str, *, base: Path) -> str | None:
-    """The distribution name a path or URL names, where that is knowable without a build."""
-    fragment = urlsplit(location).fragment
-    for part in fragment.split("&"):
-        key, _, value = part.partition("=")
-        if key == "egg" and value:
-            return value.split("[", 1)[0]
-    url_path = (
-        urlsplit(location).path if "://" in location or location.startswith("file:") else location
-    )
-    filename = unquote(url_path.rstrip("/").rsplit("/", 1)[-1])
-    if filename.endswith(".whl"):
-        try:
-            return parse_wheel_filename(filename)[0]
-        except InvalidWheelFilename:
-            return None
-    if filename.endswith((".tar.gz", ".zip")):
-        try:
-            return parse_sdist_filename(filename)[0]
-        except InvalidSdistFilename:
-            return None
-    if "://" in location and not location.startswith("file:"):
-        return None
-    folder = Path(unquote(url_path)).expanduser()
-    if not folder.is_absolute():
-        folder = base / folder
-    return _project_name(folder)
-
-
 def _local_folder(location: str, *, base: Path) -> Path | None:
     """The folder a local path or ``file:`` URL names; None for a remote URL."""
     if "://" in location and not location.startswith("file:"):
@@ -640,19 +606,3 @@ def _local_folder(location: str, *, base: Path) -> Path | None:
     url_path = urlsplit(location).path if location.startswith("file:") else location
     folder = Path(unquote(url_path.split("#", 1)[0])).expanduser()
     return folder if folder.is_absolute() else base / folder
-
-
-def _project_name(folder: Path) -> str | None:
-    """``[project] name`` of a local project's pyproject.toml, read as data (nothing is built)."""
-    pyproject = folder / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    from depwatch import tomlfile
-
-    try:
-        data = tomlfile.load(pyproject)
-    except DepwatchError:
-        return None
-    project = data.get("project")
-    name = project.get("name") if isinstance(project, dict) else None
-    return name if isinstance(name, str) else None

@@ -5,7 +5,16 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Sequence
 
-from depwatch.model import Evidence, Finding, NotAudited, NotChecked, Report, Suppressed, Tag
+from depwatch.model import (
+    Evidence,
+    FailOn,
+    Finding,
+    NotAudited,
+    NotChecked,
+    Report,
+    Suppressed,
+    Tag,
+)
 
 __all__ = [
     "EVIDENCE_CAP",
@@ -34,8 +43,6 @@ TAG_MEANING = {
     Tag.PLAN: "the next upgrade or Python change will hit it",
     Tag.MONITOR: "changes nothing in the project is known to hit",
 }
-
-_FAIL_RANK = {"immediate": 0, "plan": 1, "monitor": 2}
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -134,13 +141,11 @@ def evidence_where(evidence: Evidence) -> str:
 
 
 def failing_tags(report: Report) -> list[str]:
-    """The tags present in the report at or above ``report.fail_on`` (empty: the gate passes)."""
-    failing: set[Tag] = set()
-    for finding in report.findings:
-        limit = _FAIL_RANK.get(report.fail_on_for(finding.project))
-        if limit is not None and finding.tag.rank <= limit:  # None: "never"
-            failing.add(finding.tag)
-    return [t.value for t in Tag if t in failing]
+    """The tags present in the report that fail its gate (empty: the gate passes); the policy
+    decides."""
+    from depwatch.policy import failing_tags
+
+    return [t.value for t in failing_tags(report)]
 
 
 def summary_line(report: Report) -> str:
@@ -153,7 +158,7 @@ def summary_line(report: Report) -> str:
         gate = report.fail_on if not report.fail_on_by_project else "each project's fail-on"
         if failing:
             main += f" — failing on {gate}"
-        elif report.fail_on == "never" and not report.fail_on_by_project:
+        elif report.fail_on is FailOn.NEVER and not report.fail_on_by_project:
             main += " — not failing (--fail-on never)"
         else:
             main += f" — nothing at or above {gate}"

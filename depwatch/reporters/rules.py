@@ -260,7 +260,7 @@ def _example(rule: Rule) -> list[str]:
 
 
 def _below(rule: Rule) -> str:
-    from depwatch.project import admitted_minors
+    from depwatch.pythons import admitted_minors
 
     assert rule.python_requires is not None
     floor = admitted_minors(rule.python_requires)

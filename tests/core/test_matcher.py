@@ -13,7 +13,7 @@ from packaging.version import Version
 from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, held_back_phrase
 from depwatch.matcher import MatchContext, Matcher, merge, passed_on
 from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
-from depwatch.project import admitted_minors
+from depwatch.pythons import admitted_minors
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage
 
 PY39 = admitted_minors(SpecifierSet(">=3.9"))

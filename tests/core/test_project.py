@@ -8,7 +8,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from depwatch.errors import DepwatchError
-from depwatch.project import admitted_minors, minor_admitted, poetry_constraint, read_project
+from depwatch.project import read_project
+from depwatch.pythons import admitted_minors, minor_admitted, poetry_constraint
 
 
 @pytest.mark.parametrize(
