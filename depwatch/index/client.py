@@ -51,6 +51,9 @@ __all__ = [
 DEFAULT_INDEX = "https://pypi.org/simple/"
 _ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 _USER_AGENT = "depwatch (+https://github.com/depwatch/depwatch)"
+#: Sent with every request. gzip: a large JSON page shrinks about tenfold on the wire; the
+#: read cap counts the decoded bytes, so a compressed bomb is cut off too.
+_HEADERS = {"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 _MAX_REDIRECTS = 5
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
@@ -184,9 +187,6 @@ class IndexSession:
                     block=False,
                     timeout=timeout,
                     retries=False,
-                    # gzip: a large JSON page shrinks about tenfold on the wire; the read cap
-                    # counts the decoded bytes, so a compressed bomb is cut off too.
-                    headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
                 )
             return self._pool
 
@@ -237,7 +237,9 @@ class IndexSession:
         import urllib3 as u3
 
         clean, inline = split_credentials(url)
-        sent = dict(headers)
+        parts = urlsplit(clean)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        sent = {**_HEADERS, **headers}
         auth = inline or self._auth.get(_origin(clean))
         if auth is not None:
             sent["Authorization"] = auth
@@ -248,8 +250,19 @@ class IndexSession:
         while True:
             attempt += 1
             try:
-                raw = self._manager().request(
-                    "GET", clean, headers=sent, redirect=False, preload_content=False
+                # Straight to the host's pool: PoolManager.request would parse the URL again,
+                # and headers given to it replace (not join) the pool's own.
+                raw = (
+                    self._manager()
+                    .connection_from_url(clean)
+                    .urlopen(
+                        "GET",
+                        target,
+                        headers=sent,
+                        redirect=False,
+                        assert_same_host=False,
+                        preload_content=False,
+                    )
                 )
             except u3.exceptions.NewConnectionError as exc:  # a subclass of the timeout error
                 problem = f"the index could not be reached ({_why(exc)})"
@@ -325,6 +338,11 @@ class IndexSession:
         cached = self.cache.get_table(index, project)
         if cached is not None and self._fresh(cached.fetched):
             return cached.table
+        return self._table(project, index, cached)
+
+    def _table(self, project: str, index: str, cached: TableEntry | None) -> ReleaseTable:
+        """The release table of ``project`` from the index (revalidating ``cached``, a table
+        that is no longer fresh, when there is one)."""
         if cached is not None:
             answer = self._fetch(project, index, cached.etag, cached.last_modified, table=True)
         else:
@@ -424,12 +442,20 @@ class IndexSession:
         self, wanted: Iterable[tuple[str, str | None]]
     ) -> dict[tuple[str, str | None], ReleaseTable | NotCheckedError]:
         """Many release tables at once (as :meth:`project_pages`)."""
+        stale: dict[tuple[str, str | None], TableEntry | None] = {}
 
         def cached(name: str, index_url: str | None) -> ReleaseTable | None:
-            entry = self.cache.get_table(self._index(index_url), canonicalize_name(name))
-            return entry.table if entry is not None and self._fresh(entry.fetched) else None
+            entry = self.cache.get_table(self._index(index_url), name)
+            if entry is not None and self._fresh(entry.fetched):
+                return entry.table
+            stale[(name, index_url)] = entry
+            return None
 
-        return self._many(wanted, self.release_table, cached)
+        def fetch(name: str, index_url: str | None) -> ReleaseTable:
+            # the entry read (and found stale or missing) a moment ago: not read again
+            return self._table(name, self._index(index_url), stale.get((name, index_url)))
+
+        return self._many(wanted, fetch, cached)
 
     def _many(
         self,
@@ -437,6 +463,7 @@ class IndexSession:
         fetch: Callable[[str, str | None], _R],
         cached: Callable[[str, str | None], _R | None],
     ) -> dict[tuple[str, str | None], _R | NotCheckedError]:
+        """``fetch`` for each (normalised name, index) that ``cached`` cannot answer."""
         keys: list[tuple[str, str | None]] = list(
             dict.fromkeys((str(canonicalize_name(n)), i) for n, i in wanted)
         )
