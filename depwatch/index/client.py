@@ -10,10 +10,7 @@ only when a check runs with ``--online``.
 
 from __future__ import annotations
 
-import base64
-import netrc
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -69,6 +66,7 @@ def split_credentials(url: str) -> tuple[str, str | None]:
         return url, None
     userinfo, host = parts.netloc.rsplit("@", 1)
     user, _, password = userinfo.partition(":")
+    import base64
     from urllib.parse import unquote
 
     token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
@@ -88,6 +86,9 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def _netrc_auth(host: str) -> str | None:
+    import base64
+    import netrc
+
     try:
         found = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
     except (OSError, netrc.NetrcParseError):
@@ -149,6 +150,8 @@ class IndexSession:
         self.cache = cache if cache is not None else PageCache(default_cache_dir())
         self._auth: dict[tuple[str, str], str] = {}
         self._looked_up: set[tuple[str, str]] = set()
+        self._netrc_due: set[tuple[str, str]] = set()
+        self._added: dict[str, str] = {}
         self._bodies: dict[tuple[str, str], tuple[bytes, str, str | None, str | None]] = {}
         self._kept_bytes = 0
         self._lock = threading.Lock()
@@ -158,20 +161,35 @@ class IndexSession:
     # -- indexes and credentials -------------------------------------------------------
 
     def add_index(self, url: str) -> str:
-        """Remember ``url``'s credentials (from the URL, else netrc) for its host; returns the
-        index URL without them, the form every other call and every output uses."""
+        """Remember ``url``'s credentials (from the URL, else netrc, read when the host is
+        first asked) for its host; returns the index URL without them, the form every other
+        call and every output uses."""
+        known = self._added.get(url)
+        if known is not None:
+            return known
         clean, auth = split_credentials(normalise_index(url.strip()))
         origin = _origin(clean)
         with self._lock:
             if auth is not None:
                 self._auth[origin] = auth
             elif origin not in self._auth and origin not in self._looked_up:
-                self._looked_up.add(origin)  # netrc is read once per host, found or not
-                host = urlsplit(clean).hostname
-                found = _netrc_auth(host) if host else None
-                if found is not None:
-                    self._auth[origin] = found
+                self._netrc_due.add(origin)
+            self._added[url] = clean
         return clean
+
+    def _credentials(self, origin: tuple[str, str]) -> str | None:
+        """The Authorization for ``origin``: given with its index URL, else from netrc (read
+        once per index host, found or not, and only when a request is made)."""
+        if origin in self._netrc_due:
+            with self._lock:
+                if origin in self._netrc_due:
+                    self._netrc_due.discard(origin)
+                    self._looked_up.add(origin)
+                    host = urlsplit(f"{origin[0]}://{origin[1]}").hostname
+                    found = _netrc_auth(host) if host else None
+                    if found is not None and origin not in self._auth:
+                        self._auth[origin] = found
+        return self._auth.get(origin)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -240,7 +258,7 @@ class IndexSession:
         parts = urlsplit(clean)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = {**_HEADERS, **headers}
-        auth = inline or self._auth.get(_origin(clean))
+        auth = inline or self._credentials(_origin(clean))
         if auth is not None:
             sent["Authorization"] = auth
         shown = redact(clean)
@@ -289,6 +307,8 @@ class IndexSession:
                     delay = max(delay, wait)
             if attempt > self.retries or time.monotonic() + delay > deadline:
                 raise NotCheckedError(problem)
+            import random
+
             time.sleep(min(delay, 5.0) * (1 + random.random() / 4))
             delay = min(delay * 2, 5.0)
 
