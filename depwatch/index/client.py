@@ -11,6 +11,7 @@ only when a check runs with ``--online``.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +53,8 @@ _USER_AGENT = "depwatch (+https://github.com/depwatch/depwatch)"
 #: read cap counts the decoded bytes, so a compressed bomb is cut off too.
 _HEADERS = {"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 _MAX_REDIRECTS = 5
+#: A normalised project name, which needs no quoting or joining to make its page's address.
+_PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
@@ -156,6 +159,8 @@ class IndexSession:
         self._kept_bytes = 0
         self._lock = threading.Lock()
         self._pool: urllib3.PoolManager | None = None
+        self._pools: dict[tuple[str, str], urllib3.HTTPConnectionPool] = {}
+        self._plain: dict[str, bool] = {}
         self.default_index = self.add_index(default_index)
 
     # -- indexes and credentials -------------------------------------------------------
@@ -208,9 +213,19 @@ class IndexSession:
                 )
             return self._pool
 
+    def _host_pool(self, origin: tuple[str, str], url: str) -> urllib3.HTTPConnectionPool:
+        """The connection pool of ``url``'s host, kept per origin (finding it in the
+        PoolManager parses the URL and builds a key on every request). A pool the manager
+        has closed since (it keeps 16 hosts) is looked up again."""
+        pool = self._pools.get(origin)
+        if pool is None or pool.pool is None:
+            pool = self._pools[origin] = self._manager().connection_from_url(url)
+        return pool
+
     def close(self) -> None:
         with self._lock:
             self._bodies.clear()
+            self._pools.clear()
             self._kept_bytes = 0
             if self._pool is not None:
                 self._pool.clear()
@@ -256,9 +271,10 @@ class IndexSession:
 
         clean, inline = split_credentials(url)
         parts = urlsplit(clean)
+        origin = (parts.scheme.lower(), parts.netloc.lower())
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = {**_HEADERS, **headers}
-        auth = inline or self._credentials(_origin(clean))
+        auth = inline or self._credentials(origin)
         if auth is not None:
             sent["Authorization"] = auth
         shown = redact(clean)
@@ -270,17 +286,13 @@ class IndexSession:
             try:
                 # Straight to the host's pool: PoolManager.request would parse the URL again,
                 # and headers given to it replace (not join) the pool's own.
-                raw = (
-                    self._manager()
-                    .connection_from_url(clean)
-                    .urlopen(
-                        "GET",
-                        target,
-                        headers=sent,
-                        redirect=False,
-                        assert_same_host=False,
-                        preload_content=False,
-                    )
+                raw = self._host_pool(origin, clean).urlopen(
+                    "GET",
+                    target,
+                    headers=sent,
+                    redirect=False,
+                    assert_same_host=False,
+                    preload_content=False,
                 )
             except u3.exceptions.NewConnectionError as exc:  # a subclass of the timeout error
                 problem = f"the index could not be reached ({_why(exc)})"
@@ -396,7 +408,10 @@ class IndexSession:
     ) -> tuple[ProjectPage | ReleaseTable, str | None, str | None] | None:
         """The page (or, with ``table``, a JSON page straight to its release table) with its
         ETag and Last-Modified, or None when the index says the cached one is still good."""
-        page_url = urljoin(index, quote(project) + "/")
+        if _PLAIN_NAME.fullmatch(project) and self._joins_plainly(index):
+            page_url = index + project + "/"  # what urljoin makes of it, without its cost
+        else:
+            page_url = urljoin(index, quote(project) + "/")
         headers = {"Accept": _ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
@@ -426,6 +441,15 @@ class IndexSession:
         else:
             raise NotCheckedError(f"the index answered with content of type {kind[:60]!r}")
         return page, answer.headers.get("etag"), answer.headers.get("last-modified")
+
+    def _joins_plainly(self, index: str) -> bool:
+        """Whether joining a plain project name to ``index`` is appending it (urljoin drops
+        empty and dot segments, a query and a fragment: an index URL holding none of those
+        is left as it is)."""
+        plain = self._plain.get(index)
+        if plain is None:
+            plain = self._plain[index] = urljoin(index, "x/") == index + "x/"
+        return plain
 
     def _keep(self, index: str, project: str, answer: Response, page_url: str) -> None:
         """Hold a JSON page read for its release table for this run (up to a budget), so that
