@@ -167,6 +167,7 @@ class PageCache:
         self.folder = folder
         self._folders: dict[str, str] = {}
         self._made: set[str] = set()
+        self._absent: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def _path(self, index_url: str, project: str, kind: str) -> str | None:
@@ -181,6 +182,12 @@ class PageCache:
     def _load(self, path: str | None) -> Any:
         """A cache file's JSON, or None (absent, not a regular file, too large, not JSON)."""
         if path is None:
+            return None
+        folder = os.path.dirname(path)  # noqa: PTH120
+        absent = self._absent.get(folder)
+        if absent is None:  # a first run has no folder for the index: nothing to open
+            absent = self._absent[folder] = not os.path.isdir(folder)  # noqa: PTH112
+        if absent:
             return None
         body = read_cache_file(path, limit=_MAX_FILE)
         if body is None:
@@ -293,6 +300,7 @@ class PageCache:
                 os.makedirs(folder, exist_ok=True)  # noqa: PTH103
                 with self._lock:
                     self._made.add(folder)
+                    self._absent[folder] = False
             fd = os.open(temporary, _WRITE_FLAGS, 0o600)
             try:
                 view = memoryview(body)
