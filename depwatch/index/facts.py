@@ -202,7 +202,7 @@ def release_facts(
 @functools.lru_cache(maxsize=65536)
 def _text(version: str) -> str:
     """``version`` normalised (``str(Version(...))``); a valid version only."""
-    return str(Version(version))
+    return str(_version(version))
 
 
 def _is_pre(version: str) -> bool:
