@@ -55,6 +55,8 @@ _HEADERS = {"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 _MAX_REDIRECTS = 5
 #: A normalised project name, which needs no quoting or joining to make its page's address.
 _PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A path urllib3 sends as it is (nothing to quote or normalise).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
@@ -272,7 +274,10 @@ class IndexSession:
         clean, inline = split_credentials(url)
         parts = urlsplit(clean)
         origin = (parts.scheme.lower(), parts.netloc.lower())
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if _PLAIN_PATH.fullmatch(parts.path) and not parts.query and "/." not in parts.path:
+            target = parts.path  # what urllib3 would send, without parsing the URL again
+        else:  # urllib3 quotes what needs it and drops dot segments
+            target = u3.util.parse_url(clean).request_uri
         sent = {**_HEADERS, **headers}
         auth = inline or self._credentials(origin)
         if auth is not None:
