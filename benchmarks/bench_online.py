@@ -11,8 +11,11 @@ Whole processes, interleaved round by round so that a noisy neighbour hurts ever
 
 Targets (issue 13): cold ≤ 3× check, warm ≤ 1.2× check (medians), cold with 50 ms per answer
 ≤ 2 s (median, absolute: concurrency, not serial round trips). Exits 1 when one is missed;
-``--json`` prints the figures as JSON. Figures taken on a loaded machine mean little: run it
-alone.
+``--json`` prints the figures as JSON. Wall-clock figures taken on a loaded machine mean
+little: run it alone. Beside them it prints the CPU time of each depwatch process (user +
+system, all its threads) and of the index server while it answered, with their ratios to
+``check``'s: those hold up better on a shared machine, and the server's share says how much of
+a cold run's wall time is the local index competing for the same cores.
 
     python benchmarks/bench_online.py [--rounds 5] [--lock PATH] [--json]
 """
@@ -23,6 +26,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,12 +54,27 @@ def _load_server() -> Any:
     return module
 
 
-def _time(command: list[str], env: dict[str, str]) -> float:
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _servers_cpu() -> float:
+    """This process's CPU time: the index servers run on its threads."""
+    return time.process_time()
+
+
+def _time(command: list[str], env: dict[str, str], cpu: list[float] | None = None) -> float:
+    """The wall time of ``command``; with ``cpu``, its CPU time and this process's (the
+    servers') during it are appended."""
+    cpu_before, served_before = _children_cpu(), _servers_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    if cpu is not None:
+        cpu += [_children_cpu() - cpu_before, _servers_cpu() - served_before]
     return elapsed
 
 
@@ -98,21 +117,32 @@ def main() -> int:
             "online warm": [],
             "online cold, 50 ms": [],
         }
+        cpu: dict[str, list[list[float]]] = {name: [] for name in times}
+
+        def timed(name: str, command: list[str]) -> None:
+            used: list[float] = []
+            times[name].append(_time(command, env, used))
+            cpu[name].append(used)
+
         for _ in range(args.rounds):
-            times["check"].append(_time(base, env))
+            timed("check", base)
             shutil.rmtree(cache / "index", ignore_errors=True)
-            times["online cold"].append(_time(online, env))
-            times["online warm"].append(_time(online, env))
+            timed("online cold", online)
+            timed("online warm", online)
             shutil.rmtree(cache / "index", ignore_errors=True)
-            times["online cold, 50 ms"].append(_time(online_slow, env))
+            timed("online cold, 50 ms", online_slow)
     fast.stop()
     slow.stop()
     floor = statistics.median(times["check"])
+    cpu_floor = statistics.median(used[0] for used in cpu["check"])
     figures = {
         name: {
             "median_s": round(statistics.median(values), 4),
             "best_s": round(min(values), 4),
             "ratio": round(statistics.median(values) / floor, 3),
+            "cpu_median_s": round(statistics.median(used[0] for used in cpu[name]), 4),
+            "cpu_ratio": round(statistics.median(used[0] for used in cpu[name]) / cpu_floor, 3),
+            "server_cpu_median_s": round(statistics.median(used[1] for used in cpu[name]), 4),
         }
         for name, values in times.items()
     }
@@ -137,7 +167,8 @@ def main() -> int:
         for name, figure in figures.items():
             print(
                 f"  {name:<20} median {figure['median_s']:.3f} s  best {figure['best_s']:.3f} s"
-                f"  {figure['ratio']:.2f}× check"
+                f"  {figure['ratio']:.2f}× check  |  CPU {figure['cpu_median_s']:.3f} s"
+                f"  {figure['cpu_ratio']:.2f}× check, index server {figure['server_cpu_median_s']:.3f} s"
             )
         for line in missed:
             print(f"MISSED {line}")

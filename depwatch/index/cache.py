@@ -1,24 +1,48 @@
 """Project pages kept in the user's cache folder, with what revalidates them.
 
-One JSON file per (index, project) under ``<cache>/index/``; never inside the audited project.
-``DEPWATCH_CACHE_DIR`` moves the folder and ``DEPWATCH_NO_CACHE=1`` turns caching off.
+Under ``<cache>/index/<index digest>/``, never inside the audited project: ``<project>.releases.json``
+(the release table a check reads: one small JSON array) and, for the wheel diff,
+``<project>.page.json`` (the whole page). ``DEPWATCH_CACHE_DIR`` moves the folder and
+``DEPWATCH_NO_CACHE=1`` turns caching off.
+
+Whatever is read back is checked for shape and type before it is used: a cache file that was
+cut short, edited, replaced by a symbolic link or a FIFO, or written by another format is a
+miss, never an error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
+import os
+import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depwatch.files import write_json_atomic
-from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable
+from depwatch.files import read_cache_file
+from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable, Row
 
 __all__ = ["CacheEntry", "PageCache", "TableEntry", "default_cache_dir"]
 
-_FORMAT = 2
+#: 3: the release table is one JSON array per project (``<project>.releases.json``), checked on read.
+_FORMAT = 3
+#: A project's name as a cache file name: a normalised name, nothing that leaves the folder.
+_SAFE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: The most a cache file may hold (a whole page; the index answer itself is capped at 25 MB).
+_MAX_FILE = 64 * 1024 * 1024
+_WRITE_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_TRUNC
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def default_cache_dir() -> Path | None:
@@ -64,11 +88,67 @@ def _file_to_json(f: ProjectFile) -> list[Any]:
 
 def _file_from_json(row: list[Any]) -> ProjectFile:
     (filename, url, version, requires, yanked, reason, uploaded, hashes, metadata, size) = row
+    if not (
+        type(filename) is str
+        and type(url) is str
+        and _opt_str(version)
+        and _opt_str(requires)
+        and type(yanked) is bool
+        and _opt_str(reason)
+        and _opt_str(uploaded)
+        and type(metadata) is bool
+        and (size is None or type(size) is int)
+    ):
+        raise TypeError("not a cached file")
     # Positional: a warm run builds thousands of these.
-    hashed = tuple((a, d) for a, d in hashes)
+    hashed = tuple((a, d) for a, d in hashes if type(a) is str and type(d) is str)
     return ProjectFile(
         filename, url, version, requires, yanked, reason, uploaded, hashed, metadata, size
     )
+
+
+def _opt_str(value: object) -> bool:
+    return value is None or type(value) is str
+
+
+def _validator(value: object) -> str | None:
+    """An ETag or Last-Modified as it may be sent back in a header (else None: the page is
+    fetched whole instead of revalidated)."""
+    if type(value) is str and value.isascii() and value.isprintable() and len(value) < 1024:
+        return value
+    return None
+
+
+def _rows(value: object) -> tuple[Row, ...] | None:
+    """The rows of a cached release table when every one has the shape
+    :class:`~depwatch.index.page.ReleaseTable` reads, else None."""
+    if type(value) is not list:
+        return None
+    for row in value:
+        if (
+            type(row) is not list
+            or len(row) != 6
+            or type(row[0]) is not str
+            or type(row[1]) is not bool
+            or type(row[2]) is not bool
+            or (row[3] is not None and type(row[3]) is not str)
+            or type(row[4]) is not list
+            or (row[5] is not None and type(row[5]) is not str)
+        ):
+            return None
+        for requires in row[4]:
+            if requires is not None and type(requires) is not str:
+                return None
+    return tuple(value)
+
+
+def _when(value: object) -> float | None:
+    """A time the index confirmed a page: a number, not in the future (a clock that went back
+    a minute is forgiven), else None."""
+    if type(value) not in (int, float) or not math.isfinite(value):  # type: ignore[arg-type]
+        return None
+    when = float(value)  # type: ignore[arg-type]
+    return when if when <= time.time() + 60 else None
 
 
 class PageCache:
@@ -77,64 +157,67 @@ class PageCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self._folders: dict[str, Path] = {}
+        self._folders: dict[str, str] = {}
+        self._made: set[str] = set()
+        self._absent: dict[str, bool] = {}
+        self._lock = threading.Lock()
 
-    def _path(self, index_url: str, project: str, kind: str = "page") -> Path | None:
-        if self.folder is None:
+    def _path(self, index_url: str, project: str, kind: str) -> str | None:
+        if self.folder is None or not _SAFE_NAME.fullmatch(project):
             return None
         folder = self._folders.get(index_url)
         if folder is None:
             digest = hashlib.sha256(index_url.encode()).hexdigest()[:16]
-            folder = self._folders[index_url] = self.folder / digest
-        return folder / f"{project}.{kind}.json"
+            folder = self._folders[index_url] = os.path.join(self.folder, digest)  # noqa: PTH118
+        return os.path.join(folder, project + kind)  # noqa: PTH118 (str paths: a run has hundreds)
 
-    def _read(self, index_url: str, project: str, kind: str) -> dict[str, Any] | None:
-        """A cache file of this format and index, or None (absent, unreadable or not ours)."""
-        path = self._path(index_url, project, kind)
+    def _load(self, path: str | None) -> Any:
+        """A cache file's JSON, or None (absent, not a regular file, too large, not JSON)."""
         if path is None:
             return None
+        folder = os.path.dirname(path)  # noqa: PTH120
+        absent = self._absent.get(folder)
+        if absent is None:  # a first run has no folder for the index: nothing to open
+            absent = self._absent[folder] = not os.path.isdir(folder)  # noqa: PTH112
+        if absent:
+            return None
+        body = read_cache_file(path, limit=_MAX_FILE)
+        if body is None:
+            return None
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
+            return json.loads(body)
+        except (ValueError, RecursionError):
             return None
-        if not isinstance(data, dict):
-            return None
-        if data.get("format") != _FORMAT or data.get("index") != index_url:
-            return None
-        return data
 
     def get_table(self, index_url: str, project: str) -> TableEntry | None:
-        data = self._read(index_url, project, "releases")
-        if data is None:
+        data = self._load(self._path(index_url, project, ".releases.json"))
+        # [format, index, fetched, etag, last_modified, name, url, rows]
+        if type(data) is not list or len(data) != 8 or data[0] != _FORMAT:
             return None
-        try:
-            return TableEntry(
-                table=ReleaseTable(
-                    data["name"],
-                    data["url"],
-                    tuple(data["releases"]),
-                ),
-                fetched=float(data["fetched"]),
-                etag=data.get("etag"),
-                last_modified=data.get("last_modified"),
-            )
-        except (ValueError, KeyError, TypeError):
+        if data[1] != index_url or data[5] != project or type(data[6]) is not str:
             return None
+        fetched = _when(data[2])
+        rows = _rows(data[7])
+        if fetched is None or rows is None:
+            return None
+        return TableEntry(
+            ReleaseTable(project, data[6], rows), fetched, _validator(data[3]), _validator(data[4])
+        )
 
     def put_table(self, index_url: str, entry: TableEntry) -> None:
         table = entry.table
         self._write(
-            self._path(index_url, table.name, "releases"),
-            {
-                "format": _FORMAT,
-                "index": index_url,
-                "fetched": entry.fetched,
-                "etag": entry.etag,
-                "last_modified": entry.last_modified,
-                "name": table.name,
-                "url": table.url,
-                "releases": [list(row) for row in table.rows],
-            },
+            self._path(index_url, table.name, ".releases.json"),
+            [
+                _FORMAT,
+                index_url,
+                entry.fetched,
+                entry.etag,
+                entry.last_modified,
+                table.name,
+                table.url,
+                [list(row) for row in table.rows],
+            ],
         )
 
     def touch_table(self, index_url: str, entry: TableEntry) -> TableEntry:
@@ -144,22 +227,35 @@ class PageCache:
         return fresh
 
     def get(self, index_url: str, project: str) -> CacheEntry | None:
-        data = self._read(index_url, project, "page")
-        if data is None:
+        data = self._load(self._path(index_url, project, ".page.json"))
+        if type(data) is not dict:
+            return None
+        if data.get("format") != _FORMAT or data.get("index") != index_url:
             return None
         try:
             page = data["page"]
+            versions = page["versions"]
+            fetched = _when(data["fetched"])
+            if (
+                page["name"] != project
+                or type(page["url"]) is not str
+                or page["format"] not in ("json", "html")
+                or type(versions) is not list
+                or not all(type(v) is str for v in versions)
+                or fetched is None
+            ):
+                return None
             return CacheEntry(
                 page=ProjectPage(
-                    name=page["name"],
+                    name=project,
                     url=page["url"],
                     files=tuple(_file_from_json(r) for r in page["files"]),
-                    versions=tuple(page["versions"]),
+                    versions=tuple(versions),
                     format=page["format"],
                 ),
-                fetched=float(data["fetched"]),
-                etag=data.get("etag"),
-                last_modified=data.get("last_modified"),
+                fetched=fetched,
+                etag=_validator(data.get("etag")),
+                last_modified=_validator(data.get("last_modified")),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -180,12 +276,34 @@ class PageCache:
                 "files": [_file_to_json(f) for f in page.files],
             },
         }
-        self._write(self._path(index_url, entry.page.name), data)
+        self._write(self._path(index_url, entry.page.name, ".page.json"), data)
 
-    @staticmethod
-    def _write(path: Path | None, data: dict[str, Any]) -> None:
-        if path is not None:
-            write_json_atomic(path, data)
+    def _write(self, path: str | None, data: object) -> None:
+        """Replace ``path`` whole with ``data`` as compact JSON (a reader never sees half a
+        file): encoded in one call, written with one ``write`` to a name of this process and
+        thread, then renamed over. A cache that cannot be written is no error."""
+        if path is None:
+            return
+        folder = os.path.dirname(path)  # noqa: PTH120 (str paths: a cold run writes hundreds)
+        temporary = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
+            body = json.dumps(data, separators=(",", ":")).encode()
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+                with self._lock:
+                    self._made.add(folder)
+                    self._absent[folder] = False
+            fd = os.open(temporary, _WRITE_FLAGS, 0o600)
+            try:
+                view = memoryview(body)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)  # noqa: PTH105
+        except (OSError, ValueError, TypeError, RecursionError):
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)  # noqa: PTH108
 
     def touch(self, index_url: str, entry: CacheEntry) -> CacheEntry:
         """The entry confirmed by the index now (a 304)."""

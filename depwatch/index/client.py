@@ -10,10 +10,8 @@ only when a check runs with ``--online``.
 
 from __future__ import annotations
 
-import base64
-import netrc
 import os
-import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -51,7 +49,14 @@ __all__ = [
 DEFAULT_INDEX = "https://pypi.org/simple/"
 _ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 _USER_AGENT = "depwatch (+https://github.com/depwatch/depwatch)"
+#: Sent with every request. gzip: a large JSON page shrinks about tenfold on the wire; the
+#: read cap counts the decoded bytes, so a compressed bomb is cut off too.
+_HEADERS = {"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 _MAX_REDIRECTS = 5
+#: A normalised project name, which needs no quoting or joining to make its page's address.
+_PLAIN_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A path urllib3 sends as it is (nothing to quote or normalise).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
@@ -66,6 +71,7 @@ def split_credentials(url: str) -> tuple[str, str | None]:
         return url, None
     userinfo, host = parts.netloc.rsplit("@", 1)
     user, _, password = userinfo.partition(":")
+    import base64
     from urllib.parse import unquote
 
     token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
@@ -85,6 +91,9 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def _netrc_auth(host: str) -> str | None:
+    import base64
+    import netrc
+
     try:
         found = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
     except (OSError, netrc.NetrcParseError):
@@ -146,29 +155,48 @@ class IndexSession:
         self.cache = cache if cache is not None else PageCache(default_cache_dir())
         self._auth: dict[tuple[str, str], str] = {}
         self._looked_up: set[tuple[str, str]] = set()
+        self._netrc_due: set[tuple[str, str]] = set()
+        self._added: dict[str, str] = {}
         self._bodies: dict[tuple[str, str], tuple[bytes, str, str | None, str | None]] = {}
         self._kept_bytes = 0
         self._lock = threading.Lock()
         self._pool: urllib3.PoolManager | None = None
+        self._pools: dict[tuple[str, str], urllib3.HTTPConnectionPool] = {}
+        self._plain: dict[str, bool] = {}
         self.default_index = self.add_index(default_index)
 
     # -- indexes and credentials -------------------------------------------------------
 
     def add_index(self, url: str) -> str:
-        """Remember ``url``'s credentials (from the URL, else netrc) for its host; returns the
-        index URL without them, the form every other call and every output uses."""
+        """Remember ``url``'s credentials (from the URL, else netrc, read when the host is
+        first asked) for its host; returns the index URL without them, the form every other
+        call and every output uses."""
+        known = self._added.get(url)
+        if known is not None:
+            return known
         clean, auth = split_credentials(normalise_index(url.strip()))
         origin = _origin(clean)
         with self._lock:
             if auth is not None:
                 self._auth[origin] = auth
             elif origin not in self._auth and origin not in self._looked_up:
-                self._looked_up.add(origin)  # netrc is read once per host, found or not
-                host = urlsplit(clean).hostname
-                found = _netrc_auth(host) if host else None
-                if found is not None:
-                    self._auth[origin] = found
+                self._netrc_due.add(origin)
+            self._added[url] = clean
         return clean
+
+    def _credentials(self, origin: tuple[str, str]) -> str | None:
+        """The Authorization for ``origin``: given with its index URL, else from netrc (read
+        once per index host, found or not, and only when a request is made)."""
+        if origin in self._netrc_due:
+            with self._lock:
+                if origin in self._netrc_due:
+                    self._netrc_due.discard(origin)
+                    self._looked_up.add(origin)
+                    host = urlsplit(f"{origin[0]}://{origin[1]}").hostname
+                    found = _netrc_auth(host) if host else None
+                    if found is not None and origin not in self._auth:
+                        self._auth[origin] = found
+        return self._auth.get(origin)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -184,15 +212,22 @@ class IndexSession:
                     block=False,
                     timeout=timeout,
                     retries=False,
-                    # gzip: a large JSON page shrinks about tenfold on the wire; the read cap
-                    # counts the decoded bytes, so a compressed bomb is cut off too.
-                    headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "gzip, deflate"},
                 )
             return self._pool
+
+    def _host_pool(self, origin: tuple[str, str], url: str) -> urllib3.HTTPConnectionPool:
+        """The connection pool of ``url``'s host, kept per origin (finding it in the
+        PoolManager parses the URL and builds a key on every request). A pool the manager
+        has closed since (it keeps 16 hosts) is looked up again."""
+        pool = self._pools.get(origin)
+        if pool is None or pool.pool is None:
+            pool = self._pools[origin] = self._manager().connection_from_url(url)
+        return pool
 
     def close(self) -> None:
         with self._lock:
             self._bodies.clear()
+            self._pools.clear()
             self._kept_bytes = 0
             if self._pool is not None:
                 self._pool.clear()
@@ -237,8 +272,14 @@ class IndexSession:
         import urllib3 as u3
 
         clean, inline = split_credentials(url)
-        sent = dict(headers)
-        auth = inline or self._auth.get(_origin(clean))
+        parts = urlsplit(clean)
+        origin = (parts.scheme.lower(), parts.netloc.lower())
+        if _PLAIN_PATH.fullmatch(parts.path) and not parts.query and "/." not in parts.path:
+            target = parts.path  # what urllib3 would send, without parsing the URL again
+        else:  # urllib3 quotes what needs it and drops dot segments
+            target = u3.util.parse_url(clean).request_uri
+        sent = {**_HEADERS, **headers}
+        auth = inline or self._credentials(origin)
         if auth is not None:
             sent["Authorization"] = auth
         shown = redact(clean)
@@ -248,8 +289,15 @@ class IndexSession:
         while True:
             attempt += 1
             try:
-                raw = self._manager().request(
-                    "GET", clean, headers=sent, redirect=False, preload_content=False
+                # Straight to the host's pool: PoolManager.request would parse the URL again,
+                # and headers given to it replace (not join) the pool's own.
+                raw = self._host_pool(origin, clean).urlopen(
+                    "GET",
+                    target,
+                    headers=sent,
+                    redirect=False,
+                    assert_same_host=False,
+                    preload_content=False,
                 )
             except u3.exceptions.NewConnectionError as exc:  # a subclass of the timeout error
                 problem = f"the index could not be reached ({_why(exc)})"
@@ -276,6 +324,8 @@ class IndexSession:
                     delay = max(delay, wait)
             if attempt > self.retries or time.monotonic() + delay > deadline:
                 raise NotCheckedError(problem)
+            import random
+
             time.sleep(min(delay, 5.0) * (1 + random.random() / 4))
             delay = min(delay * 2, 5.0)
 
@@ -325,6 +375,11 @@ class IndexSession:
         cached = self.cache.get_table(index, project)
         if cached is not None and self._fresh(cached.fetched):
             return cached.table
+        return self._table(project, index, cached)
+
+    def _table(self, project: str, index: str, cached: TableEntry | None) -> ReleaseTable:
+        """The release table of ``project`` from the index (revalidating ``cached``, a table
+        that is no longer fresh, when there is one)."""
         if cached is not None:
             answer = self._fetch(project, index, cached.etag, cached.last_modified, table=True)
         else:
@@ -358,7 +413,10 @@ class IndexSession:
     ) -> tuple[ProjectPage | ReleaseTable, str | None, str | None] | None:
         """The page (or, with ``table``, a JSON page straight to its release table) with its
         ETag and Last-Modified, or None when the index says the cached one is still good."""
-        page_url = urljoin(index, quote(project) + "/")
+        if _PLAIN_NAME.fullmatch(project) and self._joins_plainly(index):
+            page_url = index + project + "/"  # what urljoin makes of it, without its cost
+        else:
+            page_url = urljoin(index, quote(project) + "/")
         headers = {"Accept": _ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
@@ -388,6 +446,15 @@ class IndexSession:
         else:
             raise NotCheckedError(f"the index answered with content of type {kind[:60]!r}")
         return page, answer.headers.get("etag"), answer.headers.get("last-modified")
+
+    def _joins_plainly(self, index: str) -> bool:
+        """Whether joining a plain project name to ``index`` is appending it (urljoin drops
+        empty and dot segments, a query and a fragment: an index URL holding none of those
+        is left as it is)."""
+        plain = self._plain.get(index)
+        if plain is None:
+            plain = self._plain[index] = urljoin(index, "x/") == index + "x/"
+        return plain
 
     def _keep(self, index: str, project: str, answer: Response, page_url: str) -> None:
         """Hold a JSON page read for its release table for this run (up to a budget), so that
@@ -424,12 +491,20 @@ class IndexSession:
         self, wanted: Iterable[tuple[str, str | None]]
     ) -> dict[tuple[str, str | None], ReleaseTable | NotCheckedError]:
         """Many release tables at once (as :meth:`project_pages`)."""
+        stale: dict[tuple[str, str | None], TableEntry | None] = {}
 
         def cached(name: str, index_url: str | None) -> ReleaseTable | None:
-            entry = self.cache.get_table(self._index(index_url), canonicalize_name(name))
-            return entry.table if entry is not None and self._fresh(entry.fetched) else None
+            entry = self.cache.get_table(self._index(index_url), name)
+            if entry is not None and self._fresh(entry.fetched):
+                return entry.table
+            stale[(name, index_url)] = entry
+            return None
 
-        return self._many(wanted, self.release_table, cached)
+        def fetch(name: str, index_url: str | None) -> ReleaseTable:
+            # the entry read (and found stale or missing) a moment ago: not read again
+            return self._table(name, self._index(index_url), stale.get((name, index_url)))
+
+        return self._many(wanted, fetch, cached)
 
     def _many(
         self,
@@ -437,6 +512,7 @@ class IndexSession:
         fetch: Callable[[str, str | None], _R],
         cached: Callable[[str, str | None], _R | None],
     ) -> dict[tuple[str, str | None], _R | NotCheckedError]:
+        """``fetch`` for each (normalised name, index) that ``cached`` cannot answer."""
         keys: list[tuple[str, str | None]] = list(
             dict.fromkeys((str(canonicalize_name(n)), i) for n, i in wanted)
         )

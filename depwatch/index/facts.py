@@ -150,7 +150,12 @@ def _minor(text: str) -> tuple[int, int]:
 
 
 def _requires(release: Release) -> str | None:
-    texts = sorted({t for t in release.requires_python if t})
+    return _joined(release.requires_python)
+
+
+@functools.lru_cache(maxsize=4096)
+def _joined(requires: tuple[str | None, ...]) -> str | None:
+    texts = sorted({t for t in requires if t})
     return " | ".join(texts) if texts else None
 
 
@@ -165,7 +170,7 @@ def release_facts(
     locked = _version(version)
     if locked is None:
         raise NotCheckedError(f"{version} is not a PEP 440 version")
-    mine = table.find(str(locked))
+    mine = table.find(_text(version))
     if mine is None:
         raise NotCheckedError(f"the index lists no file of {table.name} {version}")
     latest = table.newest(prereleases=locked.is_prerelease)
@@ -192,6 +197,12 @@ def release_facts(
         newest_requires_python=_requires(latest) if latest is not None else None,
     )
     return facts, excluded, dropped
+
+
+@functools.lru_cache(maxsize=65536)
+def _text(version: str) -> str:
+    """``version`` normalised (``str(Version(...))``); a valid version only."""
+    return str(_version(version))
 
 
 def _is_pre(version: str) -> bool:
@@ -239,6 +250,7 @@ def answered_releases(
     could not answer for goes to ``missing``."""
     from depwatch.index.client import redact
 
+    shown: dict[str, str] = {}
     for pkg in lock.packages:
         if not askable(pkg, own) or pkg.version is None:
             continue
@@ -252,7 +264,8 @@ def answered_releases(
             missing.append(NotChecked(pkg.name, pkg.version, answer.reason))
             continue
         try:
-            fact, excluded, dropped = release_facts(answer, pkg.version, redact(index), declared)
+            where = shown.get(index) or shown.setdefault(index, redact(index))
+            fact, excluded, dropped = release_facts(answer, pkg.version, where, declared)
         except NotCheckedError as exc:
             missing.append(NotChecked(pkg.name, pkg.version, exc.reason))
             continue

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -243,19 +242,26 @@ def parse_json(body: bytes, project: str, url: str) -> ProjectPage:
 _FRAGMENT = re.compile(r"^([a-z0-9_]+)=([0-9a-fA-F]+)$")
 
 
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
+@functools.cache
+def _anchors() -> type[Any]:
+    """The ``<a>`` collector, built on first use: only an HTML index needs html.parser."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.anchors.append(dict(attrs))
+    class _Anchors(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.anchors: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self.anchors.append(dict(attrs))
+
+    return _Anchors
 
 
 def parse_html(body: bytes, project: str, url: str) -> ProjectPage:
     """A PEP 503 HTML page for ``project`` (normalised), fetched from ``url``."""
-    parser = _Anchors()
+    parser = _anchors()()
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()

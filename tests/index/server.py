@@ -38,7 +38,8 @@ class Release:
 class Project:
     """A project page; ``mode`` picks a behaviour: ``normal``, ``html-only``, ``429-once``,
     ``404``, ``slow``, ``broken-json``, ``html-as-json``, ``huge``, ``redirect-loop``,
-    ``other-project``, ``500``, ``401`` (needs the server's credentials)."""
+    ``other-project``, ``500``, ``401`` (needs the server's credentials), ``gzip`` (compressed
+    when the client accepts it), ``gzip-bomb`` (50 MB of JSON-to-be in 50 kB on the wire)."""
 
     name: str
     releases: list[Release] = field(default_factory=list)
@@ -56,6 +57,7 @@ class IndexServer:
         self.latency = latency
         self.auth = auth
         self.seen_auth: list[str | None] = []
+        self.seen_encodings: list[str | None] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
@@ -194,6 +196,7 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
                 server.hits[path] += 1
                 count = server.hits[path]
                 server.seen_auth.append(self.headers.get("Authorization"))
+                server.seen_encodings.append(self.headers.get("Accept-Encoding"))
             if path.startswith("/files/"):
                 body = server.files.get(path[len("/files/") :])
                 if body is None:
@@ -236,6 +239,12 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
             if mode == "huge":
                 self._send_huge()
                 return
+            if mode == "gzip-bomb":
+                import gzip
+
+                bomb = gzip.compress(b" " * (50 * 1024 * 1024), compresslevel=9)
+                self._send(200, bomb, {"Content-Type": JSON_TYPE, "Content-Encoding": "gzip"})
+                return
             if mode == "trickle":
                 self._send_trickle(project.slow_seconds)
                 return
@@ -257,7 +266,13 @@ def _handler(server: IndexServer) -> type[BaseHTTPRequestHandler]:
                     server.not_modified[path] += 1
                 self._send(304, b"", {"ETag": etag})
                 return
-            self._send(200, body, {"Content-Type": kind, "ETag": etag})
+            headers = {"Content-Type": kind, "ETag": etag}
+            if mode == "gzip" and "gzip" in self.headers.get("Accept-Encoding", ""):
+                import gzip
+
+                body = gzip.compress(body)
+                headers["Content-Encoding"] = "gzip"
+            self._send(200, body, headers)
 
         def do_HEAD(self) -> None:
             path = self.path.split("?", 1)[0]

@@ -112,6 +112,7 @@ def test_5xx_is_retried_a_bounded_number_of_times(
         ("huge", "more than 25 MB"),
         ("redirect-loop", "redirects in a loop"),
         ("other-project", "another project"),
+        ("gzip-bomb", "more than 25 MB"),
     ],
 )
 def test_bad_answers_are_not_checked_with_the_reason(
@@ -207,3 +208,15 @@ def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
     assert again.project_page("nu") == page
     assert again.release_table("nu") == table
     assert index.hits["/simple/nu/"] == 1
+
+
+def test_pages_are_asked_for_compressed_and_read_decompressed(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    index.add(Project("xi", [Release("1.0", ">=3.9", yanked="bad"), Release("1.1")], "gzip"))
+    session = _session(index, page_cache)
+    table = session.release_table("xi")
+    assert [r.version for r in table.releases] == ["1.1", "1.0"]
+    assert table.find("1.0").yanked_reason == "bad"  # type: ignore[union-attr]
+    assert index.hits["/simple/xi/"] == 1
+    assert "gzip" in (index.seen_encodings[-1] or "")
