@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from depwatch.files import printable_name
 from depwatch.model import Evidence
@@ -32,6 +32,26 @@ def leaves_out(ref: Ref, pattern: CallPattern) -> bool:
     return not any(kw.name in pattern.without for kw in ref.keywords)
 
 
+def _first_symbol(
+    name: str,
+    result_at: int,
+    symbols: tuple[str, ...],
+    spell: Callable[[str], tuple[str, ...]] | None,
+) -> str | None:
+    """The first of ``symbols`` that the reference ``name`` (or a spelling of it) uses."""
+    spellings = (name,) if spell is None else spell(name)
+    # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
+    # keeps its length whatever the spelling of the part before it.
+    tail = len(name) - result_at if result_at else -1
+    for symbol in symbols:
+        if any(
+            symbol_matches(spelt, symbol) and (tail < 0 or len(symbol) > len(spelt) - tail)
+            for spelt in spellings
+        ):
+            return symbol
+    return None
+
+
 def evidence_for(
     facts: Iterable[FileFacts], usage: Usage, names: Names | None = None
 ) -> tuple[Evidence, ...]:
@@ -51,6 +71,8 @@ def evidence_for(
     for pattern in usage.calls:
         calls.setdefault(pattern.name, []).append((frozenset(pattern.keywords), pattern))
     found: dict[tuple[str, int, int, int], Evidence] = {}
+    matched: dict[tuple[str, int], str | None] = {}
+    named: dict[str, list[tuple[frozenset[str], CallPattern]]] = {}
 
     guards: tuple[str, ...] = ()
 
@@ -72,22 +94,24 @@ def evidence_for(
                 if ref.name in assignments:
                     add(file.path, ref.cell, ref.line, ref.column, ref.code, f"{ref.name} =")
                 continue
-            spellings = (ref.name,) if spell is None else spell(ref.name)
-            # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
-            # keeps its length whatever the spelling of the part before it.
-            tail = len(ref.name) - ref.result_at if ref.result_at else -1
-            for symbol in symbols:
-                if any(
-                    symbol_matches(name, symbol) and (tail < 0 or len(symbol) > len(name) - tail)
-                    for name in spellings
-                ):
-                    add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
-                    break
-            if ref.kind != KIND_CALL or tail == 0:
+            # Many references share a name (``numpy.array`` thousands of times): what a name
+            # matches is worked out once per name (and call-result length), not per reference.
+            at = (ref.name, ref.result_at)
+            if at in matched:
+                symbol = matched[at]
+            else:
+                symbol = matched[at] = _first_symbol(ref.name, ref.result_at, symbols, spell)
+            if symbol is not None:
+                add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
+            if ref.kind != KIND_CALL or (ref.result_at and ref.result_at == len(ref.name)):
                 continue  # calling what a call returned is no call of the callee
-            patterns = calls.get(ref.name, ())
-            if len(spellings) > 1:
-                patterns = [p for name in spellings for p in calls.get(name, ())]
+            patterns = named.get(ref.name)
+            if patterns is None:
+                spellings = (ref.name,) if spell is None else spell(ref.name)
+                patterns = calls.get(ref.name, [])
+                if len(spellings) > 1:
+                    patterns = [p for name in spellings for p in calls.get(name, ())]
+                named[ref.name] = patterns
             for keywords, pattern in patterns:
                 if pattern.string_arg is not None and pattern.string_arg not in ref.string_args:
                     continue
