@@ -64,7 +64,7 @@ def fetch(base: Path) -> Path:
 
 
 def count_lines(root: Path) -> tuple[int, int]:
-    from depwatch.usage.project import iter_source_files
+    from depwatch.usage.files import iter_source_files
 
     files, _ = iter_source_files(root)
     lines = 0
@@ -78,7 +78,7 @@ def parse_floor(root: Path) -> float:
     import contextlib
     import warnings
 
-    from depwatch.usage.project import iter_source_files
+    from depwatch.usage.files import iter_source_files
 
     files, _ = iter_source_files(root)
     start = time.perf_counter()
@@ -99,8 +99,8 @@ def rewrite_ceiling(root: Path) -> float:
     import contextlib
     import warnings
 
+    from depwatch.usage.files import iter_source_files
     from depwatch.usage.newsyntax import downgrade
-    from depwatch.usage.project import iter_source_files
 
     files, _ = iter_source_files(root)
     texts = []

@@ -689,7 +689,7 @@ def _audit_project(
 
     exclude = (*project.settings.exclude, *options.exclude)
     if exclude:  # a bad glob is an error whether or not a rule needs the scan
-        from depwatch.usage.project import exclude_spec
+        from depwatch.usage.files import exclude_spec
 
         exclude_spec(tuple(exclude))
     _check_context_globs(project)

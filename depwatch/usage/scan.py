@@ -18,44 +18,17 @@ from depwatch.usage.resolve import RawRef, Resolver, Tracker, result_point
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
+    from depwatch.usage.wire import Compact, CompactRef
 
 # Scan workers import this module: it must not import dataclasses (depwatch.usage.facts) or
 # anything else a worker does not need; the facts are built from compact tuples in the caller.
 
-__all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
+__all__ = ["decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
 
-CompactKeyword = tuple[str, int, int, str, "int | None"]
-"""A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
-CompactRef = tuple[
-    str,
-    str,
-    int,
-    int,
-    str,
-    tuple[CompactKeyword, ...],
-    "int | None",
-    int,
-    bool,
-    bool,
-    tuple[int, ...],
-    tuple[str, ...],
-    int,
-]
-"""A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
 ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
-Compact = tuple[
-    str,
-    tuple[CompactRef, ...],
-    tuple[str, ...],
-    tuple[tuple[str, str], ...],
-    tuple[tuple[str, str], ...],
-]
-"""A :class:`~depwatch.usage.facts.FileFacts` as a tuple (path, refs, warnings, exports, imports):
-what scan workers send back (cheap to build and to pickle)."""
-
 NEWLINE = b"\n"
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 
@@ -156,7 +129,7 @@ class _Resolver(Resolver):
         a public function that ``__all__`` does not name (nor a dynamic lookup reach), the
         condition is stated as derived from its callers (``["callers", name, …]``): whether
         another project file may call it is decided for the whole project
-        (:func:`depwatch.usage.project.resolve_callers`); until then it is no guard at all.
+        (:func:`depwatch.usage.scanrun.resolve_callers`); until then it is no guard at all.
         """
         exported: frozenset[str] | None = frozenset()
         checked = False
@@ -325,9 +298,9 @@ def scan_text(
     exports: Mapping[str, Mapping[str, str]] | None = None,
     notes: Iterable[str] = (),
 ) -> FileFacts:
-    from depwatch.usage.facts import facts_from_compact
+    from depwatch.usage.wire import facts_from_wire
 
-    return facts_from_compact(
+    return facts_from_wire(
         scan_compact(
             text, path, tracker, project_modules=project_modules, exports=exports, notes=notes
         )

@@ -4,21 +4,23 @@ A worker is a fresh interpreter running :func:`serve` (``python -c``), and impor
 only, so it (and what it imports: :mod:`depwatch.usage.scan`, :mod:`depwatch.usage.resolve`)
 must stay light: no dataclasses, no multiprocessing, no cache, no file discovery. Every module a
 worker imports is resident memory in every worker. Requests and replies are length-prefixed
-:mod:`marshal` data on the worker's stdin/stdout (between processes of one interpreter, never
-stored).
+:mod:`marshal` data on the worker's stdin/stdout (:mod:`depwatch.usage.wire`).
 """
 
 from __future__ import annotations
 
-import marshal
 import sys
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 from depwatch.usage.resolve import Tracker
-from depwatch.usage.scan import Compact, decode_source, package_of, scan_compact
+from depwatch.usage.scan import decode_source, package_of, scan_compact
+from depwatch.usage.wire import receive, send
 
-__all__ = ["BOOT", "init", "receive", "scan_chunk", "send", "serve"]
+if TYPE_CHECKING:
+    from depwatch.usage.wire import Compact
+
+__all__ = ["BOOT", "init", "scan_chunk", "serve"]
 
 BOOT = "import sys; sys.path[:] = {path!r}; from depwatch.usage.worker import serve; serve()"
 """A worker's ``python -c`` program (``path``: the caller's ``sys.path``)."""
@@ -122,31 +124,6 @@ def scan_chunk(
 
 
 # --- the worker process ----------------------------------------------------------------------
-
-
-def send(stream: IO[bytes], obj: Any) -> None:
-    """Write one message (``marshal`` data behind its 8-byte length)."""
-    data = marshal.dumps(obj)
-    stream.write(len(data).to_bytes(8, "little"))
-    stream.write(data)
-    stream.flush()
-
-
-def _read(stream: IO[bytes], size: int) -> bytes:
-    parts: list[bytes] = []
-    while size:
-        part = stream.read(size)
-        if not part:
-            raise EOFError
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
-
-
-def receive(stream: IO[bytes]) -> Any:
-    """Read one message; EOFError when the other side closed (or died)."""
-    size = int.from_bytes(_read(stream, 8), "little")
-    return marshal.loads(_read(stream, size))
 
 
 def serve() -> None:
