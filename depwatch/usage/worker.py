@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from depwatch.usage.resolve import Tracker
-from depwatch.usage.scan import decode_source, package_of, scan_compact
+from depwatch.usage.scan import decode_source, gc_paused, package_of, scan_compact
 from depwatch.usage.wire import receive, send
 
 if TYPE_CHECKING:
@@ -114,12 +114,16 @@ def scan_chunk(
 ) -> list[tuple[Compact, bool]]:
     """Scan (relative path, path) pairs; never raises for a file (a warning names it)."""
     out: list[tuple[Compact, bool]] = []
-    for item in chunk:
-        try:
-            out.append(_scan_file(item, exports))
-        except Exception as exc:  # a scanner bug must not stop the audit
-            rel = item[0]
-            out.append(((rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True))
+    # The cyclic collector is paused for the whole chunk, not file by file: each file's tree
+    # is freed by reference counting, and the first collection after a pause walks every
+    # object allocated during it (a whole tree, once per file: 10-15% of the scan).
+    with gc_paused():
+        for item in chunk:
+            try:
+                out.append(_scan_file(item, exports))
+            except Exception as exc:  # a scanner bug must not stop the audit
+                rel = item[0]
+                out.append(((rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True))
     return out
 
 
