@@ -5,9 +5,9 @@ One file per project root and key (tracked modules, environment variables, assig
 ``check`` and ``check --online`` track different modules, and each keeps its own cache
 instead of rebuilding the other's. The few newest of a root are kept.
 
-Format: the entries as :mod:`depwatch.usage.wire` tuples in one :mod:`marshal` body (what the
-workers send, stored as received: no conversion on write, none but checks on read), behind a
-first line holding the body's SHA-256.
+Format: one :mod:`marshal` body holding each file's size, mtime and facts as the bytes the scan
+workers packed them into (:func:`depwatch.usage.wire.pack`: stored as received, no conversion
+on write, none but checks on read), behind a first line holding the body's SHA-256.
 
 Integrity: the cache file is read only when it is a regular file (a symlink or FIFO is
 ignored) and its body matches the SHA-256 on its first line (an entry edited by hand, a file
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from depwatch import __version__
 from depwatch.files import read_cache_file, seal, unseal
 from depwatch.usage.scan import gc_paused
-from depwatch.usage.wire import dumps, facts_from_stored, loads
+from depwatch.usage.wire import dumps, loads, unpack_stored
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -43,7 +43,7 @@ __all__ = ["cache_file", "cache_key", "cache_path", "cached_facts", "load", "sav
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards;
 #: 7: where a name's call-result part starts; 8: and parameters annotated with a class;
-#: 9: marshal'd wire tuples, one file per key.
+#: 9: marshal: each file's facts as the bytes a worker packed; one cache file per key.
 _CACHE_FORMAT = 9
 _SUFFIX = ".usage"
 _KEEP = 4
@@ -108,7 +108,7 @@ def load(path: Path | None, key: str) -> dict[str, Any]:
 
 
 def save(path: Path | None, key: str, root: Path, files: dict[str, Any]) -> None:
-    """Write ``files`` (entries whose facts are wire tuples) to ``path``; never into the
+    """Write ``files`` (entries whose facts are packed bytes) to ``path``; never into the
     project. Older cache files of the root beyond the newest few are removed."""
     if path is None:
         return
@@ -154,6 +154,6 @@ def _prune(path: Path) -> None:
 def cached_facts(entry: Any, field: str) -> FileFacts | None:
     """The facts stored under ``field`` of a cache entry, or None when they do not check out."""
     try:
-        return facts_from_stored(entry[field])
-    except (KeyError, TypeError, ValueError):
+        return unpack_stored(entry[field])
+    except (KeyError, TypeError, ValueError, EOFError):
         return None

@@ -19,7 +19,6 @@ from depwatch.usage.wire import receive, send
 
 if TYPE_CHECKING:
     from depwatch.usage.files import SourceFile
-    from depwatch.usage.wire import Compact
 
 __all__ = ["POOL_MIN_BYTES", "POOL_MIN_FILES", "Init", "Pool"]
 
@@ -57,12 +56,13 @@ class Pool:
         files: Sequence[SourceFile],
         exports: Mapping[str, Mapping[str, str]] | None,
         init: Init,
-    ) -> list[tuple[Compact, bool]]:
-        """Each file's facts (as wire tuples) and whether it was parsed, in no set order
+    ) -> list[tuple[bytes, bool]]:
+        """Each file's facts (packed: :func:`~depwatch.usage.wire.pack`) and whether it was
+        parsed, in no set order
         (``exports`` given: the second pass, no prefilter)."""
         total = sum(f.size for f in files)
         workers = self.jobs if self.jobs is not None else min(os.cpu_count() or 1, 8)
-        compact: list[tuple[Compact, bool]] | None = None
+        compact: list[tuple[bytes, bool]] | None = None
         if workers > 1 and total >= self.min_bytes and len(files) >= self.min_files:
             try:
                 compact = _run_pool(files, exports, init, workers, total, self.boot)
@@ -83,7 +83,7 @@ def _run_pool(
     workers: int,
     total: int,
     boot: str,
-) -> list[tuple[Compact, bool]]:
+) -> list[tuple[bytes, bool]]:
     ordered = sorted(files, key=lambda f: -f.size)
     target = max(total // (workers * 6), 1)
     chunks: list[list[tuple[str, str]]] = []
@@ -104,7 +104,7 @@ def _run_pool(
         raise RuntimeError("no Python executable to start workers with")
     argv = [sys.executable, "-c", boot.format(path=list(sys.path))]
     procs: list[subprocess.Popen[bytes]] = []
-    results: list[list[tuple[Compact, bool]] | None] = [None] * len(chunks)
+    results: list[list[tuple[bytes, bool]] | None] = [None] * len(chunks)
     pending = iter(enumerate(chunks))
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -153,7 +153,7 @@ def _run_pool(
                 proc.wait()
     if errors:
         raise errors[0]
-    out: list[tuple[Compact, bool]] = []
+    out: list[tuple[bytes, bool]] = []
     for part in results:
         if part is None:
             raise RuntimeError("a chunk was not scanned")

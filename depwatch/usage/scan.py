@@ -9,6 +9,7 @@ import gc
 import io
 import json
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -380,18 +381,25 @@ def _places(
     # Each cell's first line, ascending: a reference's cell is found by bisection (a walk of
     # every cell per reference was quadratic in the cells of a notebook).
     starts = [first for first, _ in cells] if cells is not None else []
+    # One string object per line shown and per name: the references on a line share it, and
+    # marshal (the workers' replies, the cache) writes a shared string once (a name such as
+    # ``numpy.array`` thousands of times in a large project, each its own copy until now).
+    stripped: dict[int, str] = {}
 
     def place(line: int, col: int) -> tuple[int, int, str, int | None]:
         text = lines[line - 1] if 0 < line <= len(lines) else ""
         if col and not text.isascii():
             col = len(text.encode("utf-8")[:col].decode("utf-8", errors="replace"))
+        code = stripped.get(line)
+        if code is None:
+            code = stripped[line] = text.strip()
         cell: int | None = None
         if cells is not None:
             at = bisect.bisect_right(starts, line) - 1
             if at >= 0:
                 first, cell = cells[at]
                 line = line - first + 1
-        return line, col + 1, text.strip(), cell
+        return line, col + 1, code, cell
 
     for index, (kind, name, line, col, kws) in enumerate(raw):
         key = (kind, name, line, col)
@@ -405,7 +413,7 @@ def _places(
         out.append(
             (
                 kind,
-                str(name),
+                sys.intern(str(name)),
                 ln,
                 column,
                 code,

@@ -20,7 +20,7 @@ from depwatch.usage.facts import FileFacts
 from depwatch.usage.files import SourceFile, iter_source_files
 from depwatch.usage.pool import Pool
 from depwatch.usage.scan import gc_paused, module_name
-from depwatch.usage.wire import facts_from_wire
+from depwatch.usage.wire import facts_from_wire, unpack
 
 __all__ = ["ScanResult", "resolve_callers", "scan_project"]
 
@@ -181,12 +181,12 @@ def scan_project(
     if todo:
         scanned = pool.scan(todo, None, init)
         with gc_paused():
-            for compact, did_parse in scanned:
+            for packed, did_parse in scanned:
                 parsed += did_parse
-                facts = facts_from_wire(compact)
+                facts = facts_from_wire(unpack(packed))
                 first[facts.path] = facts
                 f = by_rel[facts.path]
-                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": compact}
+                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": packed}
     # second pass: names imported from project modules that bind tracked objects
     final = dict(first)
     exports: dict[str, dict[str, str]] = {}
@@ -235,11 +235,11 @@ def scan_project(
         if again:
             scanned = pool.scan(again, exports, init)
             with gc_paused():
-                for compact, did_parse in scanned:
+                for packed, did_parse in scanned:
                     parsed += did_parse
-                    facts = facts_from_wire(compact)
+                    facts = facts_from_wire(unpack(packed))
                     final[facts.path] = facts
-                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": compact}
+                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
         # Every module's exports as its final facts give them, so that a table seeded from
         # the cache but no longer true (an export removed upstream) is corrected too.
         for rel, facts in final.items():

@@ -1,10 +1,11 @@
 """The one serialisation of the scan's facts: :data:`Compact` tuples of plain values.
 
-Scan workers send them to the caller as :mod:`marshal` data on a pipe (:func:`send`,
-:func:`receive`); the usage cache stores the same tuples (:func:`dumps`, :func:`loads`), sealed
-with a checksum (:mod:`depwatch.usage.cache`). Facts from a worker are trusted
-(:func:`facts_from_wire`); facts read back from the cache are checked field by field
-(:func:`facts_from_stored`), and junk there means the file is scanned again.
+Each file's tuple is packed into :mod:`marshal` bytes where it is scanned (:func:`pack`);
+scan workers send lists of them on a pipe (:func:`send`, :func:`receive`), and the usage cache
+stores the same bytes per file (in one :func:`dumps` body sealed with a checksum,
+:mod:`depwatch.usage.cache`). Facts from a worker are trusted (:func:`facts_from_wire`);
+facts read back from the cache are checked field by field (:func:`unpack_stored`), and junk
+there means the file is scanned again.
 
 Workers import this module (for the pipe): the dataclasses of :mod:`depwatch.usage.facts` are
 imported only where facts are built, in the caller.
@@ -27,8 +28,11 @@ __all__ = [
     "facts_from_wire",
     "facts_to_wire",
     "loads",
+    "pack",
     "receive",
     "send",
+    "unpack",
+    "unpack_stored",
 ]
 
 CompactKeyword = tuple[str, int, int, str, "int | None"]
@@ -236,6 +240,26 @@ def facts_from_stored(data: Any) -> FileFacts:
 
 
 # --- bytes -----------------------------------------------------------------------------------
+
+
+def pack(compact: Compact) -> bytes:
+    """One file's facts as bytes: what a worker sends and the cache stores per file (the
+    caller keeps these bytes, not the tuples, beside the facts it builds from them)."""
+    return marshal.dumps(compact)
+
+
+def unpack(data: bytes) -> Compact:
+    """The inverse of :func:`pack` (for bytes this process or a worker packed)."""
+    result: Compact = marshal.loads(data)
+    return result
+
+
+def unpack_stored(data: Any) -> FileFacts:
+    """The facts of packed bytes read back from storage, every field checked; raises
+    ValueError, TypeError or EOFError on anything else."""
+    if type(data) is not bytes:
+        raise TypeError("not bytes")
+    return facts_from_stored(marshal.loads(data))
 
 
 def dumps(obj: Any) -> bytes:

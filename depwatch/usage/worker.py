@@ -9,13 +9,14 @@ worker imports is resident memory in every worker. Requests and replies are leng
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from depwatch.usage.resolve import Tracker
+from depwatch.usage.resolve import Resolver, Tracker
 from depwatch.usage.scan import decode_source, gc_paused, package_of, scan_compact
-from depwatch.usage.wire import receive, send
+from depwatch.usage.wire import pack, receive, send
 
 if TYPE_CHECKING:
     from depwatch.usage.wire import Compact
@@ -42,50 +43,51 @@ def init(
     _state["needles"] = tuple(n.encode() for n in needles if n)
 
 
-def _import_tokens(data: bytes, rel: str, project: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """Project modules a skipped file may import from, found by a cheap look at its lines.
-
-    This only decides whether the file is parsed again once the project's exports are known;
-    findings always come from the parse.
-    """
-    package = package_of(rel)
-    found: set[tuple[str, str]] = set()
-    for raw in data.split(b"\n"):
-        line = raw.strip()
+def _import_statements(data: bytes) -> list[str]:
+    """The import statements of a file, as text: its lines that start (indented or not) with
+    ``import`` or ``from``, with the lines a parenthesis or backslash continues them onto.
+    What they mean is for ``ast`` and the resolver to say (:func:`_project_imports`)."""
+    found: list[str] = []
+    lines = data.split(b"\n")
+    at = 0
+    while at < len(lines):
+        line = lines[at].strip()
+        at += 1
         if not (line.startswith(b"from ") or line.startswith(b"import ")):
             continue
+        parts = [line]
+        while at < len(lines) and (
+            (b"(" in line and b")" not in line) or parts[-1].endswith(b"\\")
+        ):
+            parts.append(lines[at].strip())
+            at += 1
+            if b")" in parts[-1]:
+                break
         try:
-            text = line.decode("utf-8")
+            found.append(b"\n".join(parts).decode("utf-8"))
         except UnicodeDecodeError:
             continue
-        words = text.split()
-        if words[0] == "import":
-            for part in " ".join(words[1:]).split(","):
-                name = part.split(" as ")[0].strip()
-                if name in project:
-                    found.add((name, ""))
-            continue
-        if len(words) < 3 or words[2] != "import":
-            continue
-        base = words[1]
-        if base.startswith("."):
-            level = len(base) - len(base.lstrip("."))
-            if package is None or level - 1 > len(package):
-                continue
-            parts = list(package[: len(package) - (level - 1)])
-            if base.lstrip("."):
-                parts.extend(base.lstrip(".").split("."))
-            base = ".".join(parts)
-        if base not in project:
-            continue
-        names = " ".join(words[3:]).strip("()\\ ")
-        for part in names.split(","):
-            name = part.split(" as ")[0].strip(" ()\\")
-            if name:
-                found.add((base, name if name.isidentifier() or name == "*" else ""))
-        if not names:
-            found.add((base, ""))
-    return tuple(sorted(found))
+    return found
+
+
+def _project_imports(data: bytes, rel: str, project: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """Project modules a file the prefilter skips imports from: its import statements,
+    parsed with ``ast`` and read by the resolver as in a scanned file (the file itself is
+    not parsed: it holds nothing the scan reports).
+
+    This only decides whether the file is parsed again once the project's exports are known
+    (and which project modules are imported); findings always come from a parse of the file.
+    """
+    resolver = Resolver(_state["tracker"], package=package_of(rel), project_modules=project)
+    for text in _import_statements(data):
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # not an import statement after all (a line of a docstring, …)
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                resolver.stmt(node)
+    return tuple(sorted(resolver.project_imports))
 
 
 def _scan_file(
@@ -100,7 +102,7 @@ def _scan_file(
         return (rel, (), (f"{rel}: skipped, cannot be read ({exc.strerror})",), (), ()), False
     project: frozenset[str] = _state["project"]
     if exports is None and not any(n in data for n in _state["needles"]):
-        return (rel, (), (), (), _import_tokens(data, rel, project)), False
+        return (rel, (), (), (), _project_imports(data, rel, project)), False
     text, notes = decode_source(data, rel)
     del data
     facts = scan_compact(
@@ -111,19 +113,21 @@ def _scan_file(
 
 def scan_chunk(
     chunk: list[tuple[str, str]], exports: Mapping[str, Mapping[str, str]] | None
-) -> list[tuple[Compact, bool]]:
-    """Scan (relative path, path) pairs; never raises for a file (a warning names it)."""
-    out: list[tuple[Compact, bool]] = []
+) -> list[tuple[bytes, bool]]:
+    """Scan (relative path, path) pairs: each file's facts packed (:func:`wire.pack`) and
+    whether it was parsed. Never raises for a file (a warning names it)."""
+    out: list[tuple[bytes, bool]] = []
     # The cyclic collector is paused for the whole chunk, not file by file: each file's tree
     # is freed by reference counting, and the first collection after a pause walks every
     # object allocated during it (a whole tree, once per file: 10-15% of the scan).
     with gc_paused():
         for item in chunk:
             try:
-                out.append(_scan_file(item, exports))
+                facts, parsed = _scan_file(item, exports)
             except Exception as exc:  # a scanner bug must not stop the audit
                 rel = item[0]
-                out.append(((rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True))
+                facts, parsed = (rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True
+            out.append((pack(facts), parsed))
     return out
 
 

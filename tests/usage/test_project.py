@@ -317,8 +317,8 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     assert again.files_parsed == 1
     assert again.facts == first.facts
     data = wire.loads(unseal(cache_file.read_bytes()) or b"")
-    path, _, *rest = data["files"]["a.py"]["facts"]
-    data["files"]["a.py"]["facts"] = (path, (("ref", 5),), *rest)  # junk inside a valid file
+    path, _, *rest = wire.unpack(data["files"]["a.py"]["facts"])
+    data["files"]["a.py"]["facts"] = wire.dumps((path, (("ref", 5),), *rest))  # junk inside
     cache_file.write_bytes(seal(wire.dumps(data)))
     third = scan_project(tmp_path, MODULES)
     assert third.facts == first.facts
@@ -332,8 +332,8 @@ def test_a_cache_entry_edited_by_hand_is_not_trusted(tmp_path: Path, cache_dir: 
     (cache_file,) = cache_dir.rglob("*.usage")
     head, _, body = cache_file.read_bytes().partition(b"\n")
     data = wire.loads(body)
-    path, _, *rest = data["files"]["a.py"]["facts"]
-    data["files"]["a.py"]["facts"] = (path, (), *rest)
+    path, _, *rest = wire.unpack(data["files"]["a.py"]["facts"])
+    data["files"]["a.py"]["facts"] = wire.dumps((path, (), *rest))
     cache_file.write_bytes(head + b"\n" + wire.dumps(data))
     again = scan_project(tmp_path, MODULES)
     assert again.files_parsed == 1
