@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from depwatch import __version__
-from depwatch.files import read_cache_file, seal, unseal
+from depwatch.files import read_cache_file, seal_header, unseal
 from depwatch.usage.scan import gc_paused
 from depwatch.usage.wire import dumps, loads, unpack_stored
 
@@ -93,6 +93,7 @@ def load(path: Path | None, key: str) -> dict[str, Any]:
     # entry edited by hand or a file cut short is not trusted): otherwise it is rebuilt.
     raw = read_cache_file(path, limit=1 << 30)  # a cache, not input: it may be large
     body = unseal(raw) if raw is not None else None
+    del raw  # the body is a copy: one of the two at a time
     if body is None:
         return {}
     try:
@@ -121,7 +122,9 @@ def save(path: Path | None, key: str, root: Path, files: dict[str, Any]) -> None
         try:
             body = dumps({"key": key, "root": os.fspath(root), "files": files})
             with os.fdopen(fd, "wb") as fh:
-                fh.write(seal(body))
+                fh.write(seal_header(body))  # the body after it, not copied behind it
+                fh.write(body)
+            del body
             Path(tmp).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -203,6 +203,16 @@ def scan_project(
             exports[dotted] = dict(table)
     done_deps: dict[str, str] = {}
     dropped = False
+    # A file whose second pass is its answer keeps, of its first pass, what the rounds read
+    # (imports, exports): its references are unpacked again if it ever is the answer again.
+    stripped: set[str] = set()
+
+    def second_pass(rel: str, facts: FileFacts) -> None:
+        final[rel] = facts
+        if rel not in stripped:
+            first[rel] = replace(first[rel], refs=())
+            stripped.add(rel)
+
     for _ in range(_MAX_ROUNDS):
         again: list[SourceFile] = []
         for rel, facts in first.items():
@@ -214,6 +224,9 @@ def scan_project(
                 # the whole answer, and a second-pass result kept from an earlier round or
                 # run is stale.
                 done_deps.pop(rel, None)
+                if rel in stripped:
+                    stripped.discard(rel)
+                    facts = first[rel] = facts_from_wire(unpack(new[rel]["facts"]))
                 final[rel] = facts
                 entry = new.get(rel)
                 if isinstance(entry, dict) and entry.pop("second", None) is not None:
@@ -228,7 +241,7 @@ def scan_project(
             if isinstance(second, dict) and second.get("deps") == deps_key:
                 cached = _cache.cached_facts(second, "facts")
                 if cached is not None:
-                    final[rel] = cached
+                    second_pass(rel, cached)
                     continue
             again.append(by_rel[rel])
         changed = False
@@ -238,7 +251,7 @@ def scan_project(
                 for packed, did_parse in scanned:
                     parsed += did_parse
                     facts = facts_from_wire(unpack(packed))
-                    final[facts.path] = facts
+                    second_pass(facts.path, facts)
                     new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
         # Every module's exports as its final facts give them, so that a table seeded from
         # the cache but no longer true (an export removed upstream) is corrected too.
