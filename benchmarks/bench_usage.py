@@ -208,7 +208,7 @@ def main() -> None:
         f"cold, no cache:               {cold:6.2f}s  {lines / cold:>10,.0f} lines/s"
         f"  ({parsed} files parsed, {refs} refs)"
     )
-    for old in (args.dir / "cache").glob("usage/*.json"):
+    for old in (args.dir / "cache").glob("usage/*.usage"):
         old.unlink()
     cold_cache, parsed, _ = timed(root, cache=True, jobs=args.jobs)
     print(f"cold, cache on (writes it):   {cold_cache:6.2f}s  {lines / cold_cache:>10,.0f} lines/s")

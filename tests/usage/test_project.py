@@ -411,3 +411,33 @@ def test_a_project_in_a_folder_the_enclosing_repository_ignores(tmp_path: Path) 
     write(tmp_path, ".gitignore", "build/\nservices/api/skip_me.py\n")
     write(member, "skip_me.py", USE)
     assert paths(scan_project(member, MODULES, cache=False)) == ["main.py"]
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        "from a import (\n    other,\n)\n",
+        "from a import \\\n    other\n",
+        "def f():\n    from a import (other,\n        other as again)\n",
+    ],
+)
+def test_a_skipped_file_s_imports_read_as_a_parsed_file_s(tmp_path: Path, importer: str) -> None:
+    """A file the prefilter skips (it names no tracked module) still says which project
+    names it imports: a multi-line import of ``other`` is an import of ``other``, not of the
+    whole module (which would let ``load`` be called from there, and drop its guard)."""
+    write(
+        tmp_path,
+        "a.py",
+        "import sys\nother = 1\n\ndef load(s):\n    import yaml\n    return yaml.load(s)\n\n"
+        "if sys.version_info[0] == 2:\n    load('x')\n",
+    )
+    write(tmp_path, "b.py", "from a import other\n")
+    one_line = scan_project(tmp_path, ["yaml"], cache=False)
+    write(tmp_path, "b.py", importer)
+    result = scan_project(tmp_path, ["yaml"], cache=False)
+    assert result.files_parsed == one_line.files_parsed == 1  # b.py is never parsed
+    (facts,) = result.facts
+    (load,) = [ref for ref in facts.refs if ref.name == "yaml.load"]
+    assert load.guards, "load() runs only where a.py calls it: under Python 2"
+    assert result.facts == one_line.facts
+    assert result.imported == one_line.imported
