@@ -154,12 +154,6 @@ def _int(value: Any) -> int:
     return value
 
 
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise ValueError("not a bool")
-    return value
-
-
 def _str(value: Any) -> str:
     if type(value) is not str:
         raise ValueError("not a str")
@@ -207,27 +201,50 @@ def facts_from_stored(data: Any) -> FileFacts:
         guards,
         result_at,
     ) in rows:
-        keywords = tuple(
-            KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
-            for n, ln, c, cd, ce in kws
-        )
-        if type(strings) is not tuple or not all(type(index) is int for index in strings):
+        # one test of every field's type (a call per field cost as much as building the Ref)
+        if not (
+            type(kind) is str
+            and type(name) is str
+            and type(line) is int
+            and type(column) is int
+            and type(code) is str
+            and type(kws) is tuple
+            and (cell is None or type(cell) is int)
+            and type(positional) is int
+            and type(star_args) is bool
+            and type(star_kwargs) is bool
+            and type(strings) is tuple
+            and type(guards) is tuple
+            and type(result_at) is int
+        ):
+            raise ValueError("a field of the wrong type")
+        if strings and not all(type(index) is int for index in strings):
             raise ValueError("not a tuple of int")
+        if guards and not all(type(guard) is str for guard in guards):
+            raise ValueError("not a tuple of str")
+        keywords = (
+            tuple(
+                KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
+                for n, ln, c, cd, ce in kws
+            )
+            if kws
+            else ()
+        )
         refs.append(
             Ref(
-                _str(kind),
-                _str(name),
-                _int(line),
-                _int(column),
-                _str(code),
+                kind,
+                name,
+                line,
+                column,
+                code,
                 keywords,
-                _opt_int(cell),
-                _int(positional),
-                _bool(star_args),
-                _bool(star_kwargs),
+                cell,
+                positional,
+                star_args,
+                star_kwargs,
                 strings,
-                _strs(guards),
-                _int(result_at),
+                guards,
+                result_at,
             )
         )
     return FileFacts(
