@@ -64,7 +64,7 @@ def fetch(base: Path) -> Path:
 
 
 def count_lines(root: Path) -> tuple[int, int]:
-    from depwatch.usage.project import iter_source_files
+    from depwatch.usage.files import iter_source_files
 
     files, _ = iter_source_files(root)
     lines = 0
@@ -78,7 +78,7 @@ def parse_floor(root: Path) -> float:
     import contextlib
     import warnings
 
-    from depwatch.usage.project import iter_source_files
+    from depwatch.usage.files import iter_source_files
 
     files, _ = iter_source_files(root)
     start = time.perf_counter()
@@ -99,8 +99,8 @@ def rewrite_ceiling(root: Path) -> float:
     import contextlib
     import warnings
 
+    from depwatch.usage.files import iter_source_files
     from depwatch.usage.newsyntax import downgrade
-    from depwatch.usage.project import iter_source_files
 
     files, _ = iter_source_files(root)
     texts = []
@@ -208,7 +208,7 @@ def main() -> None:
         f"cold, no cache:               {cold:6.2f}s  {lines / cold:>10,.0f} lines/s"
         f"  ({parsed} files parsed, {refs} refs)"
     )
-    for old in (args.dir / "cache").glob("usage/*.json"):
+    for old in (args.dir / "cache").glob("usage/*.usage"):
         old.unlink()
     cold_cache, parsed, _ = timed(root, cache=True, jobs=args.jobs)
     print(f"cold, cache on (writes it):   {cold_cache:6.2f}s  {lines / cold_cache:>10,.0f} lines/s")

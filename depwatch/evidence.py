@@ -198,7 +198,7 @@ def check_globs(project: Project, exclude: Sequence[str]) -> None:
     """``--exclude`` and ``[tool.depwatch] exclude`` / ``vendored`` / ``fixtures`` compiled: a
     bad glob is an error whether or not a rule needs the scan."""
     if exclude:
-        from depwatch.usage.project import exclude_spec
+        from depwatch.usage.files import exclude_spec
 
         exclude_spec(tuple(exclude))
     settings = project.settings

@@ -234,9 +234,15 @@ def seal(body: bytes) -> bytes:
     """``body`` behind a first line holding its SHA-256: :func:`unseal` checks it. A checksum
     catches a cache file edited by hand or cut short; it is no signature (whoever can write
     the cache folder can write a matching checksum too)."""
+    return seal_header(body) + body
+
+
+def seal_header(body: bytes) -> bytes:
+    """The first line :func:`seal` puts before ``body`` (to write a large body after it
+    without copying it)."""
     import hashlib
 
-    return _SEAL + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    return _SEAL + hashlib.sha256(body).hexdigest().encode() + b"\n"
 
 
 def unseal(data: bytes) -> bytes | None:

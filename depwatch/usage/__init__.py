@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from depwatch.usage.cache import cache_path
     from depwatch.usage.facts import FileFacts, KeywordArg, Ref
+    from depwatch.usage.files import iter_source_files
     from depwatch.usage.match import evidence_for, symbol_matches
-    from depwatch.usage.project import ScanResult, cache_path, iter_source_files, scan_project
     from depwatch.usage.scan import decode_source, scan_source
+    from depwatch.usage.scanrun import ScanResult, scan_project
 
 _LAZY = {
     "FileFacts": "depwatch.usage.facts",
@@ -23,10 +25,10 @@ _LAZY = {
     "scan_source": "depwatch.usage.scan",
     "evidence_for": "depwatch.usage.match",
     "symbol_matches": "depwatch.usage.match",
-    "ScanResult": "depwatch.usage.project",
-    "cache_path": "depwatch.usage.project",
-    "iter_source_files": "depwatch.usage.project",
-    "scan_project": "depwatch.usage.project",
+    "ScanResult": "depwatch.usage.scanrun",
+    "cache_path": "depwatch.usage.cache",
+    "iter_source_files": "depwatch.usage.files",
+    "scan_project": "depwatch.usage.scanrun",
 }
 
 

@@ -1,15 +1,12 @@
 """What the usage scan extracts from one file: references with their places, and nothing else.
 
-Facts are plain data (no verdicts): a rule change never makes them stale, so they may be cached.
+Facts are plain data (no verdicts): a rule change never makes them stale, so they may be cached
+(:mod:`depwatch.usage.wire` is how they travel and are stored).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from depwatch.usage.scan import Compact
 
 __all__ = [
     "KIND_ASSIGN",
@@ -20,7 +17,6 @@ __all__ = [
     "FileFacts",
     "KeywordArg",
     "Ref",
-    "facts_from_compact",
 ]
 
 KIND_IMPORT = "import"
@@ -95,162 +91,3 @@ class FileFacts:
     """Module-level names bound to tracked objects (``client`` → ``google.genai.Client``)."""
     imports: tuple[tuple[str, str], ...] = ()
     """Project modules this file imports from: (module, name); name ``""`` for the module."""
-
-
-def facts_from_compact(compact: Compact) -> FileFacts:
-    """The facts of a :data:`~depwatch.usage.scan.Compact` tuple (what scan workers return)."""
-    path, refs, warnings, exports, imports = compact
-    return FileFacts(
-        path=path,
-        refs=tuple(
-            Ref(
-                kind,
-                name,
-                line,
-                column,
-                code,
-                tuple(KeywordArg(*kw) for kw in kws),
-                cell,
-                positional,
-                star_args,
-                star_kwargs,
-                strings,
-                guards,
-                result_at,
-            )
-            for (
-                kind,
-                name,
-                line,
-                column,
-                code,
-                kws,
-                cell,
-                positional,
-                star_args,
-                star_kwargs,
-                strings,
-                guards,
-                result_at,
-            ) in refs
-        ),
-        warnings=warnings,
-        exports=exports,
-        imports=imports,
-    )
-
-
-# --- a safe, non-executable serialisation for the cache (JSON-compatible lists) -------------
-
-
-def _kw_to_json(kw: KeywordArg) -> list[Any]:
-    return [kw.name, kw.line, kw.column, kw.code, kw.cell]
-
-
-def _ref_to_json(ref: Ref) -> list[Any]:
-    return [
-        ref.kind,
-        ref.name,
-        ref.line,
-        ref.column,
-        ref.code,
-        [_kw_to_json(kw) for kw in ref.keywords],
-        ref.cell,
-        ref.positional,
-        ref.star_args,
-        ref.star_kwargs,
-        list(ref.string_args),
-        list(ref.guards),
-        ref.result_at,
-    ]
-
-
-def facts_to_json(facts: FileFacts) -> dict[str, Any]:
-    return {
-        "path": facts.path,
-        "refs": [_ref_to_json(r) for r in facts.refs],
-        "warnings": list(facts.warnings),
-        "exports": [list(e) for e in facts.exports],
-        "imports": [list(i) for i in facts.imports],
-    }
-
-
-def _opt_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise ValueError("not an int")
-    return value
-
-
-def _int(value: Any) -> int:
-    if type(value) is not int:
-        raise ValueError("not an int")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise ValueError("not a bool")
-    return value
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("not a str")
-    return value
-
-
-def _pair(value: Any) -> tuple[str, str]:
-    a, b = value
-    return _str(a), _str(b)
-
-
-def facts_from_json(data: Any) -> FileFacts:
-    """The inverse of :func:`facts_to_json`; raises ValueError/TypeError/KeyError on junk."""
-    refs = []
-    # A row of an older layout (no argument counts, no guards) does not unpack: the file is
-    # scanned again.
-    for (
-        kind,
-        name,
-        line,
-        column,
-        code,
-        kws,
-        cell,
-        positional,
-        star_args,
-        star_kwargs,
-        strings,
-        guards,
-        result_at,
-    ) in data["refs"]:
-        keywords = tuple(
-            KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
-            for n, ln, c, cd, ce in kws
-        )
-        refs.append(
-            Ref(
-                _str(kind),
-                _str(name),
-                _int(line),
-                _int(column),
-                _str(code),
-                keywords,
-                _opt_int(cell),
-                _int(positional),
-                _bool(star_args),
-                _bool(star_kwargs),
-                tuple(_int(index) for index in strings),
-                tuple(_str(g) for g in guards),
-                _int(result_at),
-            )
-        )
-    return FileFacts(
-        path=_str(data["path"]),
-        refs=tuple(refs),
-        warnings=tuple(_str(w) for w in data["warnings"]),
-        exports=tuple(_pair(e) for e in data["exports"]),
-        imports=tuple(_pair(i) for i in data["imports"]),
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from depwatch.files import printable_name
 from depwatch.model import Evidence
@@ -32,6 +32,81 @@ def leaves_out(ref: Ref, pattern: CallPattern) -> bool:
     return not any(kw.name in pattern.without for kw in ref.keywords)
 
 
+def _first_symbol(
+    name: str,
+    result_at: int,
+    symbols: tuple[str, ...],
+    spell: Callable[[str], tuple[str, ...]] | None,
+) -> str | None:
+    """The first of ``symbols`` that the reference ``name`` (or a spelling of it) uses."""
+    spellings = (name,) if spell is None else spell(name)
+    # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
+    # keeps its length whatever the spelling of the part before it.
+    tail = len(name) - result_at if result_at else -1
+    for symbol in symbols:
+        if any(
+            symbol_matches(spelt, symbol) and (tail < 0 or len(symbol) > len(spelt) - tail)
+            for spelt in spellings
+        ):
+            return symbol
+    return None
+
+
+_Patterns = list[tuple[frozenset[str], CallPattern]]
+
+
+def _patterns(
+    name: str,
+    calls: dict[str, _Patterns],
+    spell: Callable[[str], tuple[str, ...]] | None,
+    named: dict[str, _Patterns],
+) -> _Patterns:
+    """The call patterns a call of ``name`` (or of a spelling of it) may match (memoised in
+    ``named``)."""
+    patterns = named.get(name)
+    if patterns is None:
+        spellings = (name,) if spell is None else spell(name)
+        patterns = calls.get(name, [])
+        if len(spellings) > 1:
+            patterns = [p for spelt in spellings for p in calls.get(spelt, ())]
+        named[name] = patterns
+    return patterns
+
+
+_Index = dict[tuple[str, str, int], list[int]]
+#: A position is ``file << _SHIFT | reference`` (a file holds fewer references than that).
+_SHIFT = 32
+_REFS = (1 << _SHIFT) - 1
+_last: tuple[tuple[FileFacts, ...], _Index] | None = None
+
+
+def _indexed(facts: Iterable[FileFacts]) -> tuple[Sequence[FileFacts], _Index]:
+    """``facts`` and where each (kind, name, call-result length) is in them: (file, reference)
+    positions, ascending. Kept for the last tuple of facts: a check matches every rule's usage
+    against the same facts (a name such as ``numpy.array`` is looked at once per rule, not
+    once per reference)."""
+    global _last
+    last = _last
+    if last is not None and last[0] is facts:
+        return last
+    files = facts if isinstance(facts, tuple) else tuple(facts)
+    index: _Index = {}
+    for file_at, file in enumerate(files):
+        for ref_at, ref in enumerate(file.refs):
+            kind = ref.kind
+            if kind != KIND_ENV and kind != KIND_ASSIGN:
+                kind = KIND_CALL if kind == KIND_CALL else ""
+            key = (kind, ref.name, ref.result_at)
+            where = index.get(key)
+            if where is None:
+                index[key] = [file_at << _SHIFT | ref_at]
+            else:
+                where.append(file_at << _SHIFT | ref_at)
+    if files is facts:
+        _last = (files, index)
+    return files, index
+
+
 def evidence_for(
     facts: Iterable[FileFacts], usage: Usage, names: Names | None = None
 ) -> tuple[Evidence, ...]:
@@ -51,6 +126,8 @@ def evidence_for(
     for pattern in usage.calls:
         calls.setdefault(pattern.name, []).append((frozenset(pattern.keywords), pattern))
     found: dict[tuple[str, int, int, int], Evidence] = {}
+    matched: dict[tuple[str, int], str | None] = {}
+    named: dict[str, list[tuple[frozenset[str], CallPattern]]] = {}
 
     guards: tuple[str, ...] = ()
 
@@ -61,61 +138,79 @@ def evidence_for(
                 printable_name(path), line, column, code, cell=cell, symbol=what, guards=guards
             )
 
-    for file in facts:
-        for ref in file.refs:
-            guards = ref.guards
-            if ref.kind == KIND_ENV:
-                if ref.name in env:
-                    add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
+    files, index = _indexed(facts)
+    # Only the references whose name (or variable) may match are visited, in the order of a
+    # walk over every reference (which evidence of one place is kept depends on it).
+    visit: list[int] = []
+    for (kind, name, result_at), where in index.items():
+        if kind == KIND_ENV:
+            hit = name in env
+        elif kind == KIND_ASSIGN:
+            hit = name in assignments
+        else:
+            at = (name, result_at)
+            if at in matched:
+                symbol = matched[at]
+            else:
+                symbol = matched[at] = _first_symbol(name, result_at, symbols, spell)
+            hit = symbol is not None or (
+                kind == KIND_CALL and bool(calls) and bool(_patterns(name, calls, spell, named))
+            )
+        if hit:
+            visit.extend(where)
+    visit.sort()
+    for position in visit:
+        file = files[position >> _SHIFT]
+        ref = file.refs[position & _REFS]
+        guards = ref.guards
+        if ref.kind == KIND_ENV:
+            if ref.name in env:
+                add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
+            continue
+        if ref.kind == KIND_ASSIGN:
+            if ref.name in assignments:
+                add(file.path, ref.cell, ref.line, ref.column, ref.code, f"{ref.name} =")
+            continue
+        # Many references share a name (``numpy.array`` thousands of times): what a name
+        # matches is worked out once per name (and call-result length), not per reference.
+        at = (ref.name, ref.result_at)
+        if at in matched:
+            symbol = matched[at]
+        else:
+            symbol = matched[at] = _first_symbol(ref.name, ref.result_at, symbols, spell)
+        if symbol is not None:
+            add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
+        if ref.kind != KIND_CALL or (ref.result_at and ref.result_at == len(ref.name)):
+            continue  # calling what a call returned is no call of the callee
+        patterns = _patterns(ref.name, calls, spell, named)
+        for keywords, pattern in patterns:
+            if pattern.string_arg is not None and pattern.string_arg not in ref.string_args:
                 continue
-            if ref.kind == KIND_ASSIGN:
-                if ref.name in assignments:
-                    add(file.path, ref.cell, ref.line, ref.column, ref.code, f"{ref.name} =")
+            if pattern.without:
+                if leaves_out(ref, pattern):
+                    add(
+                        file.path,
+                        ref.cell,
+                        ref.line,
+                        ref.column,
+                        ref.code,
+                        f"{ref.name}() without {'=, '.join(pattern.without)}=",
+                    )
                 continue
-            spellings = (ref.name,) if spell is None else spell(ref.name)
-            # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
-            # keeps its length whatever the spelling of the part before it.
-            tail = len(ref.name) - ref.result_at if ref.result_at else -1
-            for symbol in symbols:
-                if any(
-                    symbol_matches(name, symbol) and (tail < 0 or len(symbol) > len(name) - tail)
-                    for name in spellings
-                ):
-                    add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
+            if not keywords:
+                add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
+                continue
+            for kw in ref.keywords:
+                if kw.name in keywords:
+                    add(
+                        file.path,
+                        kw.cell,
+                        kw.line,
+                        kw.column,
+                        kw.code,
+                        f"{ref.name}({kw.name}=)",
+                    )
                     break
-            if ref.kind != KIND_CALL or tail == 0:
-                continue  # calling what a call returned is no call of the callee
-            patterns = calls.get(ref.name, ())
-            if len(spellings) > 1:
-                patterns = [p for name in spellings for p in calls.get(name, ())]
-            for keywords, pattern in patterns:
-                if pattern.string_arg is not None and pattern.string_arg not in ref.string_args:
-                    continue
-                if pattern.without:
-                    if leaves_out(ref, pattern):
-                        add(
-                            file.path,
-                            ref.cell,
-                            ref.line,
-                            ref.column,
-                            ref.code,
-                            f"{ref.name}() without {'=, '.join(pattern.without)}=",
-                        )
-                    continue
-                if not keywords:
-                    add(file.path, ref.cell, ref.line, ref.column, ref.code, ref.name)
-                    continue
-                for kw in ref.keywords:
-                    if kw.name in keywords:
-                        add(
-                            file.path,
-                            kw.cell,
-                            kw.line,
-                            kw.column,
-                            kw.code,
-                            f"{ref.name}({kw.name}=)",
-                        )
-                        break
     # One place per line: a line that matches twice (a keyword and the name passed to it)
     # reads as one place, at its first match.
     lines: dict[tuple[str, int, int], Evidence] = {}

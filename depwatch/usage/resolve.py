@@ -51,6 +51,11 @@ _MAX_NESTED = 6
 #: How many base classes an attribute lookup follows (``class B(A)``, ``class C(B)``, …).
 _MAX_BASES = 32
 _PROPERTIES = frozenset({"property", "cached_property"})
+#: Fields that hold an operator or a load/store context, nothing that names anything: walking
+#: them found nothing, one call per operator and per name.
+_NO_NAMES = frozenset({"ctx", "op"})
+#: A node type → the fields :meth:`Resolver.children` walks, in order.
+_WALKED: dict[type[ast.AST], tuple[str, ...]] = {}
 #: The fields of a statement (or handler, or match case) that hold statements.
 _STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
@@ -396,7 +401,10 @@ class Resolver:
             self.scopes.pop()
 
     def children(self, node: ast.AST) -> None:
-        for field in node._fields:
+        fields = _WALKED.get(type(node))
+        if fields is None:
+            fields = _WALKED[type(node)] = tuple(f for f in node._fields if f not in _NO_NAMES)
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, ast.AST):
                 self.expr(value)

@@ -9,6 +9,7 @@ import gc
 import io
 import json
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,44 +19,17 @@ from depwatch.usage.resolve import RawRef, Resolver, Tracker, result_point
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
+    from depwatch.usage.wire import Compact, CompactRef
 
 # Scan workers import this module: it must not import dataclasses (depwatch.usage.facts) or
 # anything else a worker does not need; the facts are built from compact tuples in the caller.
 
-__all__ = ["Compact", "decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
+__all__ = ["decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
 
-CompactKeyword = tuple[str, int, int, str, "int | None"]
-"""A :class:`~depwatch.usage.facts.KeywordArg` as a tuple (name, line, column, code, cell)."""
-CompactRef = tuple[
-    str,
-    str,
-    int,
-    int,
-    str,
-    tuple[CompactKeyword, ...],
-    "int | None",
-    int,
-    bool,
-    bool,
-    tuple[int, ...],
-    tuple[str, ...],
-    int,
-]
-"""A :class:`~depwatch.usage.facts.Ref` as a tuple, fields in order."""
 ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
-Compact = tuple[
-    str,
-    tuple[CompactRef, ...],
-    tuple[str, ...],
-    tuple[tuple[str, str], ...],
-    tuple[tuple[str, str], ...],
-]
-"""A :class:`~depwatch.usage.facts.FileFacts` as a tuple (path, refs, warnings, exports, imports):
-what scan workers send back (cheap to build and to pickle)."""
-
 NEWLINE = b"\n"
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 
@@ -156,7 +130,7 @@ class _Resolver(Resolver):
         a public function that ``__all__`` does not name (nor a dynamic lookup reach), the
         condition is stated as derived from its callers (``["callers", name, …]``): whether
         another project file may call it is decided for the whole project
-        (:func:`depwatch.usage.project.resolve_callers`); until then it is no guard at all.
+        (:func:`depwatch.usage.scanrun.resolve_callers`); until then it is no guard at all.
         """
         exported: frozenset[str] | None = frozenset()
         checked = False
@@ -325,9 +299,9 @@ def scan_text(
     exports: Mapping[str, Mapping[str, str]] | None = None,
     notes: Iterable[str] = (),
 ) -> FileFacts:
-    from depwatch.usage.facts import facts_from_compact
+    from depwatch.usage.wire import facts_from_wire
 
-    return facts_from_compact(
+    return facts_from_wire(
         scan_compact(
             text, path, tracker, project_modules=project_modules, exports=exports, notes=notes
         )
@@ -407,18 +381,25 @@ def _places(
     # Each cell's first line, ascending: a reference's cell is found by bisection (a walk of
     # every cell per reference was quadratic in the cells of a notebook).
     starts = [first for first, _ in cells] if cells is not None else []
+    # One string object per line shown and per name: the references on a line share it, and
+    # marshal (the workers' replies, the cache) writes a shared string once (a name such as
+    # ``numpy.array`` thousands of times in a large project, each its own copy until now).
+    stripped: dict[int, str] = {}
 
     def place(line: int, col: int) -> tuple[int, int, str, int | None]:
         text = lines[line - 1] if 0 < line <= len(lines) else ""
         if col and not text.isascii():
             col = len(text.encode("utf-8")[:col].decode("utf-8", errors="replace"))
+        code = stripped.get(line)
+        if code is None:
+            code = stripped[line] = text.strip()
         cell: int | None = None
         if cells is not None:
             at = bisect.bisect_right(starts, line) - 1
             if at >= 0:
                 first, cell = cells[at]
                 line = line - first + 1
-        return line, col + 1, text.strip(), cell
+        return line, col + 1, code, cell
 
     for index, (kind, name, line, col, kws) in enumerate(raw):
         key = (kind, name, line, col)
@@ -432,7 +413,7 @@ def _places(
         out.append(
             (
                 kind,
-                str(name),
+                sys.intern(str(name)),
                 ln,
                 column,
                 code,

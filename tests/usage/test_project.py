@@ -8,13 +8,13 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from depwatch.files import seal, unseal
 from depwatch.rulebook.model import CallPattern, Usage
-from depwatch.usage import ScanResult, evidence_for, project, scan_project
+from depwatch.usage import ScanResult, evidence_for, scan_project, wire
+from depwatch.usage.pool import Pool
 
 MODULES = ["numpy", "google.genai"]
 
@@ -245,8 +245,8 @@ def test_cache_hit_and_invalidation(tmp_path: Path, cache_dir: Path) -> None:
     write(tmp_path, "pkg/plain.py", "x = 1\n")
     cold = scan_project(tmp_path, ["google.genai"])
     assert cold.files_parsed >= 2
-    assert list(cache_dir.rglob("*.json")), "the cache is written to the cache folder"
-    assert not list(tmp_path.rglob("*.json")), "nothing is written into the project"
+    assert list(cache_dir.rglob("*.usage")), "the cache is written to the cache folder"
+    assert not list(tmp_path.rglob("*.usage")), "nothing is written into the project"
     warm = scan_project(tmp_path, ["google.genai"])
     assert warm.files_parsed == 0
     assert warm.cache_hits == warm.files_scanned == 4
@@ -292,17 +292,34 @@ def test_an_export_removed_upstream_is_seen_through_a_cached_reexport(
     assert gone.facts == scan_project(tmp_path, ["google.genai"], cache=False).facts
 
 
+def test_alternating_module_sets_keep_their_own_caches(tmp_path: Path, cache_dir: Path) -> None:
+    """``check`` and ``check --online`` track different modules: neither run throws the
+    other's cache away; a root keeps only its few newest caches."""
+    write(tmp_path, "a.py", USE)
+    cold = scan_project(tmp_path, MODULES)
+    online = scan_project(tmp_path, [*MODULES, "yaml"])
+    assert online.files_parsed == 1
+    again = scan_project(tmp_path, MODULES)
+    assert (again.files_parsed, again.cache_hits) == (0, 1)
+    assert again.facts == cold.facts
+    assert scan_project(tmp_path, [*MODULES, "yaml"]).files_parsed == 0
+    for extra in ("a", "b", "c", "d", "e"):
+        scan_project(tmp_path, [*MODULES, extra])
+    assert len(list(cache_dir.rglob("*.usage"))) == 4
+
+
 def test_corrupt_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     write(tmp_path, "a.py", USE)
     first = scan_project(tmp_path, MODULES)
-    (cache_file,) = cache_dir.rglob("*.json")
+    (cache_file,) = cache_dir.rglob("*.usage")
     cache_file.write_text("{not json", encoding="utf-8")
     again = scan_project(tmp_path, MODULES)
     assert again.files_parsed == 1
     assert again.facts == first.facts
-    data = json.loads(unseal(cache_file.read_bytes()) or b"")
-    data["files"]["a.py"]["facts"]["refs"] = [["ref", 5]]  # junk inside a valid file
-    cache_file.write_bytes(seal(json.dumps(data).encode()))
+    data = wire.loads(unseal(cache_file.read_bytes()) or b"")
+    path, _, *rest = wire.unpack(data["files"]["a.py"]["facts"])
+    data["files"]["a.py"]["facts"] = wire.dumps((path, (("ref", 5),), *rest))  # junk inside
+    cache_file.write_bytes(seal(wire.dumps(data)))
     third = scan_project(tmp_path, MODULES)
     assert third.facts == first.facts
 
@@ -312,11 +329,12 @@ def test_a_cache_entry_edited_by_hand_is_not_trusted(tmp_path: Path, cache_dir: 
     write(tmp_path, "a.py", USE)
     first = scan_project(tmp_path, MODULES)
     assert first.facts
-    (cache_file,) = cache_dir.rglob("*.json")
+    (cache_file,) = cache_dir.rglob("*.usage")
     head, _, body = cache_file.read_bytes().partition(b"\n")
-    data = json.loads(body)
-    data["files"]["a.py"]["facts"]["refs"] = []
-    cache_file.write_bytes(head + b"\n" + json.dumps(data).encode())
+    data = wire.loads(body)
+    path, _, *rest = wire.unpack(data["files"]["a.py"]["facts"])
+    data["files"]["a.py"]["facts"] = wire.dumps((path, (), *rest))
+    cache_file.write_bytes(head + b"\n" + wire.dumps(data))
     again = scan_project(tmp_path, MODULES)
     assert again.files_parsed == 1
     assert again.facts == first.facts
@@ -326,8 +344,8 @@ def test_a_cache_entry_edited_by_hand_is_not_trusted(tmp_path: Path, cache_dir: 
 def test_a_cache_file_that_is_a_symlink_or_fifo_is_ignored(tmp_path: Path, cache_dir: Path) -> None:
     write(tmp_path, "a.py", USE)
     first = scan_project(tmp_path, MODULES)
-    (cache_file,) = cache_dir.rglob("*.json")
-    real = tmp_path.parent / f"{tmp_path.name}-elsewhere.json"
+    (cache_file,) = cache_dir.rglob("*.usage")
+    real = tmp_path.parent / f"{tmp_path.name}-elsewhere.usage"
     real.write_bytes(cache_file.read_bytes())
     cache_file.unlink()
     cache_file.symlink_to(real)
@@ -344,41 +362,31 @@ def test_no_cache_env(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.Monke
     write(tmp_path, "a.py", USE)
     scan_project(tmp_path, MODULES)
     assert scan_project(tmp_path, MODULES).files_parsed == 1
-    assert not list(cache_dir.rglob("*.json"))
+    assert not list(cache_dir.rglob("*.usage"))
 
 
-def test_env_prefilter_and_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_prefilter_and_pool(tmp_path: Path) -> None:
     # worker processes give what the in-process scan gives
-    monkeypatch.setattr(project, "_POOL_MIN_BYTES", 0)
-    pooled_runs: list[int] = []
-    real = project._run_pool
-
-    def counting(files: list[Any], *args: Any) -> Any:
-        out = real(files, *args)  # raising would fall back to scanning in-process
-        pooled_runs.append(len(files))
-        return out
-
-    monkeypatch.setattr(project, "_run_pool", counting)
+    pool = Pool(2, min_bytes=0)
     body = "import os\nimport numpy as np\nv = os.getenv('TOKEN')\n" + "x = np.float_(1)\n" * 50
     for i in range(45):
         write(tmp_path, f"m{i:02}.py", body)
     write(tmp_path, "plain.py", "x = 1\n" * 10)
-    pooled = scan_project(tmp_path, MODULES, ["TOKEN"], cache=False, jobs=2)
+    pooled = scan_project(tmp_path, MODULES, ["TOKEN"], cache=False, pool=pool)
     alone = scan_project(tmp_path, MODULES, ["TOKEN"], cache=False, jobs=1)
     assert pooled.facts == alone.facts
     assert len(pooled.facts) == 45
     assert pooled.files_parsed == 45  # plain.py is skipped by the prefilter
-    assert pooled_runs == [46]
+    assert pool.pooled == [46]
 
 
-def test_pool_falls_back_when_workers_die(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pool_falls_back_when_workers_die(tmp_path: Path) -> None:
     # a worker that cannot start (or dies) costs speed, never findings
-    monkeypatch.setattr(project, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(project.worker, "BOOT", "import sys; sys.exit(3)")
+    pool = Pool(2, min_bytes=0, boot="import sys; sys.exit(3)")
     body = "import numpy as np\n" + "x = np.float_(1)\n" * 50
     for i in range(45):
         write(tmp_path, f"m{i:02}.py", body)
-    pooled = scan_project(tmp_path, MODULES, cache=False, jobs=2)
+    pooled = scan_project(tmp_path, MODULES, cache=False, pool=pool)
     alone = scan_project(tmp_path, MODULES, cache=False, jobs=1)
     assert pooled.facts == alone.facts
     assert len(pooled.facts) == 45
@@ -403,3 +411,33 @@ def test_a_project_in_a_folder_the_enclosing_repository_ignores(tmp_path: Path) 
     write(tmp_path, ".gitignore", "build/\nservices/api/skip_me.py\n")
     write(member, "skip_me.py", USE)
     assert paths(scan_project(member, MODULES, cache=False)) == ["main.py"]
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        "from a import (\n    other,\n)\n",
+        "from a import \\\n    other\n",
+        "def f():\n    from a import (other,\n        other as again)\n",
+    ],
+)
+def test_a_skipped_file_s_imports_read_as_a_parsed_file_s(tmp_path: Path, importer: str) -> None:
+    """A file the prefilter skips (it names no tracked module) still says which project
+    names it imports: a multi-line import of ``other`` is an import of ``other``, not of the
+    whole module (which would let ``load`` be called from there, and drop its guard)."""
+    write(
+        tmp_path,
+        "a.py",
+        "import sys\nother = 1\n\ndef load(s):\n    import yaml\n    return yaml.load(s)\n\n"
+        "if sys.version_info[0] == 2:\n    load('x')\n",
+    )
+    write(tmp_path, "b.py", "from a import other\n")
+    one_line = scan_project(tmp_path, ["yaml"], cache=False)
+    write(tmp_path, "b.py", importer)
+    result = scan_project(tmp_path, ["yaml"], cache=False)
+    assert result.files_parsed == one_line.files_parsed == 1  # b.py is never parsed
+    (facts,) = result.facts
+    (load,) = [ref for ref in facts.refs if ref.name == "yaml.load"]
+    assert load.guards, "load() runs only where a.py calls it: under Python 2"
+    assert result.facts == one_line.facts
+    assert result.imported == one_line.imported

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
@@ -373,17 +372,17 @@ def test_without_and_keywords_patterns_side_by_side() -> None:
     assert yaml_lines(src, usage) == [3, 4]
 
 
-def test_facts_json_round_trip_keeps_argument_shapes() -> None:
-    from depwatch.usage.facts import facts_from_json, facts_to_json
+def test_facts_wire_round_trip_keeps_argument_shapes() -> None:
+    from depwatch.usage.wire import dumps, facts_from_stored, facts_to_wire, loads
 
     facts = scan_source("import yaml\nyaml.load(s, *a, **k)\n", "a.py", ["yaml"])
-    again = facts_from_json(json.loads(json.dumps(facts_to_json(facts))))
+    again = facts_from_stored(loads(dumps(facts_to_wire(facts))))
     assert again == facts
     # A cached row of the older layout (no argument shapes) is refused, so the file is rescanned.
-    old = facts_to_json(facts)
-    old["refs"] = [row[:7] for row in old["refs"]]
+    path, refs, *rest = facts_to_wire(facts)
+    old = (path, tuple(row[:7] for row in refs), *rest)
     with pytest.raises(ValueError, match="values to unpack"):
-        facts_from_json(old)
+        facts_from_stored(old)
 
 
 def test_a_comprehension_variable_shadows_a_module() -> None:

@@ -1,0 +1,161 @@
+"""Scanning a list of files: in worker processes (fresh interpreters running
+:mod:`depwatch.usage.worker`) when there is enough source to pay for starting them, else here.
+
+A worker that cannot start or dies costs speed, never findings: the files are scanned in this
+process instead."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from depwatch.usage import worker
+from depwatch.usage.wire import receive, send
+
+if TYPE_CHECKING:
+    from depwatch.usage.files import SourceFile
+
+__all__ = ["POOL_MIN_BYTES", "POOL_MIN_FILES", "Init", "Pool"]
+
+POOL_MIN_BYTES = 3_000_000
+"""Below this much source to parse, scanning in-process beats starting workers."""
+POOL_MIN_FILES = 40
+
+Init = tuple[tuple[str, ...], tuple[str, ...], frozenset[str], tuple[str, ...]]
+"""What a worker is set up with: tracked modules, environment variables, the project's own
+modules, and the module-level names whose assignment is reported (:func:`worker.init`)."""
+
+
+class Pool:
+    """How files are scanned: ``jobs`` worker processes (None: one per CPU, at most 8) once
+    there are ``min_bytes`` of source in ``min_files`` files, else in this process. ``boot``
+    is a worker's ``python -c`` program (``{path}``: this process's ``sys.path``)."""
+
+    def __init__(
+        self,
+        jobs: int | None = None,
+        *,
+        min_bytes: int = POOL_MIN_BYTES,
+        min_files: int = POOL_MIN_FILES,
+        boot: str = worker.BOOT,
+    ) -> None:
+        self.jobs = jobs
+        self.min_bytes = min_bytes
+        self.min_files = min_files
+        self.boot = boot
+        self.pooled: list[int] = []
+        """How many files each batch the workers scanned held (none: all scanned here)."""
+
+    def scan(
+        self,
+        files: Sequence[SourceFile],
+        exports: Mapping[str, Mapping[str, str]] | None,
+        init: Init,
+    ) -> list[tuple[bytes, bool]]:
+        """Each file's facts (packed: :func:`~depwatch.usage.wire.pack`) and whether it was
+        parsed, in no set order
+        (``exports`` given: the second pass, no prefilter)."""
+        total = sum(f.size for f in files)
+        workers = self.jobs if self.jobs is not None else min(os.cpu_count() or 1, 8)
+        compact: list[tuple[bytes, bool]] | None = None
+        if workers > 1 and total >= self.min_bytes and len(files) >= self.min_files:
+            try:
+                compact = _run_pool(files, exports, init, workers, total, self.boot)
+            except Exception:  # no way to start workers, a worker died, …: scan here instead
+                compact = None
+            else:
+                self.pooled.append(len(files))
+        if compact is None:
+            worker.init(*init)
+            compact = worker.scan_chunk([(f.rel, f.path) for f in files], exports)
+        return compact
+
+
+def _run_pool(
+    files: Sequence[SourceFile],
+    exports: Mapping[str, Mapping[str, str]] | None,
+    init: Init,
+    workers: int,
+    total: int,
+    boot: str,
+) -> list[tuple[bytes, bool]]:
+    ordered = sorted(files, key=lambda f: -f.size)
+    target = max(total // (workers * 6), 1)
+    chunks: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    size = 0
+    for f in ordered:
+        current.append((f.rel, f.path))
+        size += f.size
+        if size >= target:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    # workers are fresh interpreters running depwatch.usage.worker only (not multiprocessing,
+    # whose workers also load its machinery, the pickler and the caller's __main__): each holds
+    # what scanning needs and nothing of the caller's state. They are our own children.
+    if not sys.executable:
+        raise RuntimeError("no Python executable to start workers with")
+    argv = [sys.executable, "-c", boot.format(path=list(sys.path))]
+    procs: list[subprocess.Popen[bytes]] = []
+    results: list[list[tuple[bytes, bool]] | None] = [None] * len(chunks)
+    pending = iter(enumerate(chunks))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def drive(proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            send(proc.stdin, init)
+            while not errors:
+                with lock:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                index, chunk = item
+                send(proc.stdin, (chunk, exports))
+                results[index] = receive(proc.stdout)
+        except BaseException as exc:  # a worker died or could not start: scan in-process
+            errors.append(exc)
+
+    try:
+        for _ in range(min(workers, len(chunks))):
+            # A worker that fails is replaced by the in-process scan; its own traceback would
+            # only alarm the user, so its stderr goes nowhere.
+            procs.append(
+                subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                )
+            )
+        threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for proc in procs:
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    if errors:
+        raise errors[0]
+    out: list[tuple[bytes, bool]] = []
+    for part in results:
+        if part is None:
+            raise RuntimeError("a chunk was not scanned")
+        out.extend(part)
+    return out

@@ -1,0 +1,292 @@
+"""Scanning a whole project: its files (:mod:`~depwatch.usage.files`), scanned in workers or
+here (:mod:`~depwatch.usage.pool`), what is cached (:mod:`~depwatch.usage.cache`), in two passes.
+
+Two passes: every file is scanned alone (a fast byte prefilter skips files that cannot
+mention a tracked module or environment variable); then files that import names other project
+modules bind to tracked objects (``from .clients import client``) are resolved again with
+those exports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from depwatch.usage import cache as _cache
+from depwatch.usage.facts import FileFacts
+from depwatch.usage.files import SourceFile, iter_source_files
+from depwatch.usage.pool import Pool
+from depwatch.usage.scan import gc_paused, module_name
+from depwatch.usage.wire import facts_from_wire, unpack
+
+__all__ = ["ScanResult", "resolve_callers", "scan_project"]
+
+_CALLERS = '["callers",'
+_MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What :func:`scan_project` found."""
+
+    facts: tuple[FileFacts, ...]
+    """One entry per file with references or warnings, sorted by path."""
+    warnings: tuple[str, ...]
+    """Skipped or partly read files, one line each naming the file."""
+    files_scanned: int
+    """Source files considered (after skipped folders, .gitignore and ``exclude``)."""
+    files_parsed: int
+    """Files actually parsed in this run (0 when everything came from the cache)."""
+    cache_hits: int = 0
+    sources: tuple[str, ...] = ()
+    """Every source file considered, relative to the root (where tests and test data are)."""
+    imported: frozenset[str] = frozenset()
+    """Project modules some project file imports (a module tests import is not test data)."""
+
+
+# --- the whole project ---------------------------------------------------------------------
+
+
+def _dotted(rel: str) -> str | None:
+    mod = module_name(rel)
+    return ".".join(mod) if mod else None
+
+
+def _deps(facts: FileFacts, exports: Mapping[str, Mapping[str, str]]) -> list[list[str]]:
+    """The exports ``facts`` depends on (what its second-pass result is keyed by)."""
+    out: set[tuple[str, str, str]] = set()
+    for module, name in facts.imports:
+        table = exports.get(module)
+        if not table:
+            continue
+        if name in ("", "*"):
+            out.update((module, k, v) for k, v in table.items())
+        elif name in table:
+            out.add((module, name, table[name]))
+    return [list(item) for item in sorted(out)]
+
+
+def _reached(final: Mapping[str, FileFacts]) -> dict[tuple[str, str], set[str]]:
+    """(module, name) → the files importing it; name ``""`` for the module itself (``from
+    pkg import mod`` imports ``mod`` of ``pkg``, and maybe the module ``pkg.mod``; ``import
+    pkg.mod`` binds ``pkg``, whose attributes the file may then use)."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for rel, facts in final.items():
+        for module, name in facts.imports:
+            out.setdefault((module, name), set()).add(rel)
+            if name not in ("", "*"):
+                out.setdefault((f"{module}.{name}", ""), set()).add(rel)
+            else:
+                parts = module.split(".")
+                for end in range(1, len(parts)):
+                    out.setdefault((".".join(parts[:end]), ""), set()).add(rel)
+    return out
+
+
+def resolve_callers(final: dict[str, FileFacts]) -> None:
+    """Settle the guards a public function's body takes from its callers in its own file
+    (``["callers", name, condition]``): they hold when no other project file imports the
+    name, the module itself (and so may use any of its attributes) or all its names (``*``);
+    otherwise they are dropped (the evidence counts, as when in doubt)."""
+    pending = [
+        rel
+        for rel, facts in final.items()
+        if any(g.startswith(_CALLERS) for ref in facts.refs for g in ref.guards)
+    ]
+    if not pending:
+        return
+    reached = _reached(final)
+    for rel in pending:
+        facts = final[rel]
+        module = _dotted(rel)
+        refs = []
+        for ref in facts.refs:
+            guards: list[str] = []
+            for guard in ref.guards:
+                if not guard.startswith(_CALLERS):
+                    guards.append(guard)
+                    continue
+                try:
+                    _, name, condition = json.loads(guard)
+                except (ValueError, TypeError, RecursionError):
+                    continue
+                if module is None or not isinstance(name, str):
+                    continue
+                if any(reached.get((module, n), set()) - {rel} for n in ("", "*", name)):
+                    continue
+                guards.append(json.dumps(condition, separators=(",", ":")))
+            refs.append(replace(ref, guards=tuple(guards)) if guards != list(ref.guards) else ref)
+        final[rel] = replace(facts, refs=tuple(refs))
+
+
+def scan_project(
+    root: Path,
+    modules: Iterable[str],
+    env: Iterable[str] = (),
+    *,
+    exclude: Sequence[str] = (),
+    cache: bool = True,
+    jobs: int | None = None,
+    assignments: Iterable[str] = (),
+    pool: Pool | None = None,
+) -> ScanResult:
+    """Scan the project's ``*.py`` and ``*.ipynb`` files under ``root`` for references.
+
+    ``jobs`` worker processes (None: one per CPU, at most 8) scan them when there is enough
+    source; ``pool`` says how instead (``jobs`` is then ignored).
+
+    Never raises for the project's content: unreadable, undecodable or invalid files are
+    skipped (or partly read) with a warning naming them.
+    """
+    root = Path(root)
+    if pool is None:
+        pool = Pool(jobs)
+    mods = tuple(sorted({m.strip() for m in modules if m and m.strip()}))
+    envs = tuple(sorted({e for e in env if e}))
+    names = tuple(sorted({a for a in assignments if a}))
+    files, notes = iter_source_files(root, exclude)
+    project = frozenset(d for d in (_dotted(f.rel) for f in files) if d)
+    # top-level packages too: `import myproj` then `myproj.clients.client`
+    project = project | {d.split(".", 1)[0] for d in project if "." in d}
+    init = (mods, envs, project, names)
+    key = _cache.cache_key(mods, envs, names)
+    where = _cache.cache_file(root, key) if cache else None
+    old = _cache.load(where, key)
+    new: dict[str, Any] = {}
+    first: dict[str, FileFacts] = {}
+    todo: list[SourceFile] = []
+    hits = 0
+    # The facts of every file are built here and all live to the end: the cyclic collector
+    # would only walk them again and again (none of them is in a cycle).
+    with gc_paused():
+        for f in files:
+            entry = old.get(f.rel)
+            if (
+                isinstance(entry, dict)
+                and entry.get("size") == f.size
+                and entry.get("mtime") == f.mtime
+            ):
+                cached = _cache.cached_facts(entry, "facts")
+                if cached is not None:
+                    first[f.rel] = cached
+                    new[f.rel] = entry
+                    hits += 1
+                    continue
+            todo.append(f)
+    parsed = 0
+    by_rel = {f.rel: f for f in files}
+    if todo:
+        scanned = pool.scan(todo, None, init)
+        with gc_paused():
+            for packed, did_parse in scanned:
+                parsed += did_parse
+                facts = facts_from_wire(unpack(packed))
+                first[facts.path] = facts
+                f = by_rel[facts.path]
+                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": packed}
+    # second pass: names imported from project modules that bind tracked objects
+    final = dict(first)
+    exports: dict[str, dict[str, str]] = {}
+    for rel, facts in first.items():
+        dotted = _dotted(rel)
+        if not dotted:
+            continue
+        # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
+        # changes some file's dependencies, which are then scanned again
+        second = new.get(rel, {}).get("second") if rel in new else None
+        seeded = _cache.cached_facts(second, "facts") if isinstance(second, dict) else None
+        table = (seeded or facts).exports
+        if table:
+            exports[dotted] = dict(table)
+    done_deps: dict[str, str] = {}
+    dropped = False
+    # A file whose second pass is its answer keeps, of its first pass, what the rounds read
+    # (imports, exports): its references are unpacked again if it ever is the answer again.
+    stripped: set[str] = set()
+
+    def second_pass(rel: str, facts: FileFacts) -> None:
+        final[rel] = facts
+        if rel not in stripped:
+            first[rel] = replace(first[rel], refs=())
+            stripped.add(rel)
+
+    for _ in range(_MAX_ROUNDS):
+        again: list[SourceFile] = []
+        for rel, facts in first.items():
+            if not facts.imports:
+                continue
+            deps = _deps(facts, exports)
+            if not deps:
+                # Nothing it imports binds a tracked object (any more): its first pass is
+                # the whole answer, and a second-pass result kept from an earlier round or
+                # run is stale.
+                done_deps.pop(rel, None)
+                if rel in stripped:
+                    stripped.discard(rel)
+                    facts = first[rel] = facts_from_wire(unpack(new[rel]["facts"]))
+                final[rel] = facts
+                entry = new.get(rel)
+                if isinstance(entry, dict) and entry.pop("second", None) is not None:
+                    dropped = True
+                continue
+            deps_key = json.dumps(deps)
+            if done_deps.get(rel) == deps_key:
+                continue
+            done_deps[rel] = deps_key
+            entry = new.get(rel, {})
+            second = entry.get("second") if isinstance(entry, dict) else None
+            if isinstance(second, dict) and second.get("deps") == deps_key:
+                cached = _cache.cached_facts(second, "facts")
+                if cached is not None:
+                    second_pass(rel, cached)
+                    continue
+            again.append(by_rel[rel])
+        changed = False
+        if again:
+            scanned = pool.scan(again, exports, init)
+            with gc_paused():
+                for packed, did_parse in scanned:
+                    parsed += did_parse
+                    facts = facts_from_wire(unpack(packed))
+                    second_pass(facts.path, facts)
+                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
+        # Every module's exports as its final facts give them, so that a table seeded from
+        # the cache but no longer true (an export removed upstream) is corrected too.
+        for rel, facts in final.items():
+            dotted = _dotted(rel)
+            if not dotted:
+                continue
+            current = dict(facts.exports)
+            if exports.get(dotted, {}) != current:
+                if current:
+                    exports[dotted] = current
+                else:
+                    exports.pop(dotted, None)
+                changed = True
+        if not changed:
+            break
+    if where is not None and (parsed or dropped or set(new) != set(old)):
+        _cache.save(where, key, root, new)
+    resolve_callers(final)
+    kept = tuple(final[f.rel] for f in files if final[f.rel].refs or final[f.rel].warnings)
+    warnings = list(notes)
+    for facts in kept:
+        warnings.extend(facts.warnings)
+    imported: set[str] = set()
+    for facts in final.values():
+        for module, name in facts.imports:
+            imported.add(module)
+            if name not in ("", "*"):
+                imported.add(f"{module}.{name}")
+    return ScanResult(
+        facts=kept,
+        warnings=tuple(warnings),
+        files_scanned=len(files),
+        files_parsed=parsed,
+        cache_hits=hits,
+        sources=tuple(f.rel for f in files),
+        imported=frozenset(imported),
+    )
