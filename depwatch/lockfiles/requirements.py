@@ -129,6 +129,17 @@ class _Entry:
     """Where the file asked for writes it (None for an entry of an included file)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    """The file being read: where it is, how it is shown, whether it is read as constraints
+    (included with ``-c``, or by a file that was) and the includes that led to it."""
+
+    path: Path
+    shown: str
+    constraint: bool
+    chain: tuple[Path, ...]
+
+
 @dataclass(slots=True)
 class _State:
     root: Path
@@ -159,7 +170,7 @@ class _State:
         text = read_text(path)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        chain = (*chain, resolved)
+        file = _File(path, shown, constraint, (*chain, resolved))
         last: _Entry | None = None
         in_via = unsafe = False
         lineno = 1
@@ -201,21 +212,12 @@ class _State:
             try:
                 if line[0] == "-":
                     # An editable entry has "# via" lines like a requirement; other options none.
-                    last = self._option(
-                        line,
-                        path=path,
-                        shown=shown,
-                        lineno=here,
-                        constraint=constraint,
-                        chain=chain,
-                    )
+                    last = self._option(line, file=file, lineno=here)
                     continue
                 cut = line.find(" -")
                 if cut >= 0:
                     line = line[:cut].rstrip()
-                last = self._requirement(
-                    line, path=path, shown=shown, lineno=here, constraint=constraint
-                )
+                last = self._requirement(line, file=file, lineno=here)
             except (ValueError, RuntimeError, OSError) as exc:
                 # What the path and URL helpers raise on a line they cannot make sense of
                 # (urlsplit on "http://[x", expanduser on "~nosuchuser", a folder that
@@ -223,55 +225,32 @@ class _State:
                 raise DepwatchError(
                     f"cannot be read: {_reason(exc)}", path=shown, line=here
                 ) from None
-            if last is not None and len(chain) == 1:
+            if last is not None and len(file.chain) == 1:
                 last.line = here
             if last is not None and comment and comment.startswith("via "):
                 last.via = _split_via(comment[4:])
 
-    def _option(
-        self,
-        line: str,
-        *,
-        path: Path,
-        shown: str,
-        lineno: int,
-        constraint: bool,
-        chain: tuple[Path, ...],
-    ) -> _Entry | None:
+    def _option(self, line: str, *, file: _File, lineno: int) -> _Entry | None:
         option, value = _split_option(line)
         kind = _INCLUDE_OPTIONS.get(option)
         if kind is None:
             if option not in _IGNORED_OPTIONS:
-                self.warnings.append(f"{self.where(path, lineno)}: unknown option {option} ignored")
+                self.warnings.append(
+                    f"{self.where(file.path, lineno)}: unknown option {option} ignored"
+                )
             return None
         if not value:
-            raise DepwatchError(f"{option} needs a value", path=shown, line=lineno)
+            raise DepwatchError(f"{option} needs a value", path=file.shown, line=lineno)
         if kind == "editable":
-            return self._location(
-                value, path=path, lineno=lineno, constraint=constraint, editable=True
-            )
-        self._include(
-            value,
-            option=option,
-            path=path,
-            shown=shown,
-            lineno=lineno,
-            constraint=constraint or kind == "constraint",
-            chain=chain,
-        )
+            return self._location(value, file=file, lineno=lineno, editable=True)
+        self._include(value, option=option, file=file, lineno=lineno)
         return None
 
-    def _include(
-        self,
-        value: str,
-        *,
-        option: str,
-        path: Path,
-        shown: str,
-        lineno: int,
-        constraint: bool,
-        chain: tuple[Path, ...],
-    ) -> None:
+    def _include(self, value: str, *, option: str, file: _File, lineno: int) -> None:
+        """Read the file a ``-r``/``-c`` line names; a ``-c`` file (and what it includes) is
+        read as constraints."""
+        path, shown, chain = file.path, file.shown, file.chain
+        constraint = file.constraint or _INCLUDE_OPTIONS[option] == "constraint"
         if "://" in value and not value.startswith("file:"):
             self.warnings.append(
                 f"{self.where(path, lineno)}: {option} {value} is a URL; not followed "
@@ -300,9 +279,8 @@ class _State:
             return
         self.read_file(target, constraint=constraint, chain=chain)
 
-    def _requirement(
-        self, text: str, *, path: Path, shown: str, lineno: int, constraint: bool
-    ) -> _Entry | None:
+    def _requirement(self, text: str, *, file: _File, lineno: int) -> _Entry | None:
+        path, shown, constraint = file.path, file.shown, file.constraint
         pinned = _PIN.match(text)
         if pinned is not None:
             name, _, version, markers = pinned.groups()
@@ -318,9 +296,7 @@ class _State:
                 )
             )
         if _looks_like_location(text):
-            return self._location(
-                text, path=path, lineno=lineno, constraint=constraint, editable=False
-            )
+            return self._location(text, file=file, lineno=lineno, editable=False)
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
@@ -348,10 +324,9 @@ class _State:
         self.unpinned.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
         return None
 
-    def _location(
-        self, text: str, *, path: Path, lineno: int, constraint: bool, editable: bool
-    ) -> _Entry | None:
+    def _location(self, text: str, *, file: _File, lineno: int, editable: bool) -> _Entry | None:
         """A path or URL without ``name @``: the name from ``#egg=``, a file name or pyproject.toml."""
+        path, constraint = file.path, file.constraint
         location, _, markers = text.partition("; ")
         location = location.strip()
         markers_text = markers.strip() or None
