@@ -23,7 +23,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "depwatch.usage.guards": (800, "owned by the usage scope, being changed"),
     "depwatch.usage.scan": (550, "owned by the usage scope, being changed"),
     "depwatch.index.client": (550, "owned by the index scope, being changed"),
-    "depwatch.model": (500, "the frozen values every layer shares"),
 }
 MAX_LINES = 450
 
