@@ -77,8 +77,8 @@ def _audit_project(
 ) -> _Audited:
     """Match one project (and, with ``--since``, the same project at the revision)."""
     from depwatch.evidence import check_globs, usage_lookup
-    from depwatch.matcher import merge
     from depwatch.matching import match_project, project_warnings
+    from depwatch.merge import merge
 
     exclude = (*project.settings.exclude, *options.exclude)
     check_globs(project, exclude)

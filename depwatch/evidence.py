@@ -141,8 +141,8 @@ def usage_lookup(
 ) -> UsageLookup:
     """What the rules that concern the project's locked packages ask of its code (read on first
     need); with ``online``, every locked package the code imports too."""
-    from depwatch.matcher import PLATFORMS
     from depwatch.pythons import UNDECLARED_PYTHONS
+    from depwatch.targets import PLATFORMS
 
     modules: set[str] = set()
     env: set[str] = set()

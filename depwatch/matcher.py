@@ -6,18 +6,15 @@ plus the rules of the packages actually locked, never the size of the whole rule
 
 from __future__ import annotations
 
-import ast
 import datetime
-import functools
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from packaging.markers import Marker, default_environment
 from packaging.version import Version
 
-from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, join, version_key
+from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, join
+from depwatch.locked import dev_only, lock_context
 from depwatch.model import (
     Evidence,
     Finding,
@@ -26,10 +23,12 @@ from depwatch.model import (
     Package,
     RuleInfo,
     Tag,
-    parse_markers,
 )
+from depwatch.passed_on import passed_on
 from depwatch.pythons import UNDECLARED_PYTHONS, admitted_minors, excluded_minors
-from depwatch.rulebook.model import LockCondition, Rule, Usage
+from depwatch.rulebook.model import Rule, Usage
+from depwatch.targets import PLATFORMS, _labels
+from depwatch.targets import _admits as _admits  # index/facts.py imports it from here
 
 __all__ = [
     "HELD_BACK_RULE",
@@ -44,23 +43,6 @@ __all__ = [
     "passed_on",
     "rule_info",
 ]
-
-#: Group names that mean "installed at run time" (uv, poetry and conda ``main``; pipenv and
-#: pdm ``default``); an entry in none of them, but in some group, is a development tool.
-RUNTIME_GROUPS = frozenset({"main", "default"})
-
-#: ``--platform`` names and the marker values they stand for.
-PLATFORMS: dict[str, dict[str, str]] = {
-    "linux": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"},
-    "macos": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
-    "windows": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
-}
-_QUOTED = re.compile(r"""['"]([^'"]*)['"]""")
-#: platform_machine values per --platform: the 64-bit Intel name, then the ARM one.
-_MACHINES: tuple[dict[str, str], ...] = (
-    {"linux": "x86_64", "macos": "x86_64", "windows": "AMD64"},
-    {"linux": "aarch64", "macos": "arm64", "windows": "ARM64"},
-)
 _YEAR = datetime.timedelta(days=365)
 
 
@@ -159,193 +141,6 @@ def rule_info(rule: Rule) -> RuleInfo:
         action=rule.action,
         references=rule.references,
     )
-
-
-def dev_only(pkg: Package) -> bool:
-    """Whether an entry is only in development groups (a lock that records no groups, like a
-    requirements file, says nothing: its entries are not development-only)."""
-    groups = [group for group in pkg.groups if group != "constraint"]
-    return bool(groups) and not any(group in RUNTIME_GROUPS for group in groups)
-
-
-def _holds(
-    condition: LockCondition, packages: Iterable[Package], admitted: Callable[[Package], bool]
-) -> bool:
-    """Whether an entry of ``packages`` satisfies ``condition``."""
-    for pkg in packages:
-        if pkg.name != condition.package or pkg.version is None or not admitted(pkg):
-            continue
-        if condition.runtime and (dev_only(pkg) or pkg.groups == ("constraint",)):
-            continue
-        if condition.versions is not None:
-            version = pkg.parsed_version
-            if version is None:  # not PEP 440
-                continue
-            if not condition.versions.contains(version, prereleases=True):
-                continue
-        return True
-    return False
-
-
-def lock_context(
-    rule: Rule,
-    packages: Sequence[Package],
-    admitted: Callable[[Package], bool] = lambda pkg: True,
-) -> tuple[bool, Usage | None]:
-    """Whether ``rule`` concerns a lock holding ``packages``, and the usage it looks for there.
-
-    Every ``when-locked`` condition must hold. An ``unless-locked`` condition that holds
-    silences the rule, or, with ``symbols``, takes those names (and calls below them) out of the
-    rule's usage; a usage left with nothing to look for silences the rule too.
-    """
-    usage = rule.usage
-    if not rule.when_locked and not rule.unless_locked:
-        return True, usage
-    if not all(_holds(cond, packages, admitted) for cond in rule.when_locked):
-        return False, usage
-    for cond in rule.unless_locked:
-        if not _holds(cond, packages, admitted):
-            continue
-        if not cond.symbols or usage is None:
-            return False, usage
-
-        def covered(name: str, symbols: tuple[str, ...] = cond.symbols) -> bool:
-            return any(name == s or name.startswith(s + ".") for s in symbols)
-
-        usage = usage._replace(
-            symbols=tuple(name for name in usage.symbols if not covered(name)),
-            calls=tuple(call for call in usage.calls if not covered(call.name)),
-        )
-        if not (usage.symbols or usage.calls or usage.env):
-            return False, usage
-    return True, usage
-
-
-def passed_on(usage: Usage, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-    """``evidence`` without the calls whose result goes straight to a call the pattern names in
-    ``not-passed-to`` (``model.load_state_dict(torch.load(p))``).
-
-    Judged on the evidence's source line: a line that does not parse on its own (a statement
-    over several lines), or a call of that name on it that is not passed straight on, keeps
-    the evidence — when in doubt, it stays.
-    """
-    patterns = [call for call in usage.calls if call.not_passed_to]
-    if not patterns or not evidence:
-        return evidence
-    kept = []
-    for item in evidence:
-        symbol = item.symbol or ""
-        drop = any(
-            (symbol == p.name or symbol.startswith(p.name + "("))
-            and _only_passed_to(item.code, p.name.rsplit(".", 1)[-1], p.not_passed_to)
-            for p in patterns
-        )
-        if not drop:
-            kept.append(item)
-    return tuple(kept)
-
-
-def _last_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
-
-
-@functools.lru_cache(maxsize=1024)
-def _only_passed_to(code: str, name: str, targets: tuple[str, ...]) -> bool:
-    """Whether every call of ``name`` on the line ``code`` is an argument of a call to one of
-    ``targets`` (by their last names)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return False
-    passed: set[int] = set()
-    calls = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        if _last_name(node.func) == name:
-            calls.append(node)
-        if _last_name(node.func) in targets:
-            passed.update(id(arg) for arg in [*node.args, *(kw.value for kw in node.keywords)])
-    return bool(calls) and all(id(call) in passed for call in calls)
-
-
-@functools.lru_cache(maxsize=1024)
-def _marker(markers: str) -> Marker | None:
-    """``markers`` parsed once, whatever the targets it is judged for; None when unreadable.
-
-    A uv.lock entry's markers are those of its dependency paths, often dozens of clauses: a
-    parse costs up to a millisecond, and each entry is judged for every declared Python.
-    """
-    parsed = parse_markers(markers)  # the entry's own parse (cached where readers made it)
-    return None if isinstance(parsed, str) else parsed
-
-
-@functools.lru_cache(maxsize=4096)
-def _admits(markers: str | None, python: str, platform: str | None) -> bool:
-    """Whether an entry with ``markers`` is installed on ``python`` (and ``platform``)."""
-    if not markers:
-        return True
-    marker = _marker(markers)
-    if marker is None:
-        return True  # a marker we cannot read limits nothing we can prove
-    platforms = [platform] if platform else list(PLATFORMS)
-    # Extras and dependency groups are the project's choice, not a target's: admit them all.
-    names = frozenset(_QUOTED.findall(markers))
-    # A platform is every machine it runs on (a conda lock's osx-arm64 entry is macOS too),
-    # never the machine depwatch happens to run on.
-    machines = _MACHINES if "platform_machine" in markers else _MACHINES[:1]
-    extras = ["", *names] if "extra" in markers else [""]
-    env: dict[str, object] = dict(default_environment())
-    env.update(
-        python_version=python,
-        implementation_name="cpython",
-        platform_python_implementation="CPython",
-        extras=names,
-        dependency_groups=names,
-    )
-    for full_version in _patch_releases(markers, python):
-        env["python_full_version"] = full_version
-        for name in platforms:
-            env.update(PLATFORMS[name])
-            for machine in machines:
-                env["platform_machine"] = machine[name]
-                for extra in extras:
-                    env["extra"] = extra
-                    try:
-                        if marker.evaluate(env, "lock_file"):  # type: ignore[arg-type]
-                            return True
-                    except Exception:  # an unevaluable marker limits nothing we can prove
-                        return True
-    return False
-
-
-def _patch_releases(markers: str, python: str) -> list[str]:
-    """The ``python_full_version`` values a minor is judged at: its first release and, when the
-    markers compare patch releases of that minor (``python_full_version >= "3.9.2"``), each
-    release they name, the one after it and a late one — so that a minor is admitted when any
-    of its patch releases is. Markers that name no release of the minor are judged once."""
-    first = f"{python}.0"
-    if "python_full_version" not in markers:
-        return [first]
-    major, minor = (int(part) for part in python.split("."))
-    probes: set[Version] = set()
-    for text in _QUOTED.findall(markers):
-        try:
-            named = Version(text)
-        except ValueError:  # InvalidVersion, or a number past the digit limit
-            continue
-        if named.release[:2] != (major, minor):
-            continue
-        patch = named.release[2] if len(named.release) > 2 else 0
-        probes.update({named, Version(f"{python}.{patch + 1}"), Version(f"{python}.99")})
-    if not probes:
-        return [first]
-    probes.add(Version(first))
-    return [str(probe) for probe in sorted(probes)]
 
 
 class Matcher:
@@ -637,65 +432,3 @@ def _usage_on(lookup: UsageLookup, usage: Usage, pythons: Sequence[str]) -> tupl
     bites), when the lookup can tell; else all of it."""
     narrowed = getattr(lookup, "on", None)
     return narrowed(usage, tuple(pythons)) if narrowed is not None else lookup(usage)
-
-
-def _labels(
-    admitted: Iterable[tuple[str, str | None]],
-    pythons: Sequence[str],
-    platforms: Sequence[str | None],
-    *,
-    with_platform: bool,
-) -> tuple[str, ...]:
-    """Readable target labels: ``3.10`` where every platform is admitted, else ``3.10/linux``."""
-    by_python: dict[str, list[str | None]] = {}
-    for py, pl in admitted:
-        by_python.setdefault(py, []).append(pl)
-    labels = []
-    for py in pythons:
-        pls = by_python.get(py)
-        if not pls:
-            continue
-        if len(pls) == len(platforms) and not with_platform:
-            labels.append(py)
-        else:
-            labels += [f"{py}/{pl}" if pl else py for pl in pls]
-    return tuple(labels)
-
-
-def merge(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (project, rule, package) — per Python for interpreter findings: every
-    lock entry it concerns in ``versions``
-    (those of the most urgent tag first, then by version; ``version`` is the first),
-    lockfiles, targets and evidence united."""
-    grouped: dict[tuple[str, str, str, str], list[Finding]] = {}
-    for finding in findings:
-        # An interpreter finding is about one Python (its version): never joined with another.
-        python = finding.version if finding.package == "python" and not finding.lockfiles else ""
-        key = (finding.project, finding.rule, finding.package, python)
-        grouped.setdefault(key, []).append(finding)
-    merged = []
-    for group in grouped.values():
-        if len(group) == 1:
-            only = group[0]
-            merged.append(only if only.versions else replace(only, versions=(only.version,)))
-            continue
-        group.sort(key=lambda f: (f.tag.rank, version_key(f.version)))
-        first = group[0]
-        versions = tuple(dict.fromkeys(v for f in group for v in (f.versions or (f.version,))))
-        lockfiles = tuple(dict.fromkeys(lf for f in group for lf in f.lockfiles))
-        targets: tuple[str, ...] | None = None
-        if all(f.targets is not None for f in group):
-            targets = tuple(dict.fromkeys(t for f in group for t in f.targets or ()))
-        evidence = {(e.path, e.cell or 0, e.line, e.column): e for f in group for e in f.evidence}
-        held = {(h.package, h.version): h for f in group for h in f.held_back}
-        merged.append(
-            replace(
-                first,
-                versions=versions,
-                lockfiles=lockfiles,
-                targets=targets,
-                evidence=tuple(evidence[k] for k in sorted(evidence)),
-                held_back=tuple(held.values()),
-            )
-        )
-    return sorted(merged, key=Finding.sort_key)

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from depwatch.errors import DepwatchError
-from depwatch.files import display_path, file_kind, read_text
+from depwatch.files import display_path, read_text
 from depwatch.locations import name_of_location
 from depwatch.lockfiles import names
 from depwatch.lockfiles.base import (
-    ARCHIVES,
     EntryLines,
     EntryShape,
     LockContents,
     Merged,
     marker_problem,
 )
+from depwatch.lockfiles.requirement_locations import (
+    _file_url_path,
+    _local_folder,
+    _looks_like_location,
+    _not_a_file,
+    _reason,
+    _resolved,
+    _url_source,
+    _wheel_version,
+)
+from depwatch.lockfiles.requirement_options import (
+    _IGNORED_OPTIONS,
+    _INCLUDE_OPTIONS,
+    _expand,
+    _split_option,
+)
+from depwatch.lockfiles.via import _direct, _split_via, _via_comment
 from depwatch.model import LockFormat, Package, SourceKind
 from depwatch.reporters.text import redact_credentials
 
@@ -41,46 +55,12 @@ _PIN = re.compile(
 _LOGICAL_LINE = re.compile(r"[ \t]*#[^\n]*\n?|(?:[^\n]*\\\n(?![ \t]*#))*[^\n]*\n?")
 #: pip's comment rule: ``#`` at the start or after whitespace (``#egg=`` in a URL is not one).
 _COMMENT = re.compile(r"(?:^|\s)#(.*)$")
-#: A ``# via`` item that names an input file: ``-r requirements.in``, ``proj (pyproject.toml)``.
-_FILE_ITEM = re.compile(r"^(?:-r\s|--requirement\b)|\([^()]*\)$")
 #: Where a package is pinned: ``x==1.0`` (or ``x @ url``) at the start of a line (for
 #: :func:`pin_line`; the reader knows its entries' lines as it parses them).
 _ENTRY = EntryShape(
     r"[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)[ \t]*(?:\[[^\]\n]*\])?[ \t]*(?:===?|@)", None, None, 0
 )
 _UNSAFE_HEADER = "# The following packages are considered to be unsafe"
-_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_INCLUDE_OPTIONS = {
-    "-r": "requirement",
-    "--requirement": "requirement",
-    "-c": "constraint",
-    "--constraint": "constraint",
-    "-e": "editable",
-    "--editable": "editable",
-}
-#: Options pip accepts in a requirements file that say nothing about what is pinned.
-_IGNORED_OPTIONS = frozenset(
-    {
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "--no-index",
-        "-f",
-        "--find-links",
-        "--pre",
-        "--trusted-host",
-        "--prefer-binary",
-        "--require-hashes",
-        "--only-binary",
-        "--no-binary",
-        "--use-feature",
-        "-Z",
-        "--always-unzip",
-        "--hash",
-        "--config-settings",
-        "--global-option",
-    }
-)
 
 
 def matches(path: Path) -> bool:
@@ -129,6 +109,17 @@ class _Entry:
     """Where the file asked for writes it (None for an entry of an included file)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    """The file being read: where it is, how it is shown, whether it is read as constraints
+    (included with ``-c``, or by a file that was) and the includes that led to it."""
+
+    path: Path
+    shown: str
+    constraint: bool
+    chain: tuple[Path, ...]
+
+
 @dataclass(slots=True)
 class _State:
     root: Path
@@ -159,7 +150,7 @@ class _State:
         text = read_text(path)
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        chain = (*chain, resolved)
+        file = _File(path, shown, constraint, (*chain, resolved))
         last: _Entry | None = None
         in_via = unsafe = False
         lineno = 1
@@ -201,21 +192,12 @@ class _State:
             try:
                 if line[0] == "-":
                     # An editable entry has "# via" lines like a requirement; other options none.
-                    last = self._option(
-                        line,
-                        path=path,
-                        shown=shown,
-                        lineno=here,
-                        constraint=constraint,
-                        chain=chain,
-                    )
+                    last = self._option(line, file=file, lineno=here)
                     continue
                 cut = line.find(" -")
                 if cut >= 0:
                     line = line[:cut].rstrip()
-                last = self._requirement(
-                    line, path=path, shown=shown, lineno=here, constraint=constraint
-                )
+                last = self._requirement(line, file=file, lineno=here)
             except (ValueError, RuntimeError, OSError) as exc:
                 # What the path and URL helpers raise on a line they cannot make sense of
                 # (urlsplit on "http://[x", expanduser on "~nosuchuser", a folder that
@@ -223,55 +205,32 @@ class _State:
                 raise DepwatchError(
                     f"cannot be read: {_reason(exc)}", path=shown, line=here
                 ) from None
-            if last is not None and len(chain) == 1:
+            if last is not None and len(file.chain) == 1:
                 last.line = here
             if last is not None and comment and comment.startswith("via "):
                 last.via = _split_via(comment[4:])
 
-    def _option(
-        self,
-        line: str,
-        *,
-        path: Path,
-        shown: str,
-        lineno: int,
-        constraint: bool,
-        chain: tuple[Path, ...],
-    ) -> _Entry | None:
+    def _option(self, line: str, *, file: _File, lineno: int) -> _Entry | None:
         option, value = _split_option(line)
         kind = _INCLUDE_OPTIONS.get(option)
         if kind is None:
             if option not in _IGNORED_OPTIONS:
-                self.warnings.append(f"{self.where(path, lineno)}: unknown option {option} ignored")
+                self.warnings.append(
+                    f"{self.where(file.path, lineno)}: unknown option {option} ignored"
+                )
             return None
         if not value:
-            raise DepwatchError(f"{option} needs a value", path=shown, line=lineno)
+            raise DepwatchError(f"{option} needs a value", path=file.shown, line=lineno)
         if kind == "editable":
-            return self._location(
-                value, path=path, lineno=lineno, constraint=constraint, editable=True
-            )
-        self._include(
-            value,
-            option=option,
-            path=path,
-            shown=shown,
-            lineno=lineno,
-            constraint=constraint or kind == "constraint",
-            chain=chain,
-        )
+            return self._location(value, file=file, lineno=lineno, editable=True)
+        self._include(value, option=option, file=file, lineno=lineno)
         return None
 
-    def _include(
-        self,
-        value: str,
-        *,
-        option: str,
-        path: Path,
-        shown: str,
-        lineno: int,
-        constraint: bool,
-        chain: tuple[Path, ...],
-    ) -> None:
+    def _include(self, value: str, *, option: str, file: _File, lineno: int) -> None:
+        """Read the file a ``-r``/``-c`` line names; a ``-c`` file (and what it includes) is
+        read as constraints."""
+        path, shown, chain = file.path, file.shown, file.chain
+        constraint = file.constraint or _INCLUDE_OPTIONS[option] == "constraint"
         if "://" in value and not value.startswith("file:"):
             self.warnings.append(
                 f"{self.where(path, lineno)}: {option} {value} is a URL; not followed "
@@ -300,9 +259,8 @@ class _State:
             return
         self.read_file(target, constraint=constraint, chain=chain)
 
-    def _requirement(
-        self, text: str, *, path: Path, shown: str, lineno: int, constraint: bool
-    ) -> _Entry | None:
+    def _requirement(self, text: str, *, file: _File, lineno: int) -> _Entry | None:
+        path, shown, constraint = file.path, file.shown, file.constraint
         pinned = _PIN.match(text)
         if pinned is not None:
             name, _, version, markers = pinned.groups()
@@ -318,9 +276,7 @@ class _State:
                 )
             )
         if _looks_like_location(text):
-            return self._location(
-                text, path=path, lineno=lineno, constraint=constraint, editable=False
-            )
+            return self._location(text, file=file, lineno=lineno, editable=False)
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
@@ -348,10 +304,9 @@ class _State:
         self.unpinned.append(f"{self.where(path, lineno)}: {text!r} is not pinned; not listed")
         return None
 
-    def _location(
-        self, text: str, *, path: Path, lineno: int, constraint: bool, editable: bool
-    ) -> _Entry | None:
+    def _location(self, text: str, *, file: _File, lineno: int, editable: bool) -> _Entry | None:
         """A path or URL without ``name @``: the name from ``#egg=``, a file name or pyproject.toml."""
+        path, constraint = file.path, file.constraint
         location, _, markers = text.partition("; ")
         location = location.strip()
         markers_text = markers.strip() or None
@@ -422,58 +377,6 @@ class _State:
         )
 
 
-def _via_comment(text: str, last: _Entry, in_via: bool) -> bool:
-    """Record a ``# via`` comment (one line or a block) on ``last``; whether a block goes on."""
-    body = text.strip()
-    if body.startswith("via"):
-        rest = body[3:]
-        if not rest.strip():
-            last.via = last.via or []
-            return True
-        if rest[0] in " \t":
-            last.via = (last.via or []) + _split_via(rest)
-            return False
-    if in_via and text.startswith("   ") and body:
-        assert last.via is not None
-        last.via.append(body)
-        return True
-    return False
-
-
-def _split_via(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def _direct(via: list[str] | None, listed: set[str], editable: set[str]) -> bool | None:
-    """Whether ``# via`` names an input file or the project itself; None without ``# via``.
-
-    The project is an editable entry of the folder the file is in (``-e .``), or (``uv export
-    --no-emit-project``) a name that the file does not list at all; another editable entry is
-    a dependency like any other.
-    """
-    if via is None:
-        return None
-    for item in via:
-        if _FILE_ITEM.search(item):
-            return True
-        name = canonicalize_name(item.split("[", 1)[0].split(" ", 1)[0])
-        if name in editable or name not in listed:
-            return True
-    return False
-
-
-def _split_option(line: str) -> tuple[str, str]:
-    """``-r x``, ``-rx``, ``--requirement=x``, ``--requirement x`` → (option, value)."""
-    if line.startswith("--"):
-        head, sep, tail = line.partition("=")
-        if sep and " " not in head:
-            return head, tail.strip()
-        head, _, tail = line.partition(" ")
-        return head, tail.strip()
-    option, rest = line[:2], line[2:]
-    return option, rest.strip()
-
-
 def _check_marker(text: str, *, shown: str, lineno: int) -> None:
     problem = marker_problem(text)
     if problem is not None:
@@ -489,120 +392,6 @@ def _markers_as_written(text: str) -> str:
     return text[found.end() :].strip()
 
 
-#: ``name[extras] @ URL``: a PEP 508 direct reference, named (not a bare location).
-_NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
-
-
-def _looks_like_location(text: str) -> bool:
-    if _NAMED_REFERENCE.match(text):
-        return False  # its name is the one written, not the file name's
-    return (
-        text.startswith((".", "/", "~", "file:", *_VCS_PREFIXES))
-        or "://" in text.split(";", 1)[0].split(" @ ", 1)[0]
-        or text.endswith(ARCHIVES)
-    )
-
-
 #: The project name a broken requirement line starts with, when something requirement-like
 #: follows it (a specifier, extras, a marker, ``@``): all its error may quote of the line.
 _LEADING_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?=\s*[\[(=<>!~;@])")
-
-
-def _not_a_file(target: Path) -> str | None:
-    """Why an included ``target`` cannot be read as a requirements file, or None."""
-    try:
-        mode = target.stat().st_mode
-    except FileNotFoundError:
-        return "does not exist"
-    except (OSError, ValueError) as exc:  # a loop, no permission, a NUL byte
-        return f"cannot be read ({_reason(exc)})"
-    if stat.S_ISREG(mode):
-        return None
-    return f"is {file_kind(mode)}, not a regular file"
-
-
-def _resolved(path: Path, shown: str) -> Path:
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError) as exc:  # a symbolic link loop (RuntimeError until 3.13)
-        raise DepwatchError(f"cannot be read: {_reason(exc)}", path=shown) from None
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc).splitlines()
-    if isinstance(exc, RuntimeError) and text and text[0].startswith("Symlink loop"):
-        return "it is a symbolic link loop"
-    return text[0] if text else type(exc).__name__
-
-
-def _url_source(url: str) -> SourceKind:
-    if url.startswith("git+"):
-        return SourceKind.GIT
-    if url.startswith(_VCS_PREFIXES):
-        return SourceKind.URL
-    if url.startswith("file:") or "://" not in url:
-        path = urlsplit(url).path if url.startswith("file:") else url
-        return SourceKind.PATH if path.endswith(ARCHIVES) else SourceKind.DIRECTORY
-    return SourceKind.URL
-
-
-#: pip's environment variables in a requirements file: ``${NAME}``, upper case, digits, ``_``.
-_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
-
-
-def _expand(line: str, *, shown: str, lineno: int) -> str:
-    """``${NAME}`` replaced by the environment's value, as pip does. pip leaves an unset (or
-    empty) one as written, which makes a requirement invalid: that is an error here; in an
-    option line (an index URL, say) it stays as written, as pip keeps it."""
-    missing: list[str] = []
-
-    def value(found: re.Match[str]) -> str:
-        got = os.environ.get(found.group(1))
-        if not got:
-            missing.append(found.group(1))
-            return found.group(0)
-        return got
-
-    expanded = _ENV_VAR.sub(value, line)
-    # A requirement, an include or an editable needs the value; other options keep the text.
-    needed = not line.startswith("-") or _split_option(line)[0] in _INCLUDE_OPTIONS
-    if missing and needed:
-        names = ", ".join(f"${{{name}}}" for name in dict.fromkeys(missing))
-        raise DepwatchError(
-            f"uses {names}, which is not set in the environment: pip expands environment "
-            "variables in a requirements file, and leaves this line invalid without it",
-            path=shown,
-            line=lineno,
-            hint="set the variable for the run (or pin the version in the file)",
-        )
-    return expanded
-
-
-def _wheel_version(location: str, name: str) -> str | None:
-    """The version a wheel URL or path carries in its file name (``six-1.16.0-py2.py3-none-
-    any.whl``), when the file name is a valid wheel name of ``name``; else None."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    tail = unquote(urlsplit(location).path).rsplit("/", 1)[-1]
-    if not tail.endswith(".whl"):
-        return None
-    try:
-        wheel_name, version, _, _ = parse_wheel_filename(tail)
-    except InvalidWheelFilename:
-        return None
-    return str(version) if wheel_name == name else None
-
-
-def _file_url_path(url: str) -> str:
-    return unquote(urlsplit(url).path)
-
-
-def _local_folder(location: str, *, base: Path) -> Path | None:
-    """The folder a local path or ``file:`` URL names; None for a remote URL."""
-    if "://" in location and not location.startswith("file:"):
-        return None
-    url_path = urlsplit(location).path if location.startswith("file:") else location
-    folder = Path(unquote(url_path.split("#", 1)[0])).expanduser()
-    return folder if folder.is_absolute() else base / folder

@@ -22,18 +22,22 @@ class Renderer(Protocol):
 
 
 class _Lazy:
-    """``render`` of ``depwatch.reporters.<module>``, imported on first call."""
+    """``render`` of ``depwatch.reporters.<module>``, imported on first call, and given only
+    the options it takes (``takes``): a format that renders the same whatever the screen
+    takes none."""
 
-    __slots__ = ("module",)
+    __slots__ = ("module", "takes")
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, takes: tuple[str, ...] = ()) -> None:
         self.module = module
+        self.takes = takes
 
     def __call__(
         self, report: Report, *, color: bool = False, width: int = 100, verbose: bool = False
     ) -> str:
         module = importlib.import_module(f"depwatch.reporters.{self.module}")
-        result: str = module.render(report, color=color, width=width, verbose=verbose)
+        given = {"color": color, "width": width, "verbose": verbose}
+        result: str = module.render(report, **{name: given[name] for name in self.takes})
         return result
 
     def __repr__(self) -> str:
@@ -42,10 +46,10 @@ class _Lazy:
 
 #: ``--format`` name → renderer. Every name here is a ``check --format`` choice.
 FORMATS: dict[str, Renderer] = {
-    "table": _Lazy("table"),
+    "table": _Lazy("table", ("color", "width", "verbose")),
     "json": _Lazy("json"),
     "sarif": _Lazy("sarif"),
-    "markdown": _Lazy("markdown"),
+    "markdown": _Lazy("markdown", ("verbose",)),
     "github": _Lazy("github"),
 }
 

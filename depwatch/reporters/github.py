@@ -114,9 +114,8 @@ def _finding_commands(finding: Finding, root: str) -> list[str]:
     return out
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+def render(report: Report) -> str:
     """One workflow command per line, and a plain summary line at the end."""
-    del color, width, verbose
     # GitHub shows the first 10 of each kind: immediate findings first, then those with code
     # evidence (what a reviewer acts on in the diff), then the rest (Python-floor notes, …)
     findings = sorted(

@@ -192,9 +192,8 @@ def report_document(report: Report) -> dict[str, Any]:
     return document
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
-    """The report as JSON (``color``, ``width`` and ``verbose`` change nothing here)."""
-    del color, width, verbose
+def render(report: Report) -> str:
+    """The report as JSON."""
     return dumps(report_document(report))
 
 

@@ -136,9 +136,8 @@ def _table(findings: list[Finding], verbose: bool, budget: list[int]) -> list[st
     return lines
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
-    """The report as GitHub-flavoured Markdown (``color`` and ``width`` change nothing)."""
-    del color, width
+def render(report: Report, *, verbose: bool = False) -> str:
+    """The report as GitHub-flavoured Markdown (``verbose``: every evidence line)."""
     counts = report.summary
     out: list[str] = [
         f"## depwatch: {counts['immediate']} immediate, {counts['plan']} plan, "

@@ -337,7 +337,6 @@ def sarif_document(report: Report) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, *, color: bool = False, width: int = 100, verbose: bool = False) -> str:
+def render(report: Report) -> str:
     """The report as a SARIF 2.1.0 log (deterministic: no timestamps, sorted)."""
-    del color, width, verbose
     return dumps(sarif_document(report))

@@ -4,6 +4,11 @@
 - :mod:`depwatch.wheels.api` — the public API extracted statically with griffe (compact JSON);
 - :mod:`depwatch.wheels.deprecations` — a static scan of deprecation notices and shims;
 - :mod:`depwatch.wheels.compare` — one use of a package × two releases → what changed for it;
+- :mod:`depwatch.wheels.cache` — the wheel-API cache (APIs and stored comparisons);
+- :mod:`depwatch.wheels.extract` — griffe in this process or in worker processes;
+- :mod:`depwatch.wheels.releases` — which releases (and which wheel of each) are compared;
+- :mod:`depwatch.wheels.hits` — what the code's uses meet across those releases;
+- :mod:`depwatch.wheels.findings` — hits → findings and their rule information;
 - :mod:`depwatch.wheels.check` — :func:`check_wheels`, what the audit calls.
 
 Importing this package imports nothing else: griffe is imported on the first extraction.

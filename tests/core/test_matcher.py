@@ -11,7 +11,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from depwatch.heldback import HELD_BACK_INFO, HELD_BACK_RULE, fold_held_back, held_back_phrase
-from depwatch.matcher import MatchContext, Matcher, merge, passed_on
+from depwatch.matcher import MatchContext, Matcher, passed_on
+from depwatch.merge import merge
 from depwatch.model import Evidence, Finding, HeldBack, Lockfile, Package, RuleInfo, Tag
 from depwatch.pythons import admitted_minors
 from depwatch.rulebook.model import CallPattern, LockCondition, Rule, Usage

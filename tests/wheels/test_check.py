@@ -378,16 +378,16 @@ def test_bad_wheels_are_not_checked_and_the_audit_goes_on(
 def test_large_packages_are_read_in_worker_processes(
     wheel_index: WheelIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from depwatch.wheels import check
+    from depwatch.wheels import extract
 
-    monkeypatch.setattr(check, "_POOL_MIN_BYTES", 0)  # every package goes to the workers
+    monkeypatch.setattr(extract, "_POOL_MIN_BYTES", 0)  # every package goes to the workers
     _serve(wheel_index, RELEASES)
     in_workers = _by_symbol(_run(wheel_index, tmp_path / "a", "1.0"))
-    monkeypatch.setattr(check, "_POOL_MIN_BYTES", 10**12)  # none does
+    monkeypatch.setattr(extract, "_POOL_MIN_BYTES", 10**12)  # none does
     in_process = _by_symbol(_run(wheel_index, tmp_path / "b", "1.0"))
     assert sorted(in_workers) == sorted(in_process)
     assert "demolib.old_func" in in_workers
-    assert check._EXTRACTOR._pool is None  # the workers are gone when the check ends
+    assert extract._EXTRACTOR._pool is None  # the workers are gone when the check ends
 
 
 def test_import_names_are_confirmed_by_the_wheel(wheel_index: WheelIndex, tmp_path: Path) -> None:
