@@ -37,19 +37,25 @@ def _first_symbol(
     result_at: int,
     symbols: tuple[str, ...],
     spell: Callable[[str], tuple[str, ...]] | None,
+    order: dict[str, int],
 ) -> str | None:
-    """The first of ``symbols`` that the reference ``name`` (or a spelling of it) uses."""
+    """The first of ``symbols`` (``order``: each symbol's first position) that the reference
+    ``name`` (or a spelling of it) uses: a symbol is used where it is the name or a dotted
+    prefix of it, so only the name's own prefixes are looked up, not every symbol."""
     spellings = (name,) if spell is None else spell(name)
     # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
     # keeps its length whatever the spelling of the part before it.
     tail = len(name) - result_at if result_at else -1
-    for symbol in symbols:
-        if any(
-            symbol_matches(spelt, symbol) and (tail < 0 or len(symbol) > len(spelt) - tail)
-            for spelt in spellings
-        ):
-            return symbol
-    return None
+    best: int | None = None
+    for spelt in spellings:
+        end = len(spelt)
+        cut = end
+        while cut > 0:
+            at = order.get(spelt[:cut])
+            if at is not None and (best is None or at < best) and (tail < 0 or cut > end - tail):
+                best = at
+            cut = spelt.rfind(".", 0, cut)
+    return None if best is None else symbols[best]
 
 
 _Patterns = list[tuple[frozenset[str], CallPattern]]
@@ -119,6 +125,9 @@ def evidence_for(
     a rule's names are taken as written.
     """
     symbols = tuple(usage.symbols)
+    order: dict[str, int] = {}
+    for position, written in enumerate(symbols):
+        order.setdefault(written, position)
     env = frozenset(usage.env)
     assignments = frozenset(usage.assignments)
     spell = names.spellings if names else None
@@ -152,7 +161,7 @@ def evidence_for(
             if at in matched:
                 symbol = matched[at]
             else:
-                symbol = matched[at] = _first_symbol(name, result_at, symbols, spell)
+                symbol = matched[at] = _first_symbol(name, result_at, symbols, spell, order)
             hit = symbol is not None or (
                 kind == KIND_CALL and bool(calls) and bool(_patterns(name, calls, spell, named))
             )
@@ -177,7 +186,7 @@ def evidence_for(
         if at in matched:
             symbol = matched[at]
         else:
-            symbol = matched[at] = _first_symbol(ref.name, ref.result_at, symbols, spell)
+            symbol = matched[at] = _first_symbol(ref.name, ref.result_at, symbols, spell, order)
         if symbol is not None:
             add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
         if ref.kind != KIND_CALL or (ref.result_at and ref.result_at == len(ref.name)):
