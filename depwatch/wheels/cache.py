@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from depwatch.files import write_json_atomic
+from depwatch.files import read_cache_file, write_json_atomic
 
 Api = dict[str, Any]
 
@@ -38,13 +38,7 @@ class ApiCache:
         return self.folder / f"{safe}-{digest}.json"
 
     def get(self, package: str, version: str, url: str) -> Api | None:
-        path = self._path(package, version, url)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
-            return None
+        data = _read_json(self._path(package, version, url))
         return data if isinstance(data, dict) else None
 
     def put(self, package: str, version: str, url: str, data: Api) -> None:
@@ -58,13 +52,7 @@ class ApiCache:
     def get_result(self, key: str) -> list[Any] | None:
         """A package's comparison stored by :meth:`put_result`, if any (a warm run reads this
         instead of two whole APIs)."""
-        path = self._result_path(key)
-        if path is None:
-            return None
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError, RecursionError):
-            return None
+        data = _read_json(self._result_path(key))
         return data if isinstance(data, list) else None
 
     def put_result(self, key: str, data: list[Any]) -> None:
@@ -88,3 +76,15 @@ def _result_key(
     for file, ref in uses:
         digest.update(repr((file.path, ref)).encode())
     return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)[:60]}-{digest.hexdigest()[:32]}"
+
+
+def _read_json(path: Path | None) -> Any:
+    """A cache file's JSON, or None: no file, not a regular file (a link, a FIFO that would
+    wait forever), larger than the input bound, or not JSON. A cache that is None is rebuilt."""
+    data = None if path is None else read_cache_file(path)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None

@@ -4,6 +4,7 @@ with range requests, the project's code scanned for real, findings matched to it
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -329,6 +330,42 @@ def test_a_warm_run_reads_the_stored_comparison_and_a_changed_use_compares_again
     assert [(rule, tag) for rule, tag, _ in again] == [(rule, tag) for rule, tag, _ in cold]
     assert [lines for _, _, lines in again] != [lines for _, _, lines in cold]
     assert len(list((tmp_path / "api" / "results").glob("demolib-*.json"))) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_cache_file_replaced_by_a_fifo_a_link_or_junk_is_a_miss(
+    wheel_index: WheelIndex, tmp_path: Path
+) -> None:
+    """A FIFO would make a plain read wait forever; a link or junk is not trusted either:
+    each is a miss, compared again from the wheels, with the same findings."""
+    _serve(wheel_index, RELEASES)
+    lock = Lockfile("uv.lock", "uv", (Package("demolib", "1.0"),))
+    facts = scan_source(PROJECT_CODE, "app.py", ["demolib"])
+    api_cache = ApiCache(tmp_path / "api")
+
+    def run() -> tuple[list[str], int]:
+        with IndexSession(
+            default_index=wheel_index.url, cache=PageCache(tmp_path / "p")
+        ) as session:
+            result = check_wheels([lock], [facts], session, cache=api_cache)
+        return sorted(f.rule for f in result.findings), result.fetched
+
+    cold, _ = run()
+    assert cold
+    (stored,) = (tmp_path / "api" / "results").glob("demolib-*.json")
+    apis = sorted((tmp_path / "api").glob("demolib-*.json"))
+    assert apis
+    stored.unlink()
+    os.mkfifo(stored)
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(apis[0].read_bytes())
+    apis[0].unlink()
+    apis[0].symlink_to(target)
+    for api in apis[1:]:
+        api.write_bytes(b"{not json")
+    again, fetched = run()
+    assert again == cold
+    assert fetched >= 1
 
 
 def test_a_host_without_range_support_is_read_whole(tmp_path: Path) -> None:
