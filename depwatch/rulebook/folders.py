@@ -282,26 +282,6 @@ def load_rule_file(path: Path) -> Rule:
     return rule
 
 
-def _deep_check(raw: Mapping[str, Any], source: str) -> list[DepwatchError]:
-    """Checks too slow for every load: the code example must be Python (parsed, never run)."""
-    code = raw["examples"]["code"]
-    if code is None:
-        return []
-    import ast  # only for `rules check`
-
-    try:
-        ast.parse(code)
-    except SyntaxError as exc:
-        return [
-            DepwatchError(
-                f"examples.code is not valid Python: {exc.msg} (line {exc.lineno} of the sample)",
-                path=source,
-                key="examples.code",
-            )
-        ]
-    return []
-
-
 def check_dirs(dirs: Iterable[Path]) -> list[Rule]:
     """Validate every rule file of ``dirs`` (``depwatch rules check``), never using the cache.
 
