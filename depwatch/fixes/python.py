@@ -42,20 +42,10 @@ def _python_blocking(ctx: FixContext, name: str, version: Version) -> _Constrain
 
 def _python_line(ctx: FixContext) -> tuple[str, int, str] | None:
     """Where the declared Python range is written: (file, line, text)."""
-    if ctx.pyproject_path is not None:
-        lines = ctx.lines(ctx.pyproject_path)
-        for header, pattern in (
-            ("project", _PROJECT_RP),
-            ("tool.poetry.dependencies", _POETRY_PY),
-        ):
-            start = _table_start(lines, header)
-            if not start:
-                continue
-            for index in range(start, len(lines)):
-                if lines[index].lstrip().startswith("["):
-                    break
-                if pattern.match(lines[index]):
-                    return "pyproject.toml", index + 1, lines[index].strip()
+    declared = _pyproject_python(ctx)
+    if declared is not None:
+        at, found, _ = declared
+        return "pyproject.toml", at, found.string.strip()
     pipfile = ctx.root / "Pipfile"
     if pipfile.is_file():
         lines = ctx.lines(pipfile)
@@ -103,35 +93,45 @@ _PROJECT_RP = re.compile(r"""^(\s*requires-python\s*=\s*)(["'])([^"'\n]*)\2""")
 _POETRY_PY = re.compile(r"""^(\s*python\s*=\s*)(["'])([^"'\n]*)\2""")
 
 
+def _pyproject_python(ctx: FixContext) -> tuple[int, re.Match[str], bool] | None:
+    """The line of pyproject.toml that declares the Python range: (line, its match, whether it
+    is Poetry's ``python`` rather than ``requires-python``), ``[project]`` first."""
+    if ctx.pyproject_path is None:
+        return None
+    lines = ctx.lines(ctx.pyproject_path)
+    for header, pattern, poetry in (
+        ("project", _PROJECT_RP, False),
+        ("tool.poetry.dependencies", _POETRY_PY, True),
+    ):
+        start = _table_start(lines, header)
+        if not start:
+            continue
+        for index in range(start, len(lines)):
+            if lines[index].lstrip().startswith("["):
+                break
+            found = pattern.match(lines[index])
+            if found is not None:
+                return index + 1, found, poetry
+    return None
+
+
 def _python_fix(finding: Finding, floor: str, ctx: FixContext) -> Fix | None:
     from depwatch.pythons import python_constraint_to_pep440
 
     tools = [_LOCK_TOOLS[ctx.formats[p]] for p in ctx.formats if ctx.formats[p] in _LOCK_TOOLS]
     relock = _RELOCK.get(tools[0]) if tools else None
-    if ctx.pyproject_path is not None:
-        lines = ctx.lines(ctx.pyproject_path)
-        for header, pattern, poetry in (
-            ("project", _PROJECT_RP, False),
-            ("tool.poetry.dependencies", _POETRY_PY, True),
-        ):
-            start = _table_start(lines, header)
-            if not start:
-                continue
-            for index in range(start, len(lines)):
-                if lines[index].lstrip().startswith("["):
-                    break
-                found = pattern.match(lines[index])
-                if found is None:
-                    continue
-                current = found.group(3)
-                if poetry:
-                    current = python_constraint_to_pep440(current) or ""
-                new = raised_floor(current, floor)
-                if new is None:
-                    return None
-                text = f"{found.group(1)}{found.group(2)}{new}{found.group(2)}"
-                edit = FixEdit("pyproject.toml", index + 1, text.strip())
-                return Fix("requires-python", relock, floor, None, edit=edit)
+    declared = _pyproject_python(ctx)
+    if declared is not None:
+        at, found, poetry = declared
+        current = found.group(3)
+        if poetry:
+            current = python_constraint_to_pep440(current) or ""
+        new = raised_floor(current, floor)
+        if new is None:
+            return None
+        text = f"{found.group(1)}{found.group(2)}{new}{found.group(2)}"
+        edit = FixEdit("pyproject.toml", at, text.strip())
+        return Fix("requires-python", relock, floor, None, edit=edit)
     pipfile = ctx.root / "Pipfile"
     if pipfile.is_file():
         lines = ctx.lines(pipfile)
