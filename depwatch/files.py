@@ -8,7 +8,7 @@ import json
 import os
 import re
 import stat
-import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -272,17 +272,40 @@ def inside(path: Path | str, folders: Iterable[Path | str]) -> bool:
         return True  # when in doubt, do not write
 
 
+_WRITE_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_TRUNC
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def write_bytes_atomic(path: Path | str, body: bytes) -> None:
+    """Replace ``path`` whole with ``body`` (a reader never sees half a file): one ``write`` to
+    a name of this process and thread beside it, then renamed over. The folder must exist.
+    Raises OSError, after removing the temporary file."""
+    temporary = f"{os.fspath(path)}.{os.getpid()}-{threading.get_ident()}.tmp"
+    try:
+        fd = os.open(temporary, _WRITE_FLAGS, 0o600)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)  # noqa: PTH105 (str paths: a cold run writes hundreds)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)  # noqa: PTH108
+        raise
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as compact JSON to ``path`` by replacing it whole (a reader never sees a
     half-written file); a cache that cannot be written is no error, so OSError is swallowed."""
+    body = json.dumps(data, separators=(",", ":")).encode()
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, separators=(",", ":"))
-            Path(tmp).replace(path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
-            raise
+        write_bytes_atomic(path, body)

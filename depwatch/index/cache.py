@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depwatch.files import read_cache_file
+from depwatch.files import read_cache_file, write_bytes_atomic
 from depwatch.index.page import ProjectFile, ProjectPage, ReleaseTable, Row
 
 __all__ = ["CacheEntry", "PageCache", "TableEntry", "default_cache_dir"]
@@ -35,14 +35,6 @@ _FORMAT = 3
 _SAFE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 #: The most a cache file may hold (a whole page; the index answer itself is capped at 25 MB).
 _MAX_FILE = 64 * 1024 * 1024
-_WRITE_FLAGS = (
-    os.O_WRONLY
-    | os.O_CREAT
-    | os.O_TRUNC
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 def default_cache_dir() -> Path | None:
@@ -279,31 +271,20 @@ class PageCache:
         self._write(self._path(index_url, entry.page.name, ".page.json"), data)
 
     def _write(self, path: str | None, data: object) -> None:
-        """Replace ``path`` whole with ``data`` as compact JSON (a reader never sees half a
-        file): encoded in one call, written with one ``write`` to a name of this process and
-        thread, then renamed over. A cache that cannot be written is no error."""
+        """Replace ``path`` whole with ``data`` as compact JSON, encoded in one call
+        (:func:`~depwatch.files.write_bytes_atomic`). A cache that cannot be written is no
+        error."""
         if path is None:
             return
         folder = os.path.dirname(path)  # noqa: PTH120 (str paths: a cold run writes hundreds)
-        temporary = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
-        try:
+        with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
             body = json.dumps(data, separators=(",", ":")).encode()
             if folder not in self._made:
                 os.makedirs(folder, exist_ok=True)  # noqa: PTH103
                 with self._lock:
                     self._made.add(folder)
                     self._absent[folder] = False
-            fd = os.open(temporary, _WRITE_FLAGS, 0o600)
-            try:
-                view = memoryview(body)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            os.replace(temporary, path)  # noqa: PTH105
-        except (OSError, ValueError, TypeError, RecursionError):
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)  # noqa: PTH108
+            write_bytes_atomic(path, body)
 
     def touch(self, index_url: str, entry: CacheEntry) -> CacheEntry:
         """The entry confirmed by the index now (a 304)."""
