@@ -246,13 +246,15 @@ def _from_git(root: Path, listed: list[str], excluded: Any) -> tuple[list[Source
         if not stat.S_ISREG(st.st_mode):
             continue
         if st.st_size > biggest:
-            notes.append(
-                f"{rel}: skipped, larger than {biggest:,} bytes "
-                f"(raise {MAX_SOURCE_SIZE_ENV} to scan it)"
-            )
+            notes.append(_too_large(rel, biggest))
             continue
         found.append(SourceFile(rel, os.fspath(path), st.st_size, st.st_mtime_ns))
     return found, notes
+
+
+def _too_large(rel: str, biggest: int) -> str:
+    """The note for a source file over the size bound (both walks say it alike)."""
+    return f"{rel}: skipped, larger than {biggest:,} bytes (raise {MAX_SOURCE_SIZE_ENV} to scan it)"
 
 
 def iter_source_files(
@@ -315,10 +317,7 @@ def iter_source_files(
                     notes.append(f"{rel}: skipped, cannot be read")
                     continue
                 if st.st_size > biggest:
-                    notes.append(
-                        f"{rel}: skipped, larger than {biggest:,} bytes "
-                        f"(raise {MAX_SOURCE_SIZE_ENV} to scan it)"
-                    )
+                    notes.append(_too_large(rel, biggest))
                     continue
                 found.append(SourceFile(rel, entry.path, st.st_size, st.st_mtime_ns))
         finally:
