@@ -33,12 +33,20 @@ from typing import TYPE_CHECKING, Any
 from depwatch import __version__
 from depwatch.files import read_cache_file, seal_header, unseal
 from depwatch.usage.scan import gc_paused
-from depwatch.usage.wire import dumps, loads, unpack_stored
+from depwatch.usage.wire import dumps, loads, unpack_outline, unpack_stored
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
 
-__all__ = ["cache_file", "cache_key", "cache_path", "cached_facts", "load", "save"]
+__all__ = [
+    "cache_file",
+    "cache_key",
+    "cache_path",
+    "cached_facts",
+    "cached_outline",
+    "load",
+    "save",
+]
 
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards;
@@ -152,5 +160,13 @@ def cached_facts(entry: Any, field: str) -> FileFacts | None:
     """The facts stored under ``field`` of a cache entry, or None when they do not check out."""
     try:
         return unpack_stored(entry[field])
+    except (KeyError, TypeError, ValueError, EOFError):
+        return None
+
+
+def cached_outline(entry: Any, field: str) -> FileFacts | None:
+    """:func:`cached_facts` without the references (what the second pass reads), or None."""
+    try:
+        return unpack_outline(entry[field])
     except (KeyError, TypeError, ValueError, EOFError):
         return None

@@ -7,6 +7,7 @@ Facts are plain data (no verdicts): a rule change never makes them stale, so the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "KIND_ASSIGN",
@@ -31,9 +32,10 @@ KIND_ASSIGN = "assign"
 """A module-level assignment of the name ``name`` (one a framework reads)."""
 
 
-@dataclass(frozen=True, slots=True)
-class KeywordArg:
-    """A keyword argument passed to a call, with its own place (evidence points at it)."""
+class KeywordArg(NamedTuple):
+    """A keyword argument passed to a call, with its own place (evidence points at it).
+
+    A named tuple, as :class:`Ref` is: the fields in the order of the scan's compact tuples."""
 
     name: str
     line: int
@@ -42,9 +44,12 @@ class KeywordArg:
     cell: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     """One reference into a tracked module (or one environment read).
+
+    A named tuple whose fields are in the order of the scan's compact tuples
+    (:data:`~depwatch.usage.wire.CompactRef`): a large codebase has hundreds of thousands,
+    and building one is then a tuple copy, not thirteen attribute stores.
 
     ``line`` and ``column`` are 1-based, the column counted in characters; ``code`` is the
     source line stripped; in a notebook ``cell`` is the 1-based code cell and ``line`` counts

@@ -18,9 +18,9 @@ from typing import Any
 from depwatch.usage import cache as _cache
 from depwatch.usage.facts import FileFacts
 from depwatch.usage.files import SourceFile, iter_source_files
-from depwatch.usage.pool import Pool
+from depwatch.usage.pool import Init, Pool
 from depwatch.usage.scan import gc_paused, module_name
-from depwatch.usage.wire import facts_from_wire, unpack
+from depwatch.usage.wire import facts_from_wire, outline_from_wire, unpack, unpack_stored
 
 __all__ = ["ScanResult", "resolve_callers", "scan_project"]
 
@@ -121,8 +121,141 @@ def resolve_callers(final: dict[str, FileFacts]) -> None:
                 if any(reached.get((module, n), set()) - {rel} for n in ("", "*", name)):
                     continue
                 guards.append(json.dumps(condition, separators=(",", ":")))
-            refs.append(replace(ref, guards=tuple(guards)) if guards != list(ref.guards) else ref)
+            refs.append(ref._replace(guards=tuple(guards)) if guards != list(ref.guards) else ref)
         final[rel] = replace(facts, refs=tuple(refs))
+
+
+class _Junk(Exception):
+    """A cached entry's references did not check out."""
+
+
+def _scan(
+    files: Sequence[SourceFile], old: dict[str, Any], init: Init, pool: Pool
+) -> tuple[dict[str, FileFacts], int, int, dict[str, Any], bool]:
+    """Both passes over ``files`` with the cache entries ``old``: every file's final facts,
+    how many files were parsed, how many cache hits, the entries to keep, and whether a
+    kept second pass was dropped.
+
+    A first pass is held as an outline (its imports and exports, no references) and its
+    packed bytes: its references are built only if it is the file's answer (no second pass
+    supersedes it). Raises :class:`_Junk` when such a cached answer does not check out."""
+    new: dict[str, Any] = {}
+    first: dict[str, FileFacts] = {}
+    #: Files whose first pass was scanned in this run (its packed bytes are trusted).
+    fresh: set[str] = set()
+    todo: list[SourceFile] = []
+    hits = 0
+    # The facts of every file are built here and all live to the end: the cyclic collector
+    # would only walk them again and again (none of them is in a cycle).
+    with gc_paused():
+        for f in files:
+            entry = old.get(f.rel)
+            if (
+                isinstance(entry, dict)
+                and entry.get("size") == f.size
+                and entry.get("mtime") == f.mtime
+            ):
+                cached = _cache.cached_outline(entry, "facts")
+                if cached is not None:
+                    first[f.rel] = cached
+                    new[f.rel] = entry
+                    hits += 1
+                    continue
+            todo.append(f)
+    parsed = 0
+    by_rel = {f.rel: f for f in files}
+    if todo:
+        scanned = pool.scan(todo, None, init)
+        with gc_paused():
+            for packed, did_parse in scanned:
+                parsed += did_parse
+                facts = outline_from_wire(unpack(packed))
+                first[facts.path] = facts
+                fresh.add(facts.path)
+                f = by_rel[facts.path]
+                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": packed}
+    # second pass: names imported from project modules that bind tracked objects
+    final = dict(first)
+    exports: dict[str, dict[str, str]] = {}
+    for rel, facts in first.items():
+        dotted = _dotted(rel)
+        if not dotted:
+            continue
+        # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
+        # changes some file's dependencies, which are then scanned again
+        second = new.get(rel, {}).get("second") if rel in new else None
+        seeded = _cache.cached_outline(second, "facts") if isinstance(second, dict) else None
+        table = (seeded or facts).exports
+        if table:
+            exports[dotted] = dict(table)
+    done_deps: dict[str, str] = {}
+    dropped = False
+    for _ in range(_MAX_ROUNDS):
+        again: list[SourceFile] = []
+        for rel, facts in first.items():
+            if not facts.imports:
+                continue
+            deps = _deps(facts, exports)
+            if not deps:
+                # Nothing it imports binds a tracked object (any more): its first pass is
+                # the whole answer, and a second-pass result kept from an earlier round or
+                # run is stale.
+                done_deps.pop(rel, None)
+                final[rel] = facts
+                entry = new.get(rel)
+                if isinstance(entry, dict) and entry.pop("second", None) is not None:
+                    dropped = True
+                continue
+            deps_key = json.dumps(deps)
+            if done_deps.get(rel) == deps_key:
+                continue
+            done_deps[rel] = deps_key
+            entry = new.get(rel, {})
+            second = entry.get("second") if isinstance(entry, dict) else None
+            if isinstance(second, dict) and second.get("deps") == deps_key:
+                cached = _cache.cached_facts(second, "facts")
+                if cached is not None:
+                    final[rel] = cached
+                    continue
+            again.append(by_rel[rel])
+        changed = False
+        if again:
+            scanned = pool.scan(again, exports, init)
+            with gc_paused():
+                for packed, did_parse in scanned:
+                    parsed += did_parse
+                    facts = facts_from_wire(unpack(packed))
+                    final[facts.path] = facts
+                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
+        # Every module's exports as its final facts give them, so that a table seeded from
+        # the cache but no longer true (an export removed upstream) is corrected too.
+        for rel, facts in final.items():
+            dotted = _dotted(rel)
+            if not dotted:
+                continue
+            current = dict(facts.exports)
+            if exports.get(dotted, {}) != current:
+                if current:
+                    exports[dotted] = current
+                else:
+                    exports.pop(dotted, None)
+                changed = True
+        if not changed:
+            break
+    # The files whose first pass is their answer: their references, built now.
+    with gc_paused():
+        for rel, facts in final.items():
+            if facts is not first[rel]:
+                continue
+            packed = new[rel]["facts"]
+            if rel in fresh:
+                final[rel] = facts_from_wire(unpack(packed))
+                continue
+            try:
+                final[rel] = unpack_stored(packed)
+            except (TypeError, ValueError, EOFError) as exc:
+                raise _Junk(rel) from exc
+    return final, parsed, hits, new, dropped
 
 
 def scan_project(
@@ -158,119 +291,13 @@ def scan_project(
     key = _cache.cache_key(mods, envs, names)
     where = _cache.cache_file(root, key) if cache else None
     old = _cache.load(where, key)
-    new: dict[str, Any] = {}
-    first: dict[str, FileFacts] = {}
-    todo: list[SourceFile] = []
-    hits = 0
-    # The facts of every file are built here and all live to the end: the cyclic collector
-    # would only walk them again and again (none of them is in a cycle).
-    with gc_paused():
-        for f in files:
-            entry = old.get(f.rel)
-            if (
-                isinstance(entry, dict)
-                and entry.get("size") == f.size
-                and entry.get("mtime") == f.mtime
-            ):
-                cached = _cache.cached_facts(entry, "facts")
-                if cached is not None:
-                    first[f.rel] = cached
-                    new[f.rel] = entry
-                    hits += 1
-                    continue
-            todo.append(f)
-    parsed = 0
-    by_rel = {f.rel: f for f in files}
-    if todo:
-        scanned = pool.scan(todo, None, init)
-        with gc_paused():
-            for packed, did_parse in scanned:
-                parsed += did_parse
-                facts = facts_from_wire(unpack(packed))
-                first[facts.path] = facts
-                f = by_rel[facts.path]
-                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": packed}
-    # second pass: names imported from project modules that bind tracked objects
-    final = dict(first)
-    exports: dict[str, dict[str, str]] = {}
-    for rel, facts in first.items():
-        dotted = _dotted(rel)
-        if not dotted:
-            continue
-        # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
-        # changes some file's dependencies, which are then scanned again
-        second = new.get(rel, {}).get("second") if rel in new else None
-        seeded = _cache.cached_facts(second, "facts") if isinstance(second, dict) else None
-        table = (seeded or facts).exports
-        if table:
-            exports[dotted] = dict(table)
-    done_deps: dict[str, str] = {}
-    dropped = False
-    # A file whose second pass is its answer keeps, of its first pass, what the rounds read
-    # (imports, exports): its references are unpacked again if it ever is the answer again.
-    stripped: set[str] = set()
-
-    def second_pass(rel: str, facts: FileFacts) -> None:
-        final[rel] = facts
-        if rel not in stripped:
-            first[rel] = replace(first[rel], refs=())
-            stripped.add(rel)
-
-    for _ in range(_MAX_ROUNDS):
-        again: list[SourceFile] = []
-        for rel, facts in first.items():
-            if not facts.imports:
-                continue
-            deps = _deps(facts, exports)
-            if not deps:
-                # Nothing it imports binds a tracked object (any more): its first pass is
-                # the whole answer, and a second-pass result kept from an earlier round or
-                # run is stale.
-                done_deps.pop(rel, None)
-                if rel in stripped:
-                    stripped.discard(rel)
-                    facts = first[rel] = facts_from_wire(unpack(new[rel]["facts"]))
-                final[rel] = facts
-                entry = new.get(rel)
-                if isinstance(entry, dict) and entry.pop("second", None) is not None:
-                    dropped = True
-                continue
-            deps_key = json.dumps(deps)
-            if done_deps.get(rel) == deps_key:
-                continue
-            done_deps[rel] = deps_key
-            entry = new.get(rel, {})
-            second = entry.get("second") if isinstance(entry, dict) else None
-            if isinstance(second, dict) and second.get("deps") == deps_key:
-                cached = _cache.cached_facts(second, "facts")
-                if cached is not None:
-                    second_pass(rel, cached)
-                    continue
-            again.append(by_rel[rel])
-        changed = False
-        if again:
-            scanned = pool.scan(again, exports, init)
-            with gc_paused():
-                for packed, did_parse in scanned:
-                    parsed += did_parse
-                    facts = facts_from_wire(unpack(packed))
-                    second_pass(facts.path, facts)
-                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
-        # Every module's exports as its final facts give them, so that a table seeded from
-        # the cache but no longer true (an export removed upstream) is corrected too.
-        for rel, facts in final.items():
-            dotted = _dotted(rel)
-            if not dotted:
-                continue
-            current = dict(facts.exports)
-            if exports.get(dotted, {}) != current:
-                if current:
-                    exports[dotted] = current
-                else:
-                    exports.pop(dotted, None)
-                changed = True
-        if not changed:
-            break
+    try:
+        final, parsed, hits, new, dropped = _scan(files, old, init, pool)
+    except _Junk:
+        # A cache entry's references did not check out when they were needed (the file is
+        # sealed with a checksum, so only a hand-made one does): the cache is not used.
+        old = {}
+        final, parsed, hits, new, dropped = _scan(files, old, init, pool)
     if where is not None and (parsed or dropped or set(new) != set(old)):
         _cache.save(where, key, root, new)
     resolve_callers(final)

@@ -14,10 +14,12 @@ imported only where facts are built, in the caller.
 from __future__ import annotations
 
 import marshal
+from itertools import chain, compress, count, repeat
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from depwatch.usage.facts import FileFacts
+    from depwatch.usage.facts import FileFacts, Ref
 
 __all__ = [
     "Compact",
@@ -28,10 +30,13 @@ __all__ = [
     "facts_from_wire",
     "facts_to_wire",
     "loads",
+    "outline_from_stored",
+    "outline_from_wire",
     "pack",
     "receive",
     "send",
     "unpack",
+    "unpack_outline",
     "unpack_stored",
 ]
 
@@ -64,49 +69,43 @@ Compact = tuple[
 what scan workers send back and the cache stores (cheap to build and to marshal)."""
 
 
+_KEYWORDS = itemgetter(5)
+
+
+def _refs(rows: tuple[CompactRef, ...]) -> tuple[Ref, ...]:
+    """The references of compact rows. :class:`~depwatch.usage.facts.Ref` and
+    :class:`~depwatch.usage.facts.KeywordArg` are named tuples in the rows' field order, so
+    a row becomes a Ref by a copy made in C (``tuple.__new__`` mapped over the rows: no
+    Python frame per reference, and a large codebase has hundreds of thousands); then the
+    rows with keywords (found in C too) have those converted."""
+    from depwatch.usage.facts import KeywordArg, Ref
+
+    new = tuple.__new__
+    refs = list(map(new, repeat(Ref), rows))
+    for at in compress(count(), map(_KEYWORDS, rows)):
+        row = rows[at]
+        refs[at] = new(Ref, (*row[:5], tuple(map(new, repeat(KeywordArg), row[5])), *row[6:]))
+    return tuple(refs)
+
+
 def facts_from_wire(compact: Compact) -> FileFacts:
     """The facts of a :data:`Compact` tuple from a scan worker (or this process's scan)."""
-    from depwatch.usage.facts import FileFacts, KeywordArg, Ref
+    from depwatch.usage.facts import FileFacts
 
-    path, refs, warnings, exports, imports = compact
+    path, rows, warnings, exports, imports = compact
     return FileFacts(
-        path=path,
-        refs=tuple(
-            Ref(
-                kind,
-                name,
-                line,
-                column,
-                code,
-                tuple(KeywordArg(*kw) for kw in kws),
-                cell,
-                positional,
-                star_args,
-                star_kwargs,
-                strings,
-                guards,
-                result_at,
-            )
-            for (
-                kind,
-                name,
-                line,
-                column,
-                code,
-                kws,
-                cell,
-                positional,
-                star_args,
-                star_kwargs,
-                strings,
-                guards,
-                result_at,
-            ) in refs
-        ),
-        warnings=warnings,
-        exports=exports,
-        imports=imports,
+        path=path, refs=_refs(rows), warnings=warnings, exports=exports, imports=imports
     )
+
+
+def outline_from_wire(compact: Compact) -> FileFacts:
+    """The facts of a :data:`Compact` tuple but its references (``refs`` empty): what the
+    scan's second pass reads (imports, exports), for a file whose references may never be
+    needed (its second pass may be its answer)."""
+    from depwatch.usage.facts import FileFacts
+
+    path, _, warnings, exports, imports = compact
+    return FileFacts(path=path, warnings=warnings, exports=exports, imports=imports)
 
 
 def facts_to_wire(facts: FileFacts) -> Compact:
@@ -140,20 +139,6 @@ def facts_to_wire(facts: FileFacts) -> Compact:
 # --- facts read back from storage: every field checked --------------------------------------
 
 
-def _opt_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int:
-        raise ValueError("not an int")
-    return value
-
-
-def _int(value: Any) -> int:
-    if type(value) is not int:
-        raise ValueError("not an int")
-    return value
-
-
 def _str(value: Any) -> str:
     if type(value) is not str:
         raise ValueError("not a str")
@@ -177,82 +162,77 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
     return value
 
 
+_NONE = type(None)
+#: The types each field of a :data:`CompactRef` may hold, in order.
+_REF_TYPES = (
+    {str},  # kind
+    {str},  # name
+    {int},  # line
+    {int},  # column
+    {str},  # code
+    {tuple},  # keywords
+    {int, _NONE},  # cell
+    {int},  # positional
+    {bool},  # star_args
+    {bool},  # star_kwargs
+    {tuple},  # string_args
+    {tuple},  # guards
+    {int},  # result_at
+)
+_KEYWORD_TYPES = ({str}, {int}, {int}, {str}, {int, _NONE})
+
+
+def _columns(rows: Any, types: tuple[set[Any], ...]) -> tuple[tuple[Any, ...], ...]:
+    """The columns of ``rows``; ValueError unless it is a tuple of tuples of ``len(types)``
+    fields whose types are ``types``' (exactly: a bool is no int). Checked a column at a
+    time in C (``map(type, …)`` into a set), not field by field in Python."""
+    if type(rows) is not tuple:
+        raise ValueError("not a tuple")
+    if not rows:
+        return ()
+    if set(map(type, rows)) != {tuple} or set(map(len, rows)) != {len(types)}:
+        raise ValueError("a row of the wrong shape")
+    columns = tuple(zip(*rows, strict=True))
+    for column, allowed in zip(columns, types, strict=True):
+        if not set(map(type, column)) <= allowed:
+            raise ValueError("a field of the wrong type")
+    return columns
+
+
 def facts_from_stored(data: Any) -> FileFacts:
     """The facts of a :data:`Compact` tuple read back from storage, every field checked;
     raises ValueError or TypeError on anything else (a row of an older layout too)."""
-    from depwatch.usage.facts import FileFacts, KeywordArg, Ref
+    from depwatch.usage.facts import FileFacts
+
+    path, rows, warnings, exports, imports = data
+    columns = _columns(rows, _REF_TYPES)
+    if columns:
+        if not set(map(type, chain.from_iterable(columns[10]))) <= {int}:
+            raise ValueError("not a tuple of int")
+        if not set(map(type, chain.from_iterable(columns[11]))) <= {str}:
+            raise ValueError("not a tuple of str")
+        for kws in compress(columns[5], columns[5]):
+            _columns(kws, _KEYWORD_TYPES)
+    return FileFacts(
+        path=_str(path),
+        refs=_refs(rows),
+        warnings=_strs(warnings),
+        exports=_pairs(exports),
+        imports=_pairs(imports),
+    )
+
+
+def outline_from_stored(data: Any) -> FileFacts:
+    """:func:`outline_from_wire` for a tuple read back from storage: the fields it keeps are
+    checked (the references, left out, only for being a tuple: :func:`facts_from_stored`
+    checks them when they are needed)."""
+    from depwatch.usage.facts import FileFacts
 
     path, rows, warnings, exports, imports = data
     if type(rows) is not tuple:
         raise ValueError("not a tuple")
-    refs = []
-    for (
-        kind,
-        name,
-        line,
-        column,
-        code,
-        kws,
-        cell,
-        positional,
-        star_args,
-        star_kwargs,
-        strings,
-        guards,
-        result_at,
-    ) in rows:
-        # one test of every field's type (a call per field cost as much as building the Ref)
-        if not (
-            type(kind) is str
-            and type(name) is str
-            and type(line) is int
-            and type(column) is int
-            and type(code) is str
-            and type(kws) is tuple
-            and (cell is None or type(cell) is int)
-            and type(positional) is int
-            and type(star_args) is bool
-            and type(star_kwargs) is bool
-            and type(strings) is tuple
-            and type(guards) is tuple
-            and type(result_at) is int
-        ):
-            raise ValueError("a field of the wrong type")
-        if strings and not all(type(index) is int for index in strings):
-            raise ValueError("not a tuple of int")
-        if guards and not all(type(guard) is str for guard in guards):
-            raise ValueError("not a tuple of str")
-        keywords = (
-            tuple(
-                KeywordArg(_str(n), _int(ln), _int(c), _str(cd), _opt_int(ce))
-                for n, ln, c, cd, ce in kws
-            )
-            if kws
-            else ()
-        )
-        refs.append(
-            Ref(
-                kind,
-                name,
-                line,
-                column,
-                code,
-                keywords,
-                cell,
-                positional,
-                star_args,
-                star_kwargs,
-                strings,
-                guards,
-                result_at,
-            )
-        )
     return FileFacts(
-        path=_str(path),
-        refs=tuple(refs),
-        warnings=_strs(warnings),
-        exports=_pairs(exports),
-        imports=_pairs(imports),
+        path=_str(path), warnings=_strs(warnings), exports=_pairs(exports), imports=_pairs(imports)
     )
 
 
@@ -277,6 +257,13 @@ def unpack_stored(data: Any) -> FileFacts:
     if type(data) is not bytes:
         raise TypeError("not bytes")
     return facts_from_stored(marshal.loads(data))
+
+
+def unpack_outline(data: Any) -> FileFacts:
+    """:func:`unpack_stored` without the references (:func:`outline_from_stored`)."""
+    if type(data) is not bytes:
+        raise TypeError("not bytes")
+    return outline_from_stored(marshal.loads(data))
 
 
 def dumps(obj: Any) -> bytes:

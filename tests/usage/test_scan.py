@@ -381,7 +381,7 @@ def test_facts_wire_round_trip_keeps_argument_shapes() -> None:
     # A cached row of the older layout (no argument shapes) is refused, so the file is rescanned.
     path, refs, *rest = facts_to_wire(facts)
     old = (path, tuple(row[:7] for row in refs), *rest)
-    with pytest.raises(ValueError, match="values to unpack"):
+    with pytest.raises(ValueError, match="wrong shape"):
         facts_from_stored(old)
 
 
