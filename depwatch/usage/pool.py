@@ -34,7 +34,12 @@ modules, and the module-level names whose assignment is reported (:func:`worker.
 class Pool:
     """How files are scanned: ``jobs`` worker processes (None: one per CPU, at most 8) once
     there are ``min_bytes`` of source in ``min_files`` files, else in this process. ``boot``
-    is a worker's ``python -c`` program (``{path}``: this process's ``sys.path``)."""
+    is a worker's ``python -c`` program (``{path}``: this process's ``sys.path``).
+
+    Workers, once started, serve every later :meth:`scan` until :meth:`close` (the second
+    pass's rounds are often small, and a worker's start costs more than a small batch): the
+    owner of a pool closes it (:func:`~depwatch.usage.scanrun.scan_project` does).
+    """
 
     def __init__(
         self,
@@ -50,6 +55,8 @@ class Pool:
         self.boot = boot
         self.pooled: list[int] = []
         """How many files each batch the workers scanned held (none: all scanned here)."""
+        self._workers: _Workers | None = None
+        self._failed = False
 
     def scan(
         self,
@@ -60,13 +67,32 @@ class Pool:
         """Each file's facts (packed: :func:`~depwatch.usage.wire.pack`) and whether it was
         parsed, in no set order
         (``exports`` given: the second pass, no prefilter)."""
+        if not files:
+            return []
         total = sum(f.size for f in files)
         workers = self.jobs if self.jobs is not None else min(os.cpu_count() or 1, 8)
         compact: list[tuple[bytes, bool]] | None = None
-        if workers > 1 and total >= self.min_bytes and len(files) >= self.min_files:
+        running = self._workers
+        if running is not None and running.init != init:
+            self.close()
+            running = None
+        if (
+            running is None
+            and not self._failed
+            and workers > 1
+            and total >= self.min_bytes
+            and len(files) >= self.min_files
+        ):
             try:
-                compact = _run_pool(files, exports, init, workers, total, self.boot)
-            except Exception:  # no way to start workers, a worker died, …: scan here instead
+                running = self._workers = _Workers(workers, init, self.boot)
+            except Exception:  # no way to start workers: scan here instead
+                self._failed = True
+        if running is not None:
+            try:
+                compact = running.scan(files, exports, total)
+            except Exception:  # a worker died: scan here instead (and from now on)
+                self.close()
+                self._failed = True
                 compact = None
             else:
                 self.pooled.append(len(files))
@@ -75,87 +101,115 @@ class Pool:
             compact = worker.scan_chunk([(f.rel, f.path) for f in files], exports)
         return compact
 
+    def close(self) -> None:
+        """End the workers (a later :meth:`scan` starts new ones when it pays)."""
+        running, self._workers = self._workers, None
+        if running is not None:
+            running.close()
 
-def _run_pool(
-    files: Sequence[SourceFile],
-    exports: Mapping[str, Mapping[str, str]] | None,
-    init: Init,
-    workers: int,
-    total: int,
-    boot: str,
-) -> list[tuple[bytes, bool]]:
-    ordered = sorted(files, key=lambda f: -f.size)
-    target = max(total // (workers * 6), 1)
-    chunks: list[list[tuple[str, str]]] = []
-    current: list[tuple[str, str]] = []
-    size = 0
-    for f in ordered:
-        current.append((f.rel, f.path))
-        size += f.size
-        if size >= target:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
-    # workers are fresh interpreters running depwatch.usage.worker only (not multiprocessing,
-    # whose workers also load its machinery, the pickler and the caller's __main__): each holds
-    # what scanning needs and nothing of the caller's state. They are our own children.
-    if not sys.executable:
-        raise RuntimeError("no Python executable to start workers with")
-    argv = [sys.executable, "-c", boot.format(path=list(sys.path))]
-    procs: list[subprocess.Popen[bytes]] = []
-    results: list[list[tuple[bytes, bool]] | None] = [None] * len(chunks)
-    pending = iter(enumerate(chunks))
-    lock = threading.Lock()
-    errors: list[BaseException] = []
 
-    def drive(proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stdin is not None
-        assert proc.stdout is not None
+class _Workers:
+    """Worker processes, set up with ``init``, serving batches until closed. They are fresh
+    interpreters running :mod:`depwatch.usage.worker` only (not multiprocessing, whose
+    workers also load its machinery, the pickler and the caller's ``__main__``): each holds
+    what scanning needs and nothing of the caller's state. They are our own children."""
+
+    def __init__(self, count: int, init: Init, boot: str) -> None:
+        if not sys.executable:
+            raise RuntimeError("no Python executable to start workers with")
+        self.init = init
+        argv = [sys.executable, "-c", boot.format(path=list(sys.path))]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        #: Which workers were sent ``init`` (by the first batch's threads: a large project's
+        #: module set may not fit a pipe's buffer, and the workers start meanwhile).
+        self.ready: list[bool] = []
         try:
-            send(proc.stdin, init)
-            while not errors:
-                with lock:
-                    item = next(pending, None)
-                if item is None:
-                    return
-                index, chunk = item
-                send(proc.stdin, (chunk, exports))
-                results[index] = receive(proc.stdout)
-        except BaseException as exc:  # a worker died or could not start: scan in-process
-            errors.append(exc)
-
-    try:
-        for _ in range(min(workers, len(chunks))):
-            # A worker that fails is replaced by the in-process scan; its own traceback would
-            # only alarm the user, so its stderr goes nowhere.
-            procs.append(
-                subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            for _ in range(count):
+                # A worker that fails is replaced by the in-process scan; its own traceback
+                # would only alarm the user, so its stderr goes nowhere.
+                self.procs.append(
+                    subprocess.Popen(
+                        argv,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                    )
                 )
-            )
-        threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in procs]
+                self.ready.append(False)
+        except BaseException:
+            self.close()
+            raise
+
+    def scan(
+        self,
+        files: Sequence[SourceFile],
+        exports: Mapping[str, Mapping[str, str]] | None,
+        total: int,
+    ) -> list[tuple[bytes, bool]]:
+        """Scan ``files`` in chunks, each worker taking the next chunk when it is free."""
+        ordered = sorted(files, key=lambda f: -f.size)
+        target = max(total // (len(self.procs) * 6), 1)
+        chunks: list[list[tuple[str, str]]] = []
+        current: list[tuple[str, str]] = []
+        size = 0
+        for f in ordered:
+            current.append((f.rel, f.path))
+            size += f.size
+            if size >= target:
+                chunks.append(current)
+                current, size = [], 0
+        if current:
+            chunks.append(current)
+        results: list[list[tuple[bytes, bool]] | None] = [None] * len(chunks)
+        pending = iter(enumerate(chunks))
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def drive(at: int) -> None:
+            proc = self.procs[at]
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            try:
+                if not self.ready[at]:
+                    send(proc.stdin, self.init)
+                    self.ready[at] = True
+                while not errors:
+                    with lock:
+                        item = next(pending, None)
+                    if item is None:
+                        return
+                    index, chunk = item
+                    send(proc.stdin, (chunk, exports))
+                    results[index] = receive(proc.stdout)
+            except BaseException as exc:  # a worker died: the caller scans in-process
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=drive, args=(at,), daemon=True)
+            for at in range(min(len(self.procs), len(chunks)))
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    finally:
-        for proc in procs:
+        if errors:
+            raise errors[0]
+        out: list[tuple[bytes, bool]] = []
+        for part in results:
+            if part is None:
+                raise RuntimeError("a chunk was not scanned")
+            out.extend(part)
+        return out
+
+    def close(self) -> None:
+        for proc in self.procs:
             for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
-        for proc in procs:
+        for proc in self.procs:
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    if errors:
-        raise errors[0]
-    out: list[tuple[bytes, bool]] = []
-    for part in results:
-        if part is None:
-            raise RuntimeError("a chunk was not scanned")
-        out.extend(part)
-    return out

@@ -125,6 +125,101 @@ def resolve_callers(final: dict[str, FileFacts]) -> None:
         final[rel] = replace(facts, refs=tuple(refs))
 
 
+def _graph(
+    first: Mapping[str, FileFacts],
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Between the project's files: the files each file imports exports from (its
+    upstream), and the files importing each file's module (its readers)."""
+    owners: dict[str, list[str]] = {}
+    for rel in first:
+        dotted = _dotted(rel)
+        if dotted:
+            owners.setdefault(dotted, []).append(rel)
+    upstream: dict[str, set[str]] = {}
+    readers: dict[str, set[str]] = {}
+    for rel, facts in first.items():
+        for module, _ in facts.imports:
+            for owner in owners.get(module, ()):
+                upstream.setdefault(rel, set()).add(owner)
+                readers.setdefault(owner, set()).add(rel)
+    return upstream, readers
+
+
+def _components(upstream: Mapping[str, set[str]]) -> dict[str, int]:
+    """Each file's strongly connected component of the import graph (files importing from
+    each other, directly or around a cycle, share one): Tarjan's algorithm, iteratively."""
+    component: dict[str, int] = {}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    for root in upstream:
+        if root in index:
+            continue
+        work = [(root, iter(upstream.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(upstream.get(nxt, ()))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    number = len(set(component.values()))
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component[member] = number
+                        if member == node:
+                            break
+    return component
+
+
+def _waiting(
+    due: Iterable[str],
+    upstream: Mapping[str, set[str]],
+    readers: Mapping[str, set[str]],
+    component: Mapping[str, int],
+) -> set[str]:
+    """Of the files ``due`` to be scanned again, those that should wait for a later round:
+    some file they import from, outside their own import cycle, is due too or waits on one
+    that is (its exports may still change, and this file's dependencies with them).
+    Scanning upstream files first scans a re-export chain's files once each instead of once
+    per hop; the files of one cycle are scanned together. When every due file would wait,
+    none does."""
+    pending = set(due)
+    if len(pending) < 2:
+        return set()
+    # every file downstream of a due file may still change
+    moving = set(pending)
+    stack = list(pending)
+    while stack:
+        for reader in readers.get(stack.pop(), ()):
+            if reader not in moving:
+                moving.add(reader)
+                stack.append(reader)
+    waiting = {
+        rel
+        for rel in pending
+        if any(
+            u in moving and component.get(u) != component.get(rel) for u in upstream.get(rel, ())
+        )
+    }
+    return set() if waiting == pending else waiting
+
+
 class _Junk(Exception):
     """A cached entry's references did not check out."""
 
@@ -190,8 +285,10 @@ def _scan(
             exports[dotted] = dict(table)
     done_deps: dict[str, str] = {}
     dropped = False
-    for _ in range(_MAX_ROUNDS):
-        again: list[SourceFile] = []
+    upstream, readers = _graph(first)
+    component = _components(upstream)
+    for round_at in range(_MAX_ROUNDS):
+        due: dict[str, str] = {}
         for rel, facts in first.items():
             if not facts.imports:
                 continue
@@ -209,15 +306,25 @@ def _scan(
             deps_key = json.dumps(deps)
             if done_deps.get(rel) == deps_key:
                 continue
-            done_deps[rel] = deps_key
             entry = new.get(rel, {})
             second = entry.get("second") if isinstance(entry, dict) else None
             if isinstance(second, dict) and second.get("deps") == deps_key:
                 cached = _cache.cached_facts(second, "facts")
                 if cached is not None:
+                    done_deps[rel] = deps_key
                     final[rel] = cached
                     continue
-            again.append(by_rel[rel])
+            due[rel] = deps_key
+        # Up to half the rounds, a file waits while a file it imports from is still to be
+        # scanned again; then every due file is scanned at once.
+        waiting = (
+            _waiting(due, upstream, readers, component) if round_at < _MAX_ROUNDS // 2 else set()
+        )
+        again: list[SourceFile] = []
+        for rel, deps_key in due.items():
+            if rel not in waiting:
+                done_deps[rel] = deps_key
+                again.append(by_rel[rel])
         changed = False
         if again:
             scanned = pool.scan(again, exports, init)
@@ -240,7 +347,7 @@ def _scan(
                 else:
                     exports.pop(dotted, None)
                 changed = True
-        if not changed:
+        if not changed and not waiting:
             break
     # The files whose first pass is their answer: their references, built now.
     with gc_paused():
@@ -292,12 +399,15 @@ def scan_project(
     where = _cache.cache_file(root, key) if cache else None
     old = _cache.load(where, key)
     try:
-        final, parsed, hits, new, dropped = _scan(files, old, init, pool)
-    except _Junk:
-        # A cache entry's references did not check out when they were needed (the file is
-        # sealed with a checksum, so only a hand-made one does): the cache is not used.
-        old = {}
-        final, parsed, hits, new, dropped = _scan(files, old, init, pool)
+        try:
+            final, parsed, hits, new, dropped = _scan(files, old, init, pool)
+        except _Junk:
+            # A cache entry's references did not check out when they were needed (the file
+            # is sealed with a checksum, so only a hand-made one does): the cache is not used.
+            old = {}
+            final, parsed, hits, new, dropped = _scan(files, old, init, pool)
+    finally:
+        pool.close()
     if where is not None and (parsed or dropped or set(new) != set(old)):
         _cache.save(where, key, root, new)
     resolve_callers(final)

@@ -292,6 +292,60 @@ def test_an_export_removed_upstream_is_seen_through_a_cached_reexport(
     assert gone.facts == scan_project(tmp_path, ["google.genai"], cache=False).facts
 
 
+def test_a_file_importing_along_a_reexport_chain_is_scanned_again_once(tmp_path: Path) -> None:
+    # main.py imports the client from clients.py directly and through a chain of three
+    # re-exports: the second pass waits for the chain to settle and then scans it once (not
+    # once when the direct import is seen and again when the chain's end is)
+    write(tmp_path, "app/clients.py", CLIENTS)
+    write(tmp_path, "app/mid1.py", "from .clients import client\n")
+    write(tmp_path, "app/mid2.py", "from .mid1 import client\n")
+    write(tmp_path, "app/__init__.py", "from .mid2 import client\n")
+    write(
+        tmp_path,
+        "main.py",
+        "from app.clients import client as direct\nfrom app import client\n"
+        + APP_CALL
+        + APP_CALL.replace("client.", "direct."),
+    )
+    result = scan_project(tmp_path, ["google.genai"], cache=False, jobs=1)
+    assert [(e.path, e.line) for e in evidence_for(result.facts, USAGE)] == [
+        ("main.py", 3),
+        ("main.py", 4),
+    ]
+    # clients.py in the first pass (no other file mentions a tracked module), then mid1,
+    # mid2, __init__ and main.py once each
+    assert result.files_parsed == 5
+
+
+def test_an_import_cycle_settles_as_a_whole(tmp_path: Path, cache_dir: Path) -> None:
+    # a.py and b.py import from each other; the client a.py makes reaches main.py through b.py
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/a.py", "from .b import helper\n" + CLIENTS)
+    write(tmp_path, "pkg/b.py", "from .a import client\nhelper = 1\n")
+    write(tmp_path, "main.py", "from pkg.b import client\n" + APP_CALL)
+    cold = scan_project(tmp_path, ["google.genai"])
+    assert [(e.path, e.line) for e in evidence_for(cold.facts, USAGE)] == [("main.py", 2)]
+    warm = scan_project(tmp_path, ["google.genai"])
+    assert (warm.files_parsed, warm.facts) == (0, cold.facts)
+
+
+def test_workers_serve_every_round_of_the_second_pass(tmp_path: Path) -> None:
+    # once started for the first pass, the workers scan the second pass's batches too, even
+    # one too small to start them for, with what the in-process scan gives
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/clients.py", CLIENTS)
+    for i in range(40):
+        write(tmp_path, f"pkg/plain{i:02}.py", "x = 1\n")
+    for i in range(3):
+        write(tmp_path, f"pkg/use{i}.py", "from .clients import client\n" + APP_CALL)
+    pool = Pool(2, min_bytes=0)
+    pooled = scan_project(tmp_path, ["google.genai"], cache=False, pool=pool)
+    alone = scan_project(tmp_path, ["google.genai"], cache=False, jobs=1)
+    assert pooled.facts == alone.facts
+    assert len(evidence_for(pooled.facts, USAGE)) == 3
+    assert pool.pooled == [45, 3]
+
+
 def test_alternating_module_sets_keep_their_own_caches(tmp_path: Path, cache_dir: Path) -> None:
     """``check`` and ``check --online`` track different modules: neither run throws the
     other's cache away; a root keeps only its few newest caches."""
