@@ -32,32 +32,6 @@ def leaves_out(ref: Ref, pattern: CallPattern) -> bool:
     return not any(kw.name in pattern.without for kw in ref.keywords)
 
 
-def _first_symbol(
-    name: str,
-    result_at: int,
-    symbols: tuple[str, ...],
-    spell: Callable[[str], tuple[str, ...]] | None,
-    order: dict[str, int],
-) -> str | None:
-    """The first of ``symbols`` (``order``: each symbol's first position) that the reference
-    ``name`` (or a spelling of it) uses: a symbol is used where it is the name or a dotted
-    prefix of it, so only the name's own prefixes are looked up, not every symbol."""
-    spellings = (name,) if spell is None else spell(name)
-    # What follows a call's result (``conn.settimeout`` after ``conn = ssl.wrap_socket()``)
-    # keeps its length whatever the spelling of the part before it.
-    tail = len(name) - result_at if result_at else -1
-    best: int | None = None
-    for spelt in spellings:
-        end = len(spelt)
-        cut = end
-        while cut > 0:
-            at = order.get(spelt[:cut])
-            if at is not None and (best is None or at < best) and (tail < 0 or cut > end - tail):
-                best = at
-            cut = spelt.rfind(".", 0, cut)
-    return None if best is None else symbols[best]
-
-
 _Patterns = list[tuple[frozenset[str], CallPattern]]
 
 
@@ -83,34 +57,74 @@ _Index = dict[tuple[str, str, int], list[int]]
 #: A position is ``file << _SHIFT | reference`` (a file holds fewer references than that).
 _SHIFT = 32
 _REFS = (1 << _SHIFT) - 1
-_last: tuple[tuple[FileFacts, ...], _Index] | None = None
 
 
-def _indexed(facts: Iterable[FileFacts]) -> tuple[Sequence[FileFacts], _Index]:
-    """``facts`` and where each (kind, name, call-result length) is in them: (file, reference)
-    positions, ascending. Kept for the last tuple of facts: a check matches every rule's usage
-    against the same facts (a name such as ``numpy.array`` is looked at once per rule, not
-    once per reference)."""
+class _Table:
+    """The references of one tuple of facts, indexed for matching many rules' usages.
+
+    ``index``: where each (kind, name, call-result length) is, as (file, reference)
+    positions, ascending. ``prefixes``: each dotted prefix a symbol may be written as → the
+    (name, call-result length) pairs of references that use it (under their own name or a
+    spelling of it), so a rule's symbols are looked up, not every reference's name walked.
+    ``spelt``: each spelling → the names of calls spelt so (for call patterns)."""
+
+    def __init__(
+        self,
+        facts: Iterable[FileFacts],
+        spell: Callable[[str], tuple[str, ...]] | None,
+    ) -> None:
+        self.files: Sequence[FileFacts] = facts if isinstance(facts, tuple) else tuple(facts)
+        index: _Index = {}
+        for file_at, file in enumerate(self.files):
+            for ref_at, ref in enumerate(file.refs):
+                kind = ref.kind
+                if kind != KIND_ENV and kind != KIND_ASSIGN:
+                    kind = KIND_CALL if kind == KIND_CALL else ""
+                key = (kind, ref.name, ref.result_at)
+                where = index.get(key)
+                if where is None:
+                    index[key] = [file_at << _SHIFT | ref_at]
+                else:
+                    where.append(file_at << _SHIFT | ref_at)
+        self.index = index
+        prefixes: dict[str, set[tuple[str, int]]] = {}
+        spelt: dict[str, set[str]] = {}
+        for kind, name, result_at in index:
+            if kind in (KIND_ENV, KIND_ASSIGN):
+                continue
+            spellings = (name,) if spell is None else spell(name)
+            if kind == KIND_CALL:
+                for spelling in spellings:
+                    spelt.setdefault(spelling, set()).add(name)
+            # what follows a call's result (``conn.settimeout`` after ``conn =
+            # ssl.wrap_socket()``) keeps its length whatever the spelling before it
+            tail = len(name) - result_at if result_at else -1
+            for spelling in spellings:
+                end = cut = len(spelling)
+                while cut > 0:
+                    if tail < 0 or cut > end - tail:
+                        prefixes.setdefault(spelling[:cut], set()).add((name, result_at))
+                    cut = spelling.rfind(".", 0, cut)
+        self.prefixes = prefixes
+        self.spelt = spelt
+
+
+_last: tuple[object, object, _Table] | None = None
+
+
+def _table(
+    facts: Iterable[FileFacts], names: Names | None, spell: Callable[[str], tuple[str, ...]] | None
+) -> _Table:
+    """The :class:`_Table` of ``facts``, kept for the last tuple of facts and names: a check
+    matches every rule's usage against the same facts."""
     global _last
     last = _last
-    if last is not None and last[0] is facts:
-        return last
-    files = facts if isinstance(facts, tuple) else tuple(facts)
-    index: _Index = {}
-    for file_at, file in enumerate(files):
-        for ref_at, ref in enumerate(file.refs):
-            kind = ref.kind
-            if kind != KIND_ENV and kind != KIND_ASSIGN:
-                kind = KIND_CALL if kind == KIND_CALL else ""
-            key = (kind, ref.name, ref.result_at)
-            where = index.get(key)
-            if where is None:
-                index[key] = [file_at << _SHIFT | ref_at]
-            else:
-                where.append(file_at << _SHIFT | ref_at)
-    if files is facts:
-        _last = (files, index)
-    return files, index
+    if last is not None and last[0] is facts and last[1] is names:
+        return last[2]
+    table = _Table(facts, spell)
+    if table.files is facts:
+        _last = (facts, names, table)
+    return table
 
 
 def evidence_for(
@@ -135,7 +149,7 @@ def evidence_for(
     for pattern in usage.calls:
         calls.setdefault(pattern.name, []).append((frozenset(pattern.keywords), pattern))
     found: dict[tuple[str, int, int, int], Evidence] = {}
-    matched: dict[tuple[str, int], str | None] = {}
+    matched: dict[tuple[str, int], str] = {}
     named: dict[str, list[tuple[frozenset[str], CallPattern]]] = {}
 
     guards: tuple[str, ...] = ()
@@ -147,24 +161,30 @@ def evidence_for(
                 printable_name(path), line, column, code, cell=cell, symbol=what, guards=guards
             )
 
-    files, index = _indexed(facts)
+    table = _table(facts, names, spell)
+    files = table.files
+    # Which symbol each (name, call-result length) uses first, from the rule's symbols
+    # (first position of each) looked up in the table's prefixes.
+    for position, written in enumerate(symbols):
+        if order[written] != position:
+            continue
+        for at in table.prefixes.get(written, ()):
+            known = matched.get(at)
+            if known is None or order[known] > position:
+                matched[at] = written
     # Only the references whose name (or variable) may match are visited, in the order of a
     # walk over every reference (which evidence of one place is kept depends on it).
+    called: set[str] = set()
+    for pattern_name in calls:
+        called |= table.spelt.get(pattern_name, set())
     visit: list[int] = []
-    for (kind, name, result_at), where in index.items():
+    for (kind, name, result_at), where in table.index.items():
         if kind == KIND_ENV:
             hit = name in env
         elif kind == KIND_ASSIGN:
             hit = name in assignments
         else:
-            at = (name, result_at)
-            if at in matched:
-                symbol = matched[at]
-            else:
-                symbol = matched[at] = _first_symbol(name, result_at, symbols, spell, order)
-            hit = symbol is not None or (
-                kind == KIND_CALL and bool(calls) and bool(_patterns(name, calls, spell, named))
-            )
+            hit = (name, result_at) in matched or (kind == KIND_CALL and name in called)
         if hit:
             visit.extend(where)
     visit.sort()
@@ -182,11 +202,7 @@ def evidence_for(
             continue
         # Many references share a name (``numpy.array`` thousands of times): what a name
         # matches is worked out once per name (and call-result length), not per reference.
-        at = (ref.name, ref.result_at)
-        if at in matched:
-            symbol = matched[at]
-        else:
-            symbol = matched[at] = _first_symbol(ref.name, ref.result_at, symbols, spell, order)
+        symbol = matched.get((ref.name, ref.result_at))
         if symbol is not None:
             add(file.path, ref.cell, ref.line, ref.column, ref.code, symbol)
         if ref.kind != KIND_CALL or (ref.result_at and ref.result_at == len(ref.name)):
