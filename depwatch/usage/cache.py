@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from depwatch import __version__
 from depwatch.files import read_cache_file, seal_header, unseal
 from depwatch.usage.scan import gc_paused
-from depwatch.usage.wire import dumps, loads, unpack_outline, unpack_stored
+from depwatch.usage.wire import dumps, facts_from_stored, loads, outline_from_stored
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -44,8 +44,11 @@ __all__ = [
     "cache_path",
     "cached_facts",
     "cached_outline",
+    "facts_of",
     "load",
+    "outline_of",
     "save",
+    "stored",
 ]
 
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
@@ -156,17 +159,42 @@ def _prune(path: Path) -> None:
                 old.unlink()
 
 
-def cached_facts(entry: Any, field: str) -> FileFacts | None:
-    """The facts stored under ``field`` of a cache entry, or None when they do not check out."""
+def stored(entry: Any, field: str) -> Any:
+    """The tuple stored under ``field`` of a cache entry, read but not checked (None when
+    it cannot be read): :func:`outline_of` and :func:`facts_of` check what they use."""
     try:
-        return unpack_stored(entry[field])
+        data = entry[field]
+        return loads(data) if type(data) is bytes else None
     except (KeyError, TypeError, ValueError, EOFError):
         return None
+
+
+def outline_of(data: Any) -> FileFacts | None:
+    """The outline of a :func:`stored` tuple (no references), or None when it does not
+    check out."""
+    if data is None:
+        return None
+    try:
+        return outline_from_stored(data)
+    except (TypeError, ValueError):
+        return None
+
+
+def facts_of(data: Any) -> FileFacts | None:
+    """The facts of a :func:`stored` tuple, or None when they do not check out."""
+    if data is None:
+        return None
+    try:
+        return facts_from_stored(data)
+    except (TypeError, ValueError):
+        return None
+
+
+def cached_facts(entry: Any, field: str) -> FileFacts | None:
+    """The facts stored under ``field`` of a cache entry, or None when they do not check out."""
+    return facts_of(stored(entry, field))
 
 
 def cached_outline(entry: Any, field: str) -> FileFacts | None:
     """:func:`cached_facts` without the references (what the second pass reads), or None."""
-    try:
-        return unpack_outline(entry[field])
-    except (KeyError, TypeError, ValueError, EOFError):
-        return None
+    return outline_of(stored(entry, field))

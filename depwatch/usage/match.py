@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 
 from depwatch.files import printable_name
 from depwatch.model import Evidence
@@ -57,15 +58,18 @@ _Index = dict[tuple[str, str, int], list[int]]
 #: A position is ``file << _SHIFT | reference`` (a file holds fewer references than that).
 _SHIFT = 32
 _REFS = (1 << _SHIFT) - 1
+#: A reference's (kind, name, call-result length).
+_KEY = itemgetter(*(Ref._fields.index(field) for field in ("kind", "name", "result_at")))
 
 
 class _Table:
     """The references of one tuple of facts, indexed for matching many rules' usages.
 
     ``index``: where each (kind, name, call-result length) is, as (file, reference)
-    positions, ascending. ``prefixes``: each dotted prefix a symbol may be written as → the
-    (name, call-result length) pairs of references that use it (under their own name or a
-    spelling of it), so a rule's symbols are looked up, not every reference's name walked.
+    positions (the kinds other than env, assign and call are one). ``prefixes``: each
+    dotted prefix a symbol may be written as → the (name, call-result length) pairs of
+    references that use it (under their own name or a spelling of it), so a rule's symbols
+    are looked up, not every reference's name walked.
     ``spelt``: each spelling → the names of calls spelt so (for call patterns)."""
 
     def __init__(
@@ -74,18 +78,25 @@ class _Table:
         spell: Callable[[str], tuple[str, ...]] | None,
     ) -> None:
         self.files: Sequence[FileFacts] = facts if isinstance(facts, tuple) else tuple(facts)
-        index: _Index = {}
+        raw: _Index = {}
         for file_at, file in enumerate(self.files):
-            for ref_at, ref in enumerate(file.refs):
-                kind = ref.kind
-                if kind != KIND_ENV and kind != KIND_ASSIGN:
-                    kind = KIND_CALL if kind == KIND_CALL else ""
-                key = (kind, ref.name, ref.result_at)
-                where = index.get(key)
+            base = file_at << _SHIFT
+            for ref_at, key in enumerate(map(_KEY, file.refs)):
+                where = raw.get(key)
                 if where is None:
-                    index[key] = [file_at << _SHIFT | ref_at]
+                    raw[key] = [base | ref_at]
                 else:
-                    where.append(file_at << _SHIFT | ref_at)
+                    where.append(base | ref_at)
+        # one key for every kind but env, assign and call (evidence_for sorts what it visits)
+        index: _Index = {}
+        for (kind, name, result_at), where in raw.items():
+            if kind not in (KIND_ENV, KIND_ASSIGN, KIND_CALL):
+                kind = ""
+            known = index.get((kind, name, result_at))
+            if known is None:
+                index[kind, name, result_at] = where
+            else:
+                known.extend(where)
         self.index = index
         prefixes: dict[str, set[tuple[str, int]]] = {}
         spelt: dict[str, set[str]] = {}
@@ -109,21 +120,26 @@ class _Table:
         self.spelt = spelt
 
 
-_last: tuple[object, object, _Table] | None = None
+_last: tuple[object, dict[int, tuple[object, _Table]]] | None = None
 
 
 def _table(
     facts: Iterable[FileFacts], names: Names | None, spell: Callable[[str], tuple[str, ...]] | None
 ) -> _Table:
-    """The :class:`_Table` of ``facts``, kept for the last tuple of facts and names: a check
-    matches every rule's usage against the same facts."""
+    """The :class:`_Table` of ``facts`` with ``names``' spellings, kept for the last tuple
+    of facts (one per names seen): a check matches every rule's usage against the same
+    facts."""
     global _last
     last = _last
-    if last is not None and last[0] is facts and last[1] is names:
-        return last[2]
+    if last is not None and last[0] is facts:
+        known = last[1].get(id(names))
+        if known is not None and known[0] is names:
+            return known[1]
     table = _Table(facts, spell)
     if table.files is facts:
-        _last = (facts, names, table)
+        tables = last[1] if last is not None and last[0] is facts else {}
+        tables[id(names)] = (names, table)
+        _last = (facts, tables)
     return table
 
 

@@ -20,7 +20,7 @@ from depwatch.usage.facts import FileFacts
 from depwatch.usage.files import SourceFile, iter_source_files
 from depwatch.usage.pool import Init, Pool
 from depwatch.usage.scan import gc_paused, module_name
-from depwatch.usage.wire import facts_from_wire, outline_from_wire, unpack, unpack_stored
+from depwatch.usage.wire import facts_from_wire, outline_from_wire, unpack
 
 __all__ = ["ScanResult", "resolve_callers", "scan_project"]
 
@@ -238,6 +238,9 @@ def _scan(
     first: dict[str, FileFacts] = {}
     #: Files whose first pass was scanned in this run (its packed bytes are trusted).
     fresh: set[str] = set()
+    #: The tuples read from the cache: a first pass's (until a second pass supersedes it)
+    #: and a kept second pass's (rel, "second"); each is read once.
+    loaded: dict[str, Any] = {}
     todo: list[SourceFile] = []
     hits = 0
     # The facts of every file are built here and all live to the end: the cyclic collector
@@ -250,9 +253,11 @@ def _scan(
                 and entry.get("size") == f.size
                 and entry.get("mtime") == f.mtime
             ):
-                cached = _cache.cached_outline(entry, "facts")
+                data = _cache.stored(entry, "facts")
+                cached = _cache.outline_of(data)
                 if cached is not None:
                     first[f.rel] = cached
+                    loaded[f.rel] = data
                     new[f.rel] = entry
                     hits += 1
                     continue
@@ -279,7 +284,10 @@ def _scan(
         # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
         # changes some file's dependencies, which are then scanned again
         second = new.get(rel, {}).get("second") if rel in new else None
-        seeded = _cache.cached_outline(second, "facts") if isinstance(second, dict) else None
+        seeded = None
+        if isinstance(second, dict):
+            data = loaded[f"{rel}\0second"] = _cache.stored(second, "facts")
+            seeded = _cache.outline_of(data)
         table = (seeded or facts).exports
         if table:
             exports[dotted] = dict(table)
@@ -309,7 +317,10 @@ def _scan(
             entry = new.get(rel, {})
             second = entry.get("second") if isinstance(entry, dict) else None
             if isinstance(second, dict) and second.get("deps") == deps_key:
-                cached = _cache.cached_facts(second, "facts")
+                data = loaded.pop(f"{rel}\0second", None)
+                if data is None:
+                    data = _cache.stored(second, "facts")
+                cached = _cache.facts_of(data)
                 if cached is not None:
                     done_deps[rel] = deps_key
                     final[rel] = cached
@@ -358,10 +369,11 @@ def _scan(
             if rel in fresh:
                 final[rel] = facts_from_wire(unpack(packed))
                 continue
-            try:
-                final[rel] = unpack_stored(packed)
-            except (TypeError, ValueError, EOFError) as exc:
-                raise _Junk(rel) from exc
+            data = loaded.pop(rel, None)
+            cached = _cache.facts_of(data if data is not None else _cache.stored(new[rel], "facts"))
+            if cached is None:
+                raise _Junk(rel)
+            final[rel] = cached
     return final, parsed, hits, new, dropped
 
 
