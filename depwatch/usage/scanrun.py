@@ -28,7 +28,10 @@ _CALLERS = '["callers",'
 #: Rounds until the exports settle (a re-export chain needs a round per hop). Four stopped
 #: short on scipy, so a cold run and the warm run after it found different references; the
 #: bound only guards against a table that never settles.
-_MAX_ROUNDS = 32
+_MAX_ROUNDS = 64
+#: Rounds in which a file waits for the files it imports from (:func:`_waiting`); after
+#: them every due file is scanned at once, as many rounds as the bound leaves.
+_ORDERED_ROUNDS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +198,10 @@ def _waiting(
 ) -> set[str]:
     """Of the files ``due`` to be scanned again, those that should wait for a later round:
     some file they import from, outside their own import cycle, is due too or waits on one
-    that is (its exports may still change, and this file's dependencies with them).
+    that is (its exports may still change, and this file's dependencies with them); inside
+    a cycle, the due files with the fewest due files of the cycle to import from go first.
     Scanning upstream files first scans a re-export chain's files once each instead of once
-    per hop; the files of one cycle are scanned together. When every due file would wait,
-    none does."""
+    per hop. When every due file would wait, none does."""
     pending = set(due)
     if len(pending) < 2:
         return set()
@@ -210,13 +213,28 @@ def _waiting(
             if reader not in moving:
                 moving.add(reader)
                 stack.append(reader)
-    waiting = {
-        rel
-        for rel in pending
-        if any(
-            u in moving and component.get(u) != component.get(rel) for u in upstream.get(rel, ())
-        )
-    }
+    waiting: set[str] = set()
+    # within a cycle: the due files whose due upstream files (in the cycle) are fewest go
+    # first, the others wait for their exports (a cycle's files are scanned about once each
+    # instead of all of them every round until the cycle settles)
+    inside: dict[int, list[tuple[int, str]]] = {}
+    for rel in pending:
+        home = component.get(rel)
+        ahead = 0
+        for u in upstream.get(rel, ()):
+            if u == rel or u not in moving:
+                continue
+            if component.get(u) != home:
+                waiting.add(rel)
+                break
+            if u in pending:
+                ahead += 1
+        else:
+            if home is not None:
+                inside.setdefault(home, []).append((ahead, rel))
+    for members in inside.values():
+        least = min(ahead for ahead, _ in members)
+        waiting.update(rel for ahead, rel in members if ahead > least)
     return set() if waiting == pending else waiting
 
 
@@ -326,10 +344,10 @@ def _scan(
                     final[rel] = cached
                     continue
             due[rel] = deps_key
-        # Up to half the rounds, a file waits while a file it imports from is still to be
+        # For the first rounds, a file waits while a file it imports from is still to be
         # scanned again; then every due file is scanned at once.
         waiting = (
-            _waiting(due, upstream, readers, component) if round_at < _MAX_ROUNDS // 2 else set()
+            _waiting(due, upstream, readers, component) if round_at < _ORDERED_ROUNDS else set()
         )
         again: list[SourceFile] = []
         for rel, deps_key in due.items():
