@@ -5,9 +5,11 @@ One file per project root and key (tracked modules, environment variables, assig
 ``check`` and ``check --online`` track different modules, and each keeps its own cache
 instead of rebuilding the other's. The few newest of a root are kept.
 
-Format: one :mod:`marshal` body holding each file's size, mtime and facts as the bytes the scan
-workers packed them into (:func:`depwatch.usage.wire.pack`: stored as received, no conversion
-on write, none but checks on read), behind a first line holding the body's SHA-256.
+Format: one :mod:`marshal` body holding each file's size, mtime, facts and outline (the facts
+without references: what the second pass reads) as the bytes the scan workers packed them into
+(:func:`depwatch.usage.wire.pack`: stored as received, no conversion on write, none but checks
+on read), behind a first line holding the body's SHA-256. A file's references are read only
+when they are its answer.
 
 Integrity: the cache file is read only when it is a regular file (a symlink or FIFO is
 ignored) and its body matches the SHA-256 on its first line (an entry edited by hand, a file
@@ -54,8 +56,9 @@ __all__ = [
 #: 2: calls record positional counts and splats; 3: guards; 4: subclasses, returns,
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards;
 #: 7: where a name's call-result part starts; 8: and parameters annotated with a class;
-#: 9: marshal: each file's facts as the bytes a worker packed; one cache file per key.
-_CACHE_FORMAT = 9
+#: 9: marshal: each file's facts as the bytes a worker packed; one cache file per key;
+#: 10: and each file's outline (imports, exports) packed apart.
+_CACHE_FORMAT = 10
 _SUFFIX = ".usage"
 _KEEP = 4
 """How many cache files (keys) of one root are kept, newest first."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from depwatch.usage import worker
 from depwatch.usage.wire import receive, send
+from depwatch.usage.worker import Scanned
 
 if TYPE_CHECKING:
     from depwatch.usage.files import SourceFile
@@ -63,15 +64,15 @@ class Pool:
         files: Sequence[SourceFile],
         exports: Mapping[str, Mapping[str, str]] | None,
         init: Init,
-    ) -> list[tuple[bytes, bool]]:
-        """Each file's facts (packed: :func:`~depwatch.usage.wire.pack`) and whether it was
-        parsed, in no set order
+    ) -> list[Scanned]:
+        """Each file scanned (:data:`~depwatch.usage.worker.Scanned`: its facts and outline
+        packed, and whether it was parsed), in no set order
         (``exports`` given: the second pass, no prefilter)."""
         if not files:
             return []
         total = sum(f.size for f in files)
         workers = self.jobs if self.jobs is not None else min(os.cpu_count() or 1, 8)
-        compact: list[tuple[bytes, bool]] | None = None
+        compact: list[Scanned] | None = None
         running = self._workers
         if running is not None and running.init != init:
             self.close()
@@ -170,10 +171,10 @@ class _Workers:
         files: Sequence[SourceFile],
         exports: Mapping[str, Mapping[str, str]] | None,
         total: int,
-    ) -> list[tuple[bytes, bool]]:
+    ) -> list[Scanned]:
         """Scan ``files`` in chunks, each worker taking the next chunk when it is free."""
         chunks = _chunks(files, total, len(self.procs))
-        results: list[list[tuple[bytes, bool]] | None] = [None] * len(chunks)
+        results: list[list[Scanned] | None] = [None] * len(chunks)
         pending = iter(enumerate(chunks))
         lock = threading.Lock()
         errors: list[BaseException] = []
@@ -207,7 +208,7 @@ class _Workers:
             t.join()
         if errors:
             raise errors[0]
-        out: list[tuple[bytes, bool]] = []
+        out: list[Scanned] = []
         for part in results:
             if part is None:
                 raise RuntimeError("a chunk was not scanned")

@@ -18,6 +18,7 @@ from typing import Any
 from depwatch.usage import cache as _cache
 from depwatch.usage.facts import FileFacts
 from depwatch.usage.files import SourceFile, iter_source_files
+from depwatch.usage.order import components, graph, waiting_files
 from depwatch.usage.pool import Init, Pool
 from depwatch.usage.scan import gc_paused, module_name
 from depwatch.usage.wire import facts_from_wire, outline_from_wire, unpack
@@ -128,116 +129,6 @@ def resolve_callers(final: dict[str, FileFacts]) -> None:
         final[rel] = replace(facts, refs=tuple(refs))
 
 
-def _graph(
-    first: Mapping[str, FileFacts],
-) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Between the project's files: the files each file imports exports from (its
-    upstream), and the files importing each file's module (its readers)."""
-    owners: dict[str, list[str]] = {}
-    for rel in first:
-        dotted = _dotted(rel)
-        if dotted:
-            owners.setdefault(dotted, []).append(rel)
-    upstream: dict[str, set[str]] = {}
-    readers: dict[str, set[str]] = {}
-    for rel, facts in first.items():
-        for module, _ in facts.imports:
-            for owner in owners.get(module, ()):
-                upstream.setdefault(rel, set()).add(owner)
-                readers.setdefault(owner, set()).add(rel)
-    return upstream, readers
-
-
-def _components(upstream: Mapping[str, set[str]]) -> dict[str, int]:
-    """Each file's strongly connected component of the import graph (files importing from
-    each other, directly or around a cycle, share one): Tarjan's algorithm, iteratively."""
-    component: dict[str, int] = {}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    for root in upstream:
-        if root in index:
-            continue
-        work = [(root, iter(upstream.get(root, ())))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, edges = work[-1]
-            for nxt in edges:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(upstream.get(nxt, ()))))
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            else:
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    number = len(set(component.values()))
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component[member] = number
-                        if member == node:
-                            break
-    return component
-
-
-def _waiting(
-    due: Iterable[str],
-    upstream: Mapping[str, set[str]],
-    readers: Mapping[str, set[str]],
-    component: Mapping[str, int],
-) -> set[str]:
-    """Of the files ``due`` to be scanned again, those that should wait for a later round:
-    some file they import from, outside their own import cycle, is due too or waits on one
-    that is (its exports may still change, and this file's dependencies with them); inside
-    a cycle, the due files with the fewest due files of the cycle to import from go first.
-    Scanning upstream files first scans a re-export chain's files once each instead of once
-    per hop. When every due file would wait, none does."""
-    pending = set(due)
-    if len(pending) < 2:
-        return set()
-    # every file downstream of a due file may still change
-    moving = set(pending)
-    stack = list(pending)
-    while stack:
-        for reader in readers.get(stack.pop(), ()):
-            if reader not in moving:
-                moving.add(reader)
-                stack.append(reader)
-    waiting: set[str] = set()
-    # within a cycle: the due files whose due upstream files (in the cycle) are fewest go
-    # first, the others wait for their exports (a cycle's files are scanned about once each
-    # instead of all of them every round until the cycle settles)
-    inside: dict[int, list[tuple[int, str]]] = {}
-    for rel in pending:
-        home = component.get(rel)
-        ahead = 0
-        for u in upstream.get(rel, ()):
-            if u == rel or u not in moving:
-                continue
-            if component.get(u) != home:
-                waiting.add(rel)
-                break
-            if u in pending:
-                ahead += 1
-        else:
-            if home is not None:
-                inside.setdefault(home, []).append((ahead, rel))
-    for members in inside.values():
-        least = min(ahead for ahead, _ in members)
-        waiting.update(rel for ahead, rel in members if ahead > least)
-    return set() if waiting == pending else waiting
-
-
 class _Junk(Exception):
     """A cached entry's references did not check out."""
 
@@ -249,16 +140,14 @@ def _scan(
     how many files were parsed, how many cache hits, the entries to keep, and whether a
     kept second pass was dropped.
 
-    A first pass is held as an outline (its imports and exports, no references) and its
-    packed bytes: its references are built only if it is the file's answer (no second pass
-    supersedes it). Raises :class:`_Junk` when such a cached answer does not check out."""
+    A first pass is held as an outline (its imports and exports, no references; packed and
+    stored apart from the facts): its references are read and built only if it is the
+    file's answer (no second pass supersedes it). Raises :class:`_Junk` when such a cached
+    answer does not check out."""
     new: dict[str, Any] = {}
     first: dict[str, FileFacts] = {}
     #: Files whose first pass was scanned in this run (its packed bytes are trusted).
     fresh: set[str] = set()
-    #: The tuples read from the cache: a first pass's (until a second pass supersedes it)
-    #: and a kept second pass's (rel, "second"); each is read once.
-    loaded: dict[str, Any] = {}
     todo: list[SourceFile] = []
     hits = 0
     # The facts of every file are built here and all live to the end: the cyclic collector
@@ -271,11 +160,9 @@ def _scan(
                 and entry.get("size") == f.size
                 and entry.get("mtime") == f.mtime
             ):
-                data = _cache.stored(entry, "facts")
-                cached = _cache.outline_of(data)
+                cached = _cache.outline_of(_cache.stored(entry, "outline"))
                 if cached is not None:
                     first[f.rel] = cached
-                    loaded[f.rel] = data
                     new[f.rel] = entry
                     hits += 1
                     continue
@@ -285,13 +172,18 @@ def _scan(
     if todo:
         scanned = pool.scan(todo, None, init)
         with gc_paused():
-            for packed, did_parse in scanned:
+            for packed, outline, did_parse in scanned:
                 parsed += did_parse
-                facts = outline_from_wire(unpack(packed))
+                facts = outline_from_wire(unpack(outline))
                 first[facts.path] = facts
                 fresh.add(facts.path)
                 f = by_rel[facts.path]
-                new[f.rel] = {"size": f.size, "mtime": f.mtime, "facts": packed}
+                new[f.rel] = {
+                    "size": f.size,
+                    "mtime": f.mtime,
+                    "facts": packed,
+                    "outline": outline,
+                }
     # second pass: names imported from project modules that bind tracked objects
     final = dict(first)
     exports: dict[str, dict[str, str]] = {}
@@ -304,15 +196,14 @@ def _scan(
         second = new.get(rel, {}).get("second") if rel in new else None
         seeded = None
         if isinstance(second, dict):
-            data = loaded[f"{rel}\0second"] = _cache.stored(second, "facts")
-            seeded = _cache.outline_of(data)
+            seeded = _cache.outline_of(_cache.stored(second, "outline"))
         table = (seeded or facts).exports
         if table:
             exports[dotted] = dict(table)
     done_deps: dict[str, str] = {}
     dropped = False
-    upstream, readers = _graph(first)
-    component = _components(upstream)
+    upstream, readers = graph(first, _dotted)
+    component = components(upstream)
     for round_at in range(_MAX_ROUNDS):
         due: dict[str, str] = {}
         for rel, facts in first.items():
@@ -335,10 +226,7 @@ def _scan(
             entry = new.get(rel, {})
             second = entry.get("second") if isinstance(entry, dict) else None
             if isinstance(second, dict) and second.get("deps") == deps_key:
-                data = loaded.pop(f"{rel}\0second", None)
-                if data is None:
-                    data = _cache.stored(second, "facts")
-                cached = _cache.facts_of(data)
+                cached = _cache.facts_of(_cache.stored(second, "facts"))
                 if cached is not None:
                     done_deps[rel] = deps_key
                     final[rel] = cached
@@ -347,7 +235,9 @@ def _scan(
         # For the first rounds, a file waits while a file it imports from is still to be
         # scanned again; then every due file is scanned at once.
         waiting = (
-            _waiting(due, upstream, readers, component) if round_at < _ORDERED_ROUNDS else set()
+            waiting_files(due, upstream, readers, component)
+            if round_at < _ORDERED_ROUNDS
+            else set()
         )
         again: list[SourceFile] = []
         for rel, deps_key in due.items():
@@ -358,11 +248,15 @@ def _scan(
         if again:
             scanned = pool.scan(again, exports, init)
             with gc_paused():
-                for packed, did_parse in scanned:
+                for packed, outline, did_parse in scanned:
                     parsed += did_parse
                     facts = facts_from_wire(unpack(packed))
                     final[facts.path] = facts
-                    new[facts.path]["second"] = {"deps": done_deps[facts.path], "facts": packed}
+                    new[facts.path]["second"] = {
+                        "deps": done_deps[facts.path],
+                        "facts": packed,
+                        "outline": outline,
+                    }
         # Every module's exports as its final facts give them, so that a table seeded from
         # the cache but no longer true (an export removed upstream) is corrected too.
         for rel, facts in final.items():
@@ -387,8 +281,7 @@ def _scan(
             if rel in fresh:
                 final[rel] = facts_from_wire(unpack(packed))
                 continue
-            data = loaded.pop(rel, None)
-            cached = _cache.facts_of(data if data is not None else _cache.stored(new[rel], "facts"))
+            cached = _cache.facts_of(_cache.stored(new[rel], "facts"))
             if cached is None:
                 raise _Junk(rel)
             final[rel] = cached

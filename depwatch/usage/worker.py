@@ -21,7 +21,7 @@ from depwatch.usage.wire import pack, receive, send
 if TYPE_CHECKING:
     from depwatch.usage.wire import Compact
 
-__all__ = ["BOOT", "init", "scan_chunk", "serve"]
+__all__ = ["BOOT", "Scanned", "init", "scan_chunk", "serve"]
 
 BOOT = "import sys; sys.path[:] = {path!r}; from depwatch.usage.worker import serve; serve()"
 """A worker's ``python -c`` program (``path``: the caller's ``sys.path``)."""
@@ -111,12 +111,18 @@ def _scan_file(
     return facts, True
 
 
+Scanned = tuple[bytes, bytes, bool]
+"""One file scanned: its facts packed (:func:`wire.pack`), its outline packed (the facts
+without references: what the second pass reads, stored apart so that reading it does not
+read the references) and whether it was parsed."""
+
+
 def scan_chunk(
     chunk: list[tuple[str, str]], exports: Mapping[str, Mapping[str, str]] | None
-) -> list[tuple[bytes, bool]]:
-    """Scan (relative path, path) pairs: each file's facts packed (:func:`wire.pack`) and
-    whether it was parsed. Never raises for a file (a warning names it)."""
-    out: list[tuple[bytes, bool]] = []
+) -> list[Scanned]:
+    """Scan (relative path, path) pairs (:data:`Scanned` each). Never raises for a file (a
+    warning names it)."""
+    out: list[Scanned] = []
     # The cyclic collector is paused for the whole chunk, not file by file: each file's tree
     # is freed by reference counting, and the first collection after a pause walks every
     # object allocated during it (a whole tree, once per file: 10-15% of the scan).
@@ -127,7 +133,8 @@ def scan_chunk(
             except Exception as exc:  # a scanner bug must not stop the audit
                 rel = item[0]
                 facts, parsed = (rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True
-            out.append((pack(facts), parsed))
+            path, _, warnings, exported, imports = facts
+            out.append((pack(facts), pack((path, (), warnings, exported, imports)), parsed))
     return out
 
 
