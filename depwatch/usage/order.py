@@ -4,7 +4,7 @@ cycles, and which files due to be scanned again wait for a later round
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,13 +14,14 @@ __all__ = ["components", "graph", "waiting_files"]
 
 
 def graph(
-    first: Mapping[str, FileFacts], dotted: Callable[[str], str | None]
-) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Between the project's files: the files each file imports exports from (its
-    upstream), and the files importing each file's module (its readers)."""
+    first: Mapping[str, FileFacts], dotted: Mapping[str, str | None]
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, list[str]]]:
+    """Between the project's files (``dotted``: each file's module name): the files each file
+    imports exports from (its upstream), the files importing each file's module (its
+    readers), and the files of each module name (in ``first``'s order)."""
     owners: dict[str, list[str]] = {}
     for rel in first:
-        name = dotted(rel)
+        name = dotted.get(rel)
         if name:
             owners.setdefault(name, []).append(rel)
     upstream: dict[str, set[str]] = {}
@@ -30,7 +31,7 @@ def graph(
             for owner in owners.get(module, ()):
                 upstream.setdefault(rel, set()).add(owner)
                 readers.setdefault(owner, set()).add(rel)
-    return upstream, readers
+    return upstream, readers, owners
 
 
 def components(upstream: Mapping[str, set[str]]) -> dict[str, int]:

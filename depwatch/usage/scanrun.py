@@ -186,10 +186,11 @@ def _scan(
                 }
     # second pass: names imported from project modules that bind tracked objects
     final = dict(first)
+    dotted = {rel: _dotted(rel) for rel in first}
     exports: dict[str, dict[str, str]] = {}
     for rel, facts in first.items():
-        dotted = _dotted(rel)
-        if not dotted:
+        name = dotted[rel]
+        if not name:
             continue
         # a cached second-pass result (of an unchanged file) seeds the table: a stale seed
         # changes some file's dependencies, which are then scanned again
@@ -199,15 +200,20 @@ def _scan(
             seeded = _cache.outline_of(_cache.stored(second, "outline"))
         table = (seeded or facts).exports
         if table:
-            exports[dotted] = dict(table)
+            exports[name] = dict(table)
     done_deps: dict[str, str] = {}
     dropped = False
-    upstream, readers = graph(first, _dotted)
+    upstream, readers, owners = graph(first, dotted)
     component = components(upstream)
+    # Each round looks again only at the files whose dependencies may have changed: at
+    # first every file importing from the project; then the readers of the modules whose
+    # exports changed, and the files that waited.
+    check = {rel for rel, facts in first.items() if facts.imports}
+    due: dict[str, str] = {}
     for round_at in range(_MAX_ROUNDS):
-        due: dict[str, str] = {}
+        touched: set[str] = set()
         for rel, facts in first.items():
-            if not facts.imports:
+            if rel not in check:
                 continue
             deps = _deps(facts, exports)
             if not deps:
@@ -215,13 +221,17 @@ def _scan(
                 # the whole answer, and a second-pass result kept from an earlier round or
                 # run is stale.
                 done_deps.pop(rel, None)
-                final[rel] = facts
+                due.pop(rel, None)
+                if final[rel] is not facts:
+                    final[rel] = facts
+                    touched.add(rel)
                 entry = new.get(rel)
                 if isinstance(entry, dict) and entry.pop("second", None) is not None:
                     dropped = True
                 continue
             deps_key = json.dumps(deps)
             if done_deps.get(rel) == deps_key:
+                due.pop(rel, None)
                 continue
             entry = new.get(rel, {})
             second = entry.get("second") if isinstance(entry, dict) else None
@@ -229,7 +239,9 @@ def _scan(
                 cached = _cache.facts_of(_cache.stored(second, "facts"))
                 if cached is not None:
                     done_deps[rel] = deps_key
+                    due.pop(rel, None)
                     final[rel] = cached
+                    touched.add(rel)
                     continue
             due[rel] = deps_key
         # For the first rounds, a file waits while a file it imports from is still to be
@@ -240,11 +252,9 @@ def _scan(
             else set()
         )
         again: list[SourceFile] = []
-        for rel, deps_key in due.items():
-            if rel not in waiting:
-                done_deps[rel] = deps_key
-                again.append(by_rel[rel])
-        changed = False
+        for rel in [rel for rel in due if rel not in waiting]:
+            done_deps[rel] = due.pop(rel)
+            again.append(by_rel[rel])
         if again:
             scanned = pool.scan(again, exports, init)
             with gc_paused():
@@ -252,26 +262,33 @@ def _scan(
                     parsed += did_parse
                     facts = facts_from_wire(unpack(packed))
                     final[facts.path] = facts
+                    touched.add(facts.path)
                     new[facts.path]["second"] = {
                         "deps": done_deps[facts.path],
                         "facts": packed,
                         "outline": outline,
                     }
-        # Every module's exports as its final facts give them, so that a table seeded from
-        # the cache but no longer true (an export removed upstream) is corrected too.
-        for rel, facts in final.items():
-            dotted = _dotted(rel)
-            if not dotted:
+        # Every module's exports as its files' final facts give them (the last file of a
+        # name wins), so that a table seeded from the cache but no longer true (an export
+        # removed upstream) is corrected too: at first every module, then those of the
+        # files whose final facts changed.
+        changed: set[str] = set()
+        for name in {dotted[rel] for rel in (final if round_at == 0 else touched)}:
+            if name is None:
                 continue
-            current = dict(facts.exports)
-            if exports.get(dotted, {}) != current:
+            current = dict(final[owners[name][-1]].exports)
+            if exports.get(name, {}) != current:
                 if current:
-                    exports[dotted] = current
+                    exports[name] = current
                 else:
-                    exports.pop(dotted, None)
-                changed = True
+                    exports.pop(name, None)
+                changed.add(name)
         if not changed and not waiting:
             break
+        check = set(due)
+        for name in changed:
+            for owner in owners[name]:
+                check |= readers.get(owner, set())
     # The files whose first pass is their answer: their references, built now.
     with gc_paused():
         for rel, facts in final.items():
