@@ -485,7 +485,8 @@ class IndexSession:
     ) -> dict[tuple[str, str | None], ProjectPage | NotCheckedError]:
         """Many pages at once, over the pooled connections: (name, index or None) → the page,
         or the :class:`NotCheckedError` that says why there is none."""
-        return self._many(wanted, self.project_page, self.cached_page)
+        with self.cache.batch():
+            return self._many(wanted, self.project_page, self.cached_page)
 
     def release_tables(
         self, wanted: Iterable[tuple[str, str | None]]
@@ -504,7 +505,8 @@ class IndexSession:
             # the entry read (and found stale or missing) a moment ago: not read again
             return self._table(name, self._index(index_url), stale.get((name, index_url)))
 
-        return self._many(wanted, fetch, cached)
+        with self.cache.batch():  # the tables fetched are written once, together
+            return self._many(wanted, fetch, cached)
 
     def _many(
         self,
