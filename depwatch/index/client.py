@@ -15,9 +15,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, cast, overload
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -60,6 +59,10 @@ _PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
+#: Threads :meth:`IndexSession.map` starts with, and how long one call may take before it
+#: starts another (an index whose answers take longer is far away: latency bounds the run).
+_FIRST_WORKERS = 8
+_SLOW_CALL = 0.02
 _K = TypeVar("_K")
 _R = TypeVar("_R")
 
@@ -537,11 +540,58 @@ class IndexSession:
         return {key: answers[key] for key in keys}
 
     def map(self, work: Callable[[_K], _R], keys: Sequence[_K]) -> list[_R]:
-        """``work`` over ``keys`` on the session's threads (at most ``workers`` at once)."""
+        """``work`` over ``keys`` on the session's threads, in order; the first exception (in
+        the order of ``keys``) is raised once all are done.
+
+        It starts :data:`_FIRST_WORKERS` threads, and each call of ``work`` that took longer
+        than :data:`_SLOW_CALL` starts one more, up to ``workers``: against a nearby index a
+        few threads keep up (more only fight over the interpreter and open connections),
+        while a distant one is waited on, and the threads double each round trip until
+        ``workers`` requests are in flight."""
         if len(keys) <= 1:
             return [work(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(keys))) as pool:
-            return list(pool.map(work, keys))
+        limit = min(self.workers, len(keys))
+        results: list[_R | None] = [None] * len(keys)
+        failed: dict[int, BaseException] = {}
+        upcoming = iter(range(len(keys)))
+        threads: list[threading.Thread] = []
+        lock = threading.Lock()
+
+        def start() -> None:  # with the lock held
+            thread = threading.Thread(target=run, name="depwatch-index", daemon=True)
+            threads.append(thread)
+            thread.start()
+
+        def run() -> None:
+            while True:
+                with lock:
+                    at = next(upcoming, None)
+                if at is None:
+                    return
+                began = time.monotonic()
+                try:
+                    results[at] = work(keys[at])
+                except BaseException as exc:  # raised by the caller, as pool.map would
+                    failed[at] = exc
+                if time.monotonic() - began > _SLOW_CALL and len(threads) < limit:
+                    with lock:
+                        if len(threads) < limit:
+                            start()
+
+        with lock:
+            for _ in range(min(_FIRST_WORKERS, limit)):
+                start()
+        joined = 0
+        while True:
+            with lock:  # a thread is added before the one that adds it ends
+                if joined == len(threads):
+                    break
+                thread = threads[joined]
+            thread.join()
+            joined += 1
+        if failed:
+            raise failed[min(failed)]
+        return cast("list[_R]", results)  # every slot is filled when none failed
 
     def download(self, url: str, *, max_bytes: int | None = None) -> bytes:
         """The body of a file the index lists (a wheel, its ``.metadata``)."""

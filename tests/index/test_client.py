@@ -193,6 +193,40 @@ def test_many_pages_at_once(index: IndexServer, page_cache: PageCache) -> None:
     assert pages[("pkg7", None)].versions == ("1.0",)  # type: ignore[union-attr]
 
 
+def test_a_distant_index_gets_more_threads_until_workers_are_in_flight(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    """The session starts a few threads and adds one for each slow answer: 100 pages at
+    0.2 s each take a few round trips, not 100 / 8 of them."""
+    index.latency = 0.2
+    for n in range(100):
+        index.add(Project(f"far{n}", [Release("1.0")]))
+    session = _session(index, page_cache)
+    started = time.monotonic()
+    tables = session.release_tables([(f"far{n}", None) for n in range(100)])
+    elapsed = time.monotonic() - started
+    assert elapsed < 100 / 8 * 0.2 * 0.6
+    assert all(not isinstance(t, NotCheckedError) for t in tables.values())
+
+
+def test_map_keeps_the_order_and_raises_the_first_failure_after_all_ran(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    session = _session(index, page_cache)
+    assert session.map(lambda n: n * 2, list(range(100))) == [n * 2 for n in range(100)]
+    ran: list[int] = []
+
+    def work(n: int) -> int:
+        ran.append(n)
+        if n in (30, 70):
+            raise ValueError(f"failed at {n}")
+        return n
+
+    with pytest.raises(ValueError, match="failed at 30"):
+        session.map(work, list(range(100)))
+    assert sorted(ran) == list(range(100))
+
+
 def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
     index: IndexServer, page_cache: PageCache
 ) -> None:
