@@ -10,6 +10,7 @@ only when a check runs with ``--online``.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import threading
@@ -59,8 +60,9 @@ _PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
-#: Threads :meth:`IndexSession.map` starts with, and how long one call may take before it
-#: starts another (an index whose answers take longer is far away: latency bounds the run).
+#: Threads :meth:`IndexSession.map` starts with, and how long the quickest of the last
+#: ``_FIRST_WORKERS`` calls may take before each further call starts another thread (an index
+#: whose every answer takes longer is far away: latency, not CPU, bounds the run).
 _FIRST_WORKERS = 8
 _SLOW_CALL = 0.02
 _K = TypeVar("_K")
@@ -543,11 +545,14 @@ class IndexSession:
         """``work`` over ``keys`` on the session's threads, in order; the first exception (in
         the order of ``keys``) is raised once all are done.
 
-        It starts :data:`_FIRST_WORKERS` threads, and each call of ``work`` that took longer
-        than :data:`_SLOW_CALL` starts one more, up to ``workers``: against a nearby index a
-        few threads keep up (more only fight over the interpreter and open connections),
-        while a distant one is waited on, and the threads double each round trip until
-        ``workers`` requests are in flight."""
+        It starts :data:`_FIRST_WORKERS` threads; once the quickest of the last
+        :data:`_FIRST_WORKERS` calls took longer than :data:`_SLOW_CALL`, each call that ends
+        starts one more, up to ``workers``. Against a nearby index a few threads keep up (more
+        only fight over the interpreter and open connections); a distant one is waited on, and
+        the threads double each round trip until ``workers`` requests are in flight. The
+        quickest call, not each call, decides: while the main thread holds the interpreter a
+        call to a nearby index can wait tens of milliseconds for it, but not every call does.
+        """
         if len(keys) <= 1:
             return [work(k) for k in keys]
         limit = min(self.workers, len(keys))
@@ -556,6 +561,7 @@ class IndexSession:
         upcoming = iter(range(len(keys)))
         threads: list[threading.Thread] = []
         lock = threading.Lock()
+        recent: collections.deque[float] = collections.deque(maxlen=_FIRST_WORKERS)
 
         def start() -> None:  # with the lock held
             thread = threading.Thread(target=run, name="depwatch-index", daemon=True)
@@ -573,10 +579,12 @@ class IndexSession:
                     results[at] = work(keys[at])
                 except BaseException as exc:  # raised by the caller, as pool.map would
                     failed[at] = exc
-                if time.monotonic() - began > _SLOW_CALL and len(threads) < limit:
-                    with lock:
-                        if len(threads) < limit:
-                            start()
+                took = time.monotonic() - began
+                with lock:
+                    recent.append(took)
+                    full = len(recent) == recent.maxlen
+                    if full and len(threads) < limit and min(recent) > _SLOW_CALL:
+                        start()
 
         with lock:
             for _ in range(min(_FIRST_WORKERS, limit)):
