@@ -364,7 +364,9 @@ class IndexSession:
         page, etag, modified = answer
         now = time.time()
         self.cache.put(index, CacheEntry(page, now, etag, modified))
-        self.cache.put_table(index, TableEntry(summarise(page), now, etag, modified))
+        if kept is None:  # a kept body's table was put when it was read (the tables file
+            # is rewritten whole: the wheel diff asks for a page per imported package)
+            self.cache.put_table(index, TableEntry(summarise(page), now, etag, modified))
         return page
 
     def cached_page(self, name: str, index_url: str | None = None) -> ProjectPage | None:

@@ -244,6 +244,29 @@ def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
     assert index.hits["/simple/nu/"] == 1
 
 
+def test_whole_pages_read_after_their_tables_do_not_rewrite_the_tables_file(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    """The wheel diff asks for the whole page of each imported package after the tables were
+    fetched: those pages come from the bodies read for the tables, whose tables are written,
+    so the tables file (rewritten whole on a write) is left as it is."""
+    names = [f"omicron{n}" for n in range(5)]
+    for name in names:
+        index.add(Project(name, [Release("1.0", ">=3.9"), Release("2.0")]))
+    session = _session(index, page_cache)
+    tables = session.release_tables([(name, None) for name in names])
+    (bundle,) = Path(str(page_cache.folder)).rglob("releases.jsonl")
+    written = bundle.stat().st_ino, bundle.read_bytes()
+    pages = [session.project_page(name) for name in names]
+    assert (bundle.stat().st_ino, bundle.read_bytes()) == written
+    assert [p.name for p in pages] == names
+    assert all(index.hits[f"/simple/{name}/"] == 1 for name in names)
+    again = _session(index, page_cache)
+    assert again.release_tables([(name, None) for name in names]) == tables
+    assert [again.project_page(name) for name in names] == pages
+    assert all(index.hits[f"/simple/{name}/"] == 1 for name in names)
+
+
 def test_pages_are_asked_for_compressed_and_read_decompressed(
     index: IndexServer, page_cache: PageCache
 ) -> None:
