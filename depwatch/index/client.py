@@ -61,8 +61,8 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
 #: Threads :meth:`IndexSession.map` starts with, and how long the quickest of the last
-#: ``_FIRST_WORKERS`` calls may take before each further call starts another thread (an index
-#: whose every answer takes longer is far away: latency, not CPU, bounds the run).
+#: ``_FIRST_WORKERS`` calls may take before it starts all it may (an index whose every answer
+#: takes longer is far away: latency, not CPU, bounds the run).
 _FIRST_WORKERS = 8
 _SLOW_CALL = 0.02
 _K = TypeVar("_K")
@@ -547,20 +547,20 @@ class IndexSession:
         """``work`` over ``keys`` on the session's threads, in order; the first exception (in
         the order of ``keys``) is raised once all are done.
 
-        It starts :data:`_FIRST_WORKERS` threads; once the quickest of the last
-        :data:`_FIRST_WORKERS` calls took longer than :data:`_SLOW_CALL`, each call that ends
-        starts one more, up to ``workers``. Against a nearby index a few threads keep up (more
-        only fight over the interpreter and open connections); a distant one is waited on, and
-        the threads double each round trip until ``workers`` requests are in flight. The
-        quickest call, not each call, decides: while the main thread holds the interpreter a
-        call to a nearby index can wait tens of milliseconds for it, but not every call does.
+        It starts :data:`_FIRST_WORKERS` threads, and once the quickest of the last
+        :data:`_FIRST_WORKERS` calls took longer than :data:`_SLOW_CALL`, as many more as
+        ``workers`` allows. Against a nearby index a few threads keep up (more only fight over
+        the interpreter and open connections); a distant one is waited on, so after its first
+        round trip ``workers`` requests are in flight. The quickest call, not each call,
+        decides: while the main thread holds the interpreter a call to a nearby index can wait
+        tens of milliseconds for it, but not every call does.
         """
         if len(keys) <= 1:
             return [work(k) for k in keys]
         limit = min(self.workers, len(keys))
         results: list[_R | None] = [None] * len(keys)
         failed: dict[int, BaseException] = {}
-        upcoming = iter(range(len(keys)))
+        taken = 0  # keys handed to a thread
         threads: list[threading.Thread] = []
         lock = threading.Lock()
         recent: collections.deque[float] = collections.deque(maxlen=_FIRST_WORKERS)
@@ -571,10 +571,12 @@ class IndexSession:
             thread.start()
 
         def run() -> None:
+            nonlocal taken
             while True:
                 with lock:
-                    at = next(upcoming, None)
-                if at is None:
+                    at = taken
+                    taken += 1
+                if at >= len(keys):
                     return
                 began = time.monotonic()
                 try:
@@ -584,9 +586,9 @@ class IndexSession:
                 took = time.monotonic() - began
                 with lock:
                     recent.append(took)
-                    full = len(recent) == recent.maxlen
-                    if full and len(threads) < limit and min(recent) > _SLOW_CALL:
-                        start()
+                    if len(recent) == recent.maxlen and min(recent) > _SLOW_CALL:
+                        for _ in range(min(limit - len(threads), len(keys) - taken)):
+                            start()
 
         with lock:
             for _ in range(min(_FIRST_WORKERS, limit)):
