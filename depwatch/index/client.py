@@ -10,14 +10,13 @@ only when a check runs with ``--online``.
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar, cast, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
@@ -33,6 +32,7 @@ from depwatch.index.page import (
     summarise,
     table_from_json,
 )
+from depwatch.index.threads import run_all
 
 if TYPE_CHECKING:
     import urllib3
@@ -60,11 +60,6 @@ _PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-_~/!$&'()*+,;=:@.]*")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: How many bytes of JSON pages a session holds for a later whole-page request.
 _KEEP_BYTES = 32 * 1024 * 1024
-#: Threads :meth:`IndexSession.map` starts with, and how long the quickest of the last
-#: ``_FIRST_WORKERS`` calls may take before it starts all it may (an index whose every answer
-#: takes longer is far away: latency, not CPU, bounds the run).
-_FIRST_WORKERS = 8
-_SLOW_CALL = 0.02
 _K = TypeVar("_K")
 _R = TypeVar("_R")
 
@@ -544,66 +539,9 @@ class IndexSession:
         return {key: answers[key] for key in keys}
 
     def map(self, work: Callable[[_K], _R], keys: Sequence[_K]) -> list[_R]:
-        """``work`` over ``keys`` on the session's threads, in order; the first exception (in
-        the order of ``keys``) is raised once all are done.
-
-        It starts :data:`_FIRST_WORKERS` threads, and once the quickest of the last
-        :data:`_FIRST_WORKERS` calls took longer than :data:`_SLOW_CALL`, as many more as
-        ``workers`` allows. Against a nearby index a few threads keep up (more only fight over
-        the interpreter and open connections); a distant one is waited on, so after its first
-        round trip ``workers`` requests are in flight. The quickest call, not each call,
-        decides: while the main thread holds the interpreter a call to a nearby index can wait
-        tens of milliseconds for it, but not every call does.
-        """
-        if len(keys) <= 1:
-            return [work(k) for k in keys]
-        limit = min(self.workers, len(keys))
-        results: list[_R | None] = [None] * len(keys)
-        failed: dict[int, BaseException] = {}
-        taken = 0  # keys handed to a thread
-        threads: list[threading.Thread] = []
-        lock = threading.Lock()
-        recent: collections.deque[float] = collections.deque(maxlen=_FIRST_WORKERS)
-
-        def start() -> None:  # with the lock held
-            thread = threading.Thread(target=run, name="depwatch-index", daemon=True)
-            threads.append(thread)
-            thread.start()
-
-        def run() -> None:
-            nonlocal taken
-            while True:
-                with lock:
-                    at = taken
-                    taken += 1
-                if at >= len(keys):
-                    return
-                began = time.monotonic()
-                try:
-                    results[at] = work(keys[at])
-                except BaseException as exc:  # raised by the caller, as pool.map would
-                    failed[at] = exc
-                took = time.monotonic() - began
-                with lock:
-                    recent.append(took)
-                    if len(recent) == recent.maxlen and min(recent) > _SLOW_CALL:
-                        for _ in range(min(limit - len(threads), len(keys) - taken)):
-                            start()
-
-        with lock:
-            for _ in range(min(_FIRST_WORKERS, limit)):
-                start()
-        joined = 0
-        while True:
-            with lock:  # a thread is added before the one that adds it ends
-                if joined == len(threads):
-                    break
-                thread = threads[joined]
-            thread.join()
-            joined += 1
-        if failed:
-            raise failed[min(failed)]
-        return cast("list[_R]", results)  # every slot is filled when none failed
+        """``work`` over ``keys`` on threads, at most ``workers`` at once
+        (:func:`~depwatch.index.threads.run_all`: few against a nearby index)."""
+        return run_all(work, keys, self.workers)
 
     def download(self, url: str, *, max_bytes: int | None = None) -> bytes:
         """The body of a file the index lists (a wheel, its ``.metadata``)."""
