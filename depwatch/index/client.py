@@ -15,7 +15,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar, overload
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
@@ -33,6 +32,7 @@ from depwatch.index.page import (
     summarise,
     table_from_json,
 )
+from depwatch.index.threads import run_all
 
 if TYPE_CHECKING:
     import urllib3
@@ -359,7 +359,9 @@ class IndexSession:
         page, etag, modified = answer
         now = time.time()
         self.cache.put(index, CacheEntry(page, now, etag, modified))
-        self.cache.put_table(index, TableEntry(summarise(page), now, etag, modified))
+        if kept is None:  # a kept body's table was put when it was read (the tables file
+            # is rewritten whole: the wheel diff asks for a page per imported package)
+            self.cache.put_table(index, TableEntry(summarise(page), now, etag, modified))
         return page
 
     def cached_page(self, name: str, index_url: str | None = None) -> ProjectPage | None:
@@ -485,7 +487,8 @@ class IndexSession:
     ) -> dict[tuple[str, str | None], ProjectPage | NotCheckedError]:
         """Many pages at once, over the pooled connections: (name, index or None) → the page,
         or the :class:`NotCheckedError` that says why there is none."""
-        return self._many(wanted, self.project_page, self.cached_page)
+        with self.cache.batch():
+            return self._many(wanted, self.project_page, self.cached_page)
 
     def release_tables(
         self, wanted: Iterable[tuple[str, str | None]]
@@ -504,7 +507,8 @@ class IndexSession:
             # the entry read (and found stale or missing) a moment ago: not read again
             return self._table(name, self._index(index_url), stale.get((name, index_url)))
 
-        return self._many(wanted, fetch, cached)
+        with self.cache.batch():  # the tables fetched are written once, together
+            return self._many(wanted, fetch, cached)
 
     def _many(
         self,
@@ -535,11 +539,9 @@ class IndexSession:
         return {key: answers[key] for key in keys}
 
     def map(self, work: Callable[[_K], _R], keys: Sequence[_K]) -> list[_R]:
-        """``work`` over ``keys`` on the session's threads (at most ``workers`` at once)."""
-        if len(keys) <= 1:
-            return [work(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(keys))) as pool:
-            return list(pool.map(work, keys))
+        """``work`` over ``keys`` on threads, at most ``workers`` at once
+        (:func:`~depwatch.index.threads.run_all`: few against a nearby index)."""
+        return run_all(work, keys, self.workers)
 
     def download(self, url: str, *, max_bytes: int | None = None) -> bytes:
         """The body of a file the index lists (a wheel, its ``.metadata``)."""

@@ -193,6 +193,40 @@ def test_many_pages_at_once(index: IndexServer, page_cache: PageCache) -> None:
     assert pages[("pkg7", None)].versions == ("1.0",)  # type: ignore[union-attr]
 
 
+def test_a_distant_index_gets_more_threads_until_workers_are_in_flight(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    """The session starts a few threads and, once every recent answer was slow, adds one for
+    each answer: 100 pages at 0.2 s each take a few round trips, not 100 / 8 of them."""
+    index.latency = 0.2
+    for n in range(100):
+        index.add(Project(f"far{n}", [Release("1.0")]))
+    session = _session(index, page_cache)
+    started = time.monotonic()
+    tables = session.release_tables([(f"far{n}", None) for n in range(100)])
+    elapsed = time.monotonic() - started
+    assert elapsed < 100 / 8 * 0.2 * 0.75  # 8 threads throughout would take 2.5 s
+    assert all(not isinstance(t, NotCheckedError) for t in tables.values())
+
+
+def test_map_keeps_the_order_and_raises_the_first_failure_after_all_ran(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    session = _session(index, page_cache)
+    assert session.map(lambda n: n * 2, list(range(100))) == [n * 2 for n in range(100)]
+    ran: list[int] = []
+
+    def work(n: int) -> int:
+        ran.append(n)
+        if n in (30, 70):
+            raise ValueError(f"failed at {n}")
+        return n
+
+    with pytest.raises(ValueError, match="failed at 30"):
+        session.map(work, list(range(100)))
+    assert sorted(ran) == list(range(100))
+
+
 def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
     index: IndexServer, page_cache: PageCache
 ) -> None:
@@ -208,6 +242,29 @@ def test_a_page_read_for_its_table_is_not_fetched_again_for_the_whole_page(
     assert again.project_page("nu") == page
     assert again.release_table("nu") == table
     assert index.hits["/simple/nu/"] == 1
+
+
+def test_whole_pages_read_after_their_tables_do_not_rewrite_the_tables_file(
+    index: IndexServer, page_cache: PageCache
+) -> None:
+    """The wheel diff asks for the whole page of each imported package after the tables were
+    fetched: those pages come from the bodies read for the tables, whose tables are written,
+    so the tables file (rewritten whole on a write) is left as it is."""
+    names = [f"omicron{n}" for n in range(5)]
+    for name in names:
+        index.add(Project(name, [Release("1.0", ">=3.9"), Release("2.0")]))
+    session = _session(index, page_cache)
+    tables = session.release_tables([(name, None) for name in names])
+    (bundle,) = Path(str(page_cache.folder)).rglob("releases.jsonl")
+    written = bundle.stat().st_ino, bundle.read_bytes()
+    pages = [session.project_page(name) for name in names]
+    assert (bundle.stat().st_ino, bundle.read_bytes()) == written
+    assert [p.name for p in pages] == names
+    assert all(index.hits[f"/simple/{name}/"] == 1 for name in names)
+    again = _session(index, page_cache)
+    assert again.release_tables([(name, None) for name in names]) == tables
+    assert [again.project_page(name) for name in names] == pages
+    assert all(index.hits[f"/simple/{name}/"] == 1 for name in names)
 
 
 def test_pages_are_asked_for_compressed_and_read_decompressed(
