@@ -3,8 +3,8 @@
 Under ``<cache>/index/<index digest>/``, never inside the audited project: ``releases.jsonl``
 (the release tables a check reads, one line per project: a cold run writes one file, not one
 per project) and, for the wheel diff, ``<project>.page.json`` (the whole page). Each project's
-table keeps its own time and ETag/Last-Modified, so each is revalidated on its own. ``DEPWATCH_CACHE_DIR`` moves the folder and
-``DEPWATCH_NO_CACHE=1`` turns caching off.
+table keeps its own time and ETag/Last-Modified, so each is revalidated on its own.
+``DEPWATCH_CACHE_DIR`` moves the folder and ``DEPWATCH_NO_CACHE=1`` turns caching off.
 
 Whatever is read back is checked for shape and type before it is used: a cache file that was
 cut short, edited, replaced by a symbolic link or a FIFO, or written by another format is a
