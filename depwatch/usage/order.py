@@ -38,6 +38,7 @@ def components(upstream: Mapping[str, set[str]]) -> dict[str, int]:
     """Each file's strongly connected component of the import graph (files importing from
     each other, directly or around a cycle, share one): Tarjan's algorithm, iteratively."""
     component: dict[str, int] = {}
+    count = 0
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -66,7 +67,8 @@ def components(upstream: Mapping[str, set[str]]) -> dict[str, int]:
                     parent = work[-1][0]
                     low[parent] = min(low[parent], low[node])
                 if low[node] == index[node]:
-                    number = len(set(component.values()))
+                    number = count
+                    count += 1
                     while True:
                         member = stack.pop()
                         on_stack.discard(member)
