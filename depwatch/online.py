@@ -166,6 +166,12 @@ def wheel_findings(
 ) -> WheelsResult:
     """API changes of the released wheels of the locked packages the code imports (a curated
     rule on the same symbol wins), and what could not be read."""
+    facts = usage.counted_facts()
+    if not any(ref.kind != "env" for file in facts for ref in file.refs):
+        # the code uses nothing a wheel could change: nothing to compare (or to import)
+        from depwatch.wheels.result import WheelsResult
+
+        return WheelsResult()
     from depwatch.index.client import clean_index
     from depwatch.index.facts import index_of
     from depwatch.wheels import check_wheels
@@ -187,7 +193,7 @@ def wheel_findings(
     default = clean_index(index_for(project, options))
     return check_wheels(
         project.lockfiles,
-        usage.counted_facts(),
+        facts,
         index.session,
         project=project.shown,
         curated=curated,

@@ -25,6 +25,10 @@ __all__ = ["ApiCache", "WheelsResult", "check_wheels", "import_names"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "import_names":  # asked of every locked package: without the comparison
+        from depwatch.wheels.names import import_names
+
+        return import_names
     if name in __all__:
         from depwatch.wheels import check
 

@@ -26,66 +26,29 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from depwatch.model import Lockfile, NotChecked, Package
 from depwatch.usage.facts import KIND_ENV, FileFacts, Ref
 from depwatch.wheels.cache import ApiCache, _result_key
 from depwatch.wheels.extract import _EXTRACTOR
-from depwatch.wheels.findings import WheelsResult, add_findings
+from depwatch.wheels.findings import add_findings
 from depwatch.wheels.hits import _check_package, _Hit, _hit_from_json, _hit_to_json
+from depwatch.wheels.names import KNOWN_IMPORTS, import_names
 from depwatch.wheels.releases import _Failed, _Package
+from depwatch.wheels.result import WheelsResult
 
 if TYPE_CHECKING:
     from depwatch.index import IndexSession, NotCheckedError, ProjectPage
 
 
 __all__ = [
+    "KNOWN_IMPORTS",
     "ApiCache",
     "WheelsResult",
     "check_wheels",
     "import_names",
 ]
-
-#: Import names that differ from the distribution's name (the wheel's own file list confirms
-#: every guess before anything is compared).
-KNOWN_IMPORTS: dict[str, tuple[str, ...]] = {
-    "pyyaml": ("yaml",),
-    "pillow": ("PIL",),
-    "beautifulsoup4": ("bs4",),
-    "scikit-learn": ("sklearn",),
-    "scikit-image": ("skimage",),
-    "python-dateutil": ("dateutil",),
-    "pyjwt": ("jwt",),
-    "opencv-python": ("cv2",),
-    "opencv-python-headless": ("cv2",),
-    "attrs": ("attr", "attrs"),
-    "protobuf": ("google.protobuf",),
-    "pyopenssl": ("OpenSSL",),
-    "python-dotenv": ("dotenv",),
-    "python-multipart": ("multipart", "python_multipart"),
-    "pycryptodome": ("Crypto",),
-    "gitpython": ("git",),
-    "python-jose": ("jose",),
-    "pyzmq": ("zmq",),
-    "pyserial": ("serial",),
-    "pysocks": ("socks",),
-    "msgpack-python": ("msgpack",),
-    "typing-extensions": ("typing_extensions",),
-    "markupsafe": ("markupsafe",),
-}
-
-
-def import_names(dist: str) -> tuple[str, ...]:
-    """The module names a distribution probably provides (``google-cloud-storage`` →
-    ``google_cloud_storage``, ``google.cloud.storage``)."""
-    name = str(canonicalize_name(dist))
-    guesses = [name.replace("-", "_")]
-    if "-" in name:
-        guesses.append(name.replace("-", "."))
-    guesses += KNOWN_IMPORTS.get(name, ())
-    return tuple(dict.fromkeys(guesses))
 
 
 def _version_or_none(text: str | None) -> Version | None:

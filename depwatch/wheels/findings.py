@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
-from depwatch.model import Finding, NotChecked, RuleInfo, Tag
+from depwatch.model import Finding, RuleInfo, Tag
 from depwatch.usage.match import symbol_matches
 from depwatch.wheels.hits import _base_symbol, _Hit
-
-
-@dataclass
-class WheelsResult:
-    findings: list[Finding] = field(default_factory=list)
-    infos: dict[str, RuleInfo] = field(default_factory=dict)
-    not_checked: list[NotChecked] = field(default_factory=list)
-    fetched: int = 0
-    """Wheels read in this run (not from the API cache)."""
+from depwatch.wheels.result import WheelsResult
 
 
 def _describe(name: str, locked: str, hit: _Hit) -> tuple[str, str, str]:

@@ -17,7 +17,7 @@ from depwatch.wheels.extract import _EXTRACTOR, _READING
 
 if TYPE_CHECKING:
     from depwatch.index import IndexSession, ProjectFile
-    from depwatch.wheels.findings import WheelsResult
+    from depwatch.wheels.result import WheelsResult
 
 
 class _Failed(Exception):

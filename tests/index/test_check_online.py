@@ -310,7 +310,8 @@ def hook(event, args):
     if event.startswith("socket."):
         events.append(event)
 sys.addaudithook(hook)
-atexit.register(lambda: open(sys.argv.pop(), "w").write(
+out = sys.argv.pop()  # where to write, not an argument of depwatch
+atexit.register(lambda: open(out, "w").write(
     repr((sorted(set(events)), "urllib3" in sys.modules, "depwatch.index.client" in sys.modules))
 ))
 sys.argv = ["depwatch", *sys.argv[1:]]
@@ -334,7 +335,40 @@ def test_without_online_no_socket_is_opened(tmp_path: Path, hook: bool) -> None:
         timeout=120,
     )
     assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (0, 1), done.stderr  # the check ran (the path is no argument)
     assert out.read_text() == repr(([], False, False))
+
+
+_WATCH_MODULES = """
+import atexit, sys
+out = sys.argv.pop()  # where to write, not an argument of depwatch
+atexit.register(lambda: open(out, "w").write(repr(sorted(
+    m for m in ("urllib3", "depwatch.wheels.check") if m in sys.modules
+))))
+sys.argv = ["depwatch", *sys.argv[1:]]
+from depwatch.__main__ import main
+main()
+"""
+
+
+def test_a_warm_online_check_of_code_that_uses_no_locked_package_loads_no_client(
+    served: IndexServer, tmp_path: Path
+) -> None:
+    # the tables are fresh in the cache and the code imports nothing of the lock: neither the
+    # HTTP client nor the wheel comparison is imported
+    root = _project(tmp_path / "p", "alpha==1.1\n")
+    (root / "app.py").write_text("import os\nprint(os.getenv('HOME'))\n")
+    out = tmp_path / "modules"
+    env = {**os.environ, "DEPWATCH_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    argv = [sys.executable, "-c", _WATCH_MODULES, "check", str(root), "--online"]
+    argv += ["--index-url", served.url, "--format", "json", str(out)]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode in (0, 1), first.stderr
+    assert out.read_text() == repr(["urllib3"])  # the cold run asks the index
+    warm = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert warm.returncode in (0, 1), warm.stderr
+    assert out.read_text() == repr([])
+    assert json.loads(warm.stdout)["findings"] == json.loads(first.stdout)["findings"]
 
 
 def test_a_yanked_release_points_at_one_that_installs_everywhere(
