@@ -309,6 +309,31 @@ def test_the_crash_boundary_exits_2_with_one_line_and_hides_the_message(tmp_path
     assert "secret-from-input" in shown.stderr
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "said"), [(None, 0, ""), (3, 3, ""), ("no lock found", 1, "no lock found\n")]
+)
+def test_the_command_ends_as_sys_exit_would_with_its_exit_handlers_run(
+    code: object, status: int, said: str
+) -> None:
+    """The command ends the process without freeing the run's objects: the status, the exit
+    handlers (temporary folders) and the flushed output are those of ``sys.exit``."""
+    import subprocess
+
+    program = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "print('unflushed', end='')\n"
+        "from depwatch.__main__ import _exit_now\n"
+        f"_exit_now({code!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == status
+    assert done.stdout == "unflushedhandler ran\n"
+    assert done.stderr == said
+
+
 # -- item 8: caches inside the project -------------------------------------------------------
 
 
