@@ -14,8 +14,10 @@ when they are its answer.
 Integrity: the cache file is read only when it is a regular file (a symlink or FIFO is
 ignored) and its body matches the SHA-256 on its first line (an entry edited by hand, a file
 cut short); otherwise it is rebuilt. Every entry read back is checked field by field before
-use (:func:`~depwatch.usage.wire.facts_from_stored`); one that does not check out is scanned
-again. Sources are not hashed: a cached entry is trusted when the file's size and
+use: an outline on reading (:func:`~depwatch.usage.wire.outline_from_stored`; one that does
+not check out means the file is scanned again), references when they are needed
+(:func:`~depwatch.usage.wire.facts_from_stored`; junk there means the cache is not used and
+the project is scanned afresh). Sources are not hashed: a cached entry is trusted when the file's size and
 ``st_mtime_ns`` are the recorded ones. A checkout writes every file with a new time stamp, so
 a cache restored from another branch or run matches no file whose content could differ; what
 is not seen is a rewrite that keeps the size and resets the nanosecond time stamp (hashing

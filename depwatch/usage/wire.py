@@ -4,8 +4,9 @@ Each file's tuple is packed into :mod:`marshal` bytes where it is scanned (:func
 scan workers send lists of them on a pipe (:func:`send`, :func:`receive`), and the usage cache
 stores the same bytes per file (in one :func:`dumps` body sealed with a checksum,
 :mod:`depwatch.usage.cache`). Facts from a worker are trusted (:func:`facts_from_wire`);
-facts read back from the cache are checked field by field (:func:`unpack_stored`), and junk
-there means the file is scanned again.
+facts read back from the cache are checked field by field (:func:`outline_from_stored`,
+:func:`facts_from_stored`), and junk there is never used (:mod:`depwatch.usage.cache` says
+what is done instead).
 
 Workers import this module (for the pipe): the dataclasses of :mod:`depwatch.usage.facts` are
 imported only where facts are built, in the caller.
@@ -36,8 +37,6 @@ __all__ = [
     "receive",
     "send",
     "unpack",
-    "unpack_outline",
-    "unpack_stored",
 ]
 
 CompactKeyword = tuple[str, int, int, str, "int | None"]
@@ -249,21 +248,6 @@ def unpack(data: bytes) -> Compact:
     """The inverse of :func:`pack` (for bytes this process or a worker packed)."""
     result: Compact = marshal.loads(data)
     return result
-
-
-def unpack_stored(data: Any) -> FileFacts:
-    """The facts of packed bytes read back from storage, every field checked; raises
-    ValueError, TypeError or EOFError on anything else."""
-    if type(data) is not bytes:
-        raise TypeError("not bytes")
-    return facts_from_stored(marshal.loads(data))
-
-
-def unpack_outline(data: Any) -> FileFacts:
-    """:func:`unpack_stored` without the references (:func:`outline_from_stored`)."""
-    if type(data) is not bytes:
-        raise TypeError("not bytes")
-    return outline_from_stored(marshal.loads(data))
 
 
 def dumps(obj: Any) -> bytes:

@@ -34,7 +34,7 @@ from depwatch.wheels.cache import ApiCache, _result_key
 from depwatch.wheels.extract import _EXTRACTOR
 from depwatch.wheels.findings import add_findings
 from depwatch.wheels.hits import _check_package, _Hit, _hit_from_json, _hit_to_json
-from depwatch.wheels.names import KNOWN_IMPORTS, import_names
+from depwatch.wheels.names import import_names
 from depwatch.wheels.releases import _Failed, _Package
 from depwatch.wheels.result import WheelsResult
 
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 
 __all__ = [
-    "KNOWN_IMPORTS",
     "ApiCache",
     "WheelsResult",
     "check_wheels",
