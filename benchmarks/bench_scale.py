@@ -39,10 +39,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 PACKAGE = "scipy==1.17.1"
 LOCKED = {
@@ -207,55 +207,8 @@ def parse_floor(files: list[Path]) -> float:
     return best
 
 
-class Peaks:
-    """Samples ``VmHWM`` of every descendant of this process (Linux ``/proc``)."""
-
-    def __init__(self) -> None:
-        self.peaks: dict[str, tuple[int, str]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def __enter__(self) -> Peaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @staticmethod
-    def _children(pid: str) -> list[str]:
-        out: list[str] = []
-        try:
-            tasks = list(Path(f"/proc/{pid}/task").iterdir())
-        except OSError:
-            return out
-        for task in tasks:
-            try:
-                out.extend((task / "children").read_text().split())
-            except OSError:
-                continue
-        return out
-
-    def _poll(self) -> None:
-        while True:
-            todo = self._children(str(os.getpid()))
-            while todo:
-                pid = todo.pop()
-                todo.extend(self._children(pid))
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                except OSError:
-                    continue
-                role = "scan worker" if b"depwatch.usage.worker" in cmd else "check"
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        kib = int(line.split()[1])
-                        if kib > self.peaks.get(pid, (0, ""))[0]:
-                            self.peaks[pid] = (kib, role)
-            if self._stop.wait(0.005):
-                return
+if TYPE_CHECKING:
+    from peaks import Peaks
 
 
 def run_check(project: Path, cache: Path, *extra: str) -> tuple[float, Peaks]:
@@ -263,6 +216,9 @@ def run_check(project: Path, cache: Path, *extra: str) -> tuple[float, Peaks]:
     env.pop("DEPWATCH_NO_CACHE", None)
     out = cache.parent / "report.json"
     argv = [sys.executable, "-m", "depwatch", "check", str(project), "--format", "json"]
+    sys.path.insert(0, str(Path(__file__).parent))
+    from peaks import Peaks
+
     with Peaks() as peaks:
         start = time.perf_counter()
         done = subprocess.run(

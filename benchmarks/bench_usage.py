@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -126,54 +125,6 @@ def timed(root: Path, *, cache: bool, jobs: int | None) -> tuple[float, int, int
     return time.perf_counter() - start, result.files_parsed, refs
 
 
-class WorkerPeaks:
-    """Samples the VmHWM of this process's pool workers (Linux /proc) while it is active."""
-
-    def __init__(self) -> None:
-        self.peaks: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def __enter__(self) -> WorkerPeaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _children(self) -> list[str]:
-        me = os.getpid()
-        out: list[str] = []
-        try:
-            tasks = list(Path(f"/proc/{me}/task").iterdir())
-        except OSError:
-            return out
-        for task in tasks:
-            try:
-                out.extend((task / "children").read_text().split())
-            except OSError:
-                continue
-        return out
-
-    def _poll(self) -> None:
-        while True:
-            for pid in self._children():
-                try:
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                if b"depwatch.usage.worker" not in cmd and b"spawn_main" not in cmd:
-                    continue  # only scan workers (of this or a multiprocessing pool)
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        kib = int(line.split()[1])
-                        self.peaks[pid] = max(self.peaks.get(pid, 0), kib)
-            if self._stop.wait(0.002):
-                return
-
-
 def main() -> None:
     import argparse
     import resource
@@ -218,10 +169,13 @@ def main() -> None:
         f"  ({parsed_warm} files parsed)"
     )
     print(f"warm/cold speed ratio:        {cold / warm:6.1f}x")
-    with WorkerPeaks() as sampled:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from peaks import Peaks
+
+    with Peaks(interval=0.002) as sampled:
         timed(root, cache=False, jobs=args.jobs)
-    if sampled.peaks:
-        peaks = sorted((kib / 1024 for kib in sampled.peaks.values()), reverse=True)
+    if sampled.of("scan worker"):
+        peaks = [kib / 1024 for kib in sampled.of("scan worker")]
         shown = ", ".join(f"{p:.1f}" for p in peaks)
         print(f"peak RSS, largest worker:     {peaks[0]:6.1f} MiB   (VmHWM of each: {shown})")
     else:
