@@ -59,8 +59,9 @@ __all__ = [
 #: subscripts, and which positional arguments are string literals; 6: and callers' guards;
 #: 7: where a name's call-result part starts; 8: and parameters annotated with a class;
 #: 9: marshal: each file's facts as the bytes a worker packed; one cache file per key;
-#: 10: and each file's outline (imports, exports) packed apart.
-_CACHE_FORMAT = 10
+#: 10: and each file's outline (imports, exports) packed apart; 11: and what the first pass
+#: held back (:mod:`depwatch.usage.symbolic`).
+_CACHE_FORMAT = 11
 _SUFFIX = ".usage"
 _KEEP = 4
 """How many cache files (keys) of one root are kept, newest first."""

@@ -34,11 +34,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from depwatch.usage import guards as _guards
+from depwatch.usage.methods import decorator_name, function_key, init_rank, target_names
 
 __all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
-_INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", "setup_method")
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -56,19 +56,6 @@ _PROPERTIES = frozenset({"property", "cached_property"})
 _NO_NAMES = frozenset({"ctx", "op"})
 #: A node type → the fields :meth:`Resolver.children` walks, in order.
 _WALKED: dict[type[ast.AST], tuple[str, ...]] = {}
-#: The fields of a statement (or handler, or match case) that hold statements.
-_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
-
-
-def _target_names(target: ast.AST) -> list[str]:
-    """The names an assignment target binds (``a``, ``a, (b, *c)``)."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [name for item in target.elts for name in _target_names(item)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    return []
 
 
 RawRef = tuple[str, str, int, int, tuple[tuple[str, int, int], ...]]
@@ -153,12 +140,20 @@ class Resolver:
         package: tuple[str, ...] | None = None,
         project_modules: frozenset[str] = frozenset(),
         exports: Mapping[str, Mapping[str, str]] | None = None,
+        symbolic: bool = False,
     ) -> None:
         self.tracker = tracker
         self.package = package
         """The dotted package of the module (for relative imports); None when unknown."""
         self.project_modules = project_modules
         self.exports: Mapping[str, Mapping[str, str]] = exports or {}
+        self.symbolic = symbolic
+        """Names of other project modules' exports are placeholders (see :meth:`held`)."""
+        self.pending: list[tuple[str, str]] = []
+        """Placeholder ``$i`` → the (module, name) it stands for."""
+        self._held: dict[tuple[str, str], str] = {}
+        self.unsafe: set[int] = set()
+        """Placeholders whose value, if not None, would have changed what the walk did."""
         self.refs: list[RawRef] = []
         self.module_scope: _Scope = {}
         self.scopes: list[_Scope] = [self.module_scope]
@@ -206,7 +201,7 @@ class Resolver:
         self.body(tree.body)
         while self.deferred:
             func, chain, owner = self.deferred.popleft()
-            if _function_key(func) in self.walked:
+            if function_key(func) in self.walked:
                 continue  # walked already, for a call that needed what it returns
             self.function_body(func, chain, owner)
 
@@ -246,15 +241,20 @@ class Resolver:
 
     def bind(self, name: str, value: str | None) -> None:
         scope = self.class_scope if self.class_scope is not None else self.scopes[-1]
+        held = value is not None and value[0] == "$"
         if self.class_scope is not None and self.class_stack:
             # a class attribute, even an untracked one: it hides the base class's
             attrs = self.class_attrs.setdefault(self.class_stack[-1], {})
-            if value is not None or not self.cond or attrs.get(name) is None:
+            if (value is not None and not held) or not self.cond or attrs.get(name) is None:
                 attrs[name] = value
-        if value is None:
+            elif held:
+                self.taken_as_none(value)  # type: ignore[arg-type]
+        if value is None or held:
             if self.cond and scope.get(name) is not None:
+                if held:
+                    self.taken_as_none(value)  # type: ignore[arg-type]
                 return  # `except ImportError: np = None` keeps the import that may have worked
-            if name not in scope and not self.star and self.lookup(name) is None:
+            if not held and name not in scope and not self.star and self.lookup(name) is None:
                 return  # nothing to shadow
         scope[name] = value
         if self.guards and value is not None:
@@ -282,12 +282,35 @@ class Resolver:
             if sub in self.project_modules:
                 return "@" + sub
             self.project_imports.add((module, name))
+            if self.symbolic:
+                return self.held(module, name)
             return self.exports.get(module, {}).get(name)
         if head == "#":
             return self.member(base[1:], name)
         if type(base) is _Result:
             return _result(base + "." + name, base.point)
         return base + "." + name
+
+    def held(self, module: str, name: str) -> str:
+        """The placeholder of export ``name`` of project module ``module`` (a symbolic walk).
+
+        A placeholder (``$3``) flows as a tracked name would (``$3.attr``, calls, subscripts,
+        bindings), and the references and exports it reaches are kept apart: once the
+        project's exports are known they are written with its value, or dropped where it has
+        none (:mod:`depwatch.usage.symbolic`). Where what the walk does depends on whether a
+        value is None (a branch, not a flow), it goes the way of None, the value of every
+        export the first pass knows, and records the placeholder as :attr:`unsafe`."""
+        key = (module, name)
+        found = self._held.get(key)
+        if found is None:
+            found = self._held[key] = f"${len(self.pending)}"
+            self.pending.append(key)
+        return found
+
+    def taken_as_none(self, value: str) -> None:
+        """The walk went the way of ``value`` (a placeholder's) being None."""
+        head = value.split(".", 1)[0]
+        self.unsafe.add(int(head[1:]))
 
     def member(self, key: str, name: str | None) -> str | None:
         """Attribute ``name`` of a class (or instance) of this file: its own, else its bases'
@@ -331,7 +354,7 @@ class Resolver:
     def emit(
         self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
     ) -> None:
-        if self.tracker.reportable(name):
+        if name[0] == "$" or self.tracker.reportable(name):
             self.refs.append((kind, name, node.lineno, node.col_offset, keywords))  # type: ignore[attr-defined]
 
     def expr(self, node: ast.AST) -> None:
@@ -388,7 +411,7 @@ class Resolver:
             for index, generator in enumerate(node.generators):
                 if index:
                     self.expr(generator.iter)
-                for name in _target_names(generator.target):
+                for name in target_names(generator.target):
                     self.scopes[-1][name] = None
                 for condition in generator.ifs:
                     self.expr(condition)
@@ -433,7 +456,9 @@ class Resolver:
             return func  # a class of this file: the call makes an instance
         self.emit("call", func, node, tuple(keywords))
         env = self.tracker.env
-        if env and func in _ENV_GETTERS:
+        if env and func[0] == "$":
+            self.taken_as_none(func)
+        elif env and func in _ENV_GETTERS:
             # The variable's name: the first argument, or `key=` (both getters call it key).
             first = node.args[0] if node.args else None
             if first is None:
@@ -457,11 +482,19 @@ class Resolver:
             and type(node.func) is ast.Name
             and node.func.id == "dict"
             and not node.args
-            and self.lookup("dict") is None
+            and self.untracked("dict")
             and all(kw.arg is not None for kw in node.keywords)
         ):
             return [(kw.arg, kw.lineno, kw.col_offset) for kw in node.keywords if kw.arg]
         return None
+
+    def untracked(self, name: str) -> bool:
+        """Whether ``name`` is bound to nothing tracked (a placeholder taken as None)."""
+        value = self.lookup(name)
+        if value is not None and value[0] == "$":
+            self.taken_as_none(value)
+            return True
+        return value is None
 
     def subscript(self, node: ast.Subscript) -> str | None:
         value = self.ev(node.value)
@@ -470,6 +503,15 @@ class Resolver:
         self.expr(node.slice)
         env = self.tracker.env
         if (
+            env
+            and type(node.ctx) is ast.Load  # `del os.environ[...]` reads nothing
+            and type(node.slice) is ast.Constant
+            and node.slice.value in env
+            and value is not None
+            and value[0] == "$"
+        ):
+            self.taken_as_none(value)
+        elif (
             env
             and type(node.ctx) is ast.Load  # `del os.environ[...]` reads nothing
             and type(node.slice) is ast.Constant
@@ -489,7 +531,12 @@ class Resolver:
         env = self.tracker.env
         if env and type(node.left) is ast.Constant and node.left.value in env:
             for op, comp in zip(node.ops, node.comparators, strict=True):
-                if type(op) in (ast.In, ast.NotIn) and self.ev_quiet(comp) == "os.environ":
+                if type(op) not in (ast.In, ast.NotIn):
+                    continue
+                found = self.ev_quiet(comp)
+                if found is not None and found[0] == "$":
+                    self.taken_as_none(found)
+                elif found == "os.environ":
                     self.refs.append(("env", node.left.value, node.lineno, node.col_offset, ()))
 
     def ev_quiet(self, node: ast.AST) -> str | None:
@@ -590,6 +637,9 @@ class Resolver:
             name = alias.name
             if name == "*":
                 self.project_imports.add((base, "*"))
+                if self.symbolic:
+                    # which names it binds is not known: as when it binds none
+                    self.taken_as_none(self.held(base, "*"))
                 for key, exported in exports.items():
                     self.bind(key, exported)
                 continue
@@ -600,7 +650,7 @@ class Resolver:
                 self.project_imports.add((base, name))  # the module itself
             else:
                 self.project_imports.add((base, name))
-                value = exports.get(name)
+                value = self.held(base, name) if self.symbolic else exports.get(name)
             self.bind(alias.asname or name, value)
 
     def bind_target(self, target: ast.AST, value: str | None) -> None:
@@ -612,8 +662,11 @@ class Resolver:
             if owner is not None and owner[0] == "#":
                 attrs = self.class_attrs.setdefault(owner[1:], {})
                 name = target.attr  # type: ignore[attr-defined]
-                if value is not None or not self.cond or attrs.get(name) is None:
+                held = value is not None and value[0] == "$"
+                if (value is not None and not held) or not self.cond or attrs.get(name) is None:
                     attrs[name] = value
+                elif held:
+                    self.taken_as_none(value)  # type: ignore[arg-type]
             else:
                 self.expr(target.value)  # type: ignore[attr-defined]
         elif kind in (ast.Tuple, ast.List):
@@ -688,7 +741,10 @@ class Resolver:
             if value is not None and type(dec) is not ast.Call:
                 self.emit("ref", value, dec)
             if result is None and value is not None:
-                result = value
+                if value[0] == "$":
+                    self.taken_as_none(value)
+                else:
+                    result = value
         return result
 
     def defaults(self, args: ast.arguments) -> None:
@@ -718,12 +774,12 @@ class Resolver:
             self.def_guards[node] = self.guards
         if self.class_scope is None and len(self.scopes) == 1:
             self.private_functions[node.name] = node
-        key = _function_key(node)
+        key = function_key(node)
         assert key is not None
         self.functions[key] = (node, chain, owner)
         if value is None:
             # the project's own function: calling it gives what it returns
-            if any(_decorator_name(d) in _PROPERTIES for d in node.decorator_list):
+            if any(decorator_name(d) in _PROPERTIES for d in node.decorator_list):
                 self.properties.add(key)
             value = "#" + key
         self.bind(node.name, value)
@@ -735,8 +791,11 @@ class Resolver:
         if value is not None and type(node.value) not in _RESULTS and value[0] not in "@#":
             self.emit("ref", value, node.value)
         key = self.function
-        if key is not None and value is not None and value[0] != "@":
-            self.returned.setdefault(key, value)
+        if key is not None and value is not None and value[0] != "@" and key not in self.returned:
+            if value[0] == "$":
+                self.taken_as_none(value)
+            else:
+                self.returned[key] = value
 
     def function_body(
         self,
@@ -760,7 +819,7 @@ class Resolver:
         self.class_stack = []
         self.cond = 0
         self.guards = self.def_guards.get(node, ())
-        self.function = _function_key(node)
+        self.function = function_key(node)
         if self.function is not None:
             self.walked.add(self.function)
             self._walking.append(self.function)
@@ -812,6 +871,9 @@ class Resolver:
         value = self.ev_quiet(node)
         if value is None or value[0] == "@" or (value[0] == "#" and value[1:] in self.functions):
             return None
+        if value[0] == "$" and "." not in value:
+            self.taken_as_none(value)  # whether its last part is spelt as a class is not known
+            return None
         if value[0] != "#":
             # A tracked name is taken for a class only when it is spelt as one (``Session``,
             # ``BaseModel``): an upper-case alias (``PRIVATE_KEY_TYPES``) or a lower-case name
@@ -829,7 +891,9 @@ class Resolver:
             found = self.ev(base)
             if found is not None and type(base) not in _RESULTS and found[0] not in "@#":
                 self.emit("ref", found, base)
-            if (
+            if found is not None and found[0] == "$":
+                self.taken_as_none(found)
+            elif (
                 found is not None
                 and found[0] != "@"
                 and not (found[0] == "#" and found[1:] in self.functions)
@@ -853,7 +917,7 @@ class Resolver:
         ranks = {}
         attrs = self.class_attrs[key]
         for item in added:
-            rank, names = _init_rank(item[0], key in self.class_bases)
+            rank, names = init_rank(item[0], key in self.class_bases)
             ranks[id(item[0])] = rank
             for name in names:
                 # set by a method not walked yet: not the base class's, whatever it is
@@ -932,72 +996,6 @@ class Resolver:
             if case.guard is not None:
                 self.expr(case.guard)
             self.cond_body(case.body)
-
-
-def _function_key(node: ast.AST) -> str | None:
-    """A function's key (``name@line:col``); None for a lambda."""
-    name = getattr(node, "name", None)
-    if name is None:
-        return None
-    return f"{name}@{node.lineno}:{node.col_offset}"  # type: ignore[attr-defined]
-
-
-def _decorator_name(node: ast.expr) -> str | None:
-    if type(node) is ast.Name:
-        return node.id
-    if type(node) is ast.Attribute:
-        return node.attr
-    return None
-
-
-def _init_rank(node: ast.AST, names: bool) -> tuple[int, set[str]]:
-    """Initialisers first, then the other methods that set ``self.x`` (a ``connect()`` that
-    sets the client a method above it uses), then the rest; with ``names``, the attribute
-    names the method sets on ``self``."""
-    name = getattr(node, "name", "")
-    if name in _INIT_METHODS:
-        return 0, _self_attributes(node, every=True) if names else set()
-    found = _self_attributes(node, every=names)
-    return (1 if found else 2), found
-
-
-def _self_attributes(node: ast.AST, *, every: bool) -> set[str]:
-    """The attributes a method sets on its first argument (with ``every`` false, only
-    whether it sets one: the first found)."""
-    args = getattr(node, "args", None)
-    positional = (args.posonlyargs + args.args) if isinstance(args, ast.arguments) else []
-    found: set[str] = set()
-    if not positional:
-        return found
-    me = positional[0].arg
-    # statements only (an assignment is one): a walk of every expression node cost as much
-    # as the rest of the scan of a class-heavy file
-    body = getattr(node, "body", None)
-    if type(body) is not list:
-        return found  # a lambda: an expression holds no assignment
-    stack: list[Any] = list(body)
-    while stack:
-        stmt = stack.pop()
-        kind = type(stmt)
-        targets: list[ast.expr] = []
-        if kind is ast.Assign:
-            targets = stmt.targets
-        elif kind is ast.AnnAssign or kind is ast.AugAssign:
-            targets = [stmt.target]
-        for target in targets:
-            if (
-                type(target) is ast.Attribute
-                and type(target.value) is ast.Name
-                and target.value.id == me
-            ):
-                found.add(target.attr)
-                if not every:
-                    return found
-        for field in _STMT_LISTS:
-            inner = getattr(stmt, field, None)
-            if inner:
-                stack.extend(inner)
-    return found
 
 
 _STMT: dict[type[ast.AST], Callable[[Resolver, Any], None]] = {

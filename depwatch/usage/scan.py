@@ -8,29 +8,37 @@ import contextlib
 import gc
 import io
 import json
-import re
 import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from depwatch.usage.resolve import RawRef, Resolver, Tracker, result_point
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
-    from depwatch.usage.wire import Compact, CompactRef
+    from depwatch.usage.wire import Compact, CompactRef, Symbolic
 
 # Scan workers import this module: it must not import dataclasses (depwatch.usage.facts) or
 # anything else a worker does not need; the facts are built from compact tuples in the caller.
 
-__all__ = ["decode_source", "module_name", "scan_compact", "scan_source", "scan_text"]
+__all__ = [
+    "decode_source",
+    "module_name",
+    "scan_compact",
+    "scan_source",
+    "scan_symbolic",
+    "scan_text",
+]
 
 ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
 NEWLINE = b"\n"
+#: The kinds of reference whose name may start with a placeholder (``$3.attr``).
+_HELD_KINDS = frozenset({"ref", "call"})
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
 
 
@@ -78,17 +86,6 @@ def decode_source(data: bytes, path: str) -> tuple[str, list[str]]:
             return data.decode("utf-8", errors="replace"), notes
 
 
-def _notebook_problem(exc: BaseException) -> str:
-    """Why a notebook could not be read, in the user's terms (not Python's)."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON: {exc.msg} at line {exc.lineno}"
-    if isinstance(exc, RecursionError):
-        return "its JSON is nested too deeply"
-    if isinstance(exc, ValueError):
-        return _one_line(exc)
-    return "no list of cells where the notebook format puts it"
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()
     return text[0] if text else type(exc).__name__
@@ -110,8 +107,15 @@ class _Resolver(Resolver):
         package: tuple[str, ...] | None = None,
         project_modules: frozenset[str] = frozenset(),
         exports: Mapping[str, Mapping[str, str]] | None = None,
+        symbolic: bool = False,
     ) -> None:
-        super().__init__(tracker, package=package, project_modules=project_modules, exports=exports)
+        super().__init__(
+            tracker,
+            package=package,
+            project_modules=project_modules,
+            exports=exports,
+            symbolic=symbolic,
+        )
         self.arg_shapes: dict[int, ArgShape] = {}
         """Index in ``refs`` → the shape of that call."""
         self.ref_guards: dict[int, tuple[str, ...]] = {}
@@ -318,30 +322,69 @@ def scan_compact(
     notes: Iterable[str] = (),
 ) -> Compact:
     """:func:`scan_text` as a :data:`Compact` tuple."""
+    return _scan_compact(text, path, tracker, project_modules, exports, notes, symbolic=False)[0]
+
+
+def scan_symbolic(
+    text: str,
+    path: str,
+    tracker: Tracker,
+    *,
+    project_modules: frozenset[str] = frozenset(),
+    notes: Iterable[str] = (),
+) -> tuple[Compact, Symbolic | None]:
+    """The first pass over a file (the project's exports not known yet): its facts with every
+    export of another project module taken as None (as :func:`scan_compact` without
+    ``exports`` gives them), and beside them what those exports reach
+    (:data:`~depwatch.usage.wire.Symbolic`; None when the file was not read symbolically),
+    from which :mod:`depwatch.usage.symbolic` writes the facts a scan with the exports known
+    would give, without parsing the file again."""
+    return _scan_compact(text, path, tracker, project_modules, None, notes, symbolic=True)
+
+
+def _scan_compact(
+    text: str,
+    path: str,
+    tracker: Tracker,
+    project_modules: frozenset[str],
+    exports: Mapping[str, Mapping[str, str]] | None,
+    notes: Iterable[str],
+    *,
+    symbolic: bool,
+) -> tuple[Compact, Symbolic | None]:
     warned = list(notes)
     cells: list[tuple[int, int]] | None = None  # (first line in the joined source, cell number)
     shown: list[str] | None = None  # a notebook's lines as written, for evidence
     if path.endswith(".ipynb"):
-        source, cells, cell_notes, shown = _notebook_source(text, path)
+        from depwatch.usage.notebooks import notebook_source
+
+        source, cells, cell_notes, shown = notebook_source(text, path)
         warned.extend(cell_notes)
         if source is None:
-            return (path, (), tuple(warned), (), ())
+            return (path, (), tuple(warned), (), ()), None
         text = source
     try:
         tree = _parse(text)
     except _PARSE_ERRORS as exc:
         warned.append(f"{path}: skipped, not valid Python ({_describe(exc)})")
-        return (path, (), tuple(warned), (), ())
+        return (path, (), tuple(warned), (), ()), None
+    # A notebook exports nothing: read as a first pass, with nothing held back.
+    symbolic = symbolic and cells is None
     resolver = _Resolver(
         tracker,
         package=package_of(path),
         project_modules=project_modules,
         exports=exports,
+        symbolic=symbolic,
     )
     try:
         with gc_paused():
             resolver.run(tree)
     except RecursionError:
+        if symbolic:
+            # where the walk stopped may depend on the placeholders: walked as the plain
+            # first pass is, with nothing held back
+            return _scan_compact(text, path, tracker, project_modules, None, notes, symbolic=False)
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
     del tree
     refs = _places(
@@ -351,13 +394,25 @@ def scan_compact(
         shown if shown is not None else _split_lines(text),
         cells,
     )
+    exported = tuple(resolver.module_exports()) if cells is None else ()
+    held: Symbolic | None = None
+    if symbolic:
+        held = ((), (), (), ())
+        if resolver.pending:
+            rows = tuple(r for r in refs if r[1][0] == "$" and r[0] in _HELD_KINDS)
+            if rows:
+                refs = tuple(r for r in refs if not (r[1][0] == "$" and r[0] in _HELD_KINDS))
+            names = tuple(e for e in exported if e[1][0] == "$")
+            if names:
+                exported = tuple(e for e in exported if e[1][0] != "$")
+            held = (tuple(resolver.pending), tuple(sorted(resolver.unsafe)), rows, names)
     return (
         path,
         refs,
         tuple(warned),
-        tuple(resolver.module_exports()) if cells is None else (),
+        exported,
         tuple(sorted(resolver.project_imports)),
-    )
+    ), held
 
 
 def _describe(exc: BaseException) -> str:
@@ -427,83 +482,3 @@ def _places(
     # (cell, line, column, kind, name)
     out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)
-
-
-# --- notebooks ---------------------------------------------------------------------------
-
-
-#: Cell magics whose body is Python that IPython runs (timed, captured, profiled, debugged).
-_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "px"})
-#: A line in IPython's own syntax: a magic or shell line, an assignment from one, or help.
-_IPYTHON_LINE = re.compile(
-    r"^([ \t]*)(?:[%!].*|[\w.\[\], ]+=[ \t]*[%!].*|[?].*|[\w.]+[ \t]*\?{1,2}[ \t]*)$"
-)
-
-
-#: ``%time stmt`` (and timeit, prun) without options: the statement is Python IPython runs.
-_TIMED_LINE = re.compile(r"^([ \t]*)(%(?:time|timeit|prun)[ \t]+)(?=[^-\s])")
-
-
-def _blank_magic(match: re.Match[str]) -> str:
-    """The magic replaced by ``pass;`` and spaces of the same width: the statement keeps its
-    indentation (it may open a block) and its columns (evidence points into it)."""
-    return match.group(1) + "pass;".ljust(len(match.group(2)))
-
-
-def _notebook_source(
-    text: str, path: str
-) -> tuple[str | None, list[tuple[int, int]], list[str], list[str]]:
-    """The code cells joined into one module (so names flow between cells), a line map, notes,
-    and the joined lines as written (what evidence shows).
-
-    IPython's own syntax becomes ``pass`` at its indentation (numbering kept): line magics and
-    shell lines (``%time x``, ``!ls``), assignments from them (``files = !ls``), help
-    (``np.product?``). A cell under a cell magic whose body is Python (``%%time``,
-    ``%%capture``, ...) is read without its first line; one under any other cell magic
-    (``%%bash``), or that is not valid Python, is left out with a warning.
-    """
-    notes: list[str] = []
-    try:
-        data: Any = json.loads(text)
-        cells = data["cells"] if isinstance(data, dict) else data["worksheets"][0]["cells"]
-        if not isinstance(cells, list):
-            raise TypeError("cells is not a list")
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
-        notes.append(f"{path}: skipped, not a readable notebook ({_notebook_problem(exc)})")
-        return None, [], notes, []
-    chunks: list[str] = []
-    written: list[str] = []
-    mapping: list[tuple[int, int]] = []
-    line = 1
-    number = 0
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        number += 1
-        raw = cell.get("source", cell.get("input", ""))
-        src = "".join(s for s in raw if isinstance(s, str)) if isinstance(raw, list) else raw
-        if not isinstance(src, str):
-            continue
-        cell_lines = original = _split_lines(src)
-        first = next((ln.strip() for ln in cell_lines if ln.strip()), "")
-        if first.startswith("%%"):
-            magic = first.split()[0]
-            if magic[2:] not in _PYTHON_CELL_MAGICS:
-                notes.append(f"{path}: cell {number} skipped (cell magic {magic})")
-                continue
-            at = next(i for i, ln in enumerate(cell_lines) if ln.strip())
-            cell_lines = [*cell_lines[:at], "", *cell_lines[at + 1 :]]
-        cleaned = [
-            _IPYTHON_LINE.sub(r"\1pass", _TIMED_LINE.sub(_blank_magic, ln)) for ln in cell_lines
-        ]
-        code = "\n".join(cleaned)
-        try:
-            _parse(code)
-        except _PARSE_ERRORS as exc:
-            notes.append(f"{path}: cell {number} skipped, not valid Python ({_describe(exc)})")
-            continue
-        mapping.append((line, number))
-        chunks.append(code)
-        written.extend(original)
-        line += len(cleaned)
-    return "\n".join(chunks), mapping, notes, written

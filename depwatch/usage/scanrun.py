@@ -10,7 +10,7 @@ those exports.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,20 @@ from depwatch.usage.facts import FileFacts
 from depwatch.usage.files import SourceFile, iter_source_files
 from depwatch.usage.order import components, graph, waiting_files
 from depwatch.usage.pool import Init, Pool
+from depwatch.usage.resolve import Tracker
 from depwatch.usage.scan import gc_paused, module_name
-from depwatch.usage.wire import facts_from_wire, outline_from_wire, unpack
+from depwatch.usage.symbolic import written
+from depwatch.usage.wire import (
+    Compact,
+    Symbolic,
+    compact_from_stored,
+    facts_from_wire,
+    loads,
+    outline_from_wire,
+    pack,
+    symbolic_from_stored,
+    unpack,
+)
 
 __all__ = ["ScanResult", "resolve_callers", "scan_project"]
 
@@ -129,6 +141,29 @@ def resolve_callers(final: dict[str, FileFacts]) -> None:
         final[rel] = replace(facts, refs=tuple(refs))
 
 
+def _written(
+    entry: dict[str, Any],
+    fresh: bool,
+    exports: Mapping[str, Mapping[str, str]],
+    reportable: Callable[[str], bool],
+) -> Compact | None:
+    """A file's second-pass facts written from its first pass (:mod:`.symbolic`), or None
+    when it must be scanned again (nothing held back, or what was does not check out)."""
+    held_bytes = entry.get("held")
+    if type(held_bytes) is not bytes:
+        return None
+    try:
+        held: Symbolic
+        if fresh:
+            compact, held = unpack(entry["facts"]), loads(held_bytes)
+        else:
+            compact = compact_from_stored(_cache.stored(entry, "facts"))
+            held = symbolic_from_stored(_cache.stored(entry, "held"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return written(compact, held, exports, reportable)
+
+
 class _Junk(Exception):
     """A cached entry's references did not check out."""
 
@@ -172,7 +207,7 @@ def _scan(
     if todo:
         scanned = pool.scan(todo, None, init)
         with gc_paused():
-            for packed, outline, did_parse in scanned:
+            for packed, outline, did_parse, held in scanned:
                 parsed += did_parse
                 facts = outline_from_wire(unpack(outline))
                 first[facts.path] = facts
@@ -184,6 +219,8 @@ def _scan(
                     "facts": packed,
                     "outline": outline,
                 }
+                if held is not None:
+                    new[f.rel]["held"] = held
     # second pass: names imported from project modules that bind tracked objects
     final = dict(first)
     dotted = {rel: _dotted(rel) for rel in first}
@@ -203,6 +240,7 @@ def _scan(
             exports[name] = dict(table)
     done_deps: dict[str, str] = {}
     dropped = False
+    reportable = Tracker(init[0], init[1], init[3]).reportable
     upstream, readers, owners = graph(first, dotted)
     component = components(upstream)
     # Each round looks again only at the files whose dependencies may have changed: at
@@ -254,11 +292,22 @@ def _scan(
         again: list[SourceFile] = []
         for rel in [rel for rel in due if rel not in waiting]:
             done_deps[rel] = due.pop(rel)
-            again.append(by_rel[rel])
+            compact = _written(new[rel], rel in fresh, exports, reportable)
+            if compact is None:
+                again.append(by_rel[rel])
+                continue
+            path, _, warnings, exported, imports = compact
+            final[rel] = facts_from_wire(compact)
+            touched.add(rel)
+            new[rel]["second"] = {
+                "deps": done_deps[rel],
+                "facts": pack(compact),
+                "outline": pack((path, (), warnings, exported, imports)),
+            }
         if again:
             scanned = pool.scan(again, exports, init)
             with gc_paused():
-                for packed, outline, did_parse in scanned:
+                for packed, outline, did_parse, _ in scanned:
                     parsed += did_parse
                     facts = facts_from_wire(unpack(packed))
                     final[facts.path] = facts

@@ -26,6 +26,8 @@ __all__ = [
     "Compact",
     "CompactKeyword",
     "CompactRef",
+    "Symbolic",
+    "compact_from_stored",
     "dumps",
     "facts_from_stored",
     "facts_from_wire",
@@ -36,6 +38,7 @@ __all__ = [
     "pack",
     "receive",
     "send",
+    "symbolic_from_stored",
     "unpack",
 ]
 
@@ -66,6 +69,15 @@ Compact = tuple[
 ]
 """A :class:`~depwatch.usage.facts.FileFacts` as a tuple (path, refs, warnings, exports, imports):
 what scan workers send back and the cache stores (cheap to build and to marshal)."""
+Symbolic = tuple[
+    tuple[tuple[str, str], ...],
+    tuple[int, ...],
+    tuple[CompactRef, ...],
+    tuple[tuple[str, str], ...],
+]
+"""What a file's first pass held back (:func:`depwatch.usage.scan.scan_symbolic`): the
+placeholders (``$i`` → (module, name) of a project module's export), those whose value, if not
+None, would have changed the walk, and the references and exports written with them."""
 
 
 _KEYWORDS = itemgetter(5)
@@ -198,12 +210,7 @@ def _columns(rows: Any, types: tuple[set[Any], ...]) -> tuple[tuple[Any, ...], .
     return columns
 
 
-def facts_from_stored(data: Any) -> FileFacts:
-    """The facts of a :data:`Compact` tuple read back from storage, every field checked;
-    raises ValueError or TypeError on anything else (a row of an older layout too)."""
-    from depwatch.usage.facts import FileFacts
-
-    path, rows, warnings, exports, imports = data
+def _check_rows(rows: Any) -> tuple[CompactRef, ...]:
     columns = _columns(rows, _REF_TYPES)
     if columns:
         if not set(map(type, chain.from_iterable(columns[10]))) <= {int}:
@@ -212,13 +219,38 @@ def facts_from_stored(data: Any) -> FileFacts:
             raise ValueError("not a tuple of str")
         for kws in compress(columns[5], columns[5]):
             _columns(kws, _KEYWORD_TYPES)
-    return FileFacts(
-        path=_str(path),
-        refs=_refs(rows),
-        warnings=_strs(warnings),
-        exports=_pairs(exports),
-        imports=_pairs(imports),
-    )
+    result: tuple[CompactRef, ...] = rows
+    return result
+
+
+def compact_from_stored(data: Any) -> Compact:
+    """A :data:`Compact` tuple read back from storage, every field checked; raises
+    ValueError or TypeError on anything else (a row of an older layout too)."""
+    path, rows, warnings, exports, imports = data
+    return (_str(path), _check_rows(rows), _strs(warnings), _pairs(exports), _pairs(imports))
+
+
+def facts_from_stored(data: Any) -> FileFacts:
+    """The facts of a :data:`Compact` tuple read back from storage (:func:`compact_from_stored`)."""
+    return facts_from_wire(compact_from_stored(data))
+
+
+def symbolic_from_stored(data: Any) -> Symbolic:
+    """A :data:`Symbolic` tuple read back from storage, every field checked (each
+    placeholder a reference names is one of the file's)."""
+    pending, unsafe, rows, names = data
+    _pairs(pending)
+    if type(unsafe) is not tuple or not set(map(type, unsafe)) <= {int}:
+        raise ValueError("not a tuple of int")
+    _check_rows(rows)
+    _pairs(names)
+    for name in chain((row[1] for row in rows), (pair[1] for pair in names)):
+        head = name.split(".", 1)[0]
+        if head[:1] != "$" or not head[1:].isdigit() or int(head[1:]) >= len(pending):
+            raise ValueError("not a placeholder of the file")
+    if any(not 0 <= at < len(pending) for at in unsafe):
+        raise ValueError("not a placeholder of the file")
+    return (pending, unsafe, rows, names)
 
 
 def outline_from_stored(data: Any) -> FileFacts:

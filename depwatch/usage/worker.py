@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from depwatch.usage.resolve import Resolver, Tracker
-from depwatch.usage.scan import decode_source, gc_paused, package_of, scan_compact
-from depwatch.usage.wire import pack, receive, send
+from depwatch.usage.scan import decode_source, gc_paused, package_of, scan_compact, scan_symbolic
+from depwatch.usage.wire import dumps, pack, receive, send
 
 if TYPE_CHECKING:
-    from depwatch.usage.wire import Compact
+    from depwatch.usage.wire import Compact, Symbolic
 
 __all__ = ["BOOT", "Scanned", "init", "scan_chunk", "serve"]
 
@@ -93,29 +93,38 @@ def _project_imports(data: bytes, rel: str, project: frozenset[str]) -> tuple[tu
 
 def _scan_file(
     item: tuple[str, str], exports: Mapping[str, Mapping[str, str]] | None
-) -> tuple[Compact, bool]:
-    """One file: (facts, parsed?). ``exports`` given → no prefilter (the second pass)."""
+) -> tuple[Compact, bool, Symbolic | None]:
+    """One file: (facts, parsed?, what its first pass held back). ``exports`` given → no
+    prefilter, nothing held back (the second pass)."""
     rel, path = item
     try:
         with open(path, "rb") as fh:  # noqa: PTH123 - pathlib is not needed in a worker
             data = fh.read()
     except OSError as exc:
-        return (rel, (), (f"{rel}: skipped, cannot be read ({exc.strerror})",), (), ()), False
+        return (
+            (rel, (), (f"{rel}: skipped, cannot be read ({exc.strerror})",), (), ()),
+            False,
+            None,
+        )
     project: frozenset[str] = _state["project"]
     if exports is None and not any(n in data for n in _state["needles"]):
-        return (rel, (), (), (), _project_imports(data, rel, project)), False
+        return (rel, (), (), (), _project_imports(data, rel, project)), False, None
     text, notes = decode_source(data, rel)
     del data
-    facts = scan_compact(
-        text, rel, _state["tracker"], project_modules=project, exports=exports, notes=notes
-    )
-    return facts, True
+    tracker = _state["tracker"]
+    if exports is None:
+        facts, held = scan_symbolic(text, rel, tracker, project_modules=project, notes=notes)
+        return facts, True, held
+    facts = scan_compact(text, rel, tracker, project_modules=project, exports=exports, notes=notes)
+    return facts, True, None
 
 
-Scanned = tuple[bytes, bytes, bool]
+Scanned = tuple[bytes, bytes, bool, "bytes | None"]
 """One file scanned: its facts packed (:func:`wire.pack`), its outline packed (the facts
 without references: what the second pass reads, stored apart so that reading it does not
-read the references) and whether it was parsed."""
+read the references), whether it was parsed, and what its first pass held back, packed
+(:data:`~depwatch.usage.wire.Symbolic`; None: nothing, the file is scanned again if its
+second pass is needed)."""
 
 
 def scan_chunk(
@@ -129,13 +138,22 @@ def scan_chunk(
     # object allocated during it (a whole tree, once per file: 10-15% of the scan).
     with gc_paused():
         for item in chunk:
+            held: Symbolic | None
             try:
-                facts, parsed = _scan_file(item, exports)
+                facts, parsed, held = _scan_file(item, exports)
             except Exception as exc:  # a scanner bug must not stop the audit
                 rel = item[0]
-                facts, parsed = (rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()), True
+                facts = (rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ())
+                parsed, held = True, None
             path, _, warnings, exported, imports = facts
-            out.append((pack(facts), pack((path, (), warnings, exported, imports)), parsed))
+            out.append(
+                (
+                    pack(facts),
+                    pack((path, (), warnings, exported, imports)),
+                    parsed,
+                    None if held is None else dumps(held),
+                )
+            )
     return out
 
 

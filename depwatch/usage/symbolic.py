@@ -1,0 +1,93 @@
+"""A file's second pass written from its first, without parsing it again.
+
+The first pass walks each file before any project module's exports are known, so a name
+imported from another project file (``from ._util import asarray``) stands for an unknown
+value. The resolver holds such a name as a placeholder (``$3``, see
+:meth:`depwatch.usage.resolve.Resolver.held`) that flows as a tracked name would, and the
+references and exports it reaches are kept apart (:data:`~depwatch.usage.wire.Symbolic`).
+With the exports known, :func:`written` puts each placeholder's value in (``$3.ravel`` →
+``numpy.ravel``), drops what a placeholder without a value reached, and gives the facts a scan
+with those exports would have found: what made the second pass parse a large numeric
+codebase's files twice.
+
+It is exact or it declines: where the walk's course (not only a name) depended on whether a
+placeholder had a value (a decorator, a base class, a binding in a branch, ...) the resolver took
+the course of None and named the placeholder; if such a placeholder has a value, or two
+references would meet at one place, :func:`written` returns None and the file is scanned again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from depwatch.usage.wire import Compact, CompactRef, Symbolic
+
+__all__ = ["written"]
+
+_PLACE = itemgetter(0, 1, 2, 3)
+
+
+def _order(row: CompactRef) -> tuple[int, int, int, str, str]:
+    """The order of a file's references (as :func:`depwatch.usage.scan._places` sorts them)."""
+    return (row[6] or 0, row[2], row[3], row[0], row[1])
+
+
+def written(
+    compact: Compact,
+    held: Symbolic,
+    exports: Mapping[str, Mapping[str, str]],
+    reportable: Callable[[str], bool],
+) -> Compact | None:
+    """The facts of a file scanned with ``exports`` known, from its first pass ``compact``
+    and what that pass held back; None when they cannot be written so (scan it again)."""
+    pending, unsafe, rows, names = held
+    values: list[str | None] = []
+    for module, name in pending:
+        table = exports.get(module)
+        if name == "*":  # `from module import *`: binds whatever the module exports
+            values.append("*" if table else None)
+        else:
+            values.append(table.get(name) if table else None)
+    for at in unsafe:
+        if values[at] is not None:
+            return None
+    added: list[CompactRef] = []
+    for row in rows:
+        name = row[1]
+        cut = name.find(".")
+        head = name if cut < 0 else name[:cut]
+        value = values[int(head[1:])]
+        if value is None:
+            continue
+        full = value + name[len(head) :]
+        if not reportable(full):
+            continue
+        point = row[12]
+        if point:
+            point += len(value) - len(head)
+        added.append((row[0], sys.intern(full), *row[2:12], point))
+    exported: list[tuple[str, str]] = []
+    for key, name in names:
+        cut = name.find(".")
+        head = name if cut < 0 else name[:cut]
+        value = values[int(head[1:])]
+        if value is not None:
+            exported.append((key, value + name[len(head) :]))
+    if not added and not exported:
+        return compact
+    path, refs, warnings, plain, imports = compact
+    if added:
+        places = set(map(_PLACE, refs))
+        for row in added:
+            place = _PLACE(row)
+            if place in places:
+                return None  # two references at one place: which one the scan keeps is its own
+            places.add(place)
+        refs = tuple(sorted((*refs, *added), key=_order))
+    if exported:
+        plain = tuple(sorted((*plain, *exported)))
+    return (path, refs, warnings, plain, imports)
