@@ -36,7 +36,7 @@ from typing import Any
 from depwatch.usage import guards as _guards
 from depwatch.usage.methods import decorator_name, function_key, init_rank, target_names
 
-__all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point"]
+__all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point", "spelt_as_class"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
@@ -96,6 +96,15 @@ def is_under(name: str, roots: frozenset[str] | set[str]) -> bool:
         name = name[:cut]
 
 
+def spelt_as_class(name: str) -> bool:
+    """Whether a tracked name is taken for a class (a parameter annotated with it holds an
+    instance): only when it is spelt as one (``Session``, ``BaseModel``). An upper-case alias
+    (``PRIVATE_KEY_TYPES``) or a lower-case name may be a Union or a module, and what is below
+    a rule's symbol is usage of it."""
+    last = name.rsplit(".", 1)[-1]
+    return last[:1].isupper() and any(c.islower() for c in last)
+
+
 class Tracker:
     """Which dotted names the scan follows (``internal``) and reports (``modules``)."""
 
@@ -153,7 +162,16 @@ class Resolver:
         """Placeholder ``$i`` → the (module, name) it stands for."""
         self._held: dict[tuple[str, str], str] = {}
         self.unsafe: set[int] = set()
-        """Placeholders whose value, if not None, would have changed what the walk did."""
+        """Placeholders whose value, if not None, would have changed what the walk did
+        (``-1 - i``: if not None and not spelt as a class, see :func:`spelt_as_class`)."""
+        self.either: dict[str, tuple[str, str]] = {}
+        """A def or class whose first decorator with a value is a placeholder: its name →
+        (the placeholder, what it is bound to as when it has none). Reading the name (any
+        binding of it, to be safe) records the placeholder as :attr:`unsafe`."""
+        self.held_decorator: str | None = None
+        self.returned_held: dict[str, str] = {}
+        """Function key → the placeholder its first return with a value gave, while its body
+        is walked (then it is what the function returns, if nothing tracked came before)."""
         self.refs: list[RawRef] = []
         self.module_scope: _Scope = {}
         self.scopes: list[_Scope] = [self.module_scope]
@@ -211,6 +229,14 @@ class Resolver:
         for name, value in self.module_scope.items():
             if value is None or name in self._module_aliases:
                 continue
+            either = self.either.get(name)
+            if either is not None and either[1] is value:
+                # a decorated def or class: what its placeholder is, or (no value) itself
+                if value[0] == "#" and self.exported(value[1:]) is not None:
+                    self.taken_as_none(either[0])
+                else:
+                    out.append((name, str(either[0])))  # plain (a call's result is not)
+                    continue
             if value[0] == "#":
                 # a class (or an instance of one): its tracked base, which its attributes
                 # fall back to. Not a function's return value: exporting those made the
@@ -230,6 +256,8 @@ class Resolver:
     # --- names ----------------------------------------------------------------------------
 
     def lookup(self, name: str) -> str | None:
+        if self.either and name in self.either:
+            self.taken_as_none(self.either[name][0])
         if self.class_scope is not None and name in self.class_scope:
             return self.class_scope[name]
         for scope in reversed(self.scopes):
@@ -312,6 +340,11 @@ class Resolver:
         head = value.split(".", 1)[0]
         self.unsafe.add(int(head[1:]))
 
+    def taken_as_class(self, value: str) -> None:
+        """The walk went the way of placeholder ``value`` being None or a name spelt as a
+        class (:meth:`annotated`)."""
+        self.unsafe.add(-1 - int(value[1:]))
+
     def member(self, key: str, name: str | None) -> str | None:
         """Attribute ``name`` of a class (or instance) of this file: its own, else its bases'
         in the order Python looks (depth first, left to right; a base of this file before a
@@ -326,6 +359,8 @@ class Resolver:
                 return item if name is None else item + "." + name
             attrs = self.class_attrs.get(item[1:])
             if name is not None and attrs is not None and name in attrs:
+                if self.either and name in self.either:
+                    self.taken_as_none(self.either[name][0])
                 found = attrs[name]
                 if found is not None and found[0] == "#" and found[1:] in self.properties:
                     return self.returns(found[1:])
@@ -339,7 +374,12 @@ class Resolver:
             pending = self.functions.get(key)
             if pending is not None:
                 self.function_body(*pending)
-        return self.returned.get(key)
+        found = self.returned.get(key)
+        if found is None and self.returned_held:
+            held = self.returned_held.get(key)
+            if held is not None:
+                self.taken_as_none(held)  # read while its body is walked
+        return found
 
     def module_value(self, dotted: str) -> str | None:
         """The binding for an absolute module name: tracked first, then the project's own."""
@@ -732,8 +772,13 @@ class Resolver:
             self.bind_target(node.target, None)
 
     def decorated(self, decorators: list[ast.expr]) -> str | None:
-        """What applying the decorators gives: the outermost tracked decorator, if any."""
+        """What applying the decorators gives: the outermost tracked decorator, if any.
+
+        A placeholder before any tracked decorator is left in :attr:`held_decorator`: with no
+        tracked decorator after it, the caller binds the name as when it has no value and
+        records it in :attr:`either`."""
         result: str | None = None
+        held: str | None = None
         for dec in decorators:
             value = self.ev(dec)
             if value is not None and value[0] in "@#":
@@ -741,11 +786,23 @@ class Resolver:
             if value is not None and type(dec) is not ast.Call:
                 self.emit("ref", value, dec)
             if result is None and value is not None:
-                if value[0] == "$":
-                    self.taken_as_none(value)
-                else:
+                if value[0] != "$":
                     result = value
+                elif held is None:
+                    held = value
+                else:
+                    self.taken_as_none(value)  # it is the result if the first one has no value
+        if result is not None and held is not None:
+            self.taken_as_none(held)
+        self.held_decorator = held if result is None else None
         return result
+
+    def bind_decorated(self, name: str, value: str, held: str | None) -> None:
+        """Bind a def or class's name to what :meth:`decorated` gave (or itself); ``held``:
+        the :attr:`held_decorator` it left."""
+        self.bind(name, value)
+        if held is not None:
+            self.either[name] = (held, value)
 
     def defaults(self, args: ast.arguments) -> None:
         for default in args.defaults:
@@ -756,6 +813,7 @@ class Resolver:
 
     def s_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         value = self.decorated(node.decorator_list)
+        held = self.held_decorator
         args = node.args
         self.defaults(args)
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
@@ -782,7 +840,7 @@ class Resolver:
             if any(decorator_name(d) in _PROPERTIES for d in node.decorator_list):
                 self.properties.add(key)
             value = "#" + key
-        self.bind(node.name, value)
+        self.bind_decorated(node.name, value, held)
 
     def s_return(self, node: ast.Return) -> None:
         if node.value is None:
@@ -792,9 +850,15 @@ class Resolver:
             self.emit("ref", value, node.value)
         key = self.function
         if key is not None and value is not None and value[0] != "@" and key not in self.returned:
+            held = self.returned_held.get(key)
             if value[0] == "$":
-                self.taken_as_none(value)
+                if held is None:
+                    self.returned_held[key] = value
+                else:
+                    self.taken_as_none(value)  # it is returned if the first one has no value
             else:
+                if held is not None:
+                    self.taken_as_none(held)  # with a value, it is returned, not this
                 self.returned[key] = value
 
     def function_body(
@@ -839,6 +903,10 @@ class Resolver:
             else:
                 self.body(node.body)  # type: ignore[arg-type]
             self.body_refs[node] = (first, len(self.refs))
+            if self.returned_held and self.function is not None:
+                held = self.returned_held.pop(self.function, None)
+                if held is not None:
+                    self.returned.setdefault(self.function, held)
         finally:
             if self.function is not None:
                 self._walking.pop()
@@ -872,19 +940,15 @@ class Resolver:
         if value is None or value[0] == "@" or (value[0] == "#" and value[1:] in self.functions):
             return None
         if value[0] == "$" and "." not in value:
-            self.taken_as_none(value)  # whether its last part is spelt as a class is not known
+            self.taken_as_class(value)  # whether its last part is spelt as a class is not known
+            return value
+        if value[0] != "#" and not spelt_as_class(value):
             return None
-        if value[0] != "#":
-            # A tracked name is taken for a class only when it is spelt as one (``Session``,
-            # ``BaseModel``): an upper-case alias (``PRIVATE_KEY_TYPES``) or a lower-case name
-            # may be a Union or a module, and what is below a rule's symbol is usage of it.
-            last = value.rsplit(".", 1)[-1]
-            if not (last[:1].isupper() and any(c.islower() for c in last)):
-                return None
         return value
 
     def s_class(self, node: ast.ClassDef) -> None:
         value = self.decorated(node.decorator_list)
+        held = self.held_decorator
         key = f"{node.name}@{node.lineno}"
         bases = []
         for base in node.bases:
@@ -924,7 +988,7 @@ class Resolver:
                 attrs.setdefault(name, None)
         added.sort(key=lambda item: ranks[id(item[0])])
         self.deferred.extend(added)
-        self.bind(node.name, value if value is not None else "#" + key)
+        self.bind_decorated(node.name, value if value is not None else "#" + key, held)
 
     def s_with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:

@@ -12,9 +12,10 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from depwatch.usage.resolve import RawRef, Resolver, Tracker, result_point
+from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -36,6 +37,7 @@ ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
+_ORDER = itemgetter(2, 3, 0, 1)
 NEWLINE = b"\n"
 #: The kinds of reference whose name may start with a placeholder (``$3.attr``).
 _HELD_KINDS = frozenset({"ref", "call"})
@@ -464,11 +466,11 @@ def _places(
             continue
         seen.add(key)
         ln, column, code, cell = place(line, col)
-        keywords = tuple((kw, *place(kl, kc)) for kw, kl, kc in kws)
+        keywords = tuple([(kw, *place(kl, kc)) for kw, kl, kc in kws]) if kws else ()
         out.append(
             (
                 kind,
-                sys.intern(str(name)),
+                sys.intern(name if type(name) is str else str(name)),
                 ln,
                 column,
                 code,
@@ -476,9 +478,9 @@ def _places(
                 cell,
                 *shapes.get(index, _NO_ARGS),
                 guards.get(index, ()),
-                result_point(name),
+                name.point if type(name) is _Result else 0,
             )
         )
-    # (cell, line, column, kind, name)
-    out.sort(key=lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
+    # (cell, line, column, kind, name); outside a notebook every cell is None
+    out.sort(key=_ORDER if cells is None else lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)

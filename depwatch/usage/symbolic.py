@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from depwatch.usage.resolve import spelt_as_class
+
 if TYPE_CHECKING:
     from depwatch.usage.wire import Compact, CompactRef, Symbolic
 
@@ -53,8 +55,13 @@ def written(
         else:
             values.append(table.get(name) if table else None)
     for at in unsafe:
-        if values[at] is not None:
-            return None
+        if at >= 0:
+            if values[at] is not None:
+                return None
+        else:
+            value = values[-1 - at]
+            if value is not None and not spelt_as_class(value):
+                return None
     added: list[CompactRef] = []
     for row in rows:
         name = row[1]

@@ -248,7 +248,7 @@ def symbolic_from_stored(data: Any) -> Symbolic:
         head = name.split(".", 1)[0]
         if head[:1] != "$" or not head[1:].isdigit() or int(head[1:]) >= len(pending):
             raise ValueError("not a placeholder of the file")
-    if any(not 0 <= at < len(pending) for at in unsafe):
+    if any(not -len(pending) <= at < len(pending) for at in unsafe):
         raise ValueError("not a placeholder of the file")
     return (pending, unsafe, rows, names)
 

@@ -138,22 +138,25 @@ def scan_chunk(
     # object allocated during it (a whole tree, once per file: 10-15% of the scan).
     with gc_paused():
         for item in chunk:
-            held: Symbolic | None
             try:
                 facts, parsed, held = _scan_file(item, exports)
-            except Exception as exc:  # a scanner bug must not stop the audit
-                rel = item[0]
-                facts = (rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ())
-                parsed, held = True, None
-            path, _, warnings, exported, imports = facts
-            out.append(
-                (
+                path, _, warnings, exported, imports = facts
+                scanned = (
                     pack(facts),
                     pack((path, (), warnings, exported, imports)),
                     parsed,
                     None if held is None else dumps(held),
                 )
-            )
+            except Exception as exc:  # a scanner bug must not stop the audit
+                rel = item[0]
+                failed = (f"{rel}: skipped, scan failed ({exc!r})",)
+                scanned = (
+                    pack((rel, (), failed, (), ())),
+                    pack((rel, (), failed, (), ())),
+                    True,
+                    None,
+                )
+            out.append(scanned)
     return out
 
 

@@ -56,6 +56,41 @@ SOURCES = {
         Two.attr
         Two().run().more
         """,
+    "decorated_names": """\
+        from .util import mark, deco, Base
+
+        @mark
+        def test_one():
+            pass
+
+        @mark
+        class TestTwo:
+            @deco
+            def test_a(self):
+                return self.helper()
+
+            def helper(self):
+                return self.test_a
+
+        @deco
+        def used():
+            return 1
+
+        @deco
+        @mark
+        def two():
+            pass
+
+        @deco(level=1)
+        def three():
+            pass
+
+        @mark
+        class Model(Base):
+            pass
+
+        used().x
+        """,
     "branches": """\
         from .util import first, second
         try:
@@ -88,7 +123,21 @@ SOURCES = {
             value.reshape(2)
             other.go()
 
+        def chosen(flag):
+            if flag:
+                return make()
+            if not flag:
+                return Thing()
+            return 1
+
+        def recursive(n):
+            if n:
+                return make()
+            return recursive(n - 1).more
+
         get(1).size
+        chosen(0).size
+        recursive(3).x
         """,
     "environment": """\
         from .util import getter, environ, source
@@ -113,6 +162,7 @@ def _check(name: str, src: str, env: tuple[str, ...] = ENV) -> tuple[int, int]:
     text = textwrap.dedent(src)
     first, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
     assert held is not None
+    assert wire.loads(wire.dumps(held)) == held, "plain values: the worker sends them"
     pending = [p for p in held[0] if p[1] != "*"]
     plain = scan_compact(text, "pkg/mod.py", tracker, project_modules=PROJECT)
     assert first == plain, f"{name}: the first pass is the plain scan's"
@@ -149,6 +199,23 @@ def test_written_is_the_scan_or_declines(name: str) -> None:
             if p[1] != "*"
         ]  # type: ignore[index]
     )
+
+
+def test_a_decorated_name_nothing_reads_is_written_whatever_its_decorator() -> None:
+    tracker = Tracker(["pytest", "numpy"])
+    text = "from .util import mark\n@mark\ndef test_one():\n    assert 1\n"
+    first, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
+    assert held is not None
+    for value in ("pytest.mark.slow", "numpy.vectorize", None):
+        table = {"pkg.util": {"mark": value}} if value else {}
+        got = written(first, held, table, tracker.reportable)
+        real = scan_compact(text, "pkg/mod.py", tracker, project_modules=PROJECT, exports=table)
+        assert got == real
+    # the module exports the decorated function as what the decorator gives (and the
+    # decorator it imported)
+    got = written(first, held, {"pkg.util": {"mark": "numpy.vectorize"}}, tracker.reportable)
+    assert got is not None
+    assert got[3] == (("mark", "numpy.vectorize"), ("test_one", "numpy.vectorize"))
 
 
 def test_without_environment_variables_env_getters_are_plain_calls() -> None:
