@@ -338,6 +338,12 @@ def _scan(
         for name in changed:
             for owner in owners[name]:
                 check |= readers.get(owner, set())
+    # What a first pass held back is kept (in memory and in the cache) only for the files
+    # that needed a second pass: the others' would be read again only if an export they
+    # import gained a value (they are then scanned again). Most files have no second pass.
+    for rel, entry in new.items():
+        if "held" in entry and "second" not in entry:
+            del entry["held"]
     # The files whose first pass is their answer: their references, built now.
     with gc_paused():
         for rel, facts in final.items():
