@@ -58,6 +58,10 @@ class Pool:
         """How many files each batch the workers scanned held (none: all scanned here)."""
         self._workers: _Workers | None = None
         self._failed = False
+        self._owner: dict[str, int] = {}
+        """Relative path → the worker whose first pass of it held something back."""
+        self._kept: worker.Kept = {}
+        """What first passes in this process held back."""
 
     def scan(
         self,
@@ -90,7 +94,7 @@ class Pool:
                 self._failed = True
         if running is not None:
             try:
-                compact = running.scan(files, exports, total)
+                compact = running.scan(files, exports, total, self._owner)
             except Exception:  # a worker died: scan here instead (and from now on)
                 self.close()
                 self._failed = True
@@ -100,10 +104,39 @@ class Pool:
         if compact is None:
             worker.init(*init)
             compact = worker.scan_chunk([(f.rel, f.path) for f in files], exports)
+            if exports is None:
+                for f in files:
+                    self._owner.pop(f.rel, None)
+                self._kept.update(worker.take_held())
         return compact
 
+    def held(self, rels: Sequence[str]) -> dict[str, bytes]:
+        """What the first pass of each of ``rels`` held back, packed
+        (:data:`~depwatch.usage.wire.Symbolic`), from the process that scanned it; a file
+        whose process no longer has it (a worker died) is left out."""
+        out: dict[str, bytes] = {}
+        groups: dict[int, list[str]] = {}
+        for rel in rels:
+            groups.setdefault(self._owner.get(rel, -1), []).append(rel)
+        here = groups.pop(-1, None)
+        if here:
+            out.update((rel, data) for rel, data in worker.held(here, self._kept) if data)
+        running = self._workers
+        if running is None or not groups:
+            return out
+        try:
+            for at, group in groups.items():
+                out.update((rel, data) for rel, data in running.held(at, group) if data)
+        except Exception:  # a worker died: its files are scanned again (here, from now on)
+            self.close()
+            self._failed = True
+        return out
+
     def close(self) -> None:
-        """End the workers (a later :meth:`scan` starts new ones when it pays)."""
+        """End the workers (a later :meth:`scan` starts new ones when it pays), and forget
+        what first passes held back."""
+        self._owner.clear()
+        self._kept = {}
         running, self._workers = self._workers, None
         if running is not None:
             running.close()
@@ -171,8 +204,10 @@ class _Workers:
         files: Sequence[SourceFile],
         exports: Mapping[str, Mapping[str, str]] | None,
         total: int,
+        owner: dict[str, int],
     ) -> list[Scanned]:
-        """Scan ``files`` in chunks, each worker taking the next chunk when it is free."""
+        """Scan ``files`` in chunks, each worker taking the next chunk when it is free (a
+        first pass: ``owner`` records which worker scanned each file)."""
         chunks = _chunks(files, total, len(self.procs))
         results: list[list[Scanned] | None] = [None] * len(chunks)
         pending = iter(enumerate(chunks))
@@ -195,6 +230,9 @@ class _Workers:
                     index, chunk = item
                     send(proc.stdin, (chunk, exports))
                     results[index] = receive(proc.stdout)
+                    if exports is None:
+                        for rel, _ in chunk:
+                            owner[rel] = at
             except BaseException as exc:  # a worker died: the caller scans in-process
                 errors.append(exc)
 
@@ -214,6 +252,15 @@ class _Workers:
                 raise RuntimeError("a chunk was not scanned")
             out.extend(part)
         return out
+
+    def held(self, at: int, rels: list[str]) -> list[tuple[str, bytes | None]]:
+        """What worker ``at``'s first passes of ``rels`` held back (:func:`worker.held`)."""
+        proc = self.procs[at]
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        send(proc.stdin, (None, rels))
+        found: list[tuple[str, bytes | None]] = receive(proc.stdout)
+        return found
 
     def close(self) -> None:
         for proc in self.procs:

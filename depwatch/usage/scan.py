@@ -8,6 +8,7 @@ import contextlib
 import gc
 import io
 import json
+import marshal
 import sys
 import tokenize
 import warnings
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result
+from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result, result_point
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "decode_source",
+    "freeze_held",
     "module_name",
+    "place_held",
     "scan_compact",
     "scan_source",
     "scan_symbolic",
@@ -36,6 +39,15 @@ __all__ = [
 ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
+RawHeldRef = tuple[
+    str, str, int, int, tuple[tuple[str, int, int], ...], "ArgShape | None", tuple[str, ...]
+]
+"""A reference a placeholder reached, not placed yet: the resolver's, its call shape and guards."""
+Held = tuple[
+    tuple[tuple[str, str], ...], tuple[int, ...], list[RawHeldRef], tuple[tuple[str, str], ...]
+]
+"""What a first pass held back, its references not placed yet (:func:`place_held` places them
+into a :data:`~depwatch.usage.wire.Symbolic`)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
 _ORDER = itemgetter(2, 3, 0, 1)
 NEWLINE = b"\n"
@@ -334,13 +346,13 @@ def scan_symbolic(
     *,
     project_modules: frozenset[str] = frozenset(),
     notes: Iterable[str] = (),
-) -> tuple[Compact, Symbolic | None]:
+) -> tuple[Compact, Held | None]:
     """The first pass over a file (the project's exports not known yet): its facts with every
     export of another project module taken as None (as :func:`scan_compact` without
-    ``exports`` gives them), and beside them what those exports reach
-    (:data:`~depwatch.usage.wire.Symbolic`; None when the file was not read symbolically),
-    from which :mod:`depwatch.usage.symbolic` writes the facts a scan with the exports known
-    would give, without parsing the file again."""
+    ``exports`` gives them), and beside them what those exports reach (:data:`Held`, placed
+    by :func:`place_held`; None when the file was not read symbolically), from which
+    :mod:`depwatch.usage.symbolic` writes the facts a scan with the exports known would give,
+    without parsing the file again."""
     return _scan_compact(text, path, tracker, project_modules, None, notes, symbolic=True)
 
 
@@ -353,7 +365,7 @@ def _scan_compact(
     notes: Iterable[str],
     *,
     symbolic: bool,
-) -> tuple[Compact, Symbolic | None]:
+) -> tuple[Compact, Held | None]:
     warned = list(notes)
     cells: list[tuple[int, int]] | None = None  # (first line in the joined source, cell number)
     shown: list[str] | None = None  # a notebook's lines as written, for evidence
@@ -389,25 +401,34 @@ def _scan_compact(
             return _scan_compact(text, path, tracker, project_modules, None, notes, symbolic=False)
         warned.append(f"{path}: nested too deeply to scan completely; partly scanned")
     del tree
-    refs = _places(
-        resolver.refs,
-        resolver.arg_shapes,
-        resolver.ref_guards,
-        shown if shown is not None else _split_lines(text),
-        cells,
-    )
+    raw, shapes, guards = resolver.refs, resolver.arg_shapes, resolver.ref_guards
     exported = tuple(resolver.module_exports()) if cells is None else ()
-    held: Symbolic | None = None
+    held: Held | None = None
     if symbolic:
-        held = ((), (), (), ())
+        held = ((), (), [], ())
         if resolver.pending:
-            rows = tuple(r for r in refs if r[1][0] == "$" and r[0] in _HELD_KINDS)
-            if rows:
-                refs = tuple(r for r in refs if not (r[1][0] == "$" and r[0] in _HELD_KINDS))
+            # The references a placeholder reached are kept raw (placed only if they are
+            # ever asked for, see place_held): most files never need a second pass.
+            kept: list[RawHeldRef] = []
+            plain: list[RawRef] = []
+            plain_shapes: dict[int, ArgShape] = {}
+            plain_guards: dict[int, tuple[str, ...]] = {}
+            for index, ref in enumerate(raw):
+                if ref[1][0] == "$" and ref[0] in _HELD_KINDS:
+                    kept.append((*ref, shapes.get(index), guards.get(index, ())))
+                    continue
+                if index in shapes:
+                    plain_shapes[len(plain)] = shapes[index]
+                if index in guards:
+                    plain_guards[len(plain)] = guards[index]
+                plain.append(ref)
+            if kept:
+                raw, shapes, guards = plain, plain_shapes, plain_guards
             names = tuple(e for e in exported if e[1][0] == "$")
             if names:
                 exported = tuple(e for e in exported if e[1][0] != "$")
-            held = (tuple(resolver.pending), tuple(sorted(resolver.unsafe)), rows, names)
+            held = (tuple(resolver.pending), tuple(sorted(resolver.unsafe)), kept, names)
+    refs = _places(raw, shapes, guards, shown if shown is not None else _split_lines(text), cells)
     return (
         path,
         refs,
@@ -415,6 +436,34 @@ def _scan_compact(
         exported,
         tuple(sorted(resolver.project_imports)),
     ), held
+
+
+def freeze_held(held: Held) -> bytes:
+    """What a first pass held back, as bytes (:mod:`marshal` of plain values): a worker keeps
+    them until they are asked for, and bytes are one object the cyclic collector never walks
+    (hundreds of thousands of tuples would be walked by every full collection)."""
+    pending, unsafe, kept, names = held
+    rows = [(*ref[:5], ref[5], ref[6], result_point(ref[1])) for ref in kept]
+    for at, row in enumerate(rows):
+        if type(row[1]) is not str:
+            rows[at] = (row[0], str(row[1]), *row[2:])
+    return marshal.dumps((pending, unsafe, rows, names))
+
+
+def place_held(frozen: bytes, text: str) -> Symbolic:
+    """What a first pass held back (:func:`freeze_held`), its references placed in ``text``
+    (the file's source, as it was scanned) as the scan places every reference."""
+    pending, unsafe, kept, names = marshal.loads(frozen)
+    raw: list[RawRef] = []
+    shapes: dict[int, ArgShape] = {}
+    guards: dict[int, tuple[str, ...]] = {}
+    for index, (kind, name, line, col, kws, shape, conditions, point) in enumerate(kept):
+        raw.append((kind, _result(name, point) if point else name, line, col, kws))
+        if shape is not None:
+            shapes[index] = shape
+        if conditions:
+            guards[index] = conditions
+    return (pending, unsafe, _places(raw, shapes, guards, _split_lines(text), None), names)
 
 
 def _describe(exc: BaseException) -> str:

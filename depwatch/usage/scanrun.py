@@ -183,6 +183,9 @@ def _scan(
     first: dict[str, FileFacts] = {}
     #: Files whose first pass was scanned in this run (its packed bytes are trusted).
     fresh: set[str] = set()
+    #: Of those, the files whose first pass held something back (in the process that
+    #: scanned it: fetched only for the files that need a second pass).
+    kept: set[str] = set()
     todo: list[SourceFile] = []
     hits = 0
     # The facts of every file are built here and all live to the end: the cyclic collector
@@ -219,8 +222,8 @@ def _scan(
                     "facts": packed,
                     "outline": outline,
                 }
-                if held is not None:
-                    new[f.rel]["held"] = held
+                if held:
+                    kept.add(f.rel)
     # second pass: names imported from project modules that bind tracked objects
     final = dict(first)
     dotted = {rel: _dotted(rel) for rel in first}
@@ -290,7 +293,12 @@ def _scan(
             else set()
         )
         again: list[SourceFile] = []
-        for rel in [rel for rel in due if rel not in waiting]:
+        ready = [rel for rel in due if rel not in waiting]
+        wanted = [rel for rel in ready if rel in kept and "held" not in new[rel]]
+        if wanted:
+            for rel, data in pool.held(wanted).items():
+                new[rel]["held"] = data
+        for rel in ready:
             done_deps[rel] = due.pop(rel)
             compact = _written(new[rel], rel in fresh, exports, reportable)
             if compact is None:
@@ -341,7 +349,7 @@ def _scan(
     # What a first pass held back is kept (in memory and in the cache) only for the files
     # that needed a second pass: the others' would be read again only if an export they
     # import gained a value (they are then scanned again). Most files have no second pass.
-    for rel, entry in new.items():
+    for entry in new.values():
         if "held" in entry and "second" not in entry:
             del entry["held"]
     # The files whose first pass is their answer: their references, built now.

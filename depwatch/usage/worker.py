@@ -16,13 +16,22 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from depwatch.usage.resolve import Resolver, Tracker
-from depwatch.usage.scan import decode_source, gc_paused, package_of, scan_compact, scan_symbolic
+from depwatch.usage.scan import (
+    decode_source,
+    freeze_held,
+    gc_paused,
+    package_of,
+    place_held,
+    scan_compact,
+    scan_symbolic,
+)
 from depwatch.usage.wire import dumps, pack, receive, send
 
 if TYPE_CHECKING:
-    from depwatch.usage.wire import Compact, Symbolic
+    from depwatch.usage.scan import Held
+    from depwatch.usage.wire import Compact
 
-__all__ = ["BOOT", "Scanned", "init", "scan_chunk", "serve"]
+__all__ = ["BOOT", "Kept", "Scanned", "held", "init", "scan_chunk", "serve", "take_held"]
 
 BOOT = "import sys; sys.path[:] = {path!r}; from depwatch.usage.worker import serve; serve()"
 """A worker's ``python -c`` program (``path``: the caller's ``sys.path``)."""
@@ -42,6 +51,7 @@ def init(
     _state["project"] = project
     needles = {m.split(".", 1)[0] for m in modules} | set(env) | set(assignments)
     _state["needles"] = tuple(n.encode() for n in needles if n)
+    _state["held"] = {}
 
 
 def _import_statements(data: bytes) -> list[str]:
@@ -93,7 +103,7 @@ def _project_imports(data: bytes, rel: str, project: frozenset[str]) -> tuple[tu
 
 def _scan_file(
     item: tuple[str, str], exports: Mapping[str, Mapping[str, str]] | None
-) -> tuple[Compact, bool, Symbolic | None]:
+) -> tuple[Compact, bool, Held | None]:
     """One file: (facts, parsed?, what its first pass held back). ``exports`` given → no
     prefilter, nothing held back (the second pass)."""
     rel, path = item
@@ -113,18 +123,20 @@ def _scan_file(
     del data
     tracker = _state["tracker"]
     if exports is None:
-        facts, held = scan_symbolic(text, rel, tracker, project_modules=project, notes=notes)
-        return facts, True, held
+        facts, kept = scan_symbolic(text, rel, tracker, project_modules=project, notes=notes)
+        if kept is not None:
+            _state["held"][rel] = (path, len(text), freeze_held(kept))
+        return facts, True, kept
     facts = scan_compact(text, rel, tracker, project_modules=project, exports=exports, notes=notes)
     return facts, True, None
 
 
-Scanned = tuple[bytes, bytes, bool, "bytes | None"]
+Scanned = tuple[bytes, bytes, bool, bool]
 """One file scanned: its facts packed (:func:`wire.pack`), its outline packed (the facts
 without references: what the second pass reads, stored apart so that reading it does not
-read the references), whether it was parsed, and what its first pass held back, packed
-(:data:`~depwatch.usage.wire.Symbolic`; None: nothing, the file is scanned again if its
-second pass is needed)."""
+read the references), whether it was parsed, and whether what its first pass held back is
+kept by the process that scanned it (:func:`held` gives it; otherwise the file is scanned
+again if its second pass is needed)."""
 
 
 def scan_chunk(
@@ -145,7 +157,7 @@ def scan_chunk(
                     pack(facts),
                     pack((path, (), warnings, exported, imports)),
                     parsed,
-                    None if held is None else dumps(held),
+                    held is not None,
                 )
             except Exception as exc:  # a scanner bug must not stop the audit
                 rel = item[0]
@@ -154,9 +166,44 @@ def scan_chunk(
                     pack((rel, (), failed, (), ())),
                     pack((rel, (), failed, (), ())),
                     True,
-                    None,
+                    False,
                 )
             out.append(scanned)
+    return out
+
+
+Kept = dict[str, tuple[str, int, bytes]]
+"""What this process's first passes held back: relative path → (path, length of the text
+scanned, :func:`~depwatch.usage.scan.freeze_held` bytes)."""
+
+
+def take_held() -> Kept:
+    """What this process's first passes held back, handed over (for an in-process scan)."""
+    kept: Kept = _state.get("held", {})
+    _state["held"] = {}
+    return kept
+
+
+def held(rels: list[str], kept: Kept | None = None) -> list[tuple[str, bytes | None]]:
+    """What the first pass of each of ``rels`` held back (in ``kept``, or this process's),
+    placed and packed (:data:`~depwatch.usage.wire.Symbolic`; None: not kept, or the file
+    changed since)."""
+    out: list[tuple[str, bytes | None]] = []
+    if kept is None:
+        kept = _state.get("held", {})
+    for rel in rels:
+        entry = kept.get(rel)
+        found: bytes | None = None
+        if entry is not None:
+            path, size, raw = entry
+            try:
+                with open(path, "rb") as fh:  # noqa: PTH123 - pathlib is not needed in a worker
+                    text, _ = decode_source(fh.read(), rel)
+                if len(text) == size:
+                    found = dumps(place_held(raw, text))
+            except Exception:  # the file is scanned again instead
+                found = None
+        out.append((rel, found))
     return out
 
 
@@ -171,7 +218,10 @@ def serve() -> None:
         init(*receive(requests))
         while True:
             chunk, exports = receive(requests)
-            send(replies, scan_chunk(chunk, exports))
+            if chunk is None:  # (None, paths): what their first pass held back
+                send(replies, held(exports))
+            else:
+                send(replies, scan_chunk(chunk, exports))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
     # Every reply was flushed as it was sent and nothing else is the worker's to finish: it

@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from depwatch.usage import scan_project, wire
+from depwatch.usage.files import SourceFile
+from depwatch.usage.pool import Pool
 from depwatch.usage.resolve import Tracker
-from depwatch.usage.scan import scan_compact, scan_symbolic
+from depwatch.usage.scan import freeze_held, place_held, scan_compact, scan_symbolic
 from depwatch.usage.symbolic import written
 
 MODULES = ["numpy", "os", "pytest", "google.genai"]
@@ -156,12 +158,18 @@ SOURCES = {
 }
 
 
+def first_pass(text: str, tracker: Tracker) -> tuple[wire.Compact, wire.Symbolic]:
+    """A file's first pass and what it held back, placed (as a worker gives it when asked)."""
+    first, raw = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
+    assert raw is not None
+    return first, place_held(freeze_held(raw), text)
+
+
 def _check(name: str, src: str, env: tuple[str, ...] = ENV) -> tuple[int, int]:
     """Every table over VALUES for the file's placeholders: written == a real scan, or None."""
     tracker = Tracker(MODULES, env)
     text = textwrap.dedent(src)
-    first, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
-    assert held is not None
+    first, held = first_pass(text, tracker)
     assert wire.loads(wire.dumps(held)) == held, "plain values: the worker sends them"
     pending = [p for p in held[0] if p[1] != "*"]
     plain = scan_compact(text, "pkg/mod.py", tracker, project_modules=PROJECT)
@@ -185,27 +193,17 @@ def _check(name: str, src: str, env: tuple[str, ...] = ENV) -> tuple[int, int]:
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_written_is_the_scan_or_declines(name: str) -> None:
     agreed, declined = _check(name, SOURCES[name])
-    # each source is written for most tables: every name unbound, at least
+    # each source is written for some tables (every name unbound, at least), and every
+    # table was either written or declined
+    _, held = first_pass(textwrap.dedent(SOURCES[name]), Tracker(MODULES, ENV))
     assert agreed >= 1
-    assert agreed + declined == len(VALUES) ** len(
-        [
-            p
-            for p in scan_symbolic(
-                textwrap.dedent(SOURCES[name]),
-                "pkg/mod.py",
-                Tracker(MODULES, ENV),
-                project_modules=PROJECT,
-            )[1][0]
-            if p[1] != "*"
-        ]  # type: ignore[index]
-    )
+    assert agreed + declined == len(VALUES) ** len([p for p in held[0] if p[1] != "*"])
 
 
 def test_a_decorated_name_nothing_reads_is_written_whatever_its_decorator() -> None:
     tracker = Tracker(["pytest", "numpy"])
     text = "from .util import mark\n@mark\ndef test_one():\n    assert 1\n"
-    first, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
-    assert held is not None
+    first, held = first_pass(text, tracker)
     for value in ("pytest.mark.slow", "numpy.vectorize", None):
         table = {"pkg.util": {"mark": value}} if value else {}
         got = written(first, held, table, tracker.reportable)
@@ -235,8 +233,7 @@ def test_flows_are_written_for_every_table() -> None:
 def test_places_and_call_results_are_rewritten() -> None:
     tracker = Tracker(["numpy"])
     text = "from .util import np_ones\nx = np_ones(3).reshape(2)\n"
-    first, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
-    assert held is not None
+    first, held = first_pass(text, tracker)
     assert first[1] == ()  # nothing is known of np_ones yet
     got = written(first, held, {"pkg.util": {"np_ones": "numpy.ones"}}, tracker.reportable)
     assert got is not None
@@ -250,8 +247,7 @@ def test_places_and_call_results_are_rewritten() -> None:
 def test_a_stored_held_tuple_is_checked() -> None:
     tracker = Tracker(["numpy"])
     text = "from .util import f\nf.x()\n"
-    _, held = scan_symbolic(text, "pkg/mod.py", tracker, project_modules=PROJECT)
-    assert held is not None
+    _, held = first_pass(text, tracker)
     assert wire.symbolic_from_stored(held) == held
     pending, unsafe, rows, names = held
     bad_row = ((rows[0][0], "$7.x", *rows[0][2:]),)
@@ -357,3 +353,37 @@ def test_junk_held_in_the_cache_means_a_scan(tmp_path: Path, cache_dir: Path) ->
     assert changed.files_parsed == 2  # clients.py, and app.py scanned (its held part is junk)
     assert ("google.genai.Other.models.generate", 3) in _names(changed, "pkg/app.py")
     assert cold.facts != changed.facts
+
+
+def test_workers_keep_what_they_held_back_until_asked(tmp_path: Path) -> None:
+    # scanned by two worker processes: app.py's second pass is written from what the
+    # worker that scanned it kept, placed when asked for
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/clients.py", CLIENTS)
+    write(tmp_path, "pkg/app.py", APP)
+    for i in range(6):
+        write(tmp_path, f"pkg/other{i}.py", "from google import genai\nx = 1\n")
+    pool = Pool(2, min_bytes=0, min_files=1)
+    pooled = scan_project(tmp_path, ["google.genai"], cache=False, pool=pool)
+    assert pool.pooled, "the workers scanned the first pass"
+    assert pooled.files_parsed == 8
+    here = scan_project(tmp_path, ["google.genai"], cache=False, jobs=1)
+    assert pooled.facts == here.facts
+    assert ("google.genai.Client.models.generate", 3) in _names(pooled, "pkg/app.py")
+
+
+def test_what_a_closed_pool_held_back_is_gone(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/app.py", APP)
+    pool = Pool(1)
+    files = [SourceFile(rel="pkg/app.py", path=str(tmp_path / "pkg/app.py"), size=1, mtime=1)]
+    init = (("google.genai",), (), frozenset({"pkg", "pkg.app", "pkg.clients"}), ())
+    [(_, _, parsed, kept)] = pool.scan(files, None, init)
+    assert parsed
+    assert kept
+    [data] = pool.held(["pkg/app.py"]).values()
+    pending, _, rows, _ = wire.symbolic_from_stored(wire.loads(data))
+    assert pending == (("pkg.clients", "client"),)
+    assert [row[1] for row in rows] == ["$0.models.generate"]
+    pool.close()
+    assert pool.held(["pkg/app.py"]) == {}
