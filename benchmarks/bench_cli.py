@@ -8,7 +8,9 @@ so a machine whose speed drifts still gives a fair comparison; the median is quo
 - ``--version``                      vs ``python -c pass``               (target ≤ 2.5×)
 - ``packages --format json`` on the 571-package bench uv.lock
                                      vs ``tomllib.load`` of that file    (target ≤ 1.25×)
-- ``check`` on a 28-package project  vs ``python -c pass``               (target ≤ 10×)
+- ``check`` on a 28-package project  vs ``python -c pass``               (target ≤ 10×): warm
+  (every cache as the run before left it), with the usage cache cold, and the very first run
+  (no cache at all: the rule cache is compiled too)
 - the pre-commit hook's run when a ``.py`` file changed (``PRE_COMMIT=1 depwatch check
   FILE.py``), scan cache warm, on the same project and, with ``--repo DIR`` (a git checkout
   with a lockfile, such as pip's), on a larger one
@@ -24,10 +26,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,18 +40,35 @@ SHARED = Path(os.environ.get("DEPWATCH_SHARED", REPO.parent / "shared"))
 PY = sys.executable
 
 
-def _time(cmd: list[str], cwd: Path) -> float:
+def _time(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return time.perf_counter() - start
 
 
-def pair(name: str, a: list[str], b: list[str], cwd: Path, runs: int, target: float) -> None:
-    """Time ``a`` against the floor ``b`` and print medians and the ratio."""
+def pair(
+    name: str,
+    a: list[str],
+    b: list[str],
+    cwd: Path,
+    runs: int,
+    target: float,
+    fresh: Callable[[Path], None] | None = None,
+) -> None:
+    """Time ``a`` against the floor ``b`` and print medians and the ratio. With ``fresh``,
+    each run of ``a`` gets a cache folder of its own (``DEPWATCH_CACHE_DIR``), empty but for
+    what ``fresh`` puts in it."""
     _time(a, cwd), _time(b, cwd)  # warm-up: caches, page cache
     ta, tb, ratios = [], [], []
     for _ in range(runs):
-        x, y = _time(a, cwd), _time(b, cwd)
+        with tempfile.TemporaryDirectory() as folder:
+            env = None
+            if fresh is not None:
+                fresh(Path(folder))
+                env = {**os.environ, "DEPWATCH_CACHE_DIR": folder}
+            x, y = _time(a, cwd, env), _time(b, cwd)
         ta.append(x)
         tb.append(y)
         ratios.append(x / y)
@@ -127,14 +149,26 @@ def main() -> None:
     else:
         print(f"skipped packages: {bench} not found")
 
-    pair(
-        "check (28-package project)",
-        [*depwatch, "check", "--fail-on", "never"],
-        floor,
-        project,
-        args.runs,
-        10.0,
-    )
+    check = [*depwatch, "check", "--fail-on", "never"]
+    pair("check (28-package project)", check, floor, project, args.runs, 10.0)
+    # Cold: the usage cache empty (the rule cache as every run after the first leaves it);
+    # and the very first run after installing, which also compiles the rule cache.
+    with tempfile.TemporaryDirectory() as warm:
+        subprocess.run(
+            check,
+            cwd=project,
+            env={**os.environ, "DEPWATCH_CACHE_DIR": warm},
+            capture_output=True,
+            check=False,
+        )
+        rules = sorted(Path(warm).glob("rules-*.json"))
+
+        def rules_only(folder: Path) -> None:
+            for path in rules:
+                shutil.copy2(path, folder / path.name)
+
+        pair("check, usage cache cold", check, floor, project, args.runs, 10.0, rules_only)
+    pair("check, first run (no cache)", check, floor, project, args.runs, 10.0, lambda _: None)
 
     # The hook: pre-commit passes the changed files; a .py file stands for its project.
     hook = {**os.environ, "PRE_COMMIT": "1"}

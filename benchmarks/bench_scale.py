@@ -383,6 +383,12 @@ def main() -> int:
     parser.add_argument("--package", default=PACKAGE, help="what pip downloads (%(default)s)")
     parser.add_argument("--jobs", type=int, default=None, help="scan workers (growth scans)")
     parser.add_argument("--no-growth", action="store_true", help="skip the growth figures")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="(floor, cold check) pairs, run alternately; the median ratio is quoted (%(default)s)",
+    )
     args = parser.parse_args()
     try:
         project = fetch(args.dir, args.package)
@@ -394,8 +400,19 @@ def main() -> int:
     print(f"sources: {len(files)} files, {lines:,} lines under {project} ({args.package})")
     print(f"cpus: {os.cpu_count()}")
 
-    floor = parse_floor(files)
-    print(f"\nfloor: one process ast.parse   {floor:6.2f}s")
+    # The floor and the cold check, alternately, pair by pair: on a machine whose speed
+    # drifts (a shared host), a ratio within a pair is fair and a single one is not.
+    cache = args.dir / "cache"
+    pairs: list[tuple[float, float, Peaks]] = []
+    for _ in range(max(args.pairs, 1)):
+        floor_now = parse_floor(files)
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir(parents=True)
+        cold_now, peaks_now = run_check(project, cache)
+        pairs.append((floor_now, cold_now, peaks_now))
+    ranked = sorted(pairs, key=lambda pair: pair[1] / pair[0])
+    floor, cold, peaks = ranked[len(ranked) // 2]
+    print(f"\nfloor: one process ast.parse   {floor:6.2f}s   (of the median pair)")
     cpus = os.cpu_count() or 1
     if cpus > 1:
         both = parallel_floor(files, min(cpus, 8))
@@ -403,10 +420,6 @@ def main() -> int:
             f"  (for scale: {min(cpus, 8)} processes parsing a share each take {both:.2f}s,"
             f" a speed-up of {floor / both:.2f}x on this machine)"
         )
-    cache = args.dir / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    cache.mkdir(parents=True)
-    cold, peaks = run_check(project, cache)
     warm, _ = run_check(project, cache)
     bare, _ = run_check(project, args.dir / "cache-none", "--no-usage")
     write, read, cached = cache_figures(cache, project)
@@ -415,13 +428,19 @@ def main() -> int:
     def row(label: str, seconds: float, target: str) -> None:
         print(f"{label:31} {seconds:6.2f}s  {seconds / floor:5.2f}x floor   {target}")
 
-    row("cold check", cold, "target ≤ 1.5x on 2 cores")
+    row("cold check", cold, "target ≤ 1.5x on 2 cores (the median pair)")
+    print(
+        "  each pair, cold/floor: "
+        + ", ".join(f"{c / f:.2f}x ({c:.2f}s/{f:.2f}s)" for f, c, _ in pairs)
+    )
     row("warm check (nothing changed)", warm, "target ≤ 0.25x")
     row("check --no-usage", bare, "(everything but the scan)")
     print(
         f"usage cache, {cached} files:       write {write:5.2f}s, read {read:5.2f}s;"
         f" per 1,000 files {per_1000 / cold:5.1%} of the cold check   target ≤ 10%"
     )
+    # memory: the pair whose largest process was the largest
+    peaks = max((p for _, _, p in pairs), key=lambda p: max(p.peaks.values(), default=(0, "")))
     if peaks.peaks:
         largest = max(peaks.peaks.values())
         shown = ", ".join(
