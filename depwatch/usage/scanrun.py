@@ -4,7 +4,9 @@ here (:mod:`~depwatch.usage.pool`), what is cached (:mod:`~depwatch.usage.cache`
 Two passes: every file is scanned alone (a fast byte prefilter skips files that cannot
 mention a tracked module or environment variable); then files that import names other project
 modules bind to tracked objects (``from .clients import client``) are resolved again with
-those exports.
+those exports. That second pass is written from what the first held back
+(:mod:`~depwatch.usage.symbolic`, asked of the process that scanned the file) where it can be,
+and is a scan of the file otherwise.
 """
 
 from __future__ import annotations
