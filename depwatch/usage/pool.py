@@ -125,8 +125,11 @@ class Pool:
         if running is None or not groups:
             return out
         try:
+            # every worker asked first, then each answer read: they place at the same time
             for at, group in groups.items():
-                out.update((rel, data) for rel, data in running.held(at, group) if data)
+                running.ask_held(at, group)
+            for at in groups:
+                out.update((rel, data) for rel, data in running.answer(at) if data)
         except Exception:  # a worker died: its files are scanned again (here, from now on)
             self.close()
             self._failed = True
@@ -253,12 +256,16 @@ class _Workers:
             out.extend(part)
         return out
 
-    def held(self, at: int, rels: list[str]) -> list[tuple[str, bytes | None]]:
-        """What worker ``at``'s first passes of ``rels`` held back (:func:`worker.held`)."""
+    def ask_held(self, at: int, rels: list[str]) -> None:
+        """Ask worker ``at`` what its first passes of ``rels`` held back (:func:`worker.held`;
+        :meth:`answer` reads it)."""
         proc = self.procs[at]
         assert proc.stdin is not None
-        assert proc.stdout is not None
         send(proc.stdin, (None, rels))
+
+    def answer(self, at: int) -> list[tuple[str, bytes | None]]:
+        proc = self.procs[at]
+        assert proc.stdout is not None
         found: list[tuple[str, bytes | None]] = receive(proc.stdout)
         return found
 

@@ -186,7 +186,7 @@ def _scan(
     #: Files whose first pass was scanned in this run (its packed bytes are trusted).
     fresh: set[str] = set()
     #: Of those, the files whose first pass held something back (in the process that
-    #: scanned it: fetched only for the files that need a second pass).
+    #: scanned it: asked for, once, only for the files that need a second pass).
     kept: set[str] = set()
     todo: list[SourceFile] = []
     hits = 0
@@ -296,7 +296,9 @@ def _scan(
         )
         again: list[SourceFile] = []
         ready = [rel for rel in due if rel not in waiting]
-        wanted = [rel for rel in ready if rel in kept and "held" not in new[rel]]
+        # asked for every due file at once (those waiting too): one answer per worker
+        wanted = [rel for rel in due if rel in kept]
+        kept.difference_update(wanted)
         if wanted:
             for rel, data in pool.held(wanted).items():
                 new[rel]["held"] = data

@@ -37,9 +37,9 @@ __all__ = ["written"]
 _PLACE = itemgetter(0, 1, 2, 3)
 
 
-def _order(row: CompactRef) -> tuple[int, int, int, str, str]:
-    """The order of a file's references (as :func:`depwatch.usage.scan._places` sorts them)."""
-    return (row[6] or 0, row[2], row[3], row[0], row[1])
+#: The order of a file's references (as :func:`depwatch.usage.scan._places` sorts them: by
+#: line, column, kind and name; a placeholder is never held in a notebook, whose cells count).
+_ORDER = itemgetter(2, 3, 0, 1)
 
 
 def written(
@@ -98,7 +98,7 @@ def written(
             if place in places:
                 return None  # two references at one place: which one the scan keeps is its own
             places.add(place)
-        refs = tuple(sorted((*refs, *added), key=_order))
+        refs = tuple(sorted((*refs, *added), key=_ORDER))
     if exported:
         plain = tuple(sorted((*plain, *exported)))
     return (path, refs, warnings, plain, imports)
