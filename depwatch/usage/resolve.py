@@ -40,6 +40,17 @@ __all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point", "spelt_a
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__"}
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
+#: What follows a placeholder in a name that may be one of the getters, or ``os.environ``, once
+#: its value is put in (``$3.get`` is ``os.environ.get`` when ``$3`` is ``os.environ``).
+_ENV_GETTER_TAILS = frozenset({"", ".getenv", ".get", ".environ.get"})
+_ENVIRON_TAILS = frozenset({"", ".environ"})
+
+
+def _tail(held: str) -> str:
+    """What follows the placeholder at the head of ``held`` (``$3.get`` → ``.get``)."""
+    cut = held.find(".")
+    return "" if cut < 0 else held[cut:]
+
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 #: Expressions whose value is a result (a call's, a subscript's): the callee or the subscripted
@@ -497,7 +508,8 @@ class Resolver:
         self.emit("call", func, node, tuple(keywords))
         env = self.tracker.env
         if env and func[0] == "$":
-            self.taken_as_none(func)
+            if _tail(func) in _ENV_GETTER_TAILS:
+                self.taken_as_none(func)
         elif env and func in _ENV_GETTERS:
             # The variable's name: the first argument, or `key=` (both getters call it key).
             first = node.args[0] if node.args else None
@@ -550,7 +562,8 @@ class Resolver:
             and value is not None
             and value[0] == "$"
         ):
-            self.taken_as_none(value)
+            if _tail(value) in _ENVIRON_TAILS:
+                self.taken_as_none(value)
         elif (
             env
             and type(node.ctx) is ast.Load  # `del os.environ[...]` reads nothing
@@ -575,7 +588,8 @@ class Resolver:
                     continue
                 found = self.ev_quiet(comp)
                 if found is not None and found[0] == "$":
-                    self.taken_as_none(found)
+                    if _tail(found) in _ENVIRON_TAILS:
+                        self.taken_as_none(found)
                 elif found == "os.environ":
                     self.refs.append(("env", node.left.value, node.lineno, node.col_offset, ()))
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result, result_point
+from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -40,9 +40,10 @@ ArgShape = tuple[int, bool, bool, tuple[int, ...]]
 """A call's (positional arguments, ``*args`` splat, ``**kwargs`` splat, indices of the
 positional arguments that are string literals)."""
 RawHeldRef = tuple[
-    str, str, int, int, tuple[tuple[str, int, int], ...], "ArgShape | None", tuple[str, ...]
+    str, str, int, int, tuple[tuple[str, int, int], ...], "ArgShape | None", tuple[str, ...], int
 ]
-"""A reference a placeholder reached, not placed yet: the resolver's, its call shape and guards."""
+"""A reference a placeholder reached, not placed yet: the resolver's (its name a plain str),
+its call shape, its guards, and where its call-result part starts."""
 Held = tuple[
     tuple[tuple[str, str], ...], tuple[int, ...], list[RawHeldRef], tuple[tuple[str, str], ...]
 ]
@@ -414,8 +415,21 @@ def _scan_compact(
             plain_shapes: dict[int, ArgShape] = {}
             plain_guards: dict[int, tuple[str, ...]] = {}
             for index, ref in enumerate(raw):
-                if ref[1][0] == "$" and ref[0] in _HELD_KINDS:
-                    kept.append((*ref, shapes.get(index), guards.get(index, ())))
+                name = ref[1]
+                if name[0] == "$" and ref[0] in _HELD_KINDS:
+                    point = name.point if type(name) is _Result else 0
+                    kept.append(
+                        (
+                            ref[0],
+                            str(name),  # plain (marshal writes no subclass)
+                            ref[2],
+                            ref[3],
+                            ref[4],
+                            shapes.get(index),
+                            guards.get(index, ()),
+                            point,
+                        )
+                    )
                     continue
                 if index in shapes:
                     plain_shapes[len(plain)] = shapes[index]
@@ -442,12 +456,7 @@ def freeze_held(held: Held) -> bytes:
     """What a first pass held back, as bytes (:mod:`marshal` of plain values): a worker keeps
     them until they are asked for, and bytes are one object the cyclic collector never walks
     (hundreds of thousands of tuples would be walked by every full collection)."""
-    pending, unsafe, kept, names = held
-    rows = [(*ref[:5], ref[5], ref[6], result_point(ref[1])) for ref in kept]
-    for at, row in enumerate(rows):
-        if type(row[1]) is not str:
-            rows[at] = (row[0], str(row[1]), *row[2:])
-    return marshal.dumps((pending, unsafe, rows, names))
+    return marshal.dumps(held)
 
 
 def place_held(frozen: bytes, text: str) -> Symbolic:

@@ -142,11 +142,14 @@ SOURCES = {
         recursive(3).x
         """,
     "environment": """\
-        from .util import getter, environ, source
+        from .util import getter, environ, source, helper
         getter("HOME")
         environ["HOME"]
         "HOME" in environ
         source.getenv("HOME")
+        environ.get("HOME")
+        source.environ.get("HOME")
+        helper.run("HOME")
         """,
     "star_and_splat": """\
         from .util import *
@@ -219,7 +222,16 @@ def test_a_decorated_name_nothing_reads_is_written_whatever_its_decorator() -> N
 def test_without_environment_variables_env_getters_are_plain_calls() -> None:
     agreed, declined = _check("environment", SOURCES["environment"], env=())
     assert declined == 0
-    assert agreed == len(VALUES) ** 3
+    assert agreed == len(VALUES) ** 4
+
+
+def test_a_call_that_cannot_be_an_env_getter_is_written_with_env_tracked() -> None:
+    # `helper.run(...)` is no `os.getenv` and `helper.items` no `os.environ`, whatever
+    # `helper` is: nothing is declined; `helper(...)` may be `os.getenv` itself
+    src = "from .util import helper\nhelper.run('HOME')\nhelper.items['HOME']\n"
+    assert _check("not a getter", src) == (len(VALUES), 0)
+    src += "helper('HOME')\n"
+    assert _check("maybe a getter", src) == (1, len(VALUES) - 1)
 
 
 def test_flows_are_written_for_every_table() -> None:
