@@ -180,26 +180,29 @@ class _Resolver(Resolver):
     def emit(
         self, kind: str, name: str, node: ast.AST, keywords: tuple[tuple[str, int, int], ...] = ()
     ) -> None:
-        at = len(self.refs)
-        super().emit(kind, name, node, keywords)
-        if len(self.refs) > at:
-            guards = self.guards
-            if self.bound_under:
-                root: ast.AST = node
-                while True:
-                    if isinstance(root, ast.Attribute):
-                        root = root.value
-                    elif isinstance(root, ast.Call):
-                        root = root.func
-                    else:
-                        break
-                if isinstance(root, ast.Name):
-                    bound = self.binding_guards(root.id)
-                    if bound:
-                        guards = tuple(dict.fromkeys((*guards, *bound)))
-            if guards:
-                self.ref_guards[at] = guards
-        if kind == "call" and len(self.refs) > at and type(node) is ast.Call:
+        # Resolver.emit's test and append, inlined: this runs for every reference
+        if name[0] != "$" and not self.tracker.reportable(name):
+            return
+        refs = self.refs
+        at = len(refs)
+        refs.append((kind, name, node.lineno, node.col_offset, keywords))  # type: ignore[attr-defined]
+        guards = self.guards
+        if self.bound_under:
+            root: ast.AST = node
+            while True:
+                if type(root) is ast.Attribute:
+                    root = root.value
+                elif type(root) is ast.Call:
+                    root = root.func
+                else:
+                    break
+            if type(root) is ast.Name:
+                bound = self.binding_guards(root.id)
+                if bound:
+                    guards = tuple(dict.fromkeys((*guards, *bound)))
+        if guards:
+            self.ref_guards[at] = guards
+        if kind == "call" and type(node) is ast.Call:
             positional = 0
             star_args = False
             strings: list[int] = []
@@ -214,9 +217,11 @@ class _Resolver(Resolver):
                         strings.append(positional)
                     positional += 1
             # `**dict(k=v)` and `**{"k": v}` pass known keywords; another splat may pass any
-            star_kwargs = any(
-                kw.arg is None and self.splat_keywords(kw.value) is None for kw in node.keywords
-            )
+            star_kwargs = False
+            for kw in node.keywords:
+                if kw.arg is None and self.splat_keywords(kw.value) is None:
+                    star_kwargs = True
+                    break
             self.arg_shapes[at] = (positional, star_args, star_kwargs, tuple(strings))
 
 
