@@ -82,6 +82,7 @@ class _Result(str):
     ``point`` names the callee, not what it returned: ``conn.settimeout`` is no use of
     ``ssl.wrap_socket``; ``bigframes.connect().udf`` is a use of ``bigframes.connect.udf``."""
 
+    __slots__ = ("point",)
     point: int
 
 

@@ -203,6 +203,8 @@ class _Resolver(Resolver):
         if guards:
             self.ref_guards[at] = guards
         if kind == "call" and type(node) is ast.Call:
+            if not node.args and not node.keywords:
+                return  # no arguments: the default shape (_NO_ARGS)
             positional = 0
             star_args = False
             strings: list[int] = []
