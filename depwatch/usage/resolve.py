@@ -482,19 +482,22 @@ class Resolver:
         for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, ast.AST):
-                self.expr(value)
+                if type(value) is not ast.Constant:  # a literal names nothing
+                    self.expr(value)
             elif type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and type(item) is not ast.Constant:
                         self.expr(item)
 
     def call(self, node: ast.Call) -> str | None:
         func = self.ev(node.func)
         for arg in node.args:
-            self.expr(arg)
+            if type(arg) is not ast.Constant:  # a literal names nothing
+                self.expr(arg)
         keywords: list[tuple[str, int, int]] = []
         for kw in node.keywords:
-            self.expr(kw.value)
+            if type(kw.value) is not ast.Constant:
+                self.expr(kw.value)
             if kw.arg is not None:
                 keywords.append((kw.arg, kw.lineno, kw.col_offset))
             else:
