@@ -1,13 +1,21 @@
 """Small facts of a module's functions and classes the resolver reads off their trees: a
-function's key, a decorator's name, the names an assignment binds, and in which order a
-class's methods are walked (initialisers first, so ``self.x = ...`` is known in the others)."""
+function's key, a decorator's name, the names an assignment binds, in which order a class's
+methods are walked (initialisers first, so ``self.x = ...`` is known in the others), and the
+names ``__all__`` lists."""
 
 from __future__ import annotations
 
 import ast
 from typing import Any
 
-__all__ = ["decorator_name", "function_key", "init_rank", "self_attributes", "target_names"]
+__all__ = [
+    "decorator_name",
+    "exported_names",
+    "function_key",
+    "init_rank",
+    "self_attributes",
+    "target_names",
+]
 
 _INIT_METHODS = ("__new__", "__init__", "__post_init__", "setUp", "setUpClass", "setup_method")
 #: The fields of a statement (or handler, or match case) that hold statements.
@@ -89,3 +97,39 @@ def self_attributes(node: ast.AST, *, every: bool) -> set[str]:
             if inner:
                 stack.extend(inner)
     return found
+
+
+def exported_names(tree: ast.Module) -> frozenset[str] | None:
+    """The names ``__all__`` lists; None when any name may be looked up by a string
+    (``__all__`` not a literal, ``globals()``, ``vars()``, ``sys.modules[__name__]``)."""
+    names: set[str] = set()
+    literal: set[int] = set()
+    for node in ast.walk(tree):
+        target: ast.AST | None = None
+        value: ast.AST | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            target, value = node.target, node.value
+        if (
+            isinstance(target, ast.Name)
+            and target.id == "__all__"
+            and isinstance(value, (ast.List, ast.Tuple))
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
+        ):
+            names.update(e.value for e in value.elts)  # type: ignore[attr-defined]
+            literal.add(id(target))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id == "__all__" and id(node) not in literal:
+                return None
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars", "locals"):
+                return None
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Name)
+            and node.slice.id == "__name__"
+        ):
+            return None  # sys.modules[__name__]
+    return frozenset(names)

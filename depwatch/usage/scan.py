@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from depwatch.usage.methods import exported_names
 from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class _Resolver(Resolver):
             )
             if not name.startswith("_"):
                 if not checked:
-                    exported, checked = _exported_names(tree), True
+                    exported, checked = exported_names(tree), True
                 if exported is None or name in exported:
                     continue
                 either = f'["callers",{json.dumps(name)},{either}]'
@@ -225,42 +226,6 @@ class _Resolver(Resolver):
                     star_kwargs = True
                     break
             self.arg_shapes[at] = (positional, star_args, star_kwargs, tuple(strings))
-
-
-def _exported_names(tree: ast.Module) -> frozenset[str] | None:
-    """The names ``__all__`` lists; None when any name may be looked up by a string
-    (``__all__`` not a literal, ``globals()``, ``vars()``, ``sys.modules[__name__]``)."""
-    names: set[str] = set()
-    literal: set[int] = set()
-    for node in ast.walk(tree):
-        target: ast.AST | None = None
-        value: ast.AST | None = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            target, value = node.target, node.value
-        if (
-            isinstance(target, ast.Name)
-            and target.id == "__all__"
-            and isinstance(value, (ast.List, ast.Tuple))
-            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts)
-        ):
-            names.update(e.value for e in value.elts)  # type: ignore[attr-defined]
-            literal.add(id(target))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id == "__all__" and id(node) not in literal:
-                return None
-        elif isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id in ("globals", "vars", "locals"):
-                return None
-        elif (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.slice, ast.Name)
-            and node.slice.id == "__name__"
-        ):
-            return None  # sys.modules[__name__]
-    return frozenset(names)
 
 
 def _parse(text: str) -> ast.Module:
