@@ -153,10 +153,12 @@ SOURCES = {
         """,
     "star_and_splat": """\
         from .util import *
+        from .util import helper as named
         from .other import dict
         import numpy
         numpy.zeros(**dict(shape=2))
         helper.attr
+        named.attr
         """,
 }
 
@@ -232,6 +234,13 @@ def test_a_call_that_cannot_be_an_env_getter_is_written_with_env_tracked() -> No
     assert _check("not a getter", src) == (len(VALUES), 0)
     src += "helper('HOME')\n"
     assert _check("maybe a getter", src) == (1, len(VALUES) - 1)
+
+
+def test_a_star_import_declines_once_its_module_exports_anything() -> None:
+    # `from .util import *` binds whatever pkg.util exports: with `helper` exported (the only
+    # name of pkg.util a table can hold here), the file is scanned again; so is it when
+    # `dict` (from pkg.other) has a value, which decides what `**dict(shape=2)` passes
+    assert _check("star_and_splat", SOURCES["star_and_splat"]) == (1, len(VALUES) ** 2 - 1)
 
 
 def test_flows_are_written_for_every_table() -> None:
