@@ -35,6 +35,7 @@ from typing import Any
 
 from depwatch.usage import guards as _guards
 from depwatch.usage.methods import decorator_name, function_key, init_rank, target_names
+from depwatch.usage.symbolic import placeholder, split
 from depwatch.usage.tracker import Tracker, is_under, spelt_as_class
 
 __all__ = ["RawRef", "Resolver", "Tracker", "is_under", "result_point", "spelt_as_class"]
@@ -45,12 +46,6 @@ _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
 #: its value is put in (``$3.get`` is ``os.environ.get`` when ``$3`` is ``os.environ``).
 _ENV_GETTER_TAILS = frozenset({"", ".getenv", ".get", ".environ.get"})
 _ENVIRON_TAILS = frozenset({"", ".environ"})
-
-
-def _tail(held: str) -> str:
-    """What follows the placeholder at the head of ``held`` (``$3.get`` → ``.get``)."""
-    cut = held.find(".")
-    return "" if cut < 0 else held[cut:]
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
@@ -290,19 +285,18 @@ class Resolver:
         key = (module, name)
         found = self._held.get(key)
         if found is None:
-            found = self._held[key] = f"${len(self.pending)}"
+            found = self._held[key] = placeholder(len(self.pending))
             self.pending.append(key)
         return found
 
     def taken_as_none(self, value: str) -> None:
         """The walk went the way of ``value`` (a placeholder's) being None."""
-        head = value.split(".", 1)[0]
-        self.unsafe.add(int(head[1:]))
+        self.unsafe.add(split(value)[0])
 
     def taken_as_class(self, value: str) -> None:
         """The walk went the way of placeholder ``value`` being None or a name spelt as a
         class (:meth:`annotated`)."""
-        self.unsafe.add(-1 - int(value[1:]))
+        self.unsafe.add(-1 - split(value)[0])
 
     def member(self, key: str, name: str | None) -> str | None:
         """Attribute ``name`` of a class (or instance) of this file: its own, else its bases'
@@ -459,7 +453,7 @@ class Resolver:
         self.emit("call", func, node, tuple(keywords))
         env = self.tracker.env
         if env and func[0] == "$":
-            if _tail(func) in _ENV_GETTER_TAILS:
+            if split(func)[1] in _ENV_GETTER_TAILS:
                 self.taken_as_none(func)
         elif env and func in _ENV_GETTERS:
             # The variable's name: the first argument, or `key=` (both getters call it key).
@@ -513,7 +507,7 @@ class Resolver:
             and value is not None
             and value[0] == "$"
         ):
-            if _tail(value) in _ENVIRON_TAILS:
+            if split(value)[1] in _ENVIRON_TAILS:
                 self.taken_as_none(value)
         elif (
             env
@@ -539,7 +533,7 @@ class Resolver:
                     continue
                 found = self.ev_quiet(comp)
                 if found is not None and found[0] == "$":
-                    if _tail(found) in _ENVIRON_TAILS:
+                    if split(found)[1] in _ENVIRON_TAILS:
                         self.taken_as_none(found)
                 elif found == "os.environ":
                     self.refs.append(("env", node.left.value, node.lineno, node.col_offset, ()))

@@ -13,11 +13,11 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from depwatch.usage.methods import exported_names
-from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result
+from depwatch.usage.resolve import RawRef, Resolver, Tracker, _Result, _result, result_point
+from depwatch.usage.wire import ROW_ORDER
 
 if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts
@@ -51,7 +51,6 @@ Held = tuple[
 """What a first pass held back, its references not placed yet (:func:`place_held` places them
 into a :data:`~depwatch.usage.wire.Symbolic`)."""
 _NO_ARGS: ArgShape = (0, False, False, ())
-_ORDER = itemgetter(2, 3, 0, 1)
 NEWLINE = b"\n"
 #: The kinds of reference whose name may start with a placeholder (``$3.attr``).
 _HELD_KINDS = frozenset({"ref", "call"})
@@ -389,7 +388,6 @@ def _scan_compact(
             for index, ref in enumerate(raw):
                 name = ref[1]
                 if name[0] == "$" and ref[0] in _HELD_KINDS:
-                    point = name.point if type(name) is _Result else 0
                     kept.append(
                         (
                             ref[0],
@@ -399,7 +397,7 @@ def _scan_compact(
                             ref[4],
                             shapes.get(index),
                             guards.get(index, ()),
-                            point,
+                            result_point(name),
                         )
                     )
                     continue
@@ -508,9 +506,9 @@ def _places(
                 cell,
                 *shapes.get(index, _NO_ARGS),
                 guards.get(index, ()),
-                name.point if type(name) is _Result else 0,
+                name.point if type(name) is _Result else 0,  # result_point, inlined
             )
         )
     # (cell, line, column, kind, name); outside a notebook every cell is None
-    out.sort(key=_ORDER if cells is None else lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
+    out.sort(key=ROW_ORDER if cells is None else lambda r: (r[6] or 0, r[2], r[3], r[0], r[1]))
     return tuple(out)

@@ -27,19 +27,29 @@ from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from depwatch.usage.resolve import spelt_as_class
+from depwatch.usage.tracker import spelt_as_class
+from depwatch.usage.wire import ROW_ORDER
 
 if TYPE_CHECKING:
     from depwatch.usage.wire import Compact, CompactRef, Symbolic
 
-__all__ = ["written"]
+__all__ = ["placeholder", "split", "written"]
 
 _PLACE = itemgetter(0, 1, 2, 3)
 
 
-#: The order of a file's references (as :func:`depwatch.usage.scan._places` sorts them: by
-#: line, column, kind and name; a placeholder is never held in a notebook, whose cells count).
-_ORDER = itemgetter(2, 3, 0, 1)
+def placeholder(index: int) -> str:
+    """The name of a file's placeholder ``index`` (``$3``)."""
+    return f"${index}"
+
+
+def split(name: str) -> tuple[int, str]:
+    """A name that starts with a placeholder (``$3.ravel``): the placeholder's index, and what
+    follows it (``.ravel``; empty for the placeholder alone)."""
+    cut = name.find(".")
+    if cut < 0:
+        return int(name[1:]), ""
+    return int(name[1:cut]), name[cut:]
 
 
 def written(
@@ -69,25 +79,23 @@ def written(
     added: list[CompactRef] = []
     for row in rows:
         name = row[1]
-        cut = name.find(".")
-        head = name if cut < 0 else name[:cut]
-        value = values[int(head[1:])]
+        at, tail = split(name)
+        value = values[at]
         if value is None:
             continue
-        full = value + name[len(head) :]
+        full = value + tail
         if not reportable(full):
             continue
         point = row[12]
         if point:
-            point += len(value) - len(head)
+            point += len(full) - len(name)
         added.append((row[0], sys.intern(full), *row[2:12], point))
     exported: list[tuple[str, str]] = []
     for key, name in names:
-        cut = name.find(".")
-        head = name if cut < 0 else name[:cut]
-        value = values[int(head[1:])]
+        at, tail = split(name)
+        value = values[at]
         if value is not None:
-            exported.append((key, value + name[len(head) :]))
+            exported.append((key, value + tail))
     if not added and not exported:
         return compact
     path, refs, warnings, plain, imports = compact
@@ -98,7 +106,7 @@ def written(
             if place in places:
                 return None  # two references at one place: which one the scan keeps is its own
             places.add(place)
-        refs = tuple(sorted((*refs, *added), key=_ORDER))
+        refs = tuple(sorted((*refs, *added), key=ROW_ORDER))
     if exported:
         plain = tuple(sorted((*plain, *exported)))
     return (path, refs, warnings, plain, imports)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from depwatch.usage.facts import FileFacts, Ref
 
 __all__ = [
+    "ROW_ORDER",
     "Compact",
     "CompactKeyword",
     "CompactRef",
@@ -81,6 +82,9 @@ None, would have changed the walk, and the references and exports written with t
 
 
 _KEYWORDS = itemgetter(5)
+ROW_ORDER = itemgetter(2, 3, 0, 1)
+"""The order of a file's rows outside a notebook: line, column, kind, name (in a notebook the
+cell comes first; a placeholder is never held there)."""
 
 
 def _refs(rows: tuple[CompactRef, ...]) -> tuple[Ref, ...]:

@@ -28,7 +28,6 @@ from depwatch.usage.scan import (
 from depwatch.usage.wire import dumps, pack, receive, send
 
 if TYPE_CHECKING:
-    from depwatch.usage.scan import Held
     from depwatch.usage.wire import Compact
 
 __all__ = ["BOOT", "Kept", "Scanned", "held", "init", "scan_chunk", "serve", "take_held"]
@@ -103,9 +102,9 @@ def _project_imports(data: bytes, rel: str, project: frozenset[str]) -> tuple[tu
 
 def _scan_file(
     item: tuple[str, str], exports: Mapping[str, Mapping[str, str]] | None
-) -> tuple[Compact, bool, Held | None]:
-    """One file: (facts, parsed?, what its first pass held back). ``exports`` given → no
-    prefilter, nothing held back (the second pass)."""
+) -> tuple[Compact, bool, bool]:
+    """One file: (facts, parsed?, whether its first pass held something back, kept here).
+    ``exports`` given → no prefilter, nothing held back (the second pass)."""
     rel, path = item
     try:
         with open(path, "rb") as fh:  # noqa: PTH123 - pathlib is not needed in a worker
@@ -114,21 +113,22 @@ def _scan_file(
         return (
             (rel, (), (f"{rel}: skipped, cannot be read ({exc.strerror})",), (), ()),
             False,
-            None,
+            False,
         )
     project: frozenset[str] = _state["project"]
     if exports is None and not any(n in data for n in _state["needles"]):
-        return (rel, (), (), (), _project_imports(data, rel, project)), False, None
+        return (rel, (), (), (), _project_imports(data, rel, project)), False, False
     text, notes = decode_source(data, rel)
     del data
     tracker = _state["tracker"]
     if exports is None:
         facts, kept = scan_symbolic(text, rel, tracker, project_modules=project, notes=notes)
-        if kept is not None:
-            _state["held"][rel] = (path, len(text), freeze_held(kept))
-        return facts, True, kept
+        if kept is None:
+            return facts, True, False
+        _state["held"][rel] = (path, len(text), freeze_held(kept))
+        return facts, True, True
     facts = scan_compact(text, rel, tracker, project_modules=project, exports=exports, notes=notes)
-    return facts, True, None
+    return facts, True, False
 
 
 Scanned = tuple[bytes, bytes, bool, bool]
@@ -157,17 +157,13 @@ def scan_chunk(
                     pack(facts),
                     pack((path, (), warnings, exported, imports)),
                     parsed,
-                    held is not None,
+                    held,
                 )
             except Exception as exc:  # a scanner bug must not stop the audit
                 rel = item[0]
-                failed = (f"{rel}: skipped, scan failed ({exc!r})",)
-                scanned = (
-                    pack((rel, (), failed, (), ())),
-                    pack((rel, (), failed, (), ())),
-                    True,
-                    False,
-                )
+                # no references: the facts are their own outline
+                failed = pack((rel, (), (f"{rel}: skipped, scan failed ({exc!r})",), (), ()))
+                scanned = (failed, failed, True, False)
             out.append(scanned)
     return out
 
