@@ -200,7 +200,7 @@ def _scan(
                 and entry.get("size") == f.size
                 and entry.get("mtime") == f.mtime
             ):
-                cached = _cache.outline_of(_cache.stored(entry, "outline"))
+                cached = _cache.cached_outline(entry, "outline")
                 if cached is not None:
                     first[f.rel] = cached
                     new[f.rel] = entry
@@ -239,7 +239,7 @@ def _scan(
         second = new.get(rel, {}).get("second") if rel in new else None
         seeded = None
         if isinstance(second, dict):
-            seeded = _cache.outline_of(_cache.stored(second, "outline"))
+            seeded = _cache.cached_outline(second, "outline")
         table = (seeded or facts).exports
         if table:
             exports[name] = dict(table)
@@ -279,7 +279,7 @@ def _scan(
             entry = new.get(rel, {})
             second = entry.get("second") if isinstance(entry, dict) else None
             if isinstance(second, dict) and second.get("deps") == deps_key:
-                cached = _cache.facts_of(_cache.stored(second, "facts"))
+                cached = _cache.cached_facts(second, "facts")
                 if cached is not None:
                     done_deps[rel] = deps_key
                     due.pop(rel, None)
@@ -365,7 +365,7 @@ def _scan(
             if rel in fresh:
                 final[rel] = facts_from_wire(unpack(packed))
                 continue
-            cached = _cache.facts_of(_cache.stored(new[rel], "facts"))
+            cached = _cache.cached_facts(new[rel], "facts")
             if cached is None:
                 raise _Junk(rel)
             final[rel] = cached
