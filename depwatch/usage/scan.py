@@ -379,35 +379,7 @@ def _scan_compact(
     if symbolic:
         held = ((), (), [], ())
         if resolver.pending:
-            # The references a placeholder reached are kept raw (placed only if they are
-            # ever asked for, see place_held): most files never need a second pass.
-            kept: list[RawHeldRef] = []
-            plain: list[RawRef] = []
-            plain_shapes: dict[int, ArgShape] = {}
-            plain_guards: dict[int, tuple[str, ...]] = {}
-            for index, ref in enumerate(raw):
-                name = ref[1]
-                if name[0] == "$" and ref[0] in _HELD_KINDS:
-                    kept.append(
-                        (
-                            ref[0],
-                            str(name),  # plain (marshal writes no subclass)
-                            ref[2],
-                            ref[3],
-                            ref[4],
-                            shapes.get(index),
-                            guards.get(index, ()),
-                            result_point(name),
-                        )
-                    )
-                    continue
-                if index in shapes:
-                    plain_shapes[len(plain)] = shapes[index]
-                if index in guards:
-                    plain_guards[len(plain)] = guards[index]
-                plain.append(ref)
-            if kept:
-                raw, shapes, guards = plain, plain_shapes, plain_guards
+            kept, raw, shapes, guards = _split_held(raw, shapes, guards)
             names = tuple(e for e in exported if e[1][0] == "$")
             if names:
                 exported = tuple(e for e in exported if e[1][0] != "$")
@@ -420,6 +392,42 @@ def _scan_compact(
         exported,
         tuple(sorted(resolver.project_imports)),
     ), held
+
+
+def _split_held(
+    raw: list[RawRef], shapes: dict[int, ArgShape], guards: dict[int, tuple[str, ...]]
+) -> tuple[list[RawHeldRef], list[RawRef], dict[int, ArgShape], dict[int, tuple[str, ...]]]:
+    """The references a placeholder reached, kept raw (placed only if they are ever asked
+    for, see :func:`place_held`: most files never need a second pass), and the others with
+    their shapes and guards renumbered."""
+    kept: list[RawHeldRef] = []
+    plain: list[RawRef] = []
+    plain_shapes: dict[int, ArgShape] = {}
+    plain_guards: dict[int, tuple[str, ...]] = {}
+    for index, ref in enumerate(raw):
+        name = ref[1]
+        if name[0] == "$" and ref[0] in _HELD_KINDS:
+            kept.append(
+                (
+                    ref[0],
+                    str(name),  # plain (marshal writes no subclass)
+                    ref[2],
+                    ref[3],
+                    ref[4],
+                    shapes.get(index),
+                    guards.get(index, ()),
+                    result_point(name),
+                )
+            )
+            continue
+        if index in shapes:
+            plain_shapes[len(plain)] = shapes[index]
+        if index in guards:
+            plain_guards[len(plain)] = guards[index]
+        plain.append(ref)
+    if not kept:
+        return kept, raw, shapes, guards
+    return kept, plain, plain_shapes, plain_guards
 
 
 def freeze_held(held: Held) -> bytes:
